@@ -1,0 +1,60 @@
+/**
+ * The discover-metrics binary: commander wiring only. Each command module registers its
+ * options and lazy-imports its logic, so `--help` stays fast and DuckDB loads only when needed.
+ */
+import { Command, CommanderError } from 'commander';
+import { addGlobalOptions } from './globals.js';
+import { registrars } from './commands.js';
+import { DmError, EXIT_INTERNAL, EXIT_USAGE, redactSecrets } from '../errors.js';
+import { c } from '../output/color.js';
+
+export function buildProgram(): Command {
+  const program = new Command('discover-metrics');
+  program
+    .description('Teleport Discover and Connect product metrics from PostHog events — on PostHog or on an embedded DuckDB engine.')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(c().red(str)) })
+    .exitOverride();
+  addGlobalOptions(program);
+  for (const register of registrars) register(program);
+  program.commands.forEach((cmd) => applyExitOverride(cmd));
+  return program;
+}
+
+function applyExitOverride(cmd: Command): void {
+  cmd.exitOverride().showSuggestionAfterError(true);
+  cmd.commands.forEach(applyExitOverride);
+}
+
+export const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // commander already printed the message (and help) for usage errors
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return e.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (e instanceof DmError) {
+    process.stderr.write(c().red(`error: ${redactSecrets(e.message)}`) + '\n');
+    if (e.hint) process.stderr.write(redactSecrets(e.hint) + '\n');
+    return e.exitCode;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(c().red(`internal error: ${redactSecrets(msg)}`) + '\n');
+  if (process.env.DEBUG && e instanceof Error && e.stack) process.stderr.write(redactSecrets(e.stack) + '\n');
+  else process.stderr.write('(set DEBUG=1 for a stack trace)\n');
+  return EXIT_INTERNAL;
+}
+

@@ -1,0 +1,36 @@
+/**
+ * The one intermediate language is PostHog's own query objects (FunnelsQuery, TrendsQuery,
+ * HogQLQuery). Both engines take them and answer in PostHog's response shapes.
+ */
+export type PostHogQuery = { kind: string; [k: string]: unknown };
+
+/** Team-level settings that change query semantics, plus a pinned "now" for relative dates. */
+export interface QueryContext {
+  /** IANA timezone of the team (PostHog "project timezone"). Default UTC. */
+  timezone: string;
+  /** 0 = Sunday (PostHog default), 1 = Monday. */
+  weekStart: 0 | 1;
+  /** Current time for relative date ranges; default the real clock. */
+  now: Date;
+}
+
+export function defaultQueryContext(over: Partial<QueryContext> = {}): QueryContext {
+  return { timezone: 'UTC', weekStart: 0, now: new Date(), ...over };
+}
+
+/** Response of a query in PostHog's shape (`results` plus runner fields). */
+export interface QueryResponse {
+  results: unknown;
+  [k: string]: unknown;
+}
+
+export interface Engine {
+  readonly name: 'local' | 'posthog';
+  run(query: PostHogQuery, ctx: QueryContext): Promise<QueryResponse>;
+  /**
+   * Run several queries; engines may share work between them (the local engine scans the
+   * events once for compatible funnels). Results come back in the same order.
+   */
+  runMany(queries: readonly PostHogQuery[], ctx: QueryContext): Promise<QueryResponse[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,97 @@
+/**
+ * Error types and the exit-code contract shared by every command:
+ *   0 ok, 1 a finding or a failed check, 2 bad input or usage.
+ * Anything else is an internal error (exit 70) and prints a stack trace with DEBUG=1.
+ */
+export const EXIT_OK = 0;
+export const EXIT_FINDING = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERNAL = 70;
+
+/** Base class: every error the CLI expects carries an exit code and a one-line message. */
+export class DmError extends Error {
+  readonly exitCode: number;
+  /** Optional extra lines (hints, lists of valid values) printed after the message. */
+  readonly hint?: string;
+  constructor(message: string, exitCode: number, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.hint = hint;
+  }
+}
+
+/** Bad input: a wrong option value, a file that does not parse, an invalid query. Exit 2. */
+export class UsageError extends DmError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT_USAGE, hint);
+  }
+}
+
+/** Input data problem with a location (file:line, JSON path). Exit 2. */
+export class InputError extends UsageError {
+  readonly where: string;
+  constructor(where: string, message: string, hint?: string) {
+    super(`${where}: ${message}`, hint);
+    this.where = where;
+  }
+}
+
+/** A check that ran and failed (smoke mismatch, strict mode findings). Exit 1. */
+export class FindingError extends DmError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT_FINDING, hint);
+  }
+}
+
+/** PostHog-style query validation error (same messages as PostHog's validation rules). Exit 2. */
+export class QueryValidationError extends UsageError {}
+
+/** HTTP failure talking to PostHog (or the sandbox). Never includes credentials. */
+export class HttpError extends DmError {
+  readonly status: number;
+  readonly detail?: string;
+  constructor(status: number, message: string, detail?: string) {
+    super(message, status >= 400 && status < 500 ? EXIT_USAGE : EXIT_FINDING);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+/** Levenshtein-based suggestion for "did you mean" messages. */
+export function suggest(input: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const a = input.toLowerCase();
+  for (const c of candidates) {
+    const d = editDistance(a, c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  if (best === undefined) return undefined;
+  return bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+export function editDistance(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** Redact anything that looks like a PostHog key (phc_, phx_, phs_) from a string. */
+export function redactSecrets(text: string, extra: readonly (string | undefined)[] = []): string {
+  let out = text.replace(/\bph[cxs]_[A-Za-z0-9_-]{4,}/g, (m) => `${m.slice(0, 4)}…redacted`);
+  for (const s of extra) if (s && s.length >= 4) out = out.split(s).join('…redacted');
+  return out;
+}

@@ -1,0 +1,213 @@
+/**
+ * The embedded event store: one DuckDB database file holding events in PostHog's shape.
+ *
+ * Tables
+ *   events(uuid UUID, event VARCHAR, distinct_id VARCHAR, person_id VARCHAR, timestamp TIMESTAMPTZ,
+ *          properties JSON, "<materialized columns>" VARCHAR ...)
+ *   persons(id VARCHAR, properties JSON, created_at TIMESTAMPTZ)
+ *   person_distinct_ids(distinct_id VARCHAR, person_id VARCHAR)
+ *   materialized(key VARCHAR, col VARCHAR)      -- property key -> column on events
+ *   meta(key VARCHAR, value VARCHAR)
+ *
+ * Like PostHog's ClickHouse "materialized columns", hot property keys (everything named in
+ * queries/taxonomy.json) are copied into plain VARCHAR columns at load time so queries do not
+ * parse JSON; `propertySql()` picks the column when it exists and falls back to JSON otherwise.
+ * Values are stored as PostHog stringifies them (json_extract_string: 1 -> '1', true -> 'true').
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { UsageError } from '../errors.js';
+
+export const SCHEMA_VERSION = '1';
+
+export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DISCOVER_METRICS_STORE) return resolve(env.DISCOVER_METRICS_STORE);
+  const base = env.XDG_DATA_HOME
+    ? env.XDG_DATA_HOME
+    : process.platform === 'darwin'
+      ? join(homedir(), 'Library', 'Application Support')
+      : process.platform === 'win32'
+        ? (env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'))
+        : join(homedir(), '.local', 'share');
+  return join(base, 'discover-metrics', 'events.duckdb');
+}
+
+export interface StoreOptions {
+  /** Open without creating or writing (queries); a missing file is an error. */
+  readOnly?: boolean;
+}
+
+export class Store {
+  private constructor(
+    readonly path: string,
+    readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+    readonly readOnly: boolean,
+  ) {}
+
+  static async open(path: string, opts: StoreOptions = {}): Promise<Store> {
+    const full = path === ':memory:' ? path : resolve(path);
+    if (full !== ':memory:') {
+      if (opts.readOnly && !existsSync(full)) {
+        throw new UsageError(
+          `no event store at ${full}`,
+          'Load events with `discover-metrics load FILE...` or try the demo data with `discover-metrics seed`.',
+        );
+      }
+      mkdirSync(dirname(full), { recursive: true });
+    }
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(full, {
+        access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
+        TimeZone: 'UTC',
+      });
+    } catch (e) {
+      throw storeOpenError(full, e);
+    }
+    const conn = await instance.connect();
+    const store = new Store(full, instance, conn, !!opts.readOnly);
+    if (!opts.readOnly) await store.migrate();
+    await store.loadMaterialized();
+    return store;
+  }
+
+  private materializedCols = new Map<string, string>();
+
+  private async migrate(): Promise<void> {
+    await this.conn.run(`
+      CREATE TABLE IF NOT EXISTS events (
+        uuid UUID NOT NULL,
+        event VARCHAR NOT NULL,
+        distinct_id VARCHAR NOT NULL,
+        person_id VARCHAR NOT NULL,
+        timestamp TIMESTAMPTZ NOT NULL,
+        properties JSON
+      );
+      CREATE TABLE IF NOT EXISTS persons (
+        id VARCHAR NOT NULL,
+        properties JSON,
+        created_at TIMESTAMPTZ
+      );
+      CREATE TABLE IF NOT EXISTS person_distinct_ids (
+        distinct_id VARCHAR NOT NULL,
+        person_id VARCHAR NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS materialized (key VARCHAR NOT NULL, col VARCHAR NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR);
+    `);
+    const v = await this.conn.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`);
+    if (v.getRows().length === 0) {
+      await this.conn.run(`INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+    }
+  }
+
+  private async loadMaterialized(): Promise<void> {
+    const r = await this.conn.runAndReadAll(`SELECT key, col FROM materialized`);
+    this.materializedCols.clear();
+    for (const [k, c] of r.getRows()) this.materializedCols.set(String(k), String(c));
+  }
+
+  /** Column name on `events` holding this property key, if it is materialized. */
+  materializedColumn(key: string): string | undefined {
+    return this.materializedCols.get(key);
+  }
+
+  materializedKeys(): string[] {
+    return [...this.materializedCols.keys()];
+  }
+
+  /**
+   * Materialize property keys as VARCHAR columns on events (idempotent). Must run inside the
+   * caller's transaction when combined with a load so a failure leaves nothing half-done.
+   */
+  async materialize(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      if (this.materializedCols.has(key)) continue;
+      const col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+      await this.conn.run(`ALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col)} VARCHAR`);
+      await this.conn.run(
+        `UPDATE events SET ${quoteIdent(col)} = json_extract_string(properties, ${sqlString(jsonPath(key))})`,
+      );
+      await this.conn.run(`INSERT INTO materialized VALUES (${sqlString(key)}, ${sqlString(col)})`);
+      this.materializedCols.set(key, col);
+    }
+  }
+
+  /** Run fn inside one transaction: everything or nothing. */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await this.conn.run('COMMIT');
+      return out;
+    } catch (e) {
+      try {
+        await this.conn.run('ROLLBACK');
+      } catch {
+        /* the original error matters more */
+      }
+      await this.loadMaterialized();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.conn.closeSync();
+    } catch {
+      /* already closed */
+    }
+    try {
+      this.instance.closeSync();
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+function storeOpenError(path: string, e: unknown): Error {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/lock/i.test(msg)) {
+    const pid = /PID (\d+)/.exec(msg)?.[1];
+    return new UsageError(
+      `the event store ${path} is locked by another process${pid ? ` (PID ${pid})` : ''}`,
+      'Another discover-metrics (or a sandbox server) is using it. Wait for it to finish, stop it, or pass a different --store.',
+    );
+  }
+  if (/not a valid DuckDB database|Unable to open|corrupt/i.test(msg)) {
+    return new UsageError(`${path} is not a discover-metrics event store: ${msg}`);
+  }
+  return new UsageError(`cannot open the event store ${path}: ${msg}`);
+}
+
+/** JSON path for a top-level property key (keys may contain dots, e.g. tp.discover.metadata.id). */
+export function jsonPath(key: string): string {
+  return `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export function quoteIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/**
+ * SQL expression (VARCHAR, NULL when absent) for an event property, preferring a materialized
+ * column. `alias` is the events table alias in the query.
+ */
+export function propertySql(store: Pick<Store, 'materializedColumn'>, key: string, alias = 'e'): string {
+  const col = store.materializedColumn(key);
+  const a = alias ? `${alias}.` : '';
+  if (col) return `${a}${quoteIdent(col)}`;
+  return `json_extract_string(${a}properties, ${sqlString(jsonPath(key))})`;
+}
+
+/** SQL expression for a person property (persons table alias `p`). */
+export function personPropertySql(key: string, alias = 'p'): string {
+  return `json_extract_string(${alias}.properties, ${sqlString(jsonPath(key))})`;
+}
