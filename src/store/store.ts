@@ -62,12 +62,14 @@ export class Store {
     try {
       instance = await DuckDBInstance.create(full, {
         access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
-        TimeZone: 'UTC',
       });
     } catch (e) {
       throw storeOpenError(full, e);
     }
     const conn = await instance.connect();
+    // ICU is loaded only once a connection exists, so the session time zone is set here
+    // (passing TimeZone to DuckDBInstance.create fails with "icu extension needs to be loaded").
+    await conn.run(`SET TimeZone = 'UTC'`);
     const store = new Store(full, instance, conn, !!opts.readOnly);
     if (!opts.readOnly) await store.migrate();
     await store.loadMaterialized();
