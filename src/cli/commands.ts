@@ -3,7 +3,10 @@
  * lazy-imports the command's logic.
  */
 import type { Command } from 'commander';
+import { register as funnel } from '../commands/funnel.js';
 
 export type Registrar = (program: Command) => void;
 
-export const registrars: Registrar[] = [];
+export const registrars: Registrar[] = [
+  funnel,
+];

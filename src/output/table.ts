@@ -12,6 +12,10 @@ export interface Column<R> {
   /** Text for terminal/markdown output; CSV and JSON use the raw value. */
   text?: (row: R) => string;
   value?: (row: R) => unknown;
+  /** Decoration for the terminal only (bar charts): left out of CSV and Markdown. */
+  terminalOnly?: boolean;
+  /** Data for CSV and Markdown only (too wide for a terminal table). */
+  dataOnly?: boolean;
 }
 
 export interface TableSpec<R> {
@@ -42,6 +46,7 @@ export function formatNumber(n: number): string {
 }
 
 export function renderTable<R>(spec: TableSpec<R>): string {
+  spec = { ...spec, columns: spec.columns.filter((col) => !col.dataOnly) };
   const t = new Table({
     head: spec.columns.map((col) => c().bold(col.header)),
     colAligns: spec.columns.map((col) => col.align ?? 'left'),
@@ -55,6 +60,10 @@ export function renderTable<R>(spec: TableSpec<R>): string {
   return parts.join('\n') + '\n';
 }
 
+function dataColumns<R>(spec: TableSpec<R>): TableSpec<R> {
+  return { ...spec, columns: spec.columns.filter((col) => !col.terminalOnly) };
+}
+
 export function csvEscape(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -62,12 +71,14 @@ export function csvEscape(v: unknown): string {
 }
 
 export function renderCsv<R>(spec: TableSpec<R>): string {
+  spec = dataColumns(spec);
   const lines = [spec.columns.map((col) => csvEscape(col.key)).join(',')];
   for (const row of spec.rows) lines.push(spec.columns.map((col) => csvEscape(cellValue(col, row))).join(','));
   return lines.join('\n') + '\n';
 }
 
 export function renderMarkdown<R>(spec: TableSpec<R>): string {
+  spec = dataColumns(spec);
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const out: string[] = [];
   if (spec.title) out.push(`### ${esc(spec.title)}`, '');

@@ -1,0 +1,23 @@
+/**
+ * `discover-metrics funnel --resource <slug>|all|list` — Discover wizard funnels per resource.
+ */
+import type { Command } from 'commander';
+import { globalsOf } from '../cli/globals.js';
+import { addQueryOptions, openEngine, queryOptionsOf } from '../cli/query-options.js';
+import { addFunnelShapeOptions, addRangeOptions, funnelOptionsFrom, tracksFor } from './discover-options.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('funnel')
+    .description('Discover wizard funnel per resource track: sessions per step, conversion, drop-off and time per step')
+    .option('-r, --resource <slug>', "resource track slug, 'all' to rank every track, or 'list'", 'all')
+    .option('--breakdown <prop>', 'split each funnel by an event property (person:KEY for a person property)')
+    .option('--steps <keys>', 'override the steps: comma-separated taxonomy step keys or event names');
+  addRangeOptions(cmd);
+  addFunnelShapeOptions(cmd);
+  addQueryOptions(cmd);
+  cmd.action(async (_opts, command: Command) => {
+    const { funnelCommand } = await import('./funnel-run.js');
+    await funnelCommand(command);
+  });
+}

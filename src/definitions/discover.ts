@@ -1,0 +1,221 @@
+/**
+ * Discover resource tracks (queries/discover/<slug>.json) and their compilation to PostHog
+ * FunnelsQuery objects.
+ *
+ * How a track funnel counts (RFD 0094 + teleport-events.md §5):
+ *  - one funnel per wizard session: aggregated by the session id property (funnelAggregateByHogQL);
+ *  - a step counts only SUCCESS or SKIPPED outcomes (ERROR and ABORTED are sent under the same
+ *    event name and must not advance the funnel);
+ *  - every step after `started` is filtered on the track's DISCOVER_RESOURCE_* value;
+ *  - `started` carries no resource, so the funnel is broken down by resource with "step"
+ *    attribution on the resourceSelection step: the track's bucket then holds exactly the
+ *    sessions that selected this resource, and their `started` counts toward it.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { QUERIES_DIR, taxonomy } from '../events/taxonomy.js';
+import { InputError, UsageError, suggest } from '../errors.js';
+import type { DateRange, WindowUnit } from '../cli/range-options.js';
+
+export const COUNTED_STATUSES = ['DISCOVER_STATUS_SUCCESS', 'DISCOVER_STATUS_SKIPPED'] as const;
+
+const TrackSchema = z
+  .object({
+    $schema: z.string().optional(),
+    slug: z.string().regex(/^[a-z0-9-]+$/),
+    title: z.string().min(1),
+    resource: z.string().regex(/^DISCOVER_RESOURCE_[A-Z0-9_]+$/),
+    steps: z.array(z.string().min(1)).min(2),
+    deploymentOnly: z.record(z.string(), z.enum(['cloud', 'self-hosted'])).optional(),
+    source: z.string().optional(),
+  })
+  .strict();
+
+export type Track = z.infer<typeof TrackSchema>;
+export type Deployment = 'cloud' | 'self-hosted';
+
+let cache: Track[] | undefined;
+
+/** All tracks, validated, in file-name order. */
+export function loadTracks(dir = join(QUERIES_DIR, 'discover')): Track[] {
+  if (cache && dir === join(QUERIES_DIR, 'discover')) return cache;
+  const events = taxonomy().discover.events;
+  const tracks: Track[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && !n.endsWith('.schema.json')).sort()) {
+    const where = join(dir, f);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(where, 'utf8'));
+    } catch (e) {
+      throw new InputError(where, `not valid JSON: ${(e as Error).message}`);
+    }
+    const parsed = TrackSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(where, `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    const t = parsed.data;
+    t.steps.forEach((s, i) => {
+      if (!(s in events)) {
+        const hint = suggest(s, Object.keys(events));
+        throw new InputError(where, `steps[${i}]: '${s}' is not an event key in queries/taxonomy.json${hint ? ` (did you mean '${hint}'?)` : ''}`);
+      }
+    });
+    if (`${t.slug}.json` !== f) throw new InputError(where, `slug '${t.slug}' does not match the file name`);
+    tracks.push(t);
+  }
+  if (dir === join(QUERIES_DIR, 'discover')) cache = tracks;
+  return tracks;
+}
+
+export function trackSlugs(): string[] {
+  return loadTracks().map((t) => t.slug);
+}
+
+export function findTrack(slug: string): Track {
+  const t = loadTracks().find((x) => x.slug === slug);
+  if (t) return t;
+  const slugs = trackSlugs();
+  const s = suggest(slug, slugs);
+  throw new UsageError(
+    `--resource: unknown resource '${slug}'${s ? ` — did you mean '${s}'?` : ''}`,
+    `Valid resources: ${slugs.join(', ')}, or 'all'. List them with --resource list.`,
+  );
+}
+
+/** Steps of a track for a deployment kind (steps shown only on the other kind are dropped). */
+export function trackSteps(track: Track, deployment: Deployment): string[] {
+  return track.steps.filter((s) => {
+    const only = track.deploymentOnly?.[s];
+    return !only || only === deployment;
+  });
+}
+
+export function stepEventName(stepKey: string): string {
+  const name = taxonomy().discover.events[stepKey];
+  if (name) return name;
+  return stepKey; // a raw event name given with --steps
+}
+
+/** Human title of a step key ("principalsConfigure" -> "Principals configure"). */
+export function stepTitle(stepKey: string): string {
+  const known: Record<string, string> = {
+    started: 'Started',
+    resourceSelection: 'Resource selected',
+    integrationAwsOidcConnect: 'AWS OIDC integration',
+    databaseEnrollRds: 'Enroll RDS database',
+    kubeEnrollEks: 'Enroll EKS cluster',
+    deployService: 'Deploy service',
+    databaseRegister: 'Register database',
+    databaseConfigureMtls: 'Configure mTLS',
+    databaseConfigureIamPolicy: 'Configure IAM policy',
+    desktopActiveDirectoryToolsInstall: 'Install AD tools',
+    desktopActiveDirectoryConfigure: 'Configure Active Directory',
+    autoDiscoveredResources: 'Auto-discovered resources',
+    createAppServer: 'Create app server',
+    createDiscoveryConfig: 'Create discovery config',
+    principalsConfigure: 'Set up access',
+    testConnection: 'Test connection',
+    completed: 'Completed',
+  };
+  return known[stepKey] ?? stepKey;
+}
+
+export interface TrackFunnelOptions {
+  dateRange: DateRange;
+  window: { funnelWindowInterval: number; funnelWindowIntervalUnit: WindowUnit };
+  order: 'ordered' | 'strict' | 'unordered';
+  deployment: Deployment;
+  /** Override the steps (taxonomy step keys or raw event names). */
+  steps?: string[];
+  /** Extra breakdown property (event property key; `person:KEY` for a person property). */
+  breakdown?: string;
+  vizType?: 'steps' | 'time_to_convert' | 'trends';
+  funnelFromStep?: number;
+  funnelToStep?: number;
+  binCount?: number;
+}
+
+/** HogQL expression for the wizard-session aggregation target. */
+export function sessionAggregationHogQL(): string {
+  return `properties.\`${taxonomy().discover.properties.sessionId}\``;
+}
+
+function statusFilter() {
+  return { key: taxonomy().discover.properties.status, type: 'event', operator: 'exact', value: [...COUNTED_STATUSES] };
+}
+
+function resourceFilter(resource: string) {
+  return { key: taxonomy().discover.properties.resource, type: 'event', operator: 'exact', value: [resource] };
+}
+
+export function parseBreakdownProperty(spec: string): { property: string; type: 'event' | 'person' } {
+  if (spec.startsWith('person:')) return { property: spec.slice(7), type: 'person' };
+  if (spec.startsWith('event:')) return { property: spec.slice(6), type: 'event' };
+  return { property: spec, type: 'event' };
+}
+
+/** The FunnelsQuery for one track. The track's own bucket is breakdown value [resource, ...]. */
+export function buildTrackFunnelQuery(track: Track, o: TrackFunnelOptions): Record<string, unknown> {
+  const steps = o.steps ?? trackSteps(track, o.deployment);
+  if (steps.length < 2) throw new UsageError(`--steps: a funnel needs at least 2 steps (got ${steps.length})`);
+  const series = steps.map((key) => {
+    const event = stepEventName(key);
+    const properties: Record<string, unknown>[] = [statusFilter()];
+    if (key !== 'started') properties.push(resourceFilter(track.resource));
+    return { kind: 'EventsNode', event, name: event, custom_name: stepTitle(key), properties };
+  });
+  const selectionIndex = steps.indexOf('resourceSelection');
+  const breakdowns: { property: string; type: string }[] = [{ property: taxonomy().discover.properties.resource, type: 'event' }];
+  if (o.breakdown) breakdowns.push(parseBreakdownProperty(o.breakdown));
+  const attribution =
+    o.order === 'unordered' || selectionIndex < 0
+      ? { breakdownAttributionType: 'first_touch' }
+      : { breakdownAttributionType: 'step', breakdownAttributionValue: selectionIndex };
+  const funnelsFilter: Record<string, unknown> = {
+    funnelVizType: o.vizType ?? 'steps',
+    funnelOrderType: o.order,
+    funnelWindowInterval: o.window.funnelWindowInterval,
+    funnelWindowIntervalUnit: o.window.funnelWindowIntervalUnit,
+    funnelAggregateByHogQL: sessionAggregationHogQL(),
+    ...attribution,
+  };
+  if (o.funnelFromStep !== undefined) funnelsFilter.funnelFromStep = o.funnelFromStep;
+  if (o.funnelToStep !== undefined) funnelsFilter.funnelToStep = o.funnelToStep;
+  if (o.binCount !== undefined) funnelsFilter.binCount = o.binCount;
+  const breakdownFilter =
+    breakdowns.length === 1
+      ? { breakdown_type: 'event', breakdown: breakdowns[0]!.property, breakdown_limit: 100 }
+      : { breakdowns, breakdown_limit: 100 };
+  return {
+    kind: 'FunnelsQuery',
+    series,
+    dateRange: o.dateRange,
+    interval: 'day',
+    breakdownFilter,
+    funnelsFilter,
+  };
+}
+
+/**
+ * A two-step funnel from the track's first to its last step. Its step-2 median and average
+ * conversion times are the time to complete the wizard for that resource. The breakdown uses
+ * first-touch attribution: `started` has no resource, so a session's value is the resource on
+ * its completion event.
+ */
+export function buildTrackCompletionQuery(track: Track, o: TrackFunnelOptions): Record<string, unknown> {
+  const steps = o.steps ?? trackSteps(track, o.deployment);
+  const ends = [steps[0]!, steps[steps.length - 1]!];
+  if (ends[0] === ends[1]) throw new UsageError('--steps: the first and last step are the same');
+  const q = buildTrackFunnelQuery(track, { ...o, steps: ends, breakdown: undefined, vizType: 'steps' });
+  const ff = q.funnelsFilter as Record<string, unknown>;
+  ff.breakdownAttributionType = 'first_touch';
+  delete ff.breakdownAttributionValue;
+  return q;
+}
+
+/** Breakdown value of a track's own bucket in a response. */
+export function trackBucketKey(track: Track): string {
+  return track.resource;
+}
