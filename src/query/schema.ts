@@ -1,0 +1,239 @@
+/**
+ * zod schemas for the PostHog query objects discover-metrics reads and runs (the subset of
+ * PostHog's schema-general.ts the engines understand). Objects are "loose": unknown keys are
+ * kept, so a query can be forwarded to PostHog unchanged. Defaults are NOT applied here; the
+ * engines apply PostHog's defaults, so a parsed query round-trips byte for byte.
+ */
+import { z } from 'zod';
+
+export const PROPERTY_OPERATORS = [
+  'exact',
+  'is_not',
+  'icontains',
+  'not_icontains',
+  'regex',
+  'not_regex',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'is_set',
+  'is_not_set',
+  'is_date_exact',
+  'is_date_before',
+  'is_date_after',
+  'between',
+  'not_between',
+  'min',
+  'max',
+  'in',
+  'not_in',
+  'is_cleaned_path_exact',
+  'flag_evaluates_to',
+] as const;
+
+export const PropertyFilterSchema = z.looseObject({
+  key: z.union([z.string(), z.number()]),
+  type: z.string().optional(),
+  operator: z.enum(PROPERTY_OPERATORS).nullish(),
+  value: z.unknown().optional(),
+});
+export type PropertyFilter = z.infer<typeof PropertyFilterSchema>;
+
+export interface PropertyGroup {
+  type: 'AND' | 'OR';
+  values: (PropertyGroup | PropertyFilter)[];
+  [k: string]: unknown;
+}
+
+export const PropertyGroupSchema: z.ZodType<PropertyGroup> = z.lazy(() =>
+  z.looseObject({
+    type: z.enum(['AND', 'OR']),
+    values: z.array(z.union([PropertyGroupSchema, PropertyFilterSchema])),
+  }),
+) as unknown as z.ZodType<PropertyGroup>;
+
+/** Global `properties`: a list (AND) or a group. */
+export const PropertiesSchema = z.union([z.array(z.union([PropertyFilterSchema, PropertyGroupSchema])), PropertyGroupSchema]).nullish();
+
+export const DateRangeSchema = z.looseObject({
+  date_from: z.string().nullish(),
+  date_to: z.string().nullish(),
+  explicitDate: z.boolean().nullish(),
+});
+
+export const IntervalSchema = z.enum(['minute', 'hour', 'day', 'week', 'month']);
+
+export const EventsNodeSchema = z.looseObject({
+  kind: z.literal('EventsNode'),
+  event: z.string().nullish(),
+  name: z.string().nullish(),
+  custom_name: z.string().nullish(),
+  math: z.string().nullish(),
+  math_property: z.string().nullish(),
+  properties: PropertiesSchema,
+  optionalInFunnel: z.boolean().nullish(),
+});
+export type EventsNode = z.infer<typeof EventsNodeSchema>;
+
+export const ActionsNodeSchema = z.looseObject({
+  kind: z.literal('ActionsNode'),
+  id: z.number(),
+  name: z.string().nullish(),
+  custom_name: z.string().nullish(),
+  math: z.string().nullish(),
+  properties: PropertiesSchema,
+});
+
+export const SeriesNodeSchema = z.discriminatedUnion('kind', [EventsNodeSchema, ActionsNodeSchema]);
+export type SeriesNode = z.infer<typeof SeriesNodeSchema>;
+
+export const BreakdownTypeSchema = z.enum(['event', 'person', 'event_metadata', 'cohort', 'group', 'session', 'hogql', 'data_warehouse', 'data_warehouse_person_property']);
+
+export const BreakdownSchema = z.looseObject({
+  property: z.union([z.string(), z.number()]),
+  type: BreakdownTypeSchema.nullish(),
+  normalize_url: z.boolean().nullish(),
+  group_type_index: z.number().nullish(),
+  histogram_bin_count: z.number().nullish(),
+});
+
+export const BreakdownFilterSchema = z.looseObject({
+  breakdown_type: BreakdownTypeSchema.nullish(),
+  breakdown: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).nullish(),
+  breakdowns: z.array(BreakdownSchema).nullish(),
+  breakdown_limit: z.number().int().nullish(),
+  breakdown_normalize_url: z.boolean().nullish(),
+  breakdown_group_type_index: z.number().nullish(),
+  breakdown_hide_other_aggregation: z.boolean().nullish(),
+  breakdown_histogram_bin_count: z.number().nullish(),
+});
+export type BreakdownFilter = z.infer<typeof BreakdownFilterSchema>;
+
+export const FunnelExclusionSchema = z.looseObject({
+  kind: z.literal('EventsNode'),
+  event: z.string().nullish(),
+  name: z.string().nullish(),
+  properties: PropertiesSchema,
+  funnelFromStep: z.number().int(),
+  funnelToStep: z.number().int(),
+});
+export type FunnelExclusion = z.infer<typeof FunnelExclusionSchema>;
+
+export const FunnelsFilterSchema = z.looseObject({
+  funnelWindowInterval: z.number().int().nullish(),
+  funnelWindowIntervalUnit: z.enum(['second', 'minute', 'hour', 'day', 'week', 'month']).nullish(),
+  funnelOrderType: z.enum(['ordered', 'strict', 'unordered']).nullish(),
+  funnelVizType: z.enum(['steps', 'time_to_convert', 'trends']).nullish(),
+  breakdownAttributionType: z.enum(['first_touch', 'last_touch', 'all_events', 'step']).nullish(),
+  breakdownAttributionValue: z.number().int().nullish(),
+  exclusions: z.array(FunnelExclusionSchema).nullish(),
+  funnelStepReference: z.enum(['total', 'previous']).nullish(),
+  binCount: z.number().int().nullish(),
+  funnelFromStep: z.number().int().nullish(),
+  funnelToStep: z.number().int().nullish(),
+  funnelAggregateByHogQL: z.string().nullish(),
+  layout: z.string().nullish(),
+  hiddenLegendBreakdowns: z.array(z.string()).nullish(),
+  useUdf: z.boolean().nullish(),
+});
+export type FunnelsFilter = z.infer<typeof FunnelsFilterSchema>;
+
+export const CompareFilterSchema = z.looseObject({
+  compare: z.boolean().nullish(),
+  compare_to: z.string().nullish(),
+});
+
+export const FunnelsQuerySchema = z.looseObject({
+  kind: z.literal('FunnelsQuery'),
+  series: z.array(SeriesNodeSchema),
+  dateRange: DateRangeSchema.nullish(),
+  interval: IntervalSchema.nullish(),
+  properties: PropertiesSchema,
+  filterTestAccounts: z.boolean().nullish(),
+  aggregation_group_type_index: z.number().int().nullish(),
+  samplingFactor: z.number().nullish(),
+  breakdownFilter: BreakdownFilterSchema.nullish(),
+  funnelsFilter: FunnelsFilterSchema.nullish(),
+  compareFilter: CompareFilterSchema.nullish(),
+});
+export type FunnelsQuery = z.infer<typeof FunnelsQuerySchema>;
+
+export const FunnelsActorsQuerySchema = z.looseObject({
+  kind: z.literal('FunnelsActorsQuery'),
+  source: FunnelsQuerySchema,
+  funnelStep: z.number().int().nullish(),
+  funnelStepBreakdown: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).nullish(),
+  funnelTrendsDropOff: z.boolean().nullish(),
+  funnelTrendsEntrancePeriodStart: z.string().nullish(),
+  includeRecordings: z.boolean().nullish(),
+});
+export type FunnelsActorsQuery = z.infer<typeof FunnelsActorsQuerySchema>;
+
+export const ActorsQuerySchema = z.looseObject({
+  kind: z.literal('ActorsQuery'),
+  source: z.looseObject({ kind: z.string() }).nullish(),
+  select: z.array(z.string()).nullish(),
+  limit: z.number().int().nullish(),
+  offset: z.number().int().nullish(),
+  orderBy: z.array(z.string()).nullish(),
+  search: z.string().nullish(),
+  properties: PropertiesSchema,
+});
+export type ActorsQuery = z.infer<typeof ActorsQuerySchema>;
+
+export const TrendsFilterSchema = z.looseObject({
+  display: z.string().nullish(),
+  formula: z.string().nullish(),
+  showLegend: z.boolean().nullish(),
+  aggregationAxisFormat: z.string().nullish(),
+});
+
+export const TrendsQuerySchema = z.looseObject({
+  kind: z.literal('TrendsQuery'),
+  series: z.array(SeriesNodeSchema),
+  dateRange: DateRangeSchema.nullish(),
+  interval: IntervalSchema.nullish(),
+  properties: PropertiesSchema,
+  filterTestAccounts: z.boolean().nullish(),
+  aggregation_group_type_index: z.number().int().nullish(),
+  samplingFactor: z.number().nullish(),
+  breakdownFilter: BreakdownFilterSchema.nullish(),
+  trendsFilter: TrendsFilterSchema.nullish(),
+  compareFilter: CompareFilterSchema.nullish(),
+});
+export type TrendsQuery = z.infer<typeof TrendsQuerySchema>;
+
+export const HogQLQuerySchema = z.looseObject({
+  kind: z.literal('HogQLQuery'),
+  query: z.string(),
+  values: z.record(z.string(), z.unknown()).nullish(),
+});
+export type HogQLQuery = z.infer<typeof HogQLQuerySchema>;
+
+/** Kinds with a schema here (validated in full). */
+export const QUERY_SCHEMAS = {
+  FunnelsQuery: FunnelsQuerySchema,
+  FunnelsActorsQuery: FunnelsActorsQuerySchema,
+  ActorsQuery: ActorsQuerySchema,
+  TrendsQuery: TrendsQuerySchema,
+  HogQLQuery: HogQLQuerySchema,
+} as const;
+
+/** Other PostHog query kinds accepted as-is (forwarded to PostHog; the local engine rejects them). */
+export const PASSTHROUGH_KINDS = [
+  'RetentionQuery',
+  'PathsQuery',
+  'StickinessQuery',
+  'LifecycleQuery',
+  'EventsQuery',
+  'InsightActorsQuery',
+  'InsightVizNode',
+  'DataTableNode',
+  'WebOverviewQuery',
+  'WebStatsTableQuery',
+  'SessionsTimelineQuery',
+  'CalendarHeatmapQuery',
+] as const;
+
+export type KnownKind = keyof typeof QUERY_SCHEMAS;
