@@ -4,9 +4,15 @@
  */
 import type { Command } from 'commander';
 import { register as funnel } from '../commands/funnel.js';
+import { register as steps } from '../commands/steps.js';
+import { register as failures } from '../commands/failures.js';
+import { register as ttfr } from '../commands/ttfr.js';
 
 export type Registrar = (program: Command) => void;
 
 export const registrars: Registrar[] = [
   funnel,
+  ttfr,
+  steps,
+  failures,
 ];

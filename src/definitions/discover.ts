@@ -219,3 +219,106 @@ export function buildTrackCompletionQuery(track: Track, o: TrackFunnelOptions): 
 export function trackBucketKey(track: Track): string {
   return track.resource;
 }
+
+/** Trends series item as PostHog returns it for a table (total value) display. */
+export interface TrendsItem {
+  label?: string;
+  action?: { order?: number; custom_name?: string | null; name?: string | null } | null;
+  breakdown_value?: unknown;
+  aggregated_value?: number;
+  count?: number;
+}
+
+export const NULL_BREAKDOWN = '$$_posthog_breakdown_null_$$';
+export const OTHER_BREAKDOWN = '$$_posthog_breakdown_other_$$';
+
+/**
+ * Failures per step: one TrendsQuery whose series are (step event × ERROR|ABORTED), broken down
+ * by resource, as total values over the range. ABORTED is sent under the step the user was on.
+ */
+export function buildFailuresByStepQuery(stepKeys: string[], dateRange: DateRange, resources: string[] | undefined): Record<string, unknown> {
+  const t = taxonomy().discover;
+  const series = stepKeys.flatMap((key) =>
+    (['DISCOVER_STATUS_ERROR', 'DISCOVER_STATUS_ABORTED'] as const).map((status) => ({
+      kind: 'EventsNode',
+      event: stepEventName(key),
+      name: stepEventName(key),
+      custom_name: `${status === 'DISCOVER_STATUS_ERROR' ? 'error' : 'aborted'}:${key}`,
+      math: 'total',
+      properties: [{ key: t.properties.status, type: 'event', operator: 'exact', value: [status] }],
+    })),
+  );
+  const properties = resources ? [{ key: t.properties.resource, type: 'event', operator: 'exact', value: resources }] : [];
+  return {
+    kind: 'TrendsQuery',
+    series,
+    dateRange,
+    interval: 'day',
+    properties,
+    breakdownFilter: { breakdown_type: 'event', breakdown: t.properties.resource, breakdown_limit: 100 },
+    trendsFilter: { display: 'ActionsTable' },
+  };
+}
+
+/** Most common error texts: ERROR outcomes of any Discover step, by error message. */
+export function buildTopErrorsQuery(dateRange: DateRange, resources: string[] | undefined, limit: number): Record<string, unknown> {
+  const t = taxonomy().discover;
+  const filters = [{ key: t.properties.status, type: 'event', operator: 'exact', value: ['DISCOVER_STATUS_ERROR'] }];
+  if (resources) filters.push({ key: t.properties.resource, type: 'event', operator: 'exact', value: resources });
+  return {
+    kind: 'TrendsQuery',
+    series: [
+      { kind: 'EventsNode', event: null, name: 'All events', custom_name: 'errors', math: 'total', properties: filters },
+      { kind: 'EventsNode', event: null, name: 'All events', custom_name: 'accounts', math: 'dau', properties: filters },
+    ],
+    dateRange,
+    interval: 'day',
+    breakdownFilter: { breakdown_type: 'event', breakdown: t.properties.error, breakdown_limit: limit },
+    trendsFilter: { display: 'ActionsTable' },
+  };
+}
+
+export interface TimeToFirstOptions {
+  dateRange: DateRange;
+  window: { funnelWindowInterval: number; funnelWindowIntervalUnit: WindowUnit };
+  /** Signup event name, or null to measure from the first event seen in the range. */
+  signupEvent: string | null;
+  vizType: 'steps' | 'time_to_convert';
+  binCount?: number;
+  /** Wizard mode: from `started` to `completed` per wizard session, broken down by resource. */
+  wizard?: boolean;
+  /** Wizard mode only: break the steps down by resource (first-touch: the completion's resource). */
+  byResource?: boolean;
+}
+
+/**
+ * Time to first resource. Account mode: per person (a cluster account), from the signup event
+ * (or the first event seen: an "All events" first step, whose earliest attempt wins) to the first
+ * successfully completed Discover wizard. Wizard mode: per session, started → completed.
+ */
+export function buildTimeToFirstQuery(o: TimeToFirstOptions): Record<string, unknown> {
+  const t = taxonomy().discover;
+  const success = { key: t.properties.status, type: 'event', operator: 'exact', value: ['DISCOVER_STATUS_SUCCESS'] };
+  const completed = { kind: 'EventsNode', event: t.events.completed, name: t.events.completed, custom_name: 'Resource added', properties: [success] };
+  const first = o.wizard
+    ? { kind: 'EventsNode', event: t.events.started, name: t.events.started, custom_name: 'Wizard started', properties: [{ ...success, value: [...COUNTED_STATUSES] }] }
+    : o.signupEvent
+      ? { kind: 'EventsNode', event: o.signupEvent, name: o.signupEvent, custom_name: 'Signed up' }
+      : { kind: 'EventsNode', event: null, name: 'All events', custom_name: 'First seen' };
+  const funnelsFilter: Record<string, unknown> = {
+    funnelVizType: o.vizType,
+    funnelOrderType: 'ordered',
+    funnelWindowInterval: o.window.funnelWindowInterval,
+    funnelWindowIntervalUnit: o.window.funnelWindowIntervalUnit,
+  };
+  if (o.binCount !== undefined) funnelsFilter.binCount = o.binCount;
+  const q: Record<string, unknown> = { kind: 'FunnelsQuery', series: [first, completed], dateRange: o.dateRange, interval: 'day', funnelsFilter };
+  if (o.wizard) {
+    funnelsFilter.funnelAggregateByHogQL = sessionAggregationHogQL();
+    if (o.vizType === 'steps' && o.byResource) {
+      funnelsFilter.breakdownAttributionType = 'first_touch';
+      q.breakdownFilter = { breakdown_type: 'event', breakdown: t.properties.resource, breakdown_limit: 100 };
+    }
+  }
+  return q;
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { globalsOf } from '../cli/globals.js';
+import { openEngine, queryOptionsOf } from '../cli/query-options.js';
+import { funnelOptionsFrom, tracksFor } from './discover-options.js';
+import { buildTrackFunnelQuery } from '../definitions/discover.js';
+import { stepTimes, type StepTimeRow } from '../discover/steps.js';
+import { emit } from '../output/emit.js';
+import { renderJson } from '../output/table.js';
+import { bar } from '../output/chart.js';
+import { formatDuration } from '../output/duration.js';
+import { UsageError } from '../errors.js';
+
+export async function stepsCommand(command: Command): Promise<void> {
+  const o = command.opts() as Record<string, string>;
+  const g = globalsOf(command);
+  const q = queryOptionsOf(command);
+  const tracks = tracksFor(o.resource!);
+  const opts = funnelOptionsFrom(o, q.ctx);
+  const top = Number(o.top);
+  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top: '${o.top}' is not a positive integer`);
+  if (q.printQuery) {
+    const queries = tracks.map((t) => buildTrackFunnelQuery(t, opts));
+    process.stdout.write(renderJson(queries.length === 1 ? queries[0] : queries));
+    return;
+  }
+  const engine = await openEngine(command, q);
+  try {
+    let rows = await stepTimes(engine, tracks, opts, q.ctx);
+    const all = tracks.length > 1;
+    if (all) {
+      rows = rows
+        .filter((r) => r.sessions > 0)
+        .sort((a, b) => (b.medianSeconds ?? -1) - (a.medianSeconds ?? -1))
+        .slice(0, top);
+    }
+    const max = Math.max(0, ...rows.map((r) => r.p90Seconds ?? r.medianSeconds ?? 0));
+    emit(g, {
+      json: { engine: q.engine, dateRange: opts.dateRange, window: opts.window, deployment: opts.deployment, steps: rows },
+      table: {
+        title: all ? `Slowest Discover steps (top ${rows.length} by median time)` : `Time per step — ${tracks[0]!.title}`,
+        columns: [
+          ...(all ? [{ key: 'resource', header: 'Resource' }] : [{ key: 'step', header: '#', align: 'right' as const }]),
+          { key: 'name', header: 'Step' },
+          { key: 'from', header: 'From step', dataOnly: true },
+          { key: 'event', header: 'Event', dataOnly: true },
+          { key: 'sessions', header: 'Sessions', align: 'right' },
+          { key: 'medianSeconds', header: 'Median', align: 'right', text: (r: StepTimeRow) => formatDuration(r.medianSeconds) },
+          { key: 'p90Seconds', header: 'p90 (≈)', align: 'right', text: (r: StepTimeRow) => formatDuration(r.p90Seconds) },
+          { key: 'averageSeconds', header: 'Average', align: 'right', text: (r: StepTimeRow) => formatDuration(r.averageSeconds) },
+          { key: 'p90BinSeconds', header: 'p90 bin width (s)', dataOnly: true },
+          {
+            key: 'bar',
+            header: 'median ▇ / p90 ░',
+            terminalOnly: true,
+            text: (r: StepTimeRow) => {
+              const m = bar(r.medianSeconds ?? 0, max, 20);
+              const p = Math.max(0, Math.round(((r.p90Seconds ?? 0) / (max || 1)) * 20) - m.length);
+              return m + '░'.repeat(p);
+            },
+          },
+        ],
+        rows,
+        notes: [
+          'Time from the previous step, per wizard session. Median is exact; p90 is read from PostHog\'s time-to-convert histogram (90 bins), so it is within one bin width.',
+        ],
+      },
+    });
+  } finally {
+    await engine.close();
+  }
+}

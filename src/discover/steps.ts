@@ -1,0 +1,65 @@
+/**
+ * "Which steps take the most time?" — per step of each track: sessions that reached it, the
+ * exact median time from the previous step (funnel steps), and p90 from PostHog's
+ * time-to-convert histogram between the two steps.
+ */
+import type { Engine, QueryContext } from '../engines/types.js';
+import { buildTrackFunnelQuery, trackSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
+import { runTrackFunnels } from './funnel.js';
+import { percentileFromBins, binWidth, ttcOf } from './percentiles.js';
+
+export interface StepTimeRow {
+  resource: string;
+  step: number;
+  name: string;
+  event: string;
+  from: string;
+  sessions: number;
+  medianSeconds: number | null;
+  averageSeconds: number | null;
+  p90Seconds: number | null;
+  /** Precision of p90: the histogram's bin width in seconds. */
+  p90BinSeconds: number | null;
+}
+
+export async function stepTimes(engine: Engine, tracks: Track[], opts: TrackFunnelOptions, ctx: QueryContext): Promise<StepTimeRow[]> {
+  const { reports } = await runTrackFunnels(engine, tracks, opts, ctx);
+  const ttcQueries: Record<string, unknown>[] = [];
+  const index: { ti: number; step: number }[] = [];
+  tracks.forEach((t, ti) => {
+    const n = (opts.steps ?? trackSteps(t, opts.deployment)).length;
+    for (let i = 1; i < n; i++) {
+      if ((reports[ti]!.steps[i]?.count ?? 0) === 0) continue;
+      ttcQueries.push(
+        buildTrackFunnelQuery(t, { ...opts, breakdown: undefined, vizType: 'time_to_convert', funnelFromStep: i - 1, funnelToStep: i, binCount: 90 }),
+      );
+      index.push({ ti, step: i });
+    }
+  });
+  const ttc = ttcQueries.length ? await engine.runMany(ttcQueries as never, ctx) : [];
+  const p90 = new Map<string, { p90: number | null; width: number | null }>();
+  index.forEach(({ ti, step }, k) => {
+    const { bins } = ttcOf(ttc[k]!.results);
+    p90.set(`${ti}:${step}`, { p90: percentileFromBins(bins, 0.9), width: bins.length ? binWidth(bins) : null });
+  });
+  const rows: StepTimeRow[] = [];
+  reports.forEach((r, ti) => {
+    r.steps.forEach((s, i) => {
+      if (i === 0) return;
+      const q = p90.get(`${ti}:${i}`);
+      rows.push({
+        resource: r.slug,
+        step: s.step,
+        name: s.name,
+        event: s.event,
+        from: r.steps[i - 1]!.name,
+        sessions: s.count,
+        medianSeconds: s.medianSeconds,
+        averageSeconds: s.averageSeconds,
+        p90Seconds: q?.p90 ?? null,
+        p90BinSeconds: q?.width ?? null,
+      });
+    });
+  });
+  return rows;
+}
