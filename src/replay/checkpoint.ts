@@ -1,0 +1,73 @@
+/**
+ * Replay checkpoints: how many events (in file/line order) the target has acknowledged.
+ * Written atomically (temp file + rename) after each acknowledged chunk, so a crash or kill at
+ * any moment leaves either the previous or the next state, never a torn file.
+ */
+import { readFileSync, renameSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import type { InputFile } from './input.js';
+
+const schema = z.object({
+  version: z.literal(1),
+  /** sha256 of host + project token: a checkpoint never resumes into another project. */
+  target: z.string(),
+  inputs: z.array(z.object({ path: z.string(), size: z.number(), mtimeMs: z.number() })),
+  total: z.number().int().nonnegative(),
+  done: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+});
+export type Checkpoint = z.infer<typeof schema>;
+
+export function targetId(host: string, token: string): string {
+  return createHash('sha256').update(`${host}\n${token}`).digest('hex').slice(0, 16);
+}
+
+export function readCheckpoint(path: string): Checkpoint | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InputError(path, `cannot read the checkpoint (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(path, `the checkpoint is not valid JSON (${(e as Error).message})`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new InputError(`${path}${i.path.length ? ` (${i.path.join('.')})` : ''}`, `not a replay checkpoint: ${i.message}`);
+  }
+  return r.data;
+}
+
+export function writeCheckpoint(path: string, cp: Checkpoint): void {
+  const full = resolve(path);
+  mkdirSync(dirname(full), { recursive: true });
+  const tmp = `${full}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(cp, null, 2) + '\n');
+  renameSync(tmp, full);
+}
+
+export function removeCheckpointTemp(path: string): void {
+  rmSync(`${resolve(path)}.tmp-${process.pid}`, { force: true });
+}
+
+/** Why a checkpoint cannot be resumed with these inputs and target (undefined when it can). */
+export function checkpointMismatch(cp: Checkpoint, inputs: readonly InputFile[], target: string): string | undefined {
+  if (cp.target !== target) return 'it was written for a different host or project token';
+  if (cp.inputs.length !== inputs.length) return `it covers ${cp.inputs.length} input file(s), this run has ${inputs.length}`;
+  for (let i = 0; i < inputs.length; i++) {
+    const a = cp.inputs[i]!;
+    const b = inputs[i]!;
+    if (a.path !== b.path) return `input #${i + 1} was ${a.path}, now ${b.path}`;
+    if (a.size !== b.size) return `${b.path} changed size since the checkpoint (${a.size} -> ${b.size} bytes)`;
+  }
+  return undefined;
+}

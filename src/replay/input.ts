@@ -1,0 +1,131 @@
+/**
+ * Reading fixture files for replay: PostHog-shaped JSONL, one event per line, optionally gzipped
+ * (detected by the gzip magic bytes, any file name). Each line is validated; errors name file:line.
+ *
+ *   {"uuid": "...", "event": "...", "distinct_id": "...", "timestamp": "ISO 8601",
+ *    "properties": {...}, "person_id"?: "...", "person_properties"?: {...}}
+ *
+ * An event without a uuid gets a deterministic one (from its content and line), so re-sending it
+ * after a crash is deduplicated like any other.
+ */
+import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const lineSchema = z
+  .object({
+    uuid: z.string().regex(UUID_RE, 'must be a UUID (8-4-4-4-12 hex digits)').optional(),
+    event: z.string().min(1, 'must be a non-empty event name'),
+    distinct_id: z.union([z.string().min(1), z.number()]),
+    timestamp: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time'),
+    properties: z.record(z.string(), z.unknown()).nullable().optional(),
+    person_id: z.string().nullable().optional(),
+    person_properties: z.record(z.string(), z.unknown()).nullable().optional(),
+  })
+  .loose();
+
+export interface FixtureEvent {
+  uuid: string;
+  event: string;
+  distinct_id: string;
+  timestamp: string;
+  properties: Record<string, unknown>;
+  person_properties?: Record<string, unknown>;
+}
+
+export interface InputFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export function describeInputs(paths: readonly string[]): InputFile[] {
+  return paths.map((p) => {
+    const full = resolve(p);
+    let st;
+    try {
+      st = statSync(full);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InputError(p, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`);
+    }
+    if (!st.isFile()) throw new InputError(p, 'not a file');
+    return { path: full, size: st.size, mtimeMs: Math.round(st.mtimeMs) };
+  });
+}
+
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function deterministicUuid(ev: { event: string; distinct_id: string; timestamp: string }, line: number): string {
+  const h = createHash('sha1').update(`${ev.event}\0${ev.distinct_id}\0${ev.timestamp}\0${line}`).digest('hex');
+  // RFC 4122 name-based layout (version 5, variant 10xx)
+  const v = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${v}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function formatIssue(err: z.ZodError): string {
+  const i = err.issues[0]!;
+  const at = i.path.length ? i.path.join('.') : '';
+  if (i.code === 'invalid_type' && i.input === undefined) return `${at}: is required`;
+  return at ? `${at}: ${i.message}` : i.message;
+}
+
+/** Stream the events of one file in order, validated. `where` errors carry file:line. */
+export async function* readFixtureFile(path: string, displayName = path): AsyncGenerator<FixtureEvent> {
+  const raw = createReadStream(path);
+  const stream = isGzip(path) ? raw.pipe(createGunzip()) : raw;
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  let line = 0;
+  try {
+    for await (const text of rl) {
+      line++;
+      const t = text.trim();
+      if (t === '') continue;
+      let v: unknown;
+      try {
+        v = JSON.parse(t);
+      } catch (e) {
+        throw new InputError(`${displayName}:${line}`, `not valid JSON (${(e as Error).message})`);
+      }
+      const r = lineSchema.safeParse(v);
+      if (!r.success) throw new InputError(`${displayName}:${line}`, formatIssue(r.error));
+      const d = r.data;
+      const distinct_id = String(d.distinct_id);
+      const ev: FixtureEvent = {
+        uuid: (d.uuid ?? deterministicUuid({ event: d.event, distinct_id, timestamp: d.timestamp }, line)).toLowerCase(),
+        event: d.event,
+        distinct_id,
+        timestamp: d.timestamp,
+        properties: d.properties ?? {},
+      };
+      if (d.person_properties) ev.person_properties = d.person_properties;
+      yield ev;
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${displayName}${line ? `:${line}` : ''}`, code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' ? 'corrupt gzip data' : `cannot read (${code ?? (e as Error).message})`);
+  } finally {
+    rl.close();
+    raw.destroy();
+  }
+}
+
+/** All events of all files, in order. */
+export async function* readFixtures(files: readonly InputFile[]): AsyncGenerator<FixtureEvent> {
+  for (const f of files) yield* readFixtureFile(f.path, f.path);
+}

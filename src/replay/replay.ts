@@ -1,0 +1,330 @@
+/**
+ * Replay fixture events into a PostHog project (or the sandbox) with posthog-node, accounting for
+ * every event (posthog-api.md §1.3–1.4):
+ *   - events go out in chunks no larger than the SDK queue (so nothing is dropped on overflow),
+ *     and each chunk is flushed and awaited before the next;
+ *   - acknowledgements are tracked per uuid at the batch level (a 2xx for the request that carried
+ *     it), failures are counted from `on('error')`;
+ *   - what was not acknowledged is re-sent with the same uuids (capture deduplicates on uuid);
+ *   - with --checkpoint, progress is saved atomically after each acknowledged chunk so --resume
+ *     continues after a crash: nothing lost, nothing doubled.
+ * Each event keeps its uuid and timestamp ($ignore_sent_at), carries the synthetic marker
+ * property, and its person_properties become $set.
+ */
+import { PostHog } from 'posthog-node';
+import { FindingError, UsageError } from '../errors.js';
+import { taxonomy } from '../events/taxonomy.js';
+import { isLoopbackHost, maskSecret, normalizeHost } from '../config/posthog.js';
+import { describeInputs, readFixtures, type FixtureEvent, type InputFile } from './input.js';
+import { checkpointMismatch, readCheckpoint, targetId, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { createProgress, type ProgressSink } from './progress.js';
+
+export interface ReplayOptions {
+  files: readonly string[];
+  host?: string;
+  projectApiKey?: string;
+  historical?: boolean;
+  dryRun?: boolean;
+  /** Allow a non-loopback host. */
+  yes?: boolean;
+  checkpoint?: string;
+  resume?: boolean;
+  /** Events per HTTP request (posthog-node maxBatchSize). Default 1000. */
+  batchSize?: number;
+  /** Events captured before each awaited flush (≤ the SDK queue). Default 10000. */
+  chunkSize?: number;
+  /** Re-send rounds for events not acknowledged after the SDK's own retries. Default 5. */
+  retries?: number;
+  /** posthog-node fetchRetryCount / fetchRetryDelay / requestTimeout. */
+  sdkRetries?: number;
+  retryDelayMs?: number;
+  requestTimeoutMs?: number;
+  gzip?: boolean;
+  /** Progress and notes. */
+  tty?: boolean;
+  quiet?: boolean;
+  log?: (line: string) => void;
+  progressWrite?: (s: string) => void;
+}
+
+export interface ReplaySummary {
+  dryRun: boolean;
+  host?: string;
+  files: number;
+  events: number;
+  /** Events acknowledged in an earlier run (from the checkpoint). */
+  alreadyDone: number;
+  /** Events acknowledged in this run. */
+  sent: number;
+  /** Events that could not be sent after all retries. */
+  failed: number;
+  /** Events not attempted because the replay stopped at a failed chunk. */
+  notSent: number;
+  /** Requests that failed (from posthog-node's error events), including ones that later succeeded on retry. */
+  requestErrors: number;
+  /** Re-send rounds used. */
+  resendRounds: number;
+  seconds: number;
+  eventsPerSecond: number;
+  distinctIds?: number;
+  eventCounts?: Record<string, number>;
+  lastError?: string;
+}
+
+type Message = { distinctId: string; event: string; uuid: string; timestamp: Date; properties: Record<string, unknown> };
+
+/** posthog-node with per-uuid acknowledgement tracking and a way to empty its queue. */
+class TrackingPostHog extends PostHog {
+  readonly acked = new Set<string>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  protected override async sendBatch(batchMessages: any[], ...rest: any[]): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await (super.sendBatch as (...a: any[]) => Promise<void>).call(this, batchMessages, ...rest);
+    for (const m of batchMessages) if (m && typeof m.uuid === 'string') this.acked.add(m.uuid);
+  }
+  queueLength(): number {
+    const q = this.getPersistedProperty('queue' as never) as unknown[] | undefined;
+    return q ? q.length : 0;
+  }
+  clearQueue(): void {
+    this.setPersistedProperty('queue' as never, [] as never);
+  }
+}
+
+export function toMessage(ev: FixtureEvent, marker: string): Message {
+  const properties: Record<string, unknown> = { ...ev.properties, [marker]: true, $ignore_sent_at: true };
+  if (ev.person_properties && Object.keys(ev.person_properties).length) {
+    const own = typeof properties.$set === 'object' && properties.$set !== null ? (properties.$set as Record<string, unknown>) : {};
+    properties.$set = { ...ev.person_properties, ...own };
+  }
+  // an ISO string keeps sub-millisecond digits on the wire (posthog-node normalises it to UTC)
+  return { distinctId: ev.distinct_id, event: ev.event, uuid: ev.uuid, timestamp: ev.timestamp as unknown as Date, properties };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function errText(e: unknown): string {
+  if (e instanceof Error) {
+    const st = (e as { status?: number }).status;
+    return st ? `HTTP ${st}` : ((e as { error?: Error }).error?.message ?? e.message);
+  }
+  return String(e);
+}
+
+/** Validate all inputs (file:line errors) and count them, without sending. */
+export async function scanFixtures(files: readonly InputFile[]): Promise<{ events: number; distinctIds: number; eventCounts: Record<string, number> }> {
+  let events = 0;
+  const ids = new Set<string>();
+  const counts: Record<string, number> = {};
+  for await (const ev of readFixtures(files)) {
+    events++;
+    ids.add(ev.distinct_id);
+    counts[ev.event] = (counts[ev.event] ?? 0) + 1;
+  }
+  return { events, distinctIds: ids.size, eventCounts: counts };
+}
+
+export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
+  const log = o.log ?? ((l: string) => void process.stderr.write(l + '\n'));
+  if (!o.files.length) throw new UsageError('replay needs at least one FILE (PostHog-shaped JSONL, .gz ok)');
+  const inputs = describeInputs(o.files);
+  const t0 = Date.now();
+  const scan = await scanFixtures(inputs);
+
+  if (o.dryRun) {
+    return {
+      dryRun: true,
+      files: inputs.length,
+      events: scan.events,
+      alreadyDone: 0,
+      sent: 0,
+      failed: 0,
+      notSent: scan.events,
+      requestErrors: 0,
+      resendRounds: 0,
+      seconds: (Date.now() - t0) / 1000,
+      eventsPerSecond: 0,
+      distinctIds: scan.distinctIds,
+      eventCounts: scan.eventCounts,
+    };
+  }
+
+  if (!o.host) throw new UsageError('replay needs --host (env POSTHOG_HOST), e.g. http://127.0.0.1:8010 for the sandbox');
+  if (!o.projectApiKey) throw new UsageError('replay needs --project-api-key (env POSTHOG_PROJECT_API_KEY), the project token phc_...');
+  const host = normalizeHost(o.host);
+  const token = o.projectApiKey;
+  if (!isLoopbackHost(host)) {
+    log(`replay will write ${scan.events} events to the project at ${host} (project token ${maskSecret(token)})`);
+    if (!o.yes) {
+      throw new UsageError(
+        `refusing to write to the non-local host ${host} without --yes`,
+        'Check the host and token above are a sandbox/test project, then re-run with --yes.',
+      );
+    }
+  }
+
+  const target = targetId(host, token);
+  let startAt = 0;
+  if (o.checkpoint) {
+    const cp = readCheckpoint(o.checkpoint);
+    if (cp && !o.resume && cp.done > 0) {
+      throw new UsageError(
+        `--checkpoint ${o.checkpoint} already records ${cp.done}/${cp.total} events sent`,
+        'Pass --resume to send the rest, or remove the checkpoint file to start over.',
+      );
+    }
+    if (cp && o.resume) {
+      const why = checkpointMismatch(cp, inputs, target);
+      if (why) throw new UsageError(`--resume: the checkpoint ${o.checkpoint} does not match this replay: ${why}`);
+      startAt = Math.min(cp.done, scan.events);
+      if (!o.quiet) log(`resuming: ${startAt}/${scan.events} events were acknowledged before`);
+    }
+  } else if (o.resume) {
+    throw new UsageError('--resume needs --checkpoint FILE');
+  }
+
+  const batchSize = Math.max(1, o.batchSize ?? 1000);
+  const chunkSize = Math.max(batchSize, o.chunkSize ?? 10_000);
+  const retries = Math.max(0, o.retries ?? 5);
+  const marker = taxonomy().synthetic.markerProperty;
+
+  // pin the transport to /batch/ whatever POSTHOG_CAPTURE_MODE says
+  const savedMode = process.env.POSTHOG_CAPTURE_MODE;
+  delete process.env.POSTHOG_CAPTURE_MODE;
+  const client = new TrackingPostHog(token, {
+    host,
+    flushAt: chunkSize + 1,
+    maxQueueSize: chunkSize + 1,
+    maxBatchSize: batchSize,
+    flushInterval: 0,
+    fetchRetryCount: o.sdkRetries ?? 3,
+    fetchRetryDelay: o.retryDelayMs ?? 3000,
+    requestTimeout: o.requestTimeoutMs ?? 10_000,
+    historicalMigration: !!o.historical,
+    disableCompression: o.gzip === false,
+    disableGeoip: true,
+    persistence: 'memory',
+  } as ConstructorParameters<typeof PostHog>[1]);
+  if (savedMode !== undefined) process.env.POSTHOG_CAPTURE_MODE = savedMode;
+
+  let requestErrors = 0;
+  let lastError: string | undefined;
+  client.on('error', (e: unknown) => {
+    requestErrors++;
+    lastError = errText(e);
+  });
+
+  const progress: ProgressSink = createProgress({
+    total: scan.events,
+    start: startAt,
+    tty: !!o.tty,
+    quiet: !!o.quiet,
+    write: o.progressWrite,
+  });
+  const cp: Checkpoint = {
+    version: 1,
+    target,
+    inputs: inputs.map((f) => ({ ...f })),
+    total: scan.events,
+    done: startAt,
+    updatedAt: new Date().toISOString(),
+  };
+
+  let index = 0;
+  let sent = 0;
+  let failed = 0;
+  let resendRounds = 0;
+  let stopped = false;
+  let chunk: Message[] = [];
+
+  /** Send one chunk until every event is acknowledged or retries run out; returns the unacknowledged count. */
+  const sendChunk = async (msgs: Message[]): Promise<number> => {
+    let pending = msgs;
+    for (let round = 0; ; round++) {
+      for (const m of pending) client.capture(m);
+      // flush drains batch by batch and stops at the first failed one; keep flushing until the
+      // queue is empty (network failures stay queued, HTTP failures are dropped by the SDK)
+      const maxFlushes = Math.ceil(pending.length / batchSize) * 2 + 2;
+      for (let i = 0; i < maxFlushes; i++) {
+        try {
+          await client.flush();
+        } catch {
+          /* counted by on('error') */
+        }
+        if (client.queueLength() === 0) break;
+      }
+      client.clearQueue();
+      pending = pending.filter((m) => !client.acked.has(m.uuid));
+      for (const m of msgs) client.acked.delete(m.uuid);
+      if (pending.length === 0 || round >= retries) return pending.length;
+      resendRounds++;
+      const wait = Math.min(30_000, (o.retryDelayMs ?? 3000) * 2 ** round);
+      if (!o.quiet) log(`replay: ${pending.length} events of this chunk not acknowledged (${lastError ?? 'no answer'}); re-sending in ${(wait / 1000).toFixed(1)} s`);
+      await sleep(wait);
+    }
+  };
+
+  const flushChunk = async (): Promise<void> => {
+    if (!chunk.length) return;
+    const msgs = chunk;
+    chunk = [];
+    const left = await sendChunk(msgs);
+    if (left > 0) {
+      failed += left;
+      sent += msgs.length - left;
+      stopped = true;
+      return;
+    }
+    sent += msgs.length;
+    cp.done += msgs.length;
+    cp.updatedAt = new Date().toISOString();
+    if (o.checkpoint) writeCheckpoint(o.checkpoint, cp);
+    progress.update(cp.done);
+  };
+
+  try {
+    progress.update(startAt);
+    for await (const ev of readFixtures(inputs)) {
+      if (index++ < startAt) continue;
+      chunk.push(toMessage(ev, marker));
+      if (chunk.length >= chunkSize) {
+        await flushChunk();
+        if (stopped) break;
+      }
+    }
+    if (!stopped) await flushChunk();
+  } finally {
+    progress.done(cp.done);
+    client.clearQueue();
+    await client.shutdown(1000).catch(() => undefined);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const summary: ReplaySummary = {
+    dryRun: false,
+    host,
+    files: inputs.length,
+    events: scan.events,
+    alreadyDone: startAt,
+    sent,
+    failed,
+    notSent: scan.events - startAt - sent - failed,
+    requestErrors,
+    resendRounds,
+    seconds,
+    eventsPerSecond: seconds > 0 ? sent / seconds : 0,
+    lastError,
+  };
+  if (o.checkpoint && !stopped) writeCheckpoint(o.checkpoint, cp);
+  return summary;
+}
+
+/** Throw a FindingError (exit 1) when a replay could not send everything. */
+export function assertComplete(s: ReplaySummary): void {
+  if (s.dryRun) return;
+  if (s.failed > 0 || s.notSent > 0) {
+    throw new FindingError(
+      `replay incomplete: ${s.sent} sent, ${s.failed} failed after retries, ${s.notSent} not attempted${s.lastError ? ` (last error: ${s.lastError})` : ''}`,
+      'Fix the cause and re-run with --checkpoint FILE --resume to send the rest (re-sent uuids are deduplicated).',
+    );
+  }
+}
