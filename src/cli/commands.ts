@@ -7,6 +7,7 @@ import { register as funnel } from '../commands/funnel.js';
 import { register as steps } from '../commands/steps.js';
 import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
+import { register as downloads } from '../commands/downloads.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -15,4 +16,5 @@ export const registrars: Registrar[] = [
   ttfr,
   steps,
   failures,
+  downloads,
 ];
