@@ -8,6 +8,7 @@ import { register as steps } from '../commands/steps.js';
 import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
 import { register as downloads } from '../commands/downloads.js';
+import { register as adoption } from '../commands/adoption.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -17,4 +18,5 @@ export const registrars: Registrar[] = [
   steps,
   failures,
   downloads,
+  adoption,
 ];

@@ -35,7 +35,7 @@ export interface DownloadRow {
   downloads: number;
   /** Distinct clients (hashed address + user agent) — an estimate of unique downloaders. */
   downloaders: number;
-  /** Share of downloads within the row's period (or overall without a period). */
+  /** Share of downloads within the row's period (when other breakdowns split periods), else of all. */
   share: number;
 }
 
@@ -84,6 +84,8 @@ export function buildReport(downloads: readonly Download[], stats: ReadStats, o:
   const periodTotals = new Map<string, number>();
   for (const d of kept) {
     const period = o.by.includes('period') ? periodOf(d.ts, o) : '';
+    // Shares are within a period when other breakdowns split it, else of the whole range.
+    const shareKey = o.by.length > 1 ? period : '';
     const row: DownloadRow = { installs: 0, updates: 0, downloads: 0, downloaders: 0, share: 0 };
     for (const dim of o.by) {
       if (dim === 'period') row.period = period;
@@ -99,11 +101,11 @@ export function buildReport(downloads: readonly Download[], stats: ReadStats, o:
     if (d.kind === 'install') g.row.installs++;
     else g.row.updates++;
     g.clients.add(d.client);
-    periodTotals.set(period, (periodTotals.get(period) ?? 0) + 1);
+    periodTotals.set(shareKey, (periodTotals.get(shareKey) ?? 0) + 1);
   }
   const rows = [...groups.values()].map(({ row, clients }) => {
     row.downloaders = clients.size;
-    row.share = row.downloads / (periodTotals.get(row.period ?? '') ?? 1);
+    row.share = row.downloads / (periodTotals.get(o.by.length > 1 ? (row.period ?? '') : '') ?? 1);
     return row;
   });
   rows.sort((a, b) => {

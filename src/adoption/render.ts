@@ -1,0 +1,57 @@
+/** Tables and a chart for the adoption report (logic in index.ts returns the data). */
+import { lineChart } from '../output/chart.js';
+import type { TableSpec } from '../output/table.js';
+import type { AdoptionReport, AdoptionRow } from './index.js';
+
+const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
+const ratioValue = (r: number | null) => (r === null ? null : Number(r.toFixed(4)));
+
+export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
+  const word = r.interval === 'day' ? 'Day' : r.interval === 'week' ? 'Week' : 'Month';
+  const range = r.resolvedDateRange ? ` ${r.resolvedDateRange.date_from.slice(0, 10)} to ${r.resolvedDateRange.date_to.slice(0, 10)}` : '';
+  return {
+    title: `Teleport Connect adoption by ${r.interval}${range}${r.timezone !== 'UTC' ? ` (${r.timezone})` : ''}`,
+    columns: [
+      { key: 'period', header: word },
+      { key: 'platform', header: 'Platform' },
+      { key: 'downloads', header: 'Downloads', align: 'right' },
+      { key: 'newInstallations', header: 'New installations', align: 'right' },
+      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => pct(x.ratio), value: (x) => ratioValue(x.ratio) },
+      { key: 'activeInstallations', header: 'Active installations', align: 'right' },
+      { key: 'updates', header: 'Updater fetches', align: 'right' },
+    ],
+    rows: r.rows,
+    notes: [
+      `downloads: fresh installer downloads from ${r.downloadsSource === 'logs' ? 'the given CloudFront logs' : 'download events in the store'}; new installations: first Connect event in the period; active: any Connect event in the period`,
+      'platforms: macos = darwin, windows = win32, linux = linux (Connect reports Electron platform names)',
+    ],
+  };
+}
+
+type TotalRow = AdoptionReport['totals'][number];
+
+export function totalsTable(r: AdoptionReport): TableSpec<TotalRow> {
+  return {
+    title: 'Whole range by platform',
+    columns: [
+      { key: 'platform', header: 'Platform' },
+      { key: 'downloads', header: 'Downloads', align: 'right' },
+      { key: 'newInstallations', header: 'New installations', align: 'right' },
+      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => pct(x.ratio), value: (x) => ratioValue(x.ratio) },
+      { key: 'peakActiveInstallations', header: `Peak active per ${r.interval}`, align: 'right' },
+      { key: 'updates', header: 'Updater fetches', align: 'right' },
+    ],
+    rows: r.totals,
+  };
+}
+
+/** Downloads, new and active installations per period (all platforms). */
+export function adoptionChart(r: AdoptionReport): string {
+  if (r.periods.length < 2) return '';
+  const per = (f: (x: AdoptionRow) => number) => r.periods.map((p) => r.rows.filter((x) => x.period === p).reduce((a, x) => a + f(x), 0));
+  return lineChart(r.periods, [
+    { name: 'downloads', values: per((x) => x.downloads) },
+    { name: 'new installations', values: per((x) => x.newInstallations) },
+    { name: 'active installations', values: per((x) => x.activeInstallations) },
+  ]);
+}
