@@ -1,0 +1,478 @@
+/**
+ * The local FunnelsQuery engine: scan once per batch of compatible funnels, run the UDF port per
+ * aggregation target, aggregate like funnel_udf.py, answer in PostHog's response shapes.
+ */
+import type { Store } from '../../../store/store.js';
+import { UsageError } from '../../../errors.js';
+import type { FunnelsActorsQuery, FunnelsQuery } from '../../../query/schema.js';
+import type { QueryContext, QueryResponse } from '../../types.js';
+import { formatResolvedDateRange, fromLocal, localParts } from '../dates.js';
+import { scanFunnels, scanKey, type ScanResult } from './scan.js';
+import { buildFunnelSpec, type FunnelSpec } from './spec.js';
+import { OrderedFunnel, UnorderedFunnel, runTrendsUdf, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
+
+/** ClickHouse quantile(0.5) on a small exact sample: linear interpolation. */
+export function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const pos = (s.length - 1) * 0.5;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+function mean(values: number[]): number | null {
+  if (values.length === 0) return null;
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+/** Per (target, breakdown value) UDF outcome. */
+interface TargetOutcome {
+  target: number;
+  propVal: number;
+  res: UdfResult;
+}
+
+type Runner = { run(inp: UdfInput, pv: PropValFilter): UdfResult };
+
+function makeRunner(spec: FunnelSpec): Runner {
+  const n = spec.steps.length;
+  if (spec.order === 'unordered') return new UnorderedFunnel(n, spec.windowSeconds);
+  return new OrderedFunnel(n, spec.windowSeconds, spec.order === 'strict', spec.optionalSteps);
+}
+
+interface BreakdownInfo {
+  /** code of the all-empty value ([""...]) */
+  emptyCode: number;
+  /** code -> values */
+  values: string[][];
+  /** code -> has a non-empty component */
+  nonEmpty: Uint8Array;
+}
+
+function breakdownInfo(scan: ScanResult, spec: FunnelSpec): BreakdownInfo {
+  const values = scan.bdDict.slice();
+  const width = spec.breakdown ? spec.breakdown.length : 0;
+  let emptyCode = values.findIndex((v) => v.every((x) => x === ''));
+  if (emptyCode < 0) {
+    emptyCode = values.length;
+    values.push(Array.from({ length: width }, () => ''));
+  }
+  const nonEmpty = new Uint8Array(values.length);
+  values.forEach((v, i) => (nonEmpty[i] = v.some((x) => x !== '') ? 1 : 0));
+  return { emptyCode, values, nonEmpty };
+}
+
+/**
+ * Run the UDF for every target of the scan. Calls `emit` per (target, breakdown value) with
+ * step_reached >= 0 (PostHog's HAVING step_reached >= 0).
+ */
+function runTargets(
+  spec: FunnelSpec,
+  scan: ScanResult,
+  q: number,
+  useBreakdown: boolean,
+  emit: (o: TargetOutcome, info: BreakdownInfo | null) => void,
+): BreakdownInfo | null {
+  const runner = makeRunner(spec);
+  const mask = scan.masks[q]!;
+  const bd = useBreakdown ? scan.bd : null;
+  const info = useBreakdown && bd ? breakdownInfo(scan, spec) : null;
+  const strict = spec.order === 'strict';
+  const attribution = spec.attribution;
+  const stepAttr = attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
+  const seen = new Set<number>();
+  for (let t = 0; t < scan.nTargets; t++) {
+    const a = scan.start[t]!;
+    const b = scan.start[t + 1]!;
+    if (a === b) continue;
+    const rows = scan.order.subarray(a, b);
+    const inp: UdfInput = { rows, ts: scan.ts, mask, bd, dropUnmatched: !strict };
+    if (!info || !bd) {
+      // PostHog drops targets with no matching event before the UDF
+      if (!strict) {
+        let any = false;
+        for (let k = 0; k < rows.length; k++) if (mask[rows[k]!] !== 0) { any = true; break; }
+        if (!any) continue;
+      }
+      const res = runner.run(inp, { propVal: -1, filterEvents: false, breakdownStep: -1 });
+      if (res.stepReached >= 0) emit({ target: t, propVal: 0, res }, null);
+      continue;
+    }
+    const kept: number[] = [];
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k]!;
+      if (strict || mask[r] !== 0) kept.push(r);
+    }
+    if (kept.length === 0) continue;
+    let propVals: number[];
+    if (attribution === 'first_touch' || attribution === 'last_touch') {
+      let pick = -1;
+      if (attribution === 'first_touch') {
+        for (const r of kept) if (info.nonEmpty[bd[r]!]) { pick = bd[r]!; break; }
+      } else {
+        for (let k = kept.length - 1; k >= 0; k--) if (info.nonEmpty[bd[kept[k]!]!]) { pick = bd[kept[k]!]!; break; }
+      }
+      propVals = [pick < 0 ? info.emptyCode : pick];
+    } else if (attribution === 'all_events' || stepAttr < 0) {
+      seen.clear();
+      for (const r of kept) seen.add(bd[r]!);
+      propVals = [...seen];
+    } else {
+      // step attribution: values on events matching that step (unordered: prop_basic = every event)
+      seen.clear();
+      for (const r of kept) if (spec.order === 'unordered' || mask[r]! & (1 << stepAttr)) seen.add(bd[r]!);
+      propVals = [...seen];
+    }
+    for (const pv of propVals) {
+      const res = runner.run(inp, {
+        propVal: pv,
+        filterEvents: attribution === 'all_events',
+        breakdownStep: stepAttr,
+      });
+      if (res.stepReached >= 0) emit({ target: t, propVal: pv, res }, info);
+    }
+  }
+  return info;
+}
+
+interface Agg {
+  counts: number[];
+  /** samples[i] = conversion times (s) of step i (i >= 1) */
+  samples: number[][];
+}
+
+function newAgg(n: number): Agg {
+  return { counts: new Array<number>(n).fill(0), samples: Array.from({ length: n }, () => []) };
+}
+
+function addOutcome(agg: Agg, res: UdfResult, n: number): void {
+  for (let i = 0; i < n; i++) if (res.bitfield & (1 << i)) agg.counts[i]!++;
+  for (let i = 1; i < n; i++) {
+    const v = res.timings[i - 1];
+    if (v !== undefined && v > 0) agg.samples[i]!.push(v);
+  }
+}
+
+function stepRows(spec: FunnelSpec, agg: Agg, breakdown: string[] | null): Record<string, unknown>[] {
+  const n = spec.steps.length;
+  return spec.steps.map((s, i) => {
+    const unordered = spec.order === 'unordered';
+    const row: Record<string, unknown> = {
+      action_id: unordered ? null : s.event,
+      name: unordered ? `Completed ${i + 1} step${i > 0 ? 's' : ''}` : (s.name ?? s.event ?? 'All events'),
+      custom_name: unordered ? null : s.customName,
+      order: i,
+      people: [],
+      count: agg.counts[i] ?? 0,
+      type: 'events',
+      average_conversion_time: i === 0 ? null : mean(agg.samples[i]!),
+      median_conversion_time: i === 0 ? null : median(agg.samples[i]!),
+    };
+    if (breakdown) {
+      row.breakdown = breakdown;
+      row.breakdown_value = breakdown;
+    }
+    void n;
+    return row;
+  });
+}
+
+function compareCounts(a: Agg, b: Agg): number {
+  for (let i = a.counts.length - 1; i >= 0; i--) {
+    const d = b.counts[i]! - a.counts[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
+  const n = spec.steps.length;
+  const aggs = new Map<number, Agg>();
+  const info = runTargets(spec, scan, q, !!spec.breakdown, (o) => {
+    let agg = aggs.get(o.propVal);
+    if (!agg) aggs.set(o.propVal, (agg = newAgg(n)));
+    addOutcome(agg, o.res, n);
+  });
+  if (aggs.size === 0) return [];
+  if (!spec.breakdown || !info) return stepRows(spec, aggs.get(0)!, null);
+  // rank values by step_n DESC .. step_1 DESC; beyond the limit merge into ["Other"]
+  const ranked = [...aggs.entries()].sort((x, y) => compareCounts(x[1], y[1]) || compareValues(info.values[x[0]]!, info.values[y[0]]!));
+  const limit = spec.breakdownLimit;
+  const rows: { value: string[]; agg: Agg }[] = [];
+  let other: Agg | null = null;
+  ranked.forEach(([code, agg], idx) => {
+    if (idx < limit) rows.push({ value: info.values[code]!, agg });
+    else {
+      other ??= newAgg(n);
+      for (let i = 0; i < n; i++) {
+        other.counts[i]! += agg.counts[i]!;
+        other.samples[i]!.push(...agg.samples[i]!);
+      }
+    }
+  });
+  if (other) rows.push({ value: ['Other'], agg: other });
+  rows.sort((x, y) => compareCounts(x.agg, y.agg));
+  return rows.map((r) => stepRows(spec, r.agg, r.value));
+}
+
+function compareValues(a: string[], b: string[]): number {
+  const x = JSON.stringify(a);
+  const y = JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function timeToConvertResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
+  const fromStep = spec.fromStep;
+  const toStep = spec.toStep || spec.steps.length - 1;
+  const samples: number[] = [];
+  runTargets(spec, scan, q, false, (o) => {
+    if (o.res.stepReached < toStep) return;
+    let sum = 0;
+    for (let i = fromStep; i < toStep; i++) sum += o.res.timings[i] ?? 0;
+    samples.push(sum);
+  });
+  if (samples.length === 0) return { bins: [], average_conversion_time: null };
+  let binCount: number;
+  if (spec.binCount !== null) binCount = Math.min(90, Math.max(1, spec.binCount));
+  else binCount = Math.trunc(Math.min(60, Math.max(1, Math.ceil(Math.cbrt(samples.length)))));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of samples) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const minT = Math.floor(lo);
+  const maxT = Math.ceil(hi);
+  const raw = Math.ceil((maxT - minT) / binCount);
+  const width = raw > 0 ? raw : 60;
+  const counts = new Array<number>(binCount + 1).fill(0);
+  for (const v of samples) {
+    const k = Math.floor((v - minT) / width);
+    if (k >= 0 && k <= binCount) counts[k]!++;
+  }
+  const bins = counts.map((c, k) => [Math.round(minT + k * width), c]);
+  return { bins, average_conversion_time: mean(samples) };
+}
+
+// ---- funnel trends
+
+function intervalStartFn(interval: FunnelSpec['interval'], ctx: QueryContext): (ms: number) => number {
+  const tz = ctx.timezone;
+  const cache = new Map<number, number>();
+  return (ms: number) => {
+    const hourKey = Math.floor(ms / 3_600_000);
+    if (interval !== 'minute') {
+      const c = cache.get(hourKey);
+      if (c !== undefined) return c;
+    }
+    const p = localParts(ms, tz);
+    let out: number;
+    switch (interval) {
+      case 'minute':
+        out = fromLocal({ ...p, second: 0, ms: 0 }, tz);
+        break;
+      case 'hour':
+        out = fromLocal({ ...p, minute: 0, second: 0, ms: 0 }, tz);
+        break;
+      case 'day':
+        out = fromLocal({ ...p, hour: 0, minute: 0, second: 0, ms: 0 }, tz);
+        break;
+      case 'week': {
+        const dow = new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay();
+        const back = (dow - ctx.weekStart + 7) % 7;
+        out = fromLocal({ ...p, day: p.day - back, hour: 0, minute: 0, second: 0, ms: 0 }, tz);
+        break;
+      }
+      case 'month':
+        out = fromLocal({ ...p, day: 1, hour: 0, minute: 0, second: 0, ms: 0 }, tz);
+        break;
+    }
+    if (interval !== 'minute') cache.set(hourKey, out);
+    return out;
+  };
+}
+
+function nextInterval(start: number, interval: FunnelSpec['interval'], tz: string): number {
+  const p = localParts(start, tz);
+  switch (interval) {
+    case 'minute':
+      return start + 60_000;
+    case 'hour':
+      return start + 3_600_000;
+    case 'day':
+      return fromLocal({ ...p, day: p.day + 1 }, tz);
+    case 'week':
+      return fromLocal({ ...p, day: p.day + 7 }, tz);
+    case 'month':
+      return fromLocal({ ...p, month: p.month + 1 }, tz);
+  }
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): unknown {
+  if (spec.order === 'unordered') {
+    throw new UsageError('query.funnelsFilter: unordered funnel trends are not supported by the local engine', 'Use an ordered or strict funnel, or run with --engine posthog.');
+  }
+  if (spec.breakdown) {
+    throw new UsageError('query.breakdownFilter: breakdowns of funnel trends are not supported by the local engine', 'Remove the breakdown, or run with --engine posthog.');
+  }
+  const n = spec.toStep === null ? spec.steps.length : spec.toStep + 1;
+  const startOf = intervalStartFn(spec.interval, ctx);
+  const mask = scan.masks[q]!;
+  const from = new Map<number, number>();
+  const to = new Map<number, number>();
+  const strict = spec.order === 'strict';
+  // restrict masks to the truncated funnel (steps < n, exclusion slots < n)
+  const full = spec.steps.length;
+  const trMask = new Int32Array(mask.length);
+  for (let r = 0; r < mask.length; r++) {
+    const m = mask[r]!;
+    let out = m & ((1 << n) - 1);
+    for (let slot = 1; slot < n; slot++) if (m & (1 << (full + slot - 1))) out |= 1 << (n + slot - 1);
+    trMask[r] = out;
+  }
+  for (let t = 0; t < scan.nTargets; t++) {
+    const a = scan.start[t]!;
+    const b = scan.start[t + 1]!;
+    if (a === b) continue;
+    const rows = scan.order.subarray(a, b);
+    const entries = runTrendsUdf({ rows, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
+      startOf(scan.ts[r]! / 1000),
+    );
+    for (const e of entries) {
+      from.set(e.intervalStart, (from.get(e.intervalStart) ?? 0) + 1);
+      if (e.result === 1) to.set(e.intervalStart, (to.get(e.intervalStart) ?? 0) + 1);
+    }
+  }
+  const data: number[] = [];
+  const days: string[] = [];
+  const labels: string[] = [];
+  const tz = ctx.timezone;
+  const endMs = Number(spec.range.toUs / 1000n);
+  let cur = startOf(Number(spec.range.fromUs / 1000n));
+  const pad = (x: number) => String(x).padStart(2, '0');
+  for (let guard = 0; cur <= endMs && guard < 100_000; guard++) {
+    const f = from.get(cur) ?? 0;
+    const tcount = to.get(cur) ?? 0;
+    data.push(f > 0 ? Math.round((tcount / f) * 100 * 100) / 100 : 0);
+    const p = localParts(cur, tz);
+    const hms = spec.interval === 'hour' || spec.interval === 'minute' ? ` ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}` : '';
+    days.push(`${p.year}-${pad(p.month)}-${pad(p.day)}${hms}`);
+    labels.push(`${p.day}-${MONTHS[p.month - 1]}-${p.year}`);
+    cur = nextInterval(cur, spec.interval, tz);
+  }
+  return [{ count: data.length, data, days, labels }];
+}
+
+// ---- public API
+
+export interface PreparedFunnel {
+  spec: FunnelSpec;
+  key: string;
+}
+
+export function prepareFunnel(query: FunnelsQuery, store: Store, ctx: QueryContext): PreparedFunnel {
+  const spec = buildFunnelSpec(query, ctx);
+  return { spec, key: scanKey(spec, store) };
+}
+
+function responseFor(spec: FunnelSpec, results: unknown, ctx: QueryContext, ms: number): QueryResponse {
+  return {
+    results,
+    timings: [{ k: 'local_engine', t: ms / 1000 }],
+    hogql: null,
+    modifiers: {},
+    resolved_date_range: formatResolvedDateRange(spec.range, ctx.timezone),
+    isUdf: true,
+    is_cached: false,
+    timezone: ctx.timezone,
+  };
+}
+
+function resultsFor(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): unknown {
+  switch (spec.viz) {
+    case 'steps':
+      return stepsResults(spec, scan, q);
+    case 'time_to_convert':
+      return timeToConvertResults(spec, scan, q);
+    case 'trends':
+      return trendsResults(spec, scan, q, ctx);
+  }
+}
+
+/** Run several FunnelsQuery objects; compatible ones share one scan. */
+export async function runFunnels(store: Store, queries: readonly FunnelsQuery[], ctx: QueryContext): Promise<QueryResponse[]> {
+  const prepared = queries.map((q) => prepareFunnel(q, store, ctx));
+  const groups = new Map<string, number[]>();
+  prepared.forEach((p, i) => {
+    const g = groups.get(p.key);
+    if (g) g.push(i);
+    else groups.set(p.key, [i]);
+  });
+  const out: QueryResponse[] = new Array(queries.length);
+  for (const idxs of groups.values()) {
+    const t0 = performance.now();
+    const specs = idxs.map((i) => prepared[i]!.spec);
+    const scan = await scanFunnels(store, specs);
+    idxs.forEach((qi, k) => {
+      const results = resultsFor(specs[k]!, scan, k, ctx);
+      out[qi] = responseFor(specs[k]!, results, ctx, performance.now() - t0);
+    });
+  }
+  return out;
+}
+
+// ---- actors
+
+export interface FunnelActor {
+  /** aggregation value (person id, or the HogQL aggregation value) */
+  id: string | null;
+}
+
+function flatten(v: unknown): string[] {
+  if (Array.isArray(v)) return v.flatMap(flatten);
+  if (v === null || v === undefined) return [];
+  return [typeof v === 'number' ? String(Math.trunc(v)) : String(v)];
+}
+
+/** Targets matching a FunnelsActorsQuery (funnelStep 1-indexed; negative = dropped off before |N|). */
+export async function funnelActorIds(store: Store, aq: FunnelsActorsQuery, ctx: QueryContext): Promise<{ ids: (string | null)[]; spec: FunnelSpec }> {
+  const spec = buildFunnelSpec(aq.source, ctx);
+  if (spec.viz === 'trends') {
+    throw new UsageError('query.source: actors of funnel trends are not supported by the local engine', 'Use funnelVizType "steps" in the source, or run with --engine posthog.');
+  }
+  const step = aq.funnelStep;
+  if (step === null || step === undefined) throw new UsageError('query.funnelStep: Missing funnelStep in actors query');
+  const n = spec.steps.length;
+  if (step === 0 || Math.abs(step) > n) throw new UsageError(`query.funnelStep: must be between 1 and ${n} (or -2..-${n} for drop-offs), got ${step}`);
+  let prior = -1;
+  if (step < 0) {
+    for (let i = Math.abs(step) - 2; i >= 0; i--) {
+      if (!spec.steps[i]!.optional) {
+        prior = i;
+        break;
+      }
+    }
+    if (prior < 0) throw new UsageError('query.funnelStep: Missing prior required step in actors query');
+  }
+  const wantBreakdown = aq.funnelStepBreakdown;
+  const scan = await scanFunnels(store, [spec], { withTargetNames: true });
+  const matches = new Set<number>();
+  const useBd = !!spec.breakdown && spec.viz === 'steps';
+  runTargets(spec, scan, 0, useBd, (o, info) => {
+    const bits = o.res.bitfield;
+    const ok = step > 0 ? (bits & (1 << (step - 1))) !== 0 : (bits & (1 << prior)) !== 0 && (bits & (1 << (Math.abs(step) - 1))) === 0;
+    if (!ok) return;
+    if (wantBreakdown !== null && wantBreakdown !== undefined && info) {
+      const value = info.values[o.propVal]!;
+      if (JSON.stringify(flatten(value)) !== JSON.stringify(flatten(wantBreakdown))) return;
+    }
+    matches.add(o.target);
+  });
+  const ids = [...matches].map((t) => scan.targetNames![t] ?? null);
+  return { ids, spec };
+}
