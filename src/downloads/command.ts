@@ -76,7 +76,7 @@ export async function downloadsCommand(logs: string[], cmd: Command): Promise<vo
   if (report.rows.length === 0 && g.format !== 'json') {
     const what = o.kind === 'all' ? 'downloads' : o.kind === 'install' ? 'installer downloads' : 'updater fetches';
     const range = from || to ? ` between ${from ?? 'the start'} and ${to ?? 'the end'}` : '';
-    const msg = `no Teleport Connect ${what}${range} in ${formatNumber(analysis.stats.files)} log file${analysis.stats.files === 1 ? '' : 's'} (${formatNumber(analysis.stats.requests)} requests read)`;
+    const msg = `no Teleport Connect ${what}${range} in ${formatNumber(analysis.stats.files)} log file${analysis.stats.files === 1 ? '' : 's'} (${formatNumber(analysis.stats.requests)} request${analysis.stats.requests === 1 ? '' : 's'} read)`;
     if (g.format === 'csv') process.stderr.write(msg + '\n');
     else process.stdout.write(msg + '\n');
     return;
