@@ -9,6 +9,7 @@ import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
 import { register as downloads } from '../commands/downloads.js';
 import { register as adoption } from '../commands/adoption.js';
+import { register as query } from '../commands/query.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -19,4 +20,5 @@ export const registrars: Registrar[] = [
   failures,
   downloads,
   adoption,
+  query,
 ];
