@@ -45,9 +45,10 @@ export function totalsTable(r: AdoptionReport): TableSpec<TotalRow> {
   };
 }
 
-/** Downloads, new and active installations per period (all platforms). */
+/** Downloads, new and active installations per period (all platforms), for 4+ periods. */
 export function adoptionChart(r: AdoptionReport): string {
-  if (r.periods.length < 2) return '';
+  // A line needs a few points to say anything; short ranges get the tables only.
+  if (r.periods.length < 4) return '';
   const per = (f: (x: AdoptionRow) => number) => r.periods.map((p) => r.rows.filter((x) => x.period === p).reduce((a, x) => a + f(x), 0));
   return lineChart(r.periods, [
     { name: 'downloads', values: per((x) => x.downloads) },

@@ -144,11 +144,11 @@ function describeLoad(load: unknown, downloads: number): string {
   return `${formatNumber(downloads)} download events`;
 }
 
-/** Terminal chart of installs and updater fetches per period (only with --by period). */
+/** Terminal chart of installs and updater fetches per period (with --by period, 4+ periods). */
 function periodChart(r: DownloadsReport, g: GlobalOptions): string | undefined {
   if (!r.by.includes('period') || g.format !== 'table') return undefined;
   const periods = [...new Set(r.rows.map((x) => x.period!))].sort();
-  if (periods.length < 2) return undefined;
+  if (periods.length < 4) return undefined;
   const installs = new Map<string, number>();
   const updates = new Map<string, number>();
   for (const x of r.rows) {
