@@ -10,6 +10,9 @@ import { register as ttfr } from '../commands/ttfr.js';
 import { register as downloads } from '../commands/downloads.js';
 import { register as adoption } from '../commands/adoption.js';
 import { register as query } from '../commands/query.js';
+import { register as dau } from '../commands/dau.js';
+import { register as features } from '../commands/features.js';
+import { register as platforms } from '../commands/platforms.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -20,5 +23,8 @@ export const registrars: Registrar[] = [
   failures,
   downloads,
   adoption,
+  dau,
+  features,
+  platforms,
   query,
 ];

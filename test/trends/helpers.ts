@@ -24,8 +24,8 @@ function uuidFor(n: number): string {
 }
 
 /** Open an in-memory store holding the events; persons group distinct ids (default: one each). */
-export async function storeWith(events: TestEvent[], persons: TestPerson[] = [], opts: { materialize?: boolean } = {}): Promise<Store> {
-  const store = await Store.open(':memory:');
+export async function storeWith(events: TestEvent[], persons: TestPerson[] = [], opts: { materialize?: boolean; path?: string } = {}): Promise<Store> {
+  const store = await Store.open(opts.path ?? ':memory:');
   const personOf = new Map<string, string>();
   const personProps = new Map<string, Record<string, unknown>>();
   persons.forEach((p, i) => {

@@ -1,0 +1,263 @@
+/**
+ * Rendering of the Connect reports: tables for terminals and Markdown, long-form CSV for
+ * spreadsheets, JSON with the PostHog series, and a terminal line chart for the DAU trend.
+ */
+import type { OutputFormat } from '../cli/globals.js';
+import type { Emittable } from '../output/emit.js';
+import type { TableSpec } from '../output/table.js';
+import { formatNumber } from '../output/table.js';
+import { bar, lineChart } from '../output/chart.js';
+import { formatPercent } from '../output/duration.js';
+import type { DauReport, DauSeries, FeaturesReport, PlatformsReport } from './reports.js';
+
+const MATH_TEXT: Record<string, string> = {
+  dau: 'unique installations per',
+  weekly_active: 'installations active in the 7 days ending each',
+  monthly_active: 'installations active in the 30 days ending each',
+};
+
+function rangeText(r: { dateRange: { date_from: string | null; date_to: string | null }; timezone: string; engine: string }): string {
+  return `${r.dateRange.date_from ?? '-7d'} → ${r.dateRange.date_to ?? 'today'} (${r.timezone}) · engine ${r.engine}`;
+}
+
+function mathTitle(r: DauReport): string {
+  const m = r.math.toUpperCase();
+  return r.effectiveMath === 'dau' && r.math !== 'dau' ? `${m} → unique per ${r.interval}` : m;
+}
+
+interface BucketRow {
+  date: string;
+  label: string;
+  values: number[];
+  previousDate?: string;
+  previous?: number;
+}
+
+interface LongRow {
+  series: string;
+  breakdown_value: unknown;
+  compare: string | undefined;
+  date: string;
+  label: string;
+  value: number;
+}
+
+interface SummaryRow {
+  name: string;
+  breakdownValue: unknown;
+  total: number;
+  average: number;
+  peak: number;
+  latest: number;
+}
+
+/** The dau report in every format. */
+export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
+  const current = r.series.filter((s) => s.compare !== 'previous');
+  const previous = r.series.filter((s) => s.compare === 'previous');
+  const title = `${r.title} — ${mathTitle(r)} by ${r.interval}${r.breakdown ? `, by ${r.breakdown.title}` : ''}`;
+  const notes = [
+    rangeText(r),
+    `Counted: ${MATH_TEXT[r.effectiveMath] ?? r.effectiveMath} ${r.interval}; an installation is active when it sends any Connect event.`,
+  ];
+  if (r.effectiveMath !== MATH_TO_KEY[r.math]) notes.push(`PostHog computes ${r.math.toUpperCase()} at a ${r.interval} interval as unique installations per ${r.interval}.`);
+  if (r.hasMore) notes.push(`More ${r.breakdown?.title ?? 'breakdown'} values exist than shown; the rest are summed in "(other values)".`);
+  const json = {
+    report: 'dau',
+    title: r.title,
+    description: r.description,
+    engine: r.engine,
+    timezone: r.timezone,
+    dateRange: r.dateRange,
+    interval: r.interval,
+    math: r.math,
+    effectiveMath: r.effectiveMath,
+    breakdown: r.breakdown ?? null,
+    hasMore: r.hasMore,
+    query: r.query,
+    results: r.results,
+  };
+
+  if (format === 'csv') {
+    const rows: LongRow[] = r.series.flatMap((s) =>
+      s.days.map((d, i) => ({ series: s.name, breakdown_value: s.breakdownValue ?? null, compare: s.compare, date: d, label: s.labels[i] ?? d, value: s.data[i] ?? 0 })),
+    );
+    const table: TableSpec<LongRow> = {
+      columns: [
+        { key: 'series', header: 'Series' },
+        { key: 'breakdown_value', header: 'Breakdown value' },
+        { key: 'compare', header: 'Period' },
+        { key: 'date', header: 'Date' },
+        { key: 'label', header: 'Label' },
+        { key: 'value', header: 'Installations' },
+      ],
+      rows,
+    };
+    return { json, table };
+  }
+
+  const chartSeries = [...current.slice(0, 6), ...(current.length === 1 ? previous.slice(0, 1) : [])];
+  const extra = current.length && current[0]!.days.length > 1 ? `${lineChart(current[0]!.labels, chartSeries.map((s) => ({ name: s.name, values: s.data })), { width: 80, height: 10 })}` : undefined;
+
+  const perBucket = current.length <= 4 && (previous.length === 0 || current.length === 1);
+  if (perBucket) {
+    const base = current[0];
+    const rows: BucketRow[] = (base?.days ?? []).map((d, i) => ({
+      date: d,
+      label: base!.labels[i] ?? d,
+      values: current.map((s) => s.data[i] ?? 0),
+      previousDate: previous[0]?.days[i],
+      previous: previous[0]?.data[i],
+    }));
+    const max = Math.max(0, ...current.flatMap((s) => s.data));
+    const columns: TableSpec<BucketRow>['columns'] = [
+      { key: 'label', header: r.interval === 'day' ? 'Day' : r.interval === 'week' ? 'Week' : 'Month' },
+      { key: 'date', header: 'Date', dataOnly: true },
+      ...current.map((s, j) => ({ key: `v${j}`, header: s.name, align: 'right' as const, value: (row: BucketRow) => row.values[j] })),
+    ];
+    if (previous.length) {
+      columns.push(
+        { key: 'previousDate', header: 'Previous period' },
+        { key: 'previous', header: 'Installations', align: 'right' },
+        {
+          key: 'change',
+          header: 'Change',
+          align: 'right',
+          value: (row) => (row.previous ? (row.values[0]! - row.previous) / row.previous : null),
+          text: (row) => (row.previous ? signedPercent((row.values[0]! - row.previous) / row.previous) : '–'),
+        },
+      );
+    }
+    if (current.length === 1) columns.push({ key: 'bar', header: '', text: (row) => bar(row.values[0]!, max, 20), terminalOnly: true });
+    return { json, table: { title, columns, rows, notes }, extra };
+  }
+
+  const rows: SummaryRow[] = current.map((s) => summary(s));
+  const maxAvg = Math.max(0, ...rows.map((x) => x.average));
+  const table: TableSpec<SummaryRow> = {
+    title,
+    columns: [
+      { key: 'name', header: r.breakdown?.title ?? 'Series' },
+      { key: 'breakdownValue', header: 'Breakdown value', dataOnly: true },
+      { key: 'average', header: `Avg per ${r.interval}`, align: 'right', text: (x) => formatNumber(Math.round(x.average * 10) / 10) },
+      { key: 'peak', header: 'Peak', align: 'right' },
+      { key: 'latest', header: 'Latest', align: 'right' },
+      { key: 'bar', header: '', text: (x) => bar(x.average, maxAvg, 20), terminalOnly: true },
+    ],
+    rows,
+    notes: [...notes, `Per-${r.interval} values: --format csv (one row per ${r.interval} per series) or --format json.`],
+  };
+  return { json, table, extra };
+}
+
+const MATH_TO_KEY: Record<string, string> = { dau: 'dau', wau: 'weekly_active', mau: 'monthly_active' };
+
+function summary(s: DauSeries): SummaryRow {
+  const n = s.data.length || 1;
+  return {
+    name: s.name,
+    breakdownValue: s.breakdownValue ?? null,
+    total: s.count,
+    average: s.data.reduce((a, b) => a + b, 0) / n,
+    peak: Math.max(0, ...s.data),
+    latest: s.data[s.data.length - 1] ?? 0,
+  };
+}
+
+function signedPercent(x: number): string {
+  const s = formatPercent(x);
+  return x > 0 ? `+${s}` : s;
+}
+
+interface FeatureRow {
+  feature_key: string;
+  feature: string;
+  event: string;
+  split: string;
+  value: unknown;
+  label: string;
+  installations: number;
+  events: number;
+  share: number | null;
+  level: number;
+}
+
+export function renderFeatures(r: FeaturesReport, format: OutputFormat): Emittable<FeatureRow> {
+  const rows: FeatureRow[] = [];
+  for (const f of r.features) {
+    rows.push({ feature_key: f.key, feature: f.title, event: f.event, split: '', value: null, label: '', installations: f.installations, events: f.events, share: f.share, level: 0 });
+    for (const b of f.breakdowns) {
+      for (const v of b.values) {
+        rows.push({ feature_key: f.key, feature: f.title, event: f.event, split: b.title, value: v.value, label: v.label, installations: v.installations, events: v.events, share: v.share, level: 1 });
+      }
+    }
+  }
+  const shown = format === 'csv' ? rows : rows.filter((x) => x.level === 0 || x.installations > 0 || x.events > 0);
+  const table: TableSpec<FeatureRow> = {
+    title: `Teleport Connect feature usage — ${formatNumber(r.activeInstallations)} active installations`,
+    columns: [
+      { key: 'feature_key', header: 'Key', dataOnly: true },
+      { key: 'feature', header: 'Feature', text: (x) => (x.level === 0 ? x.feature : '') },
+      { key: 'event', header: 'Event', dataOnly: true },
+      { key: 'split', header: 'Split by', text: (x) => (x.level === 0 ? '' : x.split) },
+      { key: 'value', header: 'Value', dataOnly: true },
+      { key: 'label', header: 'Value' },
+      { key: 'installations', header: 'Installations', align: 'right' },
+      { key: 'events', header: 'Events', align: 'right' },
+      { key: 'share', header: 'Share of active', align: 'right', text: (x) => formatPercent(x.share) },
+      { key: 'bar', header: '', text: (x) => (x.level === 0 ? bar(x.share ?? 0, 1, 16) : ''), terminalOnly: true },
+    ],
+    rows: shown,
+    notes: [
+      rangeText(r),
+      'Installations: distinct Connect installations that sent the event; share: of the installations active in the range.',
+    ],
+  };
+  return { json: { report: 'features', ...r }, table };
+}
+
+interface PlatformRow {
+  dimension_key: string;
+  dimension: string;
+  property: string;
+  value: unknown;
+  label: string;
+  installations: number;
+  share: number | null;
+  first: boolean;
+}
+
+export function renderPlatforms(r: PlatformsReport, format: OutputFormat): Emittable<PlatformRow> {
+  const rows: PlatformRow[] = r.dimensions.flatMap((d) =>
+    d.values.map((v, i) => ({
+      dimension_key: d.key,
+      dimension: d.title,
+      property: d.property,
+      value: v.value,
+      label: v.label,
+      installations: v.installations,
+      share: v.share,
+      first: i === 0,
+    })),
+  );
+  const table: TableSpec<PlatformRow> = {
+    title: `Teleport Connect platforms — ${formatNumber(r.activeInstallations)} active installations`,
+    columns: [
+      { key: 'dimension_key', header: 'Key', dataOnly: true },
+      { key: 'dimension', header: 'Dimension', text: (x) => (x.first || format === 'markdown' ? x.dimension : '') },
+      { key: 'property', header: 'Person property', dataOnly: true },
+      { key: 'value', header: 'Value', dataOnly: true },
+      { key: 'label', header: 'Value' },
+      { key: 'installations', header: 'Installations', align: 'right' },
+      { key: 'share', header: 'Share', align: 'right', text: (x) => formatPercent(x.share) },
+      { key: 'bar', header: '', text: (x) => bar(x.share ?? 0, 1, 20), terminalOnly: true },
+    ],
+    rows,
+    notes: [
+      rangeText(r),
+      'Person properties of the installations active in the range (os and arch are set once on login, OS and app version on every login).',
+      ...(r.dimensions.some((d) => d.hasMore) ? ['Rarer values are summed in "(other values)".'] : []),
+    ],
+  };
+  return { json: { report: 'platforms', ...r }, table };
+}
