@@ -1,0 +1,122 @@
+// The Connect commands end to end through the binary: DAU from the CLI equals the distinct
+// installations per day counted straight from the fixture file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, REPO_ROOT } from '../peer/harness.js';
+import { storeWith, type TestEvent } from './helpers.js';
+import { connectFixture, installationsPerDay } from './connect-fixture.js';
+import { Store } from '../../src/store/store.js';
+import { buildDauQuery, loadConnectDefinitions } from '../../src/definitions/connect.js';
+
+const hasLoad = existsSync(join(REPO_ROOT, 'src', 'commands', 'load.ts'));
+const fx = connectFixture(11, 30, 20);
+const ctxArgs = ['--now', '2026-01-25T12:00:00Z', '--timezone', 'UTC'];
+const range = ['--from', '2026-01-01', '--to', '2026-01-20'];
+let dir: string;
+let store: string;
+let fixtureFile: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dm-connect-cli-'));
+  store = join(dir, 'events.duckdb');
+  fixtureFile = join(dir, 'events.jsonl');
+  // PostHog export shape; person properties ride on the events like PostHog's person_properties
+  const props = new Map(fx.persons.map((p) => [p.distinct_ids[0]!, p.properties ?? {}]));
+  writeFileSync(fixtureFile, fx.events.map((e) => JSON.stringify({ ...e, person_properties: props.get(e.distinct_id) ?? {} })).join('\n') + '\n');
+  if (hasLoad) {
+    const r = await runCli(['--store', store, 'load', fixtureFile]);
+    if (r.code !== 0) throw new Error(`load failed: ${r.stderr}`);
+  } else {
+    const s = await storeWith(fx.events, fx.persons, { path: store });
+    await s.close();
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.concurrent('dau through the CLI', () => {
+  it('--format json: data equals installations per day counted from the fixture file', async () => {
+    const r = await runCli(['--store', store, 'dau', ...range, ...ctxArgs, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const fromFile = readFileSync(fixtureFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TestEvent);
+    expect(out.results).toHaveLength(1);
+    expect(out.results[0].data).toEqual(installationsPerDay(fromFile, '2026-01-01', 20));
+    expect(out.results[0].days[19]).toBe('2026-01-20');
+    expect(out.query.kind).toBe('TrendsQuery');
+  });
+
+  it('table output has the table and a line chart', async () => {
+    const r = await runCli(['--store', store, 'dau', ...range, ...ctxArgs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('20-Jan-2026');
+    expect(r.stdout).toMatch(/┤/);
+  });
+
+  it('csv has one row per day per series', async () => {
+    const r = await runCli(['--store', store, 'dau', ...range, ...ctxArgs, '--breakdown', 'os', '--format', 'csv']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const series = new Set(lines.slice(1).map((l) => l.split(',')[0]));
+    expect(lines.length).toBe(1 + 20 * series.size);
+  });
+
+  it('--print-query prints exactly the TrendsQuery, without touching the store', async () => {
+    const r = await runCli(['--store', join(dir, 'missing.duckdb'), 'dau', ...range, ...ctxArgs, '--math', 'wau', '--breakdown', 'arch', '--compare', '--print-query']);
+    expect(r.code, r.stderr).toBe(0);
+    const defs = loadConnectDefinitions();
+    const expected = buildDauQuery(defs, {
+      dateRange: { date_from: '2026-01-01', date_to: '2026-01-20' },
+      interval: 'day',
+      math: 'wau',
+      breakdown: defs.dimensions.find((d) => d.key === 'arch'),
+      compare: true,
+    });
+    expect(JSON.parse(r.stdout)).toEqual(expected);
+  });
+
+  it('an unknown --breakdown exits 2 and lists the valid ones', async () => {
+    const r = await runCli(['--store', store, 'dau', '--breakdown', 'platform', ...ctxArgs]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--breakdown: unknown breakdown 'platform'");
+    expect(r.stderr).toContain('Valid breakdowns: os, arch, os_version, app_version.');
+    expect(r.stdout).toBe('');
+  });
+
+  it('bad --interval and --from are usage errors', async () => {
+    expect((await runCli(['--store', store, 'dau', '--interval', 'year', ...ctxArgs])).stderr).toMatch(/--interval: unknown value 'year'/);
+    const r = await runCli(['--store', store, 'dau', '--from', 'yesterday', ...ctxArgs]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--from/);
+  });
+
+  it('an empty store says how to load or seed events', async () => {
+    const empty = join(dir, 'empty.duckdb');
+    const s = await Store.open(empty);
+    await s.close();
+    const r = await runCli(['--store', empty, 'dau', ...ctxArgs]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no events/);
+    expect(r.stderr).toMatch(/load/);
+  });
+});
+
+describe.concurrent('features and platforms through the CLI', () => {
+  it('features --format json', async () => {
+    const r = await runCli(['--store', store, 'features', ...range, ...ctxArgs, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.activeInstallations).toBeGreaterThan(0);
+    expect(out.features.length).toBe(loadConnectDefinitions().features.length);
+  });
+
+  it('platforms markdown and csv', async () => {
+    const md = await runCli(['--store', store, 'platforms', ...range, ...ctxArgs, '--format', 'markdown']);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toMatch(/^### Teleport Connect platforms/);
+    const csv = await runCli(['--store', store, 'platforms', ...range, ...ctxArgs, '--dimension', 'os', '--format', 'csv']);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toBe('dimension_key,dimension,property,value,label,installations,share');
+  });
+});
