@@ -55,6 +55,7 @@ export function createProgress(o: ProgressOptions): ProgressSink {
       },
     };
   }
+  let lastDone = -1;
   return {
     update(done) {
       const l = line(done);
@@ -63,11 +64,12 @@ export function createProgress(o: ProgressOptions): ProgressSink {
       if (step > lastPct || t - lastDraw >= 5000) {
         lastPct = step;
         lastDraw = t;
+        lastDone = done;
         write(`replay: ${l.text}\n`);
       }
     },
     done(done) {
-      write(`replay: ${line(done).text}\n`);
+      if (done !== lastDone) write(`replay: ${line(done).text}\n`);
     },
   };
 }

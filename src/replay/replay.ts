@@ -12,7 +12,7 @@
  * property, and its person_properties become $set.
  */
 import { PostHog } from 'posthog-node';
-import { FindingError, UsageError } from '../errors.js';
+import { FindingError, HttpError, UsageError } from '../errors.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { isLoopbackHost, maskSecret, normalizeHost } from '../config/posthog.js';
 import { describeInputs, readFixtures, type FixtureEvent, type InputFile } from './input.js';
@@ -40,6 +40,8 @@ export interface ReplayOptions {
   retryDelayMs?: number;
   requestTimeoutMs?: number;
   gzip?: boolean;
+  /** Value of the synthetic marker property (default true; smoke uses a run id to find its own events). */
+  markerValue?: string | true;
   /** Progress and notes. */
   tty?: boolean;
   quiet?: boolean;
@@ -60,7 +62,7 @@ export interface ReplaySummary {
   failed: number;
   /** Events not attempted because the replay stopped at a failed chunk. */
   notSent: number;
-  /** Requests that failed (from posthog-node's error events), including ones that later succeeded on retry. */
+  /** Failed flushes reported by posthog-node's on('error') after its own retries (their events were re-sent). */
   requestErrors: number;
   /** Re-send rounds used. */
   resendRounds: number;
@@ -89,10 +91,18 @@ class TrackingPostHog extends PostHog {
   clearQueue(): void {
     this.setPersistedProperty('queue' as never, [] as never);
   }
+  /**
+   * The SDK raises maxBatchSize to flushAt; replay sets flushAt above the chunk size (no
+   * background flushes: every flush is awaited here), so set the request size explicitly.
+   * A 413 still halves it inside the SDK.
+   */
+  setBatchSize(n: number): void {
+    (this as unknown as { maxBatchSize: number }).maxBatchSize = n;
+  }
 }
 
-export function toMessage(ev: FixtureEvent, marker: string): Message {
-  const properties: Record<string, unknown> = { ...ev.properties, [marker]: true, $ignore_sent_at: true };
+export function toMessage(ev: FixtureEvent, marker: string, markerValue: string | true = true): Message {
+  const properties: Record<string, unknown> = { ...ev.properties, [marker]: markerValue, $ignore_sent_at: true };
   if (ev.person_properties && Object.keys(ev.person_properties).length) {
     const own = typeof properties.$set === 'object' && properties.$set !== null ? (properties.$set as Record<string, unknown>) : {};
     properties.$set = { ...ev.person_properties, ...own };
@@ -206,12 +216,15 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     persistence: 'memory',
   } as ConstructorParameters<typeof PostHog>[1]);
   if (savedMode !== undefined) process.env.POSTHOG_CAPTURE_MODE = savedMode;
+  client.setBatchSize(batchSize);
 
   let requestErrors = 0;
   let lastError: string | undefined;
+  let lastStatus: number | undefined;
   client.on('error', (e: unknown) => {
     requestErrors++;
     lastError = errText(e);
+    lastStatus = (e as { status?: number }).status;
   });
 
   const progress: ProgressSink = createProgress({
@@ -256,7 +269,17 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       client.clearQueue();
       pending = pending.filter((m) => !client.acked.has(m.uuid));
       for (const m of msgs) client.acked.delete(m.uuid);
-      if (pending.length === 0 || round >= retries) return pending.length;
+      if (pending.length === 0) return 0;
+      if (lastStatus === 401 || lastStatus === 403) {
+        throw new HttpError(
+          lastStatus,
+          `the capture endpoint at ${host} rejected the project API key (HTTP ${lastStatus}); nothing more was sent. ` +
+            'Check --project-api-key (env POSTHOG_PROJECT_API_KEY): it is the project token (phc_...), not a personal API key.',
+        );
+      }
+      // 400 and 413 are not transient: re-sending the same events cannot help
+      if (round >= retries || lastStatus === 400 || lastStatus === 413) return pending.length;
+      lastStatus = undefined;
       resendRounds++;
       const wait = Math.min(30_000, (o.retryDelayMs ?? 3000) * 2 ** round);
       if (!o.quiet) log(`replay: ${pending.length} events of this chunk not acknowledged (${lastError ?? 'no answer'}); re-sending in ${(wait / 1000).toFixed(1)} s`);
@@ -286,7 +309,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     progress.update(startAt);
     for await (const ev of readFixtures(inputs)) {
       if (index++ < startAt) continue;
-      chunk.push(toMessage(ev, marker));
+      chunk.push(toMessage(ev, marker, o.markerValue ?? true));
       if (chunk.length >= chunkSize) {
         await flushChunk();
         if (stopped) break;

@@ -1,0 +1,46 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TOKEN, plainEvents, runCli, sandbox, tmp, uuidsIn, writeFixture } from '../sandbox/helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.close()));
+});
+
+describe('replay CLI killed with SIGKILL mid-flight, then resumed', () => {
+  it('ends with exactly the fixture events in the sandbox', async () => {
+    const dir = tmp();
+    const lines = plainEvents('kill', 1200);
+    const file = writeFixture(dir, 'f.jsonl.gz', lines, true);
+    const cp = join(dir, 'cp.json');
+    const s = await sandbox({ latencyMs: 60 });
+    open.push(s);
+    const args = ['replay', file, '--host', s.url, '--batch-size', '50', '--chunk-size', '100', '--checkpoint', cp, '--format', 'json'];
+    const env = { POSTHOG_PROJECT_API_KEY: TOKEN };
+    let pid = 0;
+    const first = runCli(args, env, { onSpawn: (p) => (pid = p) });
+    // wait until some chunks are acknowledged, then kill without warning
+    const t0 = Date.now();
+    for (;;) {
+      if (existsSync(cp) && JSON.parse(readFileSync(cp, 'utf8')).done >= 300) break;
+      if (Date.now() - t0 > 30_000) throw new Error('replay made no progress');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    process.kill(pid, 'SIGKILL');
+    const killed = await first;
+    expect(killed.signal).toBe('SIGKILL');
+    const before = JSON.parse(readFileSync(cp, 'utf8')).done as number;
+    expect(before).toBeLessThan(1200);
+
+    const resumed = await runCli([...args, '--resume'], env);
+    expect(resumed.stderr).not.toContain(TOKEN);
+    expect(resumed.code).toBe(0);
+    const summary = JSON.parse(resumed.stdout);
+    expect(summary.alreadyDone).toBe(before);
+    expect(summary.sent).toBe(1200 - before);
+    const ids = await uuidsIn(s);
+    expect(ids).toHaveLength(1200);
+    expect(new Set(ids)).toEqual(new Set(lines.map((l) => l.uuid)));
+  });
+});

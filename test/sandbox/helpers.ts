@@ -1,0 +1,115 @@
+/** Shared helpers for sandbox, replay and posthog-engine tests: tiny fixtures, a sandbox, the CLI. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
+import { taxonomy } from '../../src/events/taxonomy.js';
+
+export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+export const BIN = join(ROOT, 'bin', 'discover-metrics');
+export const TOKEN = 'phc_testProjectToken0001';
+export const PKEY = 'phx_testPersonalKey00001';
+
+export function tmp(prefix = 'dm-sb-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function uuidFor(seed: string, i: number): string {
+  const h = createHash('sha1').update(`${seed}:${i}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface FixtureLine {
+  uuid: string;
+  event: string;
+  distinct_id: string;
+  timestamp: string;
+  properties: Record<string, unknown>;
+  person_properties?: Record<string, unknown>;
+}
+
+/**
+ * Small Discover-shaped fixture: users walk the server track (started -> resourceSelection ->
+ * deployService -> testConnection -> completed) and drop off at a step that depends on their index.
+ */
+export function discoverEvents(seed: string, users: number, day = '2026-01-05'): FixtureLine[] {
+  const t = taxonomy();
+  const ev = t.discover.events;
+  const p = t.discover.properties;
+  const steps = [ev.started, ev.resourceSelection, ev.deployService, ev.testConnection, ev.completed];
+  const out: FixtureLine[] = [];
+  let i = 0;
+  for (let u = 0; u < users; u++) {
+    const reach = 1 + (u % steps.length);
+    const base = Date.parse(`${day}T08:00:00.000Z`) + u * 60_000;
+    for (let s = 0; s < reach; s++) {
+      out.push({
+        uuid: uuidFor(seed, i++),
+        event: steps[s]!,
+        distinct_id: `${seed}-user-${u}`,
+        timestamp: new Date(base + s * 30_000).toISOString(),
+        properties: { [p.sessionId]: `${seed}-session-${u}`, [p.resource]: 'DISCOVER_RESOURCE_SERVER', [p.status]: 'DISCOVER_STATUS_SUCCESS' },
+        ...(s === 0 ? { person_properties: { email: `${u}@example.com` } } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** n generic events (fast to generate, any size). */
+export function plainEvents(seed: string, n: number): FixtureLine[] {
+  const base = Date.parse('2026-01-01T00:00:00.000Z');
+  return Array.from({ length: n }, (_, i) => ({
+    uuid: uuidFor(seed, i),
+    event: i % 3 === 0 ? 'connect.cluster.login' : 'tp.ui.discover.started',
+    distinct_id: `${seed}-u${i % 97}`,
+    timestamp: new Date(base + i * 1000).toISOString(),
+    properties: { i, seed },
+  }));
+}
+
+export function writeFixture(dir: string, name: string, lines: FixtureLine[], gz = false): string {
+  const path = join(dir, name);
+  const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  writeFileSync(path, gz ? gzipSync(text) : text);
+  return path;
+}
+
+export async function sandbox(over: Partial<SandboxOptions> = {}): Promise<Sandbox & { storePath: string }> {
+  const storePath = join(tmp(), 'sandbox.duckdb');
+  const sb = await startSandbox({ storePath, projectToken: TOKEN, personalApiKey: PKEY, ...over });
+  return Object.assign(sb, { storePath });
+}
+
+export async function uuidsIn(sb: Sandbox): Promise<string[]> {
+  const r = await fetch(`${sb.url}/_sandbox/uuids`);
+  return ((await r.json()) as { uuids: string[] }).uuids;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: join(tmpdir(), 'dm-no-config'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    if (opts.onSpawn && child.pid) opts.onSpawn(child.pid);
+  });
+}
