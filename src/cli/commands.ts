@@ -13,6 +13,9 @@ import { register as query } from '../commands/query.js';
 import { register as dau } from '../commands/dau.js';
 import { register as features } from '../commands/features.js';
 import { register as platforms } from '../commands/platforms.js';
+import { register as replay } from '../commands/replay.js';
+import { register as sandbox } from '../commands/sandbox.js';
+import { register as smoke } from '../commands/smoke.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -27,4 +30,7 @@ export const registrars: Registrar[] = [
   features,
   platforms,
   query,
+  replay,
+  sandbox,
+  smoke,
 ];
