@@ -3,7 +3,9 @@
  *
  * Tables
  *   events(uuid UUID, event VARCHAR, distinct_id VARCHAR, person_id VARCHAR, timestamp TIMESTAMPTZ,
- *          properties JSON, "<materialized columns>" VARCHAR ...)
+ *          properties JSON, person_properties JSON, "<materialized columns>" VARCHAR ...)
+ *     person_properties: the person's properties at ingestion when the input carried them
+ *     (PostHog exports do); NULL otherwise. Loading: src/store/ingest.ts.
  *   persons(id VARCHAR, properties JSON, created_at TIMESTAMPTZ)
  *   person_distinct_ids(distinct_id VARCHAR, person_id VARCHAR)
  *   materialized(key VARCHAR, col VARCHAR)      -- property key -> column on events
@@ -86,8 +88,11 @@ export class Store {
         distinct_id VARCHAR NOT NULL,
         person_id VARCHAR NOT NULL,
         timestamp TIMESTAMPTZ NOT NULL,
-        properties JSON
+        properties JSON,
+        person_properties JSON
       );
+      -- stores made before person_properties existed
+      ALTER TABLE events ADD COLUMN IF NOT EXISTS person_properties JSON;
       CREATE TABLE IF NOT EXISTS persons (
         id VARCHAR NOT NULL,
         properties JSON,

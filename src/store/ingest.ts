@@ -1,0 +1,651 @@
+/**
+ * Loading events into the store — all or nothing, idempotent on uuid, persons as PostHog keeps them.
+ *
+ * Fast path (SQL, one transaction): each file is read by DuckDB's own reader (read_json /
+ * read_csv / read_parquet, gzip inflated by DuckDB) and inserted straight into `events` with
+ * every row validated in the same statement; a bad row makes the statement fail (DuckDB's
+ * error()), the transaction rolls back and a slower diagnosis pass reads the file in JS to name
+ * the first bad row's place (file:line, file[index], file: row N) and field.
+ *
+ * After the inserts (same transaction):
+ *   - uuid dedup: rows whose uuid is already stored, or repeated within the load, are removed
+ *     (PostHog dedups on uuid), so loading a file twice is harmless;
+ *   - persons: distinct_id -> person via person_distinct_ids; an event's person_id (PostHog
+ *     exports) sets the mapping (the latest event wins, re-pointing older events: several
+ *     distinct_ids become one person); otherwise a new person per distinct_id with a derived id;
+ *   - person properties are recomputed for touched persons from their events in timestamp order:
+ *     an event's person_properties (export snapshot) replaces them, then `$set_once` (only keys
+ *     not present), `$set` (overwrite), `$unset` (remove) from its properties.
+ *
+ * Events without a uuid get a deterministic UUID (version 5 layout, SHA-1 of event, distinct_id,
+ * timestamp in microseconds and the minified properties JSON), so re-loading stays idempotent.
+ */
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { DmError, InputError, UsageError } from '../errors.js';
+import { taxonomyPropertyKeys } from '../events/taxonomy.js';
+import { checkTeleportEvent, isTeleportEvent } from '../events/vocabulary.js';
+import { jsonPath, quoteIdent, sqlString, type Store } from './store.js';
+import { openSources, readRecords, type Source } from './sources.js';
+import { brokenRule, extractString, vocabRules } from './vocab-rules.js';
+
+export interface RawEvent {
+  uuid?: string;
+  event: string;
+  distinct_id: string;
+  timestamp: string;
+  properties?: Record<string, unknown>;
+  person_id?: string;
+  person_properties?: Record<string, unknown>;
+}
+
+export interface LoadSummary {
+  /** Rows read from the inputs. */
+  read: number;
+  /** Rows stored (new uuids). */
+  inserted: number;
+  /** Rows whose uuid was already stored or repeated within this load (skipped). */
+  duplicates: number;
+  /** Persons created by this load. */
+  persons: number;
+  /** Inputs as named in messages. */
+  files: string[];
+  /** Stored rows that came without a uuid and got a derived one. */
+  derivedUuids: number;
+  /** Distinct ids re-pointed to another person (person_id in the input differed from the store's). */
+  remappedDistinctIds: number;
+}
+
+export interface LoadOptions {
+  /** Also run the strict vocabulary check (prehog envelope required) on every Teleport event. */
+  strictVocabulary?: boolean;
+  /** stdin to use for `-` (tests). */
+  stdin?: Readable;
+}
+
+/** Person-property operators carried in event properties, materialized alongside the taxonomy keys. */
+export const PERSON_OPS = ['$set', '$set_once', '$unset'] as const;
+
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const INVALID_ROW = 'dm:invalid-row';
+
+// -------------------------------------------------------------------------------------------------
+// Public API
+
+/** Load files (`-` = stdin) in one transaction. Throws InputError (exit 2) naming the place. */
+export async function loadFiles(store: Store, paths: string[], opts: LoadOptions = {}): Promise<LoadSummary> {
+  if (store.readOnly) throw new UsageError(`the event store ${store.path} is open read-only`);
+  const opened = await openSources(paths, opts.stdin);
+  try {
+    return await loadSources(store, opened.sources, opts);
+  } finally {
+    opened.cleanup();
+  }
+}
+
+/**
+ * Load in-memory events (sandbox capture, seed, tests) through the same SQL path. All or
+ * nothing; errors name `${where}[index]`.
+ */
+export async function loadEvents(
+  store: Store,
+  events: Iterable<RawEvent> | AsyncIterable<RawEvent>,
+  opts: LoadOptions & { where?: string } = {},
+): Promise<LoadSummary> {
+  if (store.readOnly) throw new UsageError(`the event store ${store.path} is open read-only`);
+  const where = opts.where ?? 'events';
+  const dir = mkdtempSync(join(tmpdir(), 'dm-load-'));
+  try {
+    const file = join(dir, 'events.jsonl');
+    const out = createWriteStream(file);
+    let buf = '';
+    let i = 0;
+    for await (const e of events as AsyncIterable<RawEvent>) {
+      if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+        out.destroy();
+        throw new InputError(`${where}[${i}]`, 'expected an event object');
+      }
+      buf += JSON.stringify(e) + '\n';
+      i++;
+      if (buf.length > 1 << 20) {
+        if (!out.write(buf)) await once(out, 'drain');
+        buf = '';
+      }
+    }
+    out.end(buf);
+    await once(out, 'finish');
+    const src: Source = { display: where, path: file, format: 'jsonl', gzip: false, lineWhere: (line) => `${where}[${line - 1}]` };
+    const summary = await loadSources(store, [src], opts);
+    return { ...summary, files: [where] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// The load
+
+async function loadSources(store: Store, sources: Source[], opts: LoadOptions): Promise<LoadSummary> {
+  const conn = store.conn;
+  const pio = await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`);
+  const previousPio = String(pio.getRows()[0]?.[0]) === 'true';
+  // Parallel inserts: several times faster on big files (row order in a table means nothing here).
+  await conn.run(`SET preserve_insertion_order = false`);
+  try {
+    let failed: { source: Source; error: unknown } | undefined;
+    let summary: LoadSummary | undefined;
+    try {
+      summary = await store.transaction(async () => {
+        await store.materialize([...taxonomyPropertyKeys(), ...PERSON_OPS]);
+        const before = Number((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), -1) FROM events`)).getRows()[0]![0]);
+        let read = 0;
+        for (const source of sources) {
+          const sql = await insertSql(store, source);
+          try {
+            const r = await conn.run(sql);
+            read += r.rowsChanged;
+          } catch (e) {
+            failed = { source, error: e };
+            throw e;
+          }
+        }
+        if (opts.strictVocabulary) await strictCheck(store, before);
+        return await finishLoad(store, before, read, sources);
+      });
+    } catch (e) {
+      if (!failed || e instanceof DmError) throw e;
+      throw await diagnose(store, failed.source, failed.error);
+    }
+    return summary;
+  } finally {
+    await conn.run(`SET preserve_insertion_order = ${previousPio}`);
+  }
+}
+
+/** Columns every source is turned into, in this order. */
+interface Raw {
+  /** SQL yielding raw_uuid, event, distinct_id, raw_ts, props, person_id, pprops, rn. */
+  select: string;
+  /** props/pprops are JSON (true) or text holding JSON (false). */
+  jsonTyped: boolean;
+}
+
+async function rawSelect(store: Store, src: Source): Promise<Raw> {
+  const path = sqlString(src.path);
+  const comp = src.gzip ? 'gzip' : 'uncompressed';
+  if (src.format === 'jsonl' || src.format === 'json') {
+    const fmt = src.format === 'jsonl' ? 'newline_delimited' : 'array';
+    return {
+      jsonTyped: true,
+      select: `SELECT uuid AS raw_uuid, event, distinct_id, timestamp AS raw_ts, properties AS props, person_id, person_properties AS pprops, NULL::BIGINT AS rn
+        FROM read_json(${path}, format='${fmt}', compression='${comp}', maximum_object_size=67108864,
+          columns={uuid: 'VARCHAR', event: 'VARCHAR', distinct_id: 'VARCHAR', timestamp: 'VARCHAR', properties: 'JSON', person_id: 'VARCHAR', person_properties: 'JSON'})`,
+    };
+  }
+  let cols: { name: string; type: string }[];
+  let from: string;
+  if (src.format === 'csv') {
+    const header = src.header ?? [];
+    const dup = header.find((h, i) => header.indexOf(h) !== i);
+    if (dup) throw new InputError(`${src.display}:1`, `the header row names column '${dup}' twice`);
+    cols = header.map((name) => ({ name, type: 'VARCHAR' }));
+    const colSpec = header.map((h) => `${sqlString(h)}: 'VARCHAR'`).join(', ');
+    from = `read_csv(${path}, header=true, auto_detect=false, delim=',', quote='"', escape='"', compression='${comp}',
+      null_padding=false, strict_mode=true, columns={${colSpec}})`;
+  } else {
+    from = `read_parquet(${path}, file_row_number=true)`;
+    try {
+      const d = await store.conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
+      cols = d.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+    } catch (e) {
+      throw new InputError(src.display, `not a readable Parquet file: ${duckMessage(e)}`);
+    }
+  }
+  const has = (n: string) => cols.find((c) => c.name === n);
+  for (const req of ['event', 'distinct_id', 'timestamp']) {
+    if (!has(req)) {
+      throw new InputError(
+        src.format === 'csv' ? `${src.display}:1` : src.display,
+        `no '${req}' column (found: ${cols.map((c) => c.name).join(', ') || 'none'})`,
+        'Expected PostHog\'s event layout: uuid, event, distinct_id, timestamp, properties (JSON text), optional person_id, person_properties.',
+      );
+    }
+  }
+  const text = (n: string) => {
+    const c = has(n);
+    if (!c) return 'NULL::VARCHAR';
+    if (/^(STRUCT|MAP)/i.test(c.type) || /\[\]$/.test(c.type)) return `to_json(${quoteIdent(n)})::VARCHAR`;
+    return `NULLIF(CAST(${quoteIdent(n)} AS VARCHAR), '')`;
+  };
+  return {
+    jsonTyped: false,
+    select: `SELECT ${text('uuid')} AS raw_uuid, ${text('event')} AS event, ${text('distinct_id')} AS distinct_id, ${text('timestamp')} AS raw_ts,
+      ${text('properties')} AS props, ${text('person_id')} AS person_id, ${text('person_properties')} AS pprops,
+      ${src.format === 'parquet' ? 'file_row_number' : 'NULL::BIGINT'} AS rn FROM ${from}`,
+  };
+}
+
+/** SQL for a JSON object column given as JSON or as text holding JSON (a JSON string is unwrapped once). */
+function objectSql(col: string, jsonTyped: boolean): { value: string; bad: string } {
+  const j = jsonTyped ? col : `TRY_CAST(${col} AS JSON)`;
+  const jt = `COALESCE(json_type(${j}), 'SQLNULL')`;
+  const u = `(CASE WHEN ${jt} = 'VARCHAR' THEN TRY_CAST(${j}->>'$' AS JSON) ELSE ${j} END)`;
+  const ut = `COALESCE(json_type(${u}), 'SQLNULL')`;
+  const value = `(CASE WHEN ${ut} = 'OBJECT' THEN ${u} END)`;
+  const absent = `(${col} IS NULL OR ${jt} = 'NULL' OR (${jt} = 'VARCHAR' AND ${ut} = 'NULL'))`;
+  return { value, bad: `(NOT ${absent} AND ${ut} <> 'OBJECT')` };
+}
+
+/** Derived event uuid: UUID v5 layout over SHA-1 of the event's content (see deriveEventUuid). */
+function derivedUuidSql(event: string, distinctId: string, ts: string, props: string): string {
+  const h = `sha1(concat_ws(chr(31), 'discover-metrics/event', ${event}, ${distinctId}, CAST(epoch_us(${ts}) AS VARCHAR), COALESCE(CAST(json(${props}) AS VARCHAR), '')))`;
+  return uuidFromHexSql(h, '5');
+}
+
+/** Derived person id for a distinct_id without one: UUID v3 layout over MD5 (see derivePersonId). */
+function derivedPersonSql(distinctId: string): string {
+  return `CAST(${uuidFromHexSql(`md5(concat('discover-metrics/person', chr(31), ${distinctId}))`, '3')} AS VARCHAR)`;
+}
+
+function uuidFromHexSql(hexExpr: string, version: string): string {
+  // list_transform evaluates the hash once per row and names it h.
+  return `CAST(list_transform([${hexExpr}], lambda h: concat(substr(h, 1, 8), '-', substr(h, 9, 4), '-${version}', substr(h, 14, 3), '-',
+      substr('89ab', (CAST(('0x' || substr(h, 17, 1)) AS INTEGER) & 3) + 1, 1), substr(h, 18, 3), '-', substr(h, 21, 12)))[1] AS UUID)`;
+}
+
+/** The JS twin of the SQL derivation (same bytes in, same uuid out). */
+export function deriveEventUuid(event: string, distinctId: string, timestampUs: bigint | number, minifiedPropertiesJson: string): string {
+  const name = ['discover-metrics/event', event, distinctId, String(timestampUs), minifiedPropertiesJson].join('\x1f');
+  return uuidFromHex(createHash('sha1').update(name, 'utf8').digest('hex'), '5');
+}
+
+export function derivePersonId(distinctId: string): string {
+  return uuidFromHex(createHash('md5').update(`discover-metrics/person\x1f${distinctId}`, 'utf8').digest('hex'), '3');
+}
+
+function uuidFromHex(h: string, version: string): string {
+  const variant = '89ab'[parseInt(h[16]!, 16) & 3];
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${version}${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Normalized rows of one source with per-row problem flags (level used by insert and diagnosis). */
+async function normalizedSql(store: Store, src: Source): Promise<{ sql: string; keys: string[] }> {
+  const raw = await rawSelect(store, src);
+  const p = objectSql('props', raw.jsonTyped);
+  const pp = objectSql('pprops', raw.jsonTyped);
+  const keys = [...taxonomyPropertyKeys(), ...PERSON_OPS].filter((k) => store.materializedColumn(k));
+  const keyIndex = new Map(keys.map((k, i) => [k, i + 1]));
+  const paths = keys.map((k) => sqlString(jsonPath(k))).join(', ');
+  const val = (k: string) => (keyIndex.has(k) ? `m[${keyIndex.get(k)}]` : `json_extract_string(pj, ${sqlString(jsonPath(k))})`);
+  const vocab = vocabRules().map((r) => {
+    const v = val(r.key);
+    const evs = r.events.map(sqlString).join(', ');
+    const empty = r.allowed === undefined ? (r.when ? `trim(${v}) = ''` : `${v} = ''`) : 'false';
+    const missing = `(${v} IS NULL OR ${empty})`;
+    const notAllowed = r.allowed ? `(${v} IS NOT NULL AND ${v} NOT IN (${r.allowed.map(sqlString).join(', ')}))` : 'false';
+    const cond = r.required ? `(${missing} OR ${notAllowed})` : notAllowed;
+    const when = r.when ? ` AND ${val(r.when.key)} IS NOT DISTINCT FROM ${sqlString(r.when.equals)}` : '';
+    return `(event IN (${evs})${when} AND ${cond})`;
+  });
+  const tsExpr = `(CASE WHEN raw_ts IS NULL THEN NULL
+      WHEN regexp_full_match(raw_ts, '-?[0-9]{1,16}') THEN TRY_CAST(epoch_ms(TRY_CAST(raw_ts AS BIGINT)) AS TIMESTAMPTZ)
+      ELSE TRY_CAST(raw_ts AS TIMESTAMPTZ) END)`;
+  const sql = `SELECT *,
+      (CASE WHEN event IS NULL OR event = '' THEN 'event'
+            WHEN distinct_id IS NULL OR distinct_id = '' THEN 'distinct_id'
+            WHEN raw_ts IS NULL THEN 'timestamp'
+            WHEN ts IS NULL THEN 'timestamp!'
+            WHEN NOT uuid_ok THEN 'uuid'
+            WHEN bad_props THEN 'properties'
+            WHEN bad_pprops THEN 'person_properties'
+            WHEN ${vocab.length ? vocab.join(' OR ') : 'false'} THEN 'vocabulary'
+       END) AS problem
+    FROM (
+      SELECT *, ${keys.length ? `json_extract_string(pj, [${paths}])` : 'NULL::VARCHAR[]'} AS m,
+        CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE TRY_CAST(raw_uuid AS UUID) END AS u
+      FROM (
+        SELECT raw_uuid, event, distinct_id, raw_ts, props, NULLIF(person_id, '') AS person_id, pprops, rn,
+          ${p.value} AS pj, ${p.bad} AS bad_props, ${pp.value} AS ppj, ${pp.bad} AS bad_pprops,
+          (CASE WHEN isfinite(t) THEN t END) AS ts,
+          (raw_uuid IS NULL OR (length(raw_uuid) = 36 AND TRY_CAST(raw_uuid AS UUID) IS NOT NULL)) AS uuid_ok
+        FROM (SELECT *, ${tsExpr} AS t FROM (SELECT * REPLACE (NULLIF(raw_uuid, '') AS raw_uuid) FROM (${raw.select})))
+      )
+    )`;
+  return { sql, keys };
+}
+
+async function insertSql(store: Store, src: Source): Promise<string> {
+  const { sql, keys } = await normalizedSql(store, src);
+  const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
+  return `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
+    SELECT CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}') ELSE s.u END, s.event, s.distinct_id,
+      COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')}), s.ts, s.pj, s.ppj${keys.map((_, i) => `, s.m[${i + 1}]`).join('')}
+    FROM (${sql}) s LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id`;
+}
+
+// -------------------------------------------------------------------------------------------------
+// After the inserts: dedup, persons
+
+async function scalar(store: Store, sql: string): Promise<number> {
+  const r = await store.conn.runAndReadAll(sql);
+  const v = r.getRows()[0]?.[0];
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+async function finishLoad(store: Store, before: number, read: number, sources: Source[]): Promise<LoadSummary> {
+  const conn = store.conn;
+  const batch = `rowid > ${before}`;
+  // 1. uuid dedup (keep the stored row, else the earliest in this load)
+  const withinDup = read > 0 ? await scalar(store, `SELECT count(*) - count(DISTINCT uuid) FROM events WHERE ${batch}`) : 0;
+  const existingDup =
+    read > 0 && before >= 0
+      ? await scalar(store, `SELECT count(*) FROM events WHERE ${batch} AND uuid IN (SELECT uuid FROM events WHERE rowid <= ${before})`)
+      : 0;
+  let duplicates = 0;
+  if (withinDup > 0 || existingDup > 0) {
+    const r = await conn.run(`DELETE FROM events WHERE rowid IN (
+      SELECT rid FROM (
+        SELECT rowid AS rid, rowid > ${before} AS fresh,
+          row_number() OVER (PARTITION BY uuid ORDER BY rowid > ${before}, timestamp, rowid) AS rn
+        FROM events WHERE uuid IN (SELECT uuid FROM events WHERE ${batch})
+      ) WHERE rn > 1 AND fresh)`);
+    duplicates = r.rowsChanged;
+  }
+  const inserted = read - duplicates;
+  let persons = 0;
+  let remapped = 0;
+  let derivedUuids = 0;
+  if (inserted > 0) {
+    ({ persons, remapped } = await resolvePersons(store, before));
+    derivedUuids = await scalar(
+      store,
+      `SELECT count(*) FROM events WHERE ${batch} AND uuid_extract_version(uuid) = 5
+        AND uuid = ${derivedUuidSql('event', 'distinct_id', 'timestamp', 'properties')}`,
+    );
+  }
+  return {
+    read,
+    inserted,
+    duplicates,
+    persons,
+    files: sources.map((s) => s.display),
+    derivedUuids,
+    remappedDistinctIds: remapped,
+  };
+}
+
+async function resolvePersons(store: Store, before: number): Promise<{ persons: number; remapped: number }> {
+  const conn = store.conn;
+  const batch = `rowid > ${before}`;
+  // Per distinct_id in this load: the person ids its rows got (input person_id, else mapping, else derived).
+  await conn.run(`CREATE OR REPLACE TEMP TABLE dm_map AS
+    SELECT b.distinct_id, p.person_id AS old_pid, b.tmin,
+      CASE WHEN b.pmin = b.pmax THEN b.pmin END AS target,
+      COALESCE(p.person_id, ${derivedPersonSql('b.distinct_id')}) AS fallback
+    FROM (SELECT distinct_id, min(person_id) AS pmin, max(person_id) AS pmax, min(timestamp) AS tmin
+          FROM events WHERE ${batch} GROUP BY distinct_id) b
+    LEFT JOIN person_distinct_ids p ON p.distinct_id = b.distinct_id`);
+  const mixed = await scalar(store, `SELECT count(*) FROM dm_map WHERE target IS NULL`);
+  if (mixed > 0) {
+    // Rows of one distinct_id carry different person ids: the latest given one wins.
+    await conn.run(`UPDATE dm_map SET target = x.t FROM (
+        SELECT e.distinct_id, arg_max(e.person_id, e.timestamp) AS t
+        FROM events e JOIN dm_map d ON d.distinct_id = e.distinct_id
+        WHERE e.${batch} AND d.target IS NULL AND e.person_id <> d.fallback GROUP BY e.distinct_id) x
+      WHERE dm_map.distinct_id = x.distinct_id`);
+    await conn.run(`UPDATE dm_map SET target = fallback WHERE target IS NULL`);
+  }
+  await conn.run(`CREATE OR REPLACE TEMP TABLE dm_chg AS SELECT * FROM dm_map WHERE old_pid IS DISTINCT FROM target`);
+  const remapped = await scalar(store, `SELECT count(*) FROM dm_chg WHERE old_pid IS NOT NULL`);
+  if (remapped > 0 || mixed > 0) {
+    await conn.run(`UPDATE events SET person_id = c.target FROM (
+        SELECT distinct_id, target FROM dm_map WHERE (old_pid IS NOT NULL AND old_pid <> target) OR distinct_id IN (
+          SELECT distinct_id FROM dm_map WHERE fallback <> target AND old_pid IS NULL)) c
+      WHERE events.distinct_id = c.distinct_id AND events.person_id <> c.target`);
+  }
+  await conn.run(`DELETE FROM person_distinct_ids WHERE distinct_id IN (SELECT distinct_id FROM dm_chg WHERE old_pid IS NOT NULL)`);
+  await conn.run(`INSERT INTO person_distinct_ids SELECT distinct_id, target FROM dm_chg`);
+
+  // Persons: create, extend created_at, merge away persons left without distinct ids.
+  const created = await conn.run(`INSERT INTO persons (id, properties, created_at)
+    SELECT target, '{}'::JSON, min(tmin) FROM dm_map WHERE target NOT IN (SELECT id FROM persons) GROUP BY target`);
+  await conn.run(`UPDATE persons SET created_at = x.t FROM (
+      SELECT m.target, least(min(m.tmin), min(o.created_at)) AS t FROM dm_map m
+      LEFT JOIN dm_chg c ON c.distinct_id = m.distinct_id LEFT JOIN persons o ON o.id = c.old_pid GROUP BY m.target) x
+    WHERE persons.id = x.target AND (persons.created_at IS NULL OR x.t < persons.created_at)`);
+  await conn.run(`DELETE FROM persons WHERE id IN (SELECT old_pid FROM dm_chg WHERE old_pid IS NOT NULL)
+    AND id NOT IN (SELECT person_id FROM person_distinct_ids)`);
+
+  await recomputePersonProperties(store, before);
+  await conn.run(`DROP TABLE IF EXISTS dm_map; DROP TABLE IF EXISTS dm_chg`);
+  return { persons: created.rowsChanged, remapped };
+}
+
+/** Persons whose properties this load can change, recomputed from all their events in timestamp order. */
+async function recomputePersonProperties(store: Store, before: number): Promise<void> {
+  const conn = store.conn;
+  const col = (k: string) => quoteIdent(store.materializedColumn(k)!);
+  const [set, setOnce, unset] = PERSON_OPS.map(col) as [string, string, string];
+  const carries = `(${set} IS NOT NULL OR ${setOnce} IS NOT NULL OR ${unset} IS NOT NULL OR person_properties IS NOT NULL)`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE dm_aff AS
+    SELECT DISTINCT person_id FROM (
+      SELECT person_id FROM events WHERE rowid > ${before} AND ${carries}
+      UNION ALL SELECT target FROM dm_chg WHERE old_pid IS NOT NULL)`);
+  const n = await scalar(store, `SELECT count(*) FROM dm_aff`);
+  if (n === 0) return;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE dm_snap AS
+    SELECT e.person_id, max(e.timestamp) FILTER (WHERE e.person_properties IS NOT NULL) AS snap
+    FROM events e JOIN dm_aff a ON a.person_id = e.person_id WHERE ${carries} GROUP BY e.person_id`);
+  const reader = await conn.runAndReadAll(`SELECT e.person_id, ${set}, ${setOnce}, ${unset}, CAST(e.person_properties AS VARCHAR)
+    FROM events e JOIN dm_snap s ON s.person_id = e.person_id
+    WHERE ${carries} AND (s.snap IS NULL OR e.timestamp >= s.snap)
+    ORDER BY e.person_id, e.timestamp, (e.person_properties IS NULL), e.uuid`);
+  const results = new Map<string, Record<string, unknown>>();
+  for (const [pid, s, so, un, snap] of reader.getRows()) {
+    const id = String(pid);
+    let state = results.get(id) ?? {};
+    if (snap !== null && snap !== undefined) state = { ...(parseObject(String(snap)) ?? {}) };
+    applyPersonOps(state, parseAny(s), parseAny(so), parseAny(un));
+    results.set(id, state);
+  }
+  await conn.run(`CREATE OR REPLACE TEMP TABLE dm_pp (id VARCHAR, properties VARCHAR)`);
+  const entries = [...results.entries()];
+  for (let i = 0; i < entries.length; i += 5000) {
+    const chunk = entries.slice(i, i + 5000).map(([id, p]) => ({ id, p: JSON.stringify(p) }));
+    await conn.run(`INSERT INTO dm_pp SELECT x.id, x.p FROM (SELECT unnest(CAST($1 AS STRUCT(id VARCHAR, p VARCHAR)[]), recursive := true)) x`, [
+      JSON.stringify(chunk),
+    ]);
+  }
+  await conn.run(`UPDATE persons SET properties = CAST(x.properties AS JSON) FROM dm_pp x WHERE persons.id = x.id`);
+  await conn.run(`DROP TABLE IF EXISTS dm_pp; DROP TABLE IF EXISTS dm_snap; DROP TABLE IF EXISTS dm_aff`);
+}
+
+function parseAny(v: unknown): unknown {
+  if (v === null || v === undefined) return undefined;
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    return String(v);
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  const v = parseAny(text);
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** PostHog's person property update for one event: $set_once (absent keys only), $set, $unset. */
+export function applyPersonOps(state: Record<string, unknown>, set: unknown, setOnce: unknown, unset: unknown): Record<string, unknown> {
+  if (setOnce && typeof setOnce === 'object' && !Array.isArray(setOnce)) {
+    for (const [k, v] of Object.entries(setOnce)) if (!(k in state)) state[k] = v;
+  }
+  if (set && typeof set === 'object' && !Array.isArray(set)) {
+    for (const [k, v] of Object.entries(set)) state[k] = v;
+  }
+  if (Array.isArray(unset)) {
+    for (const k of unset) if (typeof k === 'string') delete state[k];
+  } else if (unset && typeof unset === 'object') {
+    for (const k of Object.keys(unset)) delete state[k];
+  } else if (typeof unset === 'string') {
+    delete state[unset];
+  }
+  return state;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Strict vocabulary (opt-in): every Teleport event through checkTeleportEvent(strict)
+
+async function strictCheck(store: Store, before: number): Promise<void> {
+  const t = vocabRules();
+  const names = [...new Set(t.flatMap((r) => r.events))];
+  const all = (await store.conn.runAndReadAll(`SELECT DISTINCT event FROM events WHERE rowid > ${before}`))
+    .getRows()
+    .map((r) => String(r[0]))
+    .filter((e) => isTeleportEvent(e) || names.includes(e));
+  if (all.length === 0) return;
+  const result = await store.conn.stream(
+    `SELECT uuid::VARCHAR, event, CAST(properties AS VARCHAR) FROM events WHERE rowid > ${before} AND event IN (${all.map(sqlString).join(', ')})`,
+  );
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (const [uuid, event, props] of chunk.getRows()) {
+      const issue = checkTeleportEvent(String(event), parseObject(String(props ?? '{}')) ?? {}, { strict: true });
+      if (issue) throw new InputError(`event ${String(uuid)} (${String(event)})`, `${issue.path}: ${issue.message}`, 'Strict vocabulary check (--strict-vocabulary).');
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Diagnosis: the fast path failed; find the first bad row and say where and why
+
+function duckMessage(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg
+    .split('\n')[0]!
+    .replace(/^[A-Za-z ]+Error: /, '')
+    .trim();
+}
+
+async function diagnose(store: Store, src: Source, error: unknown): Promise<Error> {
+  const msg = error instanceof Error ? error.message : String(error);
+  const invalidRow = msg.includes(INVALID_ROW);
+  if (src.format === 'parquet') {
+    if (!invalidRow) return new InputError(src.display, `not a readable Parquet file: ${duckMessage(error)}`);
+    return diagnoseSql(store, src);
+  }
+  // Structure first (JSON syntax, CSV quoting/column counts), then field checks.
+  let badTs: Set<string> | undefined;
+  if (invalidRow) badTs = await badTimestamps(store, src);
+  try {
+    for await (const rec of readRecords(src)) {
+      if (rec.error) return new InputError(rec.where, rec.error);
+      const problem = checkRecord(rec.value, src.format === 'csv' ? 'text' : 'json', badTs);
+      if (problem) return new InputError(rec.where, problem);
+    }
+  } catch (e) {
+    if (e instanceof DmError) return e;
+    return new InputError(src.display, `cannot read: ${(e as Error).message}`);
+  }
+  if (invalidRow) return diagnoseSql(store, src);
+  const line = /Line: (\d+)/.exec(msg)?.[1];
+  return new InputError(line ? `${src.display}:${line}` : src.display, duckMessage(error));
+}
+
+async function badTimestamps(store: Store, src: Source): Promise<Set<string>> {
+  try {
+    const { sql } = await normalizedSql(store, src);
+    const r = await store.conn.runAndReadAll(`SELECT DISTINCT raw_ts FROM (${sql}) WHERE problem = 'timestamp!' LIMIT 100000`);
+    return new Set(r.getRows().map((x) => String(x[0])));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Last resort and Parquet: the first bad row by SQL, with a row number where the reader gives one. */
+async function diagnoseSql(store: Store, src: Source): Promise<Error> {
+  const { sql } = await normalizedSql(store, src);
+  const r = await store.conn.runAndReadAll(
+    `SELECT rn, raw_uuid, event, distinct_id, raw_ts, CAST(props AS VARCHAR), person_id, CAST(pprops AS VARCHAR), problem
+     FROM (${sql}) WHERE problem IS NOT NULL ORDER BY rn NULLS LAST LIMIT 1`,
+  );
+  const row = r.getRows()[0];
+  if (!row) return new InputError(src.display, 'a row failed validation but could not be located again');
+  const [rn, uuid, event, distinctId, ts, props, personId, pprops, problem] = row;
+  const rec = { uuid, event, distinct_id: distinctId, timestamp: ts, properties: props, person_id: personId, person_properties: pprops };
+  const where = rn !== null && rn !== undefined ? `${src.display}: row ${Number(rn) + 1}` : `${src.display}: event ${String(uuid ?? event)}`;
+  const text = checkRecord(rec, 'text', new Set(problem === 'timestamp!' ? [String(ts)] : []));
+  return new InputError(where, text ?? `invalid ${String(problem).replace('!', '')}`);
+}
+
+function asText(v: unknown): string | null {
+  return extractString(v);
+}
+
+/**
+ * JS twin of the SQL row checks. `json`: fields as parsed from JSON; `text`: fields are strings
+ * (CSV cells, Parquet values) and properties are JSON text. badTs: timestamps DuckDB rejected.
+ */
+export function checkRecord(value: unknown, mode: 'json' | 'text', badTs?: Set<string>): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object (an event)';
+  const r = value as Record<string, unknown>;
+  const event = asText(r.event);
+  if (event === null || event === '') return "event: missing (every event needs an 'event' name)";
+  const did = asText(r.distinct_id);
+  if (did === null || did === '') return "distinct_id: missing (every event needs a 'distinct_id')";
+  const ts = asText(r.timestamp);
+  if (ts === null || ts === '') return 'timestamp: missing';
+  if (badTs ? badTs.has(ts) : !looksLikeTimestamp(ts)) {
+    return `timestamp: ${JSON.stringify(ts)} is not a timestamp (expected ISO 8601, e.g. 2024-05-01T12:00:00Z; no zone means UTC; or epoch milliseconds)`;
+  }
+  const uuid = asText(r.uuid);
+  if (uuid !== null && uuid !== '' && !UUID_RE.test(uuid)) return `uuid: ${JSON.stringify(uuid)} is not a UUID`;
+  const props = objectValue(r.properties, mode);
+  if (props === false) return 'properties: expected a JSON object';
+  const pprops = objectValue(r.person_properties, mode);
+  if (pprops === false) return 'person_properties: expected a JSON object';
+  const p = props ?? {};
+  if (brokenRule(event, p)) {
+    const issue = checkTeleportEvent(event, p);
+    const rule = brokenRule(event, p)!;
+    if (issue) return `${issue.path}: ${issue.message}`;
+    const v = extractString(p[rule.key]);
+    return `properties[${JSON.stringify(rule.key)}]: ${v === null ? `missing ${rule.what}` : `unknown ${rule.what} ${JSON.stringify(v)}`}${
+      rule.allowed ? `; expected one of ${rule.allowed.filter((a) => a !== '').join(', ')}` : ''
+    }`;
+  }
+  return undefined;
+}
+
+function looksLikeTimestamp(s: string): boolean {
+  if (/^-?\d{1,16}$/.test(s)) return true;
+  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/i.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T')));
+}
+
+/** undefined = absent, false = not an object, else the object. Mirrors objectSql(). */
+function objectValue(v: unknown, mode: 'json' | 'text'): Record<string, unknown> | undefined | false {
+  let x = v;
+  if (mode === 'text') {
+    if (x === null || x === undefined || x === '') return undefined;
+    try {
+      x = JSON.parse(String(x));
+    } catch {
+      return false;
+    }
+  }
+  if (x === null || x === undefined) return undefined;
+  if (typeof x === 'string') {
+    try {
+      x = JSON.parse(x);
+    } catch {
+      return false;
+    }
+    if (x === null) return undefined;
+  }
+  if (typeof x !== 'object' || Array.isArray(x) || x === null) return false;
+  return x as Record<string, unknown>;
+}
