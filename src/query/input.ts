@@ -33,6 +33,9 @@ export function parseJsonText(text: string, name: string): unknown {
       where = `${name}:${line}:${col}`;
     } else if (text.trim() === '') {
       throw new UsageError(`${name}: is empty, expected a PostHog query JSON object`);
+    } else if (/end of JSON input/i.test(msg)) {
+      const { line, col } = lineCol(text, text.trimEnd().length);
+      where = `${name}:${line}:${col}`;
     }
     throw new UsageError(`${where}: invalid JSON: ${msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+.*$/, '')}`);
   }

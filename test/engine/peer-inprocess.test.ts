@@ -16,7 +16,7 @@ describe('funnel peer cases (in-process)', () => {
       try {
         const engine = localEngineForStore(t.store);
         const ctx = { timezone: c.team?.timezone ?? 'UTC', weekStart: (c.team?.week_start_day === 1 ? 1 : 0) as 0 | 1, now: c.now ? new Date(c.now) : new Date() };
-        const diffs = await checkFunnelCase(c, async (q) => (await engine.run(parseQuery(q, c.id), ctx)) as Record<string, unknown>);
+        const diffs = await checkFunnelCase(c, async (qs) => (await engine.runMany(qs.map((q) => parseQuery(q, c.id)), ctx)) as Record<string, unknown>[]);
         expect(diffs).toEqual([]);
       } finally {
         await t.cleanup();

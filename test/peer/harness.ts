@@ -116,8 +116,23 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
 
 /** A loaded case: a temp store plus a way to run PostHog queries against it. */
 export interface PeerCaseRun {
-  run(query: unknown): Promise<Record<string, unknown>>;
+  /** Run queries in one `query run` invocation; responses in order. */
+  runMany(queries: unknown[]): Promise<Record<string, unknown>[]>;
   cleanup(): void;
+}
+
+/** `discover-metrics --store S query run q0.json q1.json ... --format json` with the case's team flags. */
+export async function runQueriesViaCli(c: PeerCase, store: string, dir: string, queries: unknown[], tag = 'q'): Promise<Record<string, unknown>[]> {
+  const files = queries.map((q, i) => {
+    const f = join(dir, `${tag}-${i}.json`);
+    writeFileSync(f, JSON.stringify(q));
+    return f;
+  });
+  if (files.length === 0) return [];
+  const r = await runCli(['--store', store, 'query', 'run', ...files, '--format', 'json', ...contextArgs(c)]);
+  if (r.code !== 0) throw new Error(`query run failed (${r.code}): ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as Record<string, unknown> | Record<string, unknown>[];
+  return files.length === 1 ? [out as Record<string, unknown>] : (out as Record<string, unknown>[]);
 }
 
 /** Load a case's events with `discover-metrics load` into a fresh temp store. */
@@ -133,13 +148,7 @@ export async function loadCaseViaCli(c: PeerCase): Promise<PeerCaseRun> {
   }
   let n = 0;
   return {
-    async run(query: unknown) {
-      const qfile = join(dir, `query-${n++}.json`);
-      writeFileSync(qfile, JSON.stringify(query));
-      const r = await runCli(['--store', store, 'query', 'run', qfile, '--format', 'json', ...contextArgs(c)]);
-      if (r.code !== 0) throw new Error(`query run failed (${r.code}): ${r.stderr}`);
-      return JSON.parse(r.stdout) as Record<string, unknown>;
-    },
+    runMany: (queries: unknown[]) => runQueriesViaCli(c, store, dir, queries, `batch${n++}`),
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -205,11 +214,34 @@ function counts(steps: Json): number[] {
   return ((steps ?? []) as Step[]).map((s) => s.count as number);
 }
 
+/** Every query a funnel case needs (the main query, actors queries, variants), in a fixed order. */
+export function funnelCaseQueries(c: PeerCase): unknown[] {
+  const exp = c.expected as Record<string, Json>;
+  const qs: unknown[] = [];
+  if (Object.keys(exp).some((k) => k !== 'variants')) qs.push(c.query);
+  if ('actors_at_step' in exp) for (const step of Object.keys(exp.actors_at_step as object)) qs.push(actorsQuery(c.query, Number(step)));
+  if ('actors_at_step_by_breakdown' in exp) {
+    for (const [value, bySteps] of Object.entries(exp.actors_at_step_by_breakdown as Record<string, object>)) {
+      for (const step of Object.keys(bySteps)) qs.push(actorsQuery(c.query, Number(step), value));
+    }
+  }
+  if ('variants' in exp) {
+    for (const v of exp.variants as Record<string, Json>[]) {
+      qs.push({ ...c.query, funnelsFilter: { ...(c.query.funnelsFilter as object), ...(v.funnelsFilter_overrides as object) } });
+    }
+  }
+  return qs;
+}
+
 /**
- * Compare a funnel case: returns human-readable differences (empty = pass). `run` executes
- * a PostHog query (FunnelsQuery or ActorsQuery) on the engine under test.
+ * Compare a funnel case: returns human-readable differences (empty = pass). `runMany` executes
+ * PostHog queries (FunnelsQuery or ActorsQuery) on the engine under test, in order.
  */
-export async function checkFunnelCase(c: PeerCase, run: (q: unknown) => Promise<Record<string, Json>>): Promise<string[]> {
+export async function checkFunnelCase(c: PeerCase, runMany: (qs: unknown[]) => Promise<Record<string, Json>[]>): Promise<string[]> {
+  const queries = funnelCaseQueries(c);
+  const responses = await runMany(queries);
+  let next = 0;
+  const run = async (_q: unknown): Promise<Record<string, Json>> => responses[next++]!;
   const exp = c.expected as Record<string, Json>;
   const out: string[] = [];
   const needsMain = Object.keys(exp).some((k) => k !== 'variants');
@@ -277,8 +309,7 @@ export async function checkFunnelCase(c: PeerCase, run: (q: unknown) => Promise<
   }
   if ('variants' in exp) {
     for (const [i, v] of (exp.variants as Record<string, Json>[]).entries()) {
-      const q = { ...c.query, funnelsFilter: { ...(c.query.funnelsFilter as object), ...(v.funnelsFilter_overrides as object) } };
-      const r = await run(q);
+      const r = await run(null);
       const rows = (r.results ?? []) as Json[];
       const where = `variant ${i} ${JSON.stringify(v.funnelsFilter_overrides)}`;
       if ('results_length' in v && rows.length !== v.results_length) out.push(`${where}: expected ${String(v.results_length)} results, got ${rows.length}`);
