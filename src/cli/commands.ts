@@ -13,6 +13,8 @@ import { register as query } from '../commands/query.js';
 import { register as dau } from '../commands/dau.js';
 import { register as features } from '../commands/features.js';
 import { register as platforms } from '../commands/platforms.js';
+import { register as seed } from '../commands/seed.js';
+import { register as fixtures } from '../commands/fixtures.js';
 import { register as replay } from '../commands/replay.js';
 import { register as sandbox } from '../commands/sandbox.js';
 import { register as smoke } from '../commands/smoke.js';
@@ -30,6 +32,8 @@ export const registrars: Registrar[] = [
   features,
   platforms,
   query,
+  seed,
+  fixtures,
   replay,
   sandbox,
   smoke,
