@@ -97,7 +97,7 @@ export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
   }
 
   const chartSeries = [...current.slice(0, 6), ...(current.length === 1 ? previous.slice(0, 1) : [])];
-  const extra = current.length && current[0]!.days.length > 1 ? `${lineChart(current[0]!.labels, chartSeries.map((s) => ({ name: s.name, values: s.data })), { width: 80, height: 10 })}` : undefined;
+  const extra = current.length && current[0]!.days.length > 1 ? chart(current[0]!.labels, chartSeries) : undefined;
 
   const perBucket = current.length <= 4 && (previous.length === 0 || current.length === 1);
   if (perBucket) {
@@ -132,7 +132,7 @@ export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
     return { json, table: { title, columns, rows, notes }, extra };
   }
 
-  const rows: SummaryRow[] = current.map((s) => summary(s));
+  const rows: SummaryRow[] = r.series.map((s) => summary(s));
   const maxAvg = Math.max(0, ...rows.map((x) => x.average));
   const table: TableSpec<SummaryRow> = {
     title,
@@ -148,6 +148,21 @@ export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
     notes: [...notes, `Per-${r.interval} values: --format csv (one row per ${r.interval} per series) or --format json.`],
   };
   return { json, table, extra };
+}
+
+/**
+ * The trend as an 80-column line chart. Short series (a few weeks or months) are widened by
+ * repeating each point, so every interval gets a readable horizontal run instead of one column.
+ */
+function chart(labels: string[], series: DauSeries[]): string {
+  const n = labels.length;
+  const k = n < 30 ? Math.max(1, Math.floor(60 / n)) : 1;
+  const widen = <T>(xs: T[]): T[] => xs.flatMap((x) => Array.from({ length: k }, () => x));
+  return lineChart(
+    widen(labels),
+    series.map((s) => ({ name: s.name, values: widen(s.data) })),
+    { width: 80, height: 10 },
+  );
 }
 
 const MATH_TO_KEY: Record<string, string> = { dau: 'dau', wau: 'weekly_active', mau: 'monthly_active' };

@@ -28,7 +28,8 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   if (labels.length === 0 || all.length === 0) return '';
   const max = Math.max(...all, 0);
   const min = Math.min(...all, 0);
-  const yLabelW = Math.max(formatAxis(max).length, formatAxis(min).length);
+  // widest of the three y labels drawn (top, middle, bottom)
+  const yLabelW = Math.max(formatAxis(max).length, formatAxis(min).length, formatAxis(max - (Math.floor((height - 1) / 2) * (max - min || 1)) / (height - 1)).length);
   const plotW = Math.max(10, width - yLabelW - 3);
   // Resample the x axis to at most plotW columns (average of the points falling in a column).
   const n = labels.length;
