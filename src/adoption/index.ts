@@ -15,7 +15,7 @@ import { taxonomy } from '../events/taxonomy.js';
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../engines/types.js';
 import { PLATFORMS, platformOfOs, type Platform } from '../downloads/artifacts.js';
 import type { Download } from '../downloads/count.js';
-import { periodOf, type PeriodInterval } from '../downloads/periods.js';
+import { periodOf, periodsBetween, type PeriodInterval } from '../downloads/periods.js';
 
 export interface AdoptionOptions {
   interval: PeriodInterval;
@@ -164,18 +164,26 @@ export async function adoption(engine: Engine, o: AdoptionOptions): Promise<Adop
   const active = collect(responses[0]!, osToPlatform);
   const fresh = collect(responses[1]!, osToPlatform);
   const resolved = readResolved(responses[0]!);
-  const periods = active.periods.length ? active.periods : fresh.periods;
+  // Periods: every bucket of the resolved range (a trends series without any breakdown value
+  // comes back empty, so the responses alone may not name them all).
+  const periodSet = new Set([...active.periods, ...fresh.periods]);
+  if (resolved) {
+    for (const p of periodsBetween(Date.parse(resolved.date_from), Date.parse(resolved.date_to), { interval: o.interval, timezone: o.ctx.timezone, weekStart: o.ctx.weekStart })) {
+      periodSet.add(p);
+    }
+  }
 
   const downloads = new Map<string, Map<PlatformKey, number>>();
   const updates = new Map<string, Map<PlatformKey, number>>();
   if (dlQ) {
     const dl = collect(responses[2]!, downloadPlatform);
+    for (const p of dl.periods) periodSet.add(p);
     for (const [p, m] of dl.bySeries.get(0) ?? []) downloads.set(p, m);
     for (const [p, m] of dl.bySeries.get(1) ?? []) updates.set(p, m);
   } else {
     const from = resolved ? Date.parse(resolved.date_from) : -Infinity;
     const to = resolved ? Date.parse(resolved.date_to) : Infinity;
-    const known = new Set(periods);
+    const known = periodSet;
     for (const d of o.logDownloads!) {
       if (d.ts < from || d.ts > to) continue;
       const period = periodOf(d.ts, { interval: o.interval, timezone: o.ctx.timezone, weekStart: o.ctx.weekStart });
@@ -187,6 +195,7 @@ export async function adoption(engine: Engine, o: AdoptionOptions): Promise<Adop
     }
   }
 
+  const periods = [...periodSet].sort();
   const platformsSeen = new Set<PlatformKey>();
   for (const src of [active.bySeries.get(0), fresh.bySeries.get(0), downloads, updates]) {
     for (const m of src?.values() ?? []) for (const [k, v] of m) if (v > 0) platformsSeen.add(k);

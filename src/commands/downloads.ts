@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .addOption(new Option('--kind <kind>', 'which downloads: fresh installs, updater fetches, or all').choices(['all', 'install', 'update']).default('all'))
     .option('--from <date>', 'first day (YYYY-MM-DD, in --timezone)')
     .option('--to <date>', 'last day (YYYY-MM-DD, inclusive)')
-    .option('--timezone <tz>', 'timezone for days/weeks/months (IANA name)', 'UTC')
+    .option('--timezone <tz>', 'timezone for days/weeks/months (IANA name; env DISCOVER_METRICS_TIMEZONE; default UTC)')
     .addOption(new Option('--week-start <day>', 'first day of the week').choices(['sunday', 'monday']).default('sunday'))
     .option('--load', 'also load the counted downloads into the event store (idempotent)');
   common(downloads);

@@ -11,6 +11,7 @@ import { formatNumber } from '../output/table.js';
 import { analyzeDownloadLogs, loadDownloadLogs, resolveSalt } from './index.js';
 import { buildReport, parseDimensions, reportTable, skippedMessage, type DownloadsReport, type KindFilter } from './report.js';
 import type { PeriodInterval } from './periods.js';
+import type { LoadSummary } from '../store/ingest.js';
 
 interface DownloadsFlags {
   by: string;
@@ -18,7 +19,7 @@ interface DownloadsFlags {
   kind: KindFilter;
   from?: string;
   to?: string;
-  timezone: string;
+  timezone?: string;
   weekStart: 'sunday' | 'monday';
   load?: boolean;
   salt?: string;
@@ -40,13 +41,17 @@ export async function downloadsCommand(logs: string[], cmd: Command): Promise<vo
   const g = globalsOf(cmd);
   const o = cmd.opts<DownloadsFlags>();
   const by = parseDimensions(o.by);
-  if (!isValidTimezone(o.timezone)) throw new UsageError(`--timezone: '${o.timezone}' is not an IANA timezone`, 'Examples: UTC, Europe/Warsaw, US/Pacific.');
+  const timezone = o.timezone ?? process.env.DISCOVER_METRICS_TIMEZONE ?? 'UTC';
+  if (!isValidTimezone(timezone)) {
+    const where = o.timezone !== undefined ? '--timezone' : 'DISCOVER_METRICS_TIMEZONE';
+    throw new UsageError(`${where}: '${timezone}' is not an IANA timezone`, 'Examples: UTC, Europe/Warsaw, US/Pacific.');
+  }
   const from = parseDay('--from', o.from);
   const to = parseDay('--to', o.to);
   if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
 
   let analysis;
-  let loaded: unknown;
+  let loaded: LoadSummary | undefined;
   if (o.load) {
     const { Store } = await import('../store/store.js');
     const store = await Store.open(g.store);
@@ -67,12 +72,12 @@ export async function downloadsCommand(logs: string[], cmd: Command): Promise<vo
     kind: o.kind,
     from,
     to,
-    timezone: o.timezone,
+    timezone,
     weekStart: o.weekStart === 'monday' ? 1 : 0,
   });
   const skipped = skippedMessage(analysis.stats);
   if (skipped) warn(g, skipped);
-  if (loaded !== undefined) info(g, `loaded into ${g.store}: ${describeLoad(loaded, analysis.downloads.length)}`);
+  if (loaded !== undefined) info(g, `loaded into ${g.store}: ${describeLoad(loaded)}`);
   if (report.rows.length === 0 && g.format !== 'json') {
     const what = o.kind === 'all' ? 'downloads' : o.kind === 'install' ? 'installer downloads' : 'updater fetches';
     const range = from || to ? ` between ${from ?? 'the start'} and ${to ?? 'the end'}` : '';
@@ -119,6 +124,8 @@ export async function loadDownloadsCommand(logs: string[], cmd: Command): Promis
     { what: '  installs', n: summary.installs },
     { what: '  updater fetches', n: summary.updates },
     { what: 'malformed lines skipped', n: summary.malformed },
+    { what: 'events stored', n: r.load.inserted },
+    { what: 'already in the store', n: r.load.duplicates },
   ];
   emit(g, {
     json: summary,
@@ -129,19 +136,13 @@ export async function loadDownloadsCommand(logs: string[], cmd: Command): Promis
         { key: 'n', header: 'Count', align: 'right' },
       ],
       rows,
-      notes: [describeLoad(r.load, d.length)],
+      notes: [describeLoad(r.load)],
     },
   });
 }
 
-function describeLoad(load: unknown, downloads: number): string {
-  if (load && typeof load === 'object') {
-    const l = load as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const [k, v] of Object.entries(l)) if (typeof v === 'number') parts.push(`${k} ${formatNumber(v)}`);
-    if (parts.length) return parts.join(', ');
-  }
-  return `${formatNumber(downloads)} download events`;
+function describeLoad(load: LoadSummary): string {
+  return `${formatNumber(load.inserted)} new download event${load.inserted === 1 ? '' : 's'}, ${formatNumber(load.duplicates)} already loaded`;
 }
 
 /** Terminal chart of installs and updater fetches per period (with --by period, 4+ periods). */

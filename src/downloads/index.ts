@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { taxonomy } from '../events/taxonomy.js';
 import type { Store } from '../store/store.js';
+import type { LoadSummary } from '../store/ingest.js';
 import { countDownloads, type Download } from './count.js';
 import { readCloudFrontLogs, type ReadStats } from './logs.js';
 
@@ -105,8 +106,8 @@ export interface LoadDownloadsOptions extends AnalyzeOptions {}
 
 export interface LoadDownloadsResult {
   analysis: Analysis;
-  /** What the store's loader reported (inserted / duplicates …). */
-  load: unknown;
+  /** What the store's loader reported (inserted, duplicates = already loaded, …). */
+  load: LoadSummary;
 }
 
 /**
@@ -124,8 +125,7 @@ export async function loadDownloadLogs(
   const analysis = await analyzeDownloadLogs(paths, { ...opts, salt });
   // Only now (the logs read cleanly enough) is anything written.
   if (generated) await store.conn.run(`INSERT INTO meta VALUES ($1, $2)`, [SALT_META_KEY, salt]);
-  const ingest = '../store/ingest.js';
-  const { loadEvents } = (await import(ingest)) as { loadEvents: (s: Store, e: Iterable<DownloadEvent>) => Promise<unknown> };
-  const load = await loadEvents(store, downloadEvents(analysis.downloads));
+  const { loadEvents } = await import('../store/ingest.js');
+  const load = await loadEvents(store, downloadEvents(analysis.downloads), { where: 'downloads' });
   return { analysis, load };
 }
