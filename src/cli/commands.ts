@@ -18,6 +18,8 @@ import { register as fixtures } from '../commands/fixtures.js';
 import { register as replay } from '../commands/replay.js';
 import { register as sandbox } from '../commands/sandbox.js';
 import { register as smoke } from '../commands/smoke.js';
+import { register as load } from '../commands/load.js';
+import { register as storeCmd } from '../commands/store.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -37,4 +39,6 @@ export const registrars: Registrar[] = [
   replay,
   sandbox,
   smoke,
+  load,
+  storeCmd,
 ];

@@ -73,6 +73,16 @@ export const PERSON_OPS = ['$set', '$set_once', '$unset'] as const;
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const INVALID_ROW = 'dm:invalid-row';
 
+/** DISCOVER_METRICS_DEBUG_LOAD=1 prints the duration of each load step on stderr. */
+const DEBUG = !!process.env.DISCOVER_METRICS_DEBUG_LOAD;
+let stepStart = 0;
+function step(name: string): void {
+  if (!DEBUG) return;
+  const now = performance.now();
+  if (stepStart) process.stderr.write(`[load] ${name} ${((now - stepStart) / 1000).toFixed(2)}s\n`);
+  stepStart = now;
+}
+
 // -------------------------------------------------------------------------------------------------
 // Public API
 
@@ -146,8 +156,10 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         for (const source of sources) {
           const sql = await insertSql(store, source);
           try {
+            step('prepare');
             const r = await conn.run(sql);
             read += r.rowsChanged;
+            step(`insert ${source.display}`);
           } catch (e) {
             failed = { source, error: e };
             throw e;
@@ -229,15 +241,20 @@ async function rawSelect(store: Store, src: Source): Promise<Raw> {
   };
 }
 
-/** SQL for a JSON object column given as JSON or as text holding JSON (a JSON string is unwrapped once). */
-function objectSql(col: string, jsonTyped: boolean): { value: string; bad: string } {
+/**
+ * SQL for a JSON object column given as JSON or as text holding JSON (a JSON string is unwrapped
+ * once). Two levels: `pre` (computed first, once) and `value`/`bad` over those names.
+ */
+function objectSql(col: string, name: string, jsonTyped: boolean): { pre: string; value: string; bad: string } {
   const j = jsonTyped ? col : `TRY_CAST(${col} AS JSON)`;
-  const jt = `COALESCE(json_type(${j}), 'SQLNULL')`;
-  const u = `(CASE WHEN ${jt} = 'VARCHAR' THEN TRY_CAST(${j}->>'$' AS JSON) ELSE ${j} END)`;
-  const ut = `COALESCE(json_type(${u}), 'SQLNULL')`;
+  const t = `${name}_t`;
+  const u = `${name}_u`;
+  const ut = `(CASE WHEN ${t} = 'VARCHAR' THEN COALESCE(json_type(${u}), 'SQLNULL') ELSE ${t} END)`;
+  const pre = `${j} AS ${name}_j, COALESCE(json_type(${name}_j), 'SQLNULL') AS ${t},
+    (CASE WHEN ${t} = 'VARCHAR' THEN TRY_CAST(${name}_j->>'$' AS JSON) ELSE ${name}_j END) AS ${u}`;
   const value = `(CASE WHEN ${ut} = 'OBJECT' THEN ${u} END)`;
-  const absent = `(${col} IS NULL OR ${jt} = 'NULL' OR (${jt} = 'VARCHAR' AND ${ut} = 'NULL'))`;
-  return { value, bad: `(NOT ${absent} AND ${ut} <> 'OBJECT')` };
+  const absent = `(${col} IS NULL OR ${t} = 'NULL' OR ${ut} = 'NULL')`;
+  return { pre, value, bad: `(NOT ${absent} AND ${ut} <> 'OBJECT')` };
 }
 
 /** Derived event uuid: UUID v5 layout over SHA-1 of the event's content (see deriveEventUuid). */
@@ -246,9 +263,12 @@ function derivedUuidSql(event: string, distinctId: string, ts: string, props: st
   return uuidFromHexSql(h, '5');
 }
 
-/** Derived person id for a distinct_id without one: UUID v3 layout over MD5 (see derivePersonId). */
+/**
+ * Person id for a distinct_id that has none (no person_id in the input, no mapping yet): the
+ * distinct_id itself, so a new person costs nothing per row; PostHog exports bring real ids.
+ */
 function derivedPersonSql(distinctId: string): string {
-  return `CAST(${uuidFromHexSql(`md5(concat('discover-metrics/person', chr(31), ${distinctId}))`, '3')} AS VARCHAR)`;
+  return distinctId;
 }
 
 function uuidFromHexSql(hexExpr: string, version: string): string {
@@ -264,7 +284,7 @@ export function deriveEventUuid(event: string, distinctId: string, timestampUs: 
 }
 
 export function derivePersonId(distinctId: string): string {
-  return uuidFromHex(createHash('md5').update(`discover-metrics/person\x1f${distinctId}`, 'utf8').digest('hex'), '3');
+  return distinctId;
 }
 
 function uuidFromHex(h: string, version: string): string {
@@ -275,8 +295,8 @@ function uuidFromHex(h: string, version: string): string {
 /** Normalized rows of one source with per-row problem flags (level used by insert and diagnosis). */
 async function normalizedSql(store: Store, src: Source): Promise<{ sql: string; keys: string[] }> {
   const raw = await rawSelect(store, src);
-  const p = objectSql('props', raw.jsonTyped);
-  const pp = objectSql('pprops', raw.jsonTyped);
+  const p = objectSql('props', 'p', raw.jsonTyped);
+  const pp = objectSql('pprops', 'pp', raw.jsonTyped);
   const keys = [...taxonomyPropertyKeys(), ...PERSON_OPS].filter((k) => store.materializedColumn(k));
   const keyIndex = new Map(keys.map((k, i) => [k, i + 1]));
   const paths = keys.map((k) => sqlString(jsonPath(k))).join(', ');
@@ -291,9 +311,9 @@ async function normalizedSql(store: Store, src: Source): Promise<{ sql: string; 
     const when = r.when ? ` AND ${val(r.when.key)} IS NOT DISTINCT FROM ${sqlString(r.when.equals)}` : '';
     return `(event IN (${evs})${when} AND ${cond})`;
   });
-  const tsExpr = `(CASE WHEN raw_ts IS NULL THEN NULL
-      WHEN regexp_full_match(raw_ts, '-?[0-9]{1,16}') THEN TRY_CAST(epoch_ms(TRY_CAST(raw_ts AS BIGINT)) AS TIMESTAMPTZ)
-      ELSE TRY_CAST(raw_ts AS TIMESTAMPTZ) END)`;
+  const tsExpr = `COALESCE(TRY_CAST(raw_ts AS TIMESTAMPTZ),
+      CASE WHEN regexp_full_match(raw_ts, '-?[0-9]{1,16}') THEN TRY_CAST(epoch_ms(TRY_CAST(raw_ts AS BIGINT)) AS TIMESTAMPTZ) END)`;
+  const ruleEvents = [...new Set(vocabRules().flatMap((r) => r.events))].map(sqlString).join(', ');
   const sql = `SELECT *,
       (CASE WHEN event IS NULL OR event = '' THEN 'event'
             WHEN distinct_id IS NULL OR distinct_id = '' THEN 'distinct_id'
@@ -302,17 +322,18 @@ async function normalizedSql(store: Store, src: Source): Promise<{ sql: string; 
             WHEN NOT uuid_ok THEN 'uuid'
             WHEN bad_props THEN 'properties'
             WHEN bad_pprops THEN 'person_properties'
-            WHEN ${vocab.length ? vocab.join(' OR ') : 'false'} THEN 'vocabulary'
+            WHEN ${vocab.length ? `event IN (${ruleEvents}) AND (${vocab.join(' OR ')})` : 'false'} THEN 'vocabulary'
        END) AS problem
     FROM (
       SELECT *, ${keys.length ? `json_extract_string(pj, [${paths}])` : 'NULL::VARCHAR[]'} AS m,
-        CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE TRY_CAST(raw_uuid AS UUID) END AS u
+        CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
       FROM (
-        SELECT raw_uuid, event, distinct_id, raw_ts, props, NULLIF(person_id, '') AS person_id, pprops, rn,
+        SELECT raw_uuid, event, distinct_id, raw_ts, props, NULLIF(person_id, '') AS person_id, pprops, rn, gu,
           ${p.value} AS pj, ${p.bad} AS bad_props, ${pp.value} AS ppj, ${pp.bad} AS bad_pprops,
           (CASE WHEN isfinite(t) THEN t END) AS ts,
-          (raw_uuid IS NULL OR (length(raw_uuid) = 36 AND TRY_CAST(raw_uuid AS UUID) IS NOT NULL)) AS uuid_ok
-        FROM (SELECT *, ${tsExpr} AS t FROM (SELECT * REPLACE (NULLIF(raw_uuid, '') AS raw_uuid) FROM (${raw.select})))
+          (raw_uuid IS NULL OR (gu IS NOT NULL AND length(raw_uuid) = 36)) AS uuid_ok
+        FROM (SELECT *, ${tsExpr} AS t, TRY_CAST(raw_uuid AS UUID) AS gu, ${p.pre}, ${pp.pre}
+              FROM (SELECT * REPLACE (NULLIF(raw_uuid, '') AS raw_uuid) FROM (${raw.select})))
       )
     )`;
   return { sql, keys };
@@ -355,18 +376,21 @@ async function finishLoad(store: Store, before: number, read: number, sources: S
       ) WHERE rn > 1 AND fresh)`);
     duplicates = r.rowsChanged;
   }
+  step('dedup');
   const inserted = read - duplicates;
   let persons = 0;
   let remapped = 0;
   let derivedUuids = 0;
   if (inserted > 0) {
     ({ persons, remapped } = await resolvePersons(store, before));
+    step('persons');
     derivedUuids = await scalar(
       store,
       `SELECT count(*) FROM events WHERE ${batch} AND uuid_extract_version(uuid) = 5
         AND uuid = ${derivedUuidSql('event', 'distinct_id', 'timestamp', 'properties')}`,
     );
   }
+  step('derived uuids');
   return {
     read,
     inserted,
@@ -420,6 +444,7 @@ async function resolvePersons(store: Store, before: number): Promise<{ persons: 
   await conn.run(`DELETE FROM persons WHERE id IN (SELECT old_pid FROM dm_chg WHERE old_pid IS NOT NULL)
     AND id NOT IN (SELECT person_id FROM person_distinct_ids)`);
 
+  step('person mapping');
   await recomputePersonProperties(store, before);
   await conn.run(`DROP TABLE IF EXISTS dm_map; DROP TABLE IF EXISTS dm_chg`);
   return { persons: created.rowsChanged, remapped };
