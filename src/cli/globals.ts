@@ -22,7 +22,7 @@ export const FORMATS: readonly OutputFormat[] = ['table', 'json', 'csv', 'markdo
 export function addGlobalOptions(program: Command): void {
   program
     .option('--store <path>', 'event store file (env DISCOVER_METRICS_STORE)', undefined)
-    .option('--format <format>', `output format: ${FORMATS.join('|')} (default: table on a terminal, json otherwise for data)`)
+    .option('--format <format>', `output format: ${FORMATS.join('|')} (default: table)`)
     .option('--no-color', 'disable colours (also NO_COLOR)')
     .option('-q, --quiet', 'print only results and errors');
 }

@@ -50,7 +50,8 @@ export function renderTable<R>(spec: TableSpec<R>): string {
   const t = new Table({
     head: spec.columns.map((col) => c().bold(col.header)),
     colAligns: spec.columns.map((col) => col.align ?? 'left'),
-    style: { head: [], border: [] },
+    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const row of spec.rows) t.push(spec.columns.map((col) => cellText(col, row)));
   const parts: string[] = [];
