@@ -15,7 +15,7 @@ import { taxonomy } from '../events/taxonomy.js';
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../engines/types.js';
 import { PLATFORMS, platformOfOs, type Platform } from '../downloads/artifacts.js';
 import type { Download } from '../downloads/count.js';
-import { periodOf, periodsBetween, type PeriodInterval } from '../downloads/periods.js';
+import { periodOf, periodsBetween, startOfLocalDay, type PeriodInterval } from '../downloads/periods.js';
 
 export interface AdoptionOptions {
   interval: PeriodInterval;
@@ -181,12 +181,16 @@ export async function adoption(engine: Engine, o: AdoptionOptions): Promise<Adop
     for (const [p, m] of dl.bySeries.get(0) ?? []) downloads.set(p, m);
     for (const [p, m] of dl.bySeries.get(1) ?? []) updates.set(p, m);
   } else {
-    const from = resolved ? Date.parse(resolved.date_from) : -Infinity;
+    // PostHog rounds date_from down to the month's start for month intervals (earlier events in
+    // that month count); week intervals count only events from date_from on.
+    const po = { interval: o.interval, timezone: o.ctx.timezone, weekStart: o.ctx.weekStart };
+    let from = resolved ? Date.parse(resolved.date_from) : -Infinity;
+    if (resolved && o.interval === 'month') from = startOfLocalDay(periodOf(from, po), o.ctx.timezone);
     const to = resolved ? Date.parse(resolved.date_to) : Infinity;
     const known = periodSet;
     for (const d of o.logDownloads!) {
       if (d.ts < from || d.ts > to) continue;
-      const period = periodOf(d.ts, { interval: o.interval, timezone: o.ctx.timezone, weekStart: o.ctx.weekStart });
+      const period = periodOf(d.ts, po);
       if (known.size && !known.has(period)) continue;
       const target = d.kind === 'install' ? downloads : updates;
       let m = target.get(period);

@@ -97,6 +97,22 @@ describe('adoption', () => {
     expect(fromStore.rows.some((x) => x.updates > 0) || fromLogs.rows.every((x) => x.updates === 0)).toBe(true);
   });
 
+  it('agrees with the trends engine on bucket edges: months from a mid-month date, Monday weeks, a non-UTC zone', async () => {
+    for (const [interval, weekStart] of [['month', 0], ['week', 1], ['day', 0]] as const) {
+      const c = { timezone: 'Europe/Warsaw', weekStart, now: ctx.now };
+      const range = { date_from: '2026-10-10', date_to: '2026-10-16' };
+      const fromLogs = await adoption(localEngineForStore(withoutDownloads.store), { interval, dateRange: range, ctx: c, logDownloads: analysis.downloads });
+      const fromStore = await adoption(localEngineForStore(withDownloads.store), { interval, dateRange: range, ctx: c });
+      expect(fromLogs.rows, interval).toEqual(fromStore.rows);
+      if (interval === 'month') {
+        // PostHog counts the whole month for month intervals: downloads before the 10th are in.
+        const early = analysis.downloads.filter((d) => d.kind === 'install' && d.ts >= Date.parse('2026-09-30T22:00:00Z') && d.ts < Date.parse('2026-10-09T22:00:00Z'));
+        expect(fromLogs.rows.reduce((a, x) => a + x.downloads, 0)).toBeGreaterThanOrEqual(early.length);
+        expect(fromLogs.periods).toEqual(['2026-10-01']);
+      }
+    }
+  });
+
   it('builds plain PostHog TrendsQuery objects', () => {
     const q = installationsQuery('first_time_for_user', { interval: 'month', dateRange });
     expect(q).toMatchObject({
