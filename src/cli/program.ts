@@ -31,6 +31,13 @@ function applyExitOverride(cmd: Command): void {
 export const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<number> {
+  // `discover-metrics ... | head` closes the pipe early: stop quietly, like other CLI tools.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -16,7 +16,7 @@ export async function ttfrCommand(command: Command): Promise<void> {
   const q = queryOptionsOf(command);
   const dateRange = dateRangeFromOptions(o.from as string | undefined, o.to as string | undefined, '-90d');
   checkRelativeOrder(dateRange, q.ctx.now);
-  const window = parseWindow(String(o.window));
+  const window = parseWindow(o.window !== undefined ? String(o.window) : o.wizard ? '1d' : '90d');
   let bins: number | undefined;
   if (o.bins !== undefined) {
     bins = Number(o.bins);
@@ -41,7 +41,7 @@ export async function ttfrCommand(command: Command): Promise<void> {
     const maxCount = Math.max(0, ...r.histogram.map((b) => b.count));
     const unit = wizard ? 'sessions' : 'accounts';
     const summary = [
-      `${wizard ? 'Wizard sessions started' : `Accounts (${r.from})`}: ${r.entered.toLocaleString('en-US')}; added a resource: ${r.converted.toLocaleString('en-US')} (${formatPercent(r.conversionRate)}) within ${window.funnelWindowInterval} ${window.funnelWindowIntervalUnit}(s).`,
+      `${wizard ? 'Wizard sessions started' : r.from.startsWith('signup') ? `Accounts that signed up ${r.from.slice(7)}` : 'Accounts (from first seen)'}: ${r.entered.toLocaleString('en-US')}; added a resource: ${r.converted.toLocaleString('en-US')} (${formatPercent(r.conversionRate)}) within ${window.funnelWindowInterval} ${window.funnelWindowIntervalUnit}(s).`,
       `median ${formatDuration(r.medianSeconds)} · p75 ≈ ${formatDuration(r.p75Seconds)} · p90 ≈ ${formatDuration(r.p90Seconds)} · average ${formatDuration(r.averageSeconds)}` +
         (r.percentileBinSeconds ? ` (p75/p90 within ${formatDuration(r.percentileBinSeconds)})` : ''),
     ];

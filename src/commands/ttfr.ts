@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--wizard', 'measure wizard start → completion per wizard session, by resource')
     .option('--signup-event <name>', 'event that marks signup', taxonomy().discover.signupEvent)
     .option('--first-seen', 'measure from the first event seen in the range instead of a signup event')
-    .option('--window <span>', 'longest time counted as converting (30d, 12w)', '90d')
+    .option('--window <span>', 'longest time counted as converting (default: 90d per account, 1d per wizard session)')
     .option('--bins <n>', 'histogram bins (PostHog: 1-90; default automatic)');
   addRangeOptions(cmd, '-90d');
   addQueryOptions(cmd);
