@@ -131,7 +131,19 @@ class Writer {
         await this.lock.run(() => this.load([...byUuid.values()]));
         for (const w of take) w.resolve();
       } catch (e) {
-        for (const w of take) w.reject(e);
+        if (take.length === 1) {
+          take[0]!.reject(e);
+          continue;
+        }
+        // one request's bad events must not fail the others merged with it: load them one by one
+        for (const w of take) {
+          try {
+            await this.lock.run(() => this.load(w.events));
+            w.resolve();
+          } catch (err) {
+            w.reject(err);
+          }
+        }
       }
     }
   }
@@ -256,7 +268,18 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (e instanceof CaptureError) return sendError(res, e.status, e.body);
       throw e;
     }
-    if (parsed.events.length) await writer.write(parsed.events);
+    if (parsed.events.length) {
+      try {
+        await writer.write(parsed.events);
+      } catch (e) {
+        // the store refuses events that break the Teleport vocabulary (src/events/vocabulary.ts)
+        if (e instanceof DmError && e.exitCode === 2) {
+          counters.rejectedRequests++;
+          return sendError(res, 400, { type: 'validation_error', code: 'invalid_event', detail: e.message, attr: null });
+        }
+        throw e;
+      }
+    }
     counters.acceptedEvents += parsed.events.length;
     if (opts.timeoutRate && random() < opts.timeoutRate) {
       // stored, but the answer comes too late: the client times out and re-sends the same uuids

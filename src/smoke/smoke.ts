@@ -85,23 +85,10 @@ export async function discoverFunnelQuery(slug: string, dateRange: { date_from: 
   });
 }
 
-/** Connect DAU: distinct persons per day with any Connect event (RFD 97). */
+/** Connect DAU: active installations per day, any Connect event (RFD 97), from src/definitions/connect.ts. */
 export async function connectDauQuery(dateRange: { date_from: string; date_to: string }): Promise<Record<string, unknown>> {
-  try {
-    const mod = (await import('../definitions/connect.js' as string)) as Record<string, unknown>;
-    const build = mod.buildConnectDauQuery ?? mod.buildDauQuery;
-    if (typeof build === 'function') return (build as (o: unknown) => Record<string, unknown>)({ dateRange, interval: 'day' });
-  } catch {
-    /* no Connect definitions module: build it from the taxonomy */
-  }
-  const t = taxonomy();
-  return {
-    kind: 'TrendsQuery',
-    series: Object.values(t.connect.events).map((event) => ({ kind: 'EventsNode', event, name: event, math: 'dau' })),
-    interval: 'day',
-    dateRange,
-    trendsFilter: { display: 'ActionsLineGraph' },
-  };
+  const c = await import('../definitions/connect.js');
+  return c.buildDauQuery(c.loadConnectDefinitions(), { dateRange, interval: 'day', math: 'dau' }) as unknown as Record<string, unknown>;
 }
 
 /** Event counts per name over the window, filtered on the run id: the ingestion check. */

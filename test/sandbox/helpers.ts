@@ -34,13 +34,14 @@ export interface FixtureLine {
 
 /**
  * Small Discover-shaped fixture: users walk the server track (started -> resourceSelection ->
- * deployService -> testConnection -> completed) and drop off at a step that depends on their index.
+ * deployService -> principalsConfigure -> testConnection -> completed) and drop off at a step that
+ * depends on their index.
  */
 export function discoverEvents(seed: string, users: number, day = '2026-01-05'): FixtureLine[] {
   const t = taxonomy();
   const ev = t.discover.events;
   const p = t.discover.properties;
-  const steps = [ev.started, ev.resourceSelection, ev.deployService, ev.testConnection, ev.completed];
+  const steps = [ev.started, ev.resourceSelection, ev.deployService, ev.principalsConfigure, ev.testConnection, ev.completed];
   const out: FixtureLine[] = [];
   let i = 0;
   for (let u = 0; u < users; u++) {
@@ -60,12 +61,12 @@ export function discoverEvents(seed: string, users: number, day = '2026-01-05'):
   return out;
 }
 
-/** n generic events (fast to generate, any size). */
+/** n generic (non-Teleport) events: fast to generate, any size. */
 export function plainEvents(seed: string, n: number): FixtureLine[] {
   const base = Date.parse('2026-01-01T00:00:00.000Z');
   return Array.from({ length: n }, (_, i) => ({
     uuid: uuidFor(seed, i),
-    event: i % 3 === 0 ? 'connect.cluster.login' : 'tp.ui.discover.started',
+    event: i % 3 === 0 ? 'test.event.a' : 'test.event.b',
     distinct_id: `${seed}-u${i % 97}`,
     timestamp: new Date(base + i * 1000).toISOString(),
     properties: { i, seed },

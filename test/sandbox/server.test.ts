@@ -88,8 +88,25 @@ describe('sandbox: capture', () => {
   });
 });
 
+describe('sandbox: store vocabulary', () => {
+  it('answers 400 with the store message for an event that breaks the Teleport vocabulary, other requests unaffected', async () => {
+    const good = plainEvents('voc-ok', 3);
+    const bad = { ...plainEvents('voc-bad', 1)[0]!, event: 'connect.cluster.login' };
+    const [r1, r2] = await Promise.all([
+      post('/batch/', JSON.stringify({ api_key: TOKEN, batch: good })),
+      post('/batch/', JSON.stringify({ api_key: TOKEN, batch: [bad] })),
+    ]);
+    expect(r1.status).toBe(200);
+    expect(r2.status).toBe(400);
+    expect(r2.json).toMatchObject({ type: 'validation_error', code: 'invalid_event' });
+    const ids = new Set(await uuidsIn(sb));
+    expect(good.every((e) => ids.has(e.uuid))).toBe(true);
+    expect(ids.has(bad.uuid)).toBe(false);
+  });
+});
+
 describe('sandbox: query API', () => {
-  const q = { kind: 'TrendsQuery', series: [{ kind: 'EventsNode', event: 'connect.cluster.login', math: 'total' }], interval: 'day', dateRange: { date_from: '2026-01-01', date_to: '2026-01-02' } };
+  const q = { kind: 'TrendsQuery', series: [{ kind: 'EventsNode', event: 'test.event.a', math: 'total' }], interval: 'day', dateRange: { date_from: '2026-01-01', date_to: '2026-01-02' } };
 
   it('requires the personal API key and never echoes it', async () => {
     const none = await post('/api/projects/1/query/', JSON.stringify({ query: q }));
