@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { Store } from '../../src/store/store.js';
+import { deriveEventUuid, loadEvents, loadFiles, type RawEvent } from '../../src/store/ingest.js';
+import { storeInfo } from '../../src/store/info.js';
+import { InputError } from '../../src/errors.js';
+
+let dir: string;
+let store: Store;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dm-ingest-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(async () => {
+  await store?.close();
+  store = await Store.open(':memory:');
+});
+
+const U = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const ev = (n: number, extra: Partial<RawEvent> = {}): RawEvent => ({
+  uuid: U(n),
+  event: 'tp.ui.discover.started',
+  distinct_id: `user${n % 3}`,
+  timestamp: `2024-05-01T10:00:${String(n % 60).padStart(2, '0')}Z`,
+  properties: { 'tp.discover.metadata.id': `s${n}`, 'tp.discover.step.status': 'DISCOVER_STATUS_SUCCESS', n },
+  ...extra,
+});
+const jsonl = (events: unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+const file = (name: string, content: string | Buffer) => {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+};
+async function count(sql = 'SELECT count(*) FROM events'): Promise<number> {
+  return Number((await store.conn.runAndReadAll(sql)).getRows()[0]![0]);
+}
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  return (await store.conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+}
+const csvOf = (events: RawEvent[]) =>
+  'uuid,event,distinct_id,timestamp,properties,team_id\n' +
+  events.map((e) => [e.uuid, e.event, e.distinct_id, e.timestamp, `"${JSON.stringify(e.properties).replace(/"/g, '""')}"`, '2'].join(',')).join('\n') +
+  '\n';
+
+describe('formats', () => {
+  const three = [ev(1), ev(2), ev(3)];
+  it('loads JSONL, NDJSON, JSON arrays and CSV, plain or gzipped (by magic bytes), and stdin', async () => {
+    const cases: [string, string | Buffer][] = [
+      ['a.jsonl', jsonl(three)],
+      ['b.ndjson', jsonl([ev(4), ev(5)])],
+      ['c.json', JSON.stringify([ev(6), ev(7)], null, 2)],
+      ['d.csv', csvOf([ev(8), ev(9)])],
+      ['e.jsonl.gz', gzipSync(jsonl([ev(10)]))],
+      ['f.data', gzipSync(csvOf([ev(11)]))], // gzip detected without the .gz name
+      ['g.json.gz', gzipSync(JSON.stringify([ev(12)]))],
+    ];
+    const s = await loadFiles(store, cases.map(([n, c]) => file(n, c)));
+    expect(s).toMatchObject({ read: 12, inserted: 12, duplicates: 0 });
+    const stdin = Readable.from([jsonl([ev(13), ev(1)])]);
+    const s2 = await loadFiles(store, ['-'], { stdin });
+    expect(s2).toMatchObject({ read: 2, inserted: 1, duplicates: 1, files: ['<stdin>'] });
+    expect(await count()).toBe(13);
+    // CSV properties (a JSON string) land as JSON and in the materialized columns
+    const r = await rows(`SELECT json_extract_string(properties, '$.n') AS n, "mat_tp_discover_step_status" AS st FROM events WHERE uuid = '${U(8)}'`);
+    expect(r).toEqual([{ n: '8', st: 'DISCOVER_STATUS_SUCCESS' }]);
+  });
+
+  it('loads Parquet in PostHog batch-export layout (extra columns, properties as text), gzipped too', async () => {
+    const p = join(dir, 'x.parquet');
+    await store.conn.run(`COPY (SELECT '${U(21)}'::UUID AS uuid, 'tp.ui.discover.started' AS event,
+        '{"tp.discover.metadata.id":"s","tp.discover.step.status":"DISCOVER_STATUS_SUCCESS"}' AS properties,
+        'd1' AS distinct_id, 2 AS team_id, TIMESTAMP '2024-05-01 10:00:00' AS timestamp, 'pp1' AS person_id,
+        '{"email":"a@x"}' AS person_properties, '' AS elements_chain
+      UNION ALL SELECT '${U(22)}'::UUID, '$pageview', '{}', 'd2', 2, TIMESTAMP '2024-05-02 10:00:00', 'pp1', NULL, '')
+      TO '${p}' (FORMAT parquet)`);
+    const { readFileSync } = await import('node:fs');
+    const gz = file('y.parquet.gz', gzipSync(readFileSync(p)));
+    const s = await loadFiles(store, [p]);
+    expect(s).toMatchObject({ read: 2, inserted: 2 });
+    expect(await loadFiles(store, [gz])).toMatchObject({ read: 2, inserted: 0, duplicates: 2 });
+    // two distinct ids, one person (person_id from the export), with the export's properties
+    expect(await rows(`SELECT id, CAST(properties AS VARCHAR) AS p FROM persons`)).toEqual([{ id: 'pp1', p: '{"email":"a@x"}' }]);
+    expect(await count(`SELECT count(DISTINCT person_id) FROM events`)).toBe(1);
+  });
+
+  it('accepts timestamps without a zone as UTC, with offsets, and epoch milliseconds; keeps microseconds', async () => {
+    await loadEvents(store, [
+      ev(1, { timestamp: '2024-05-01 10:00:00.123456' }),
+      ev(2, { timestamp: '2024-05-01T12:00:00+02:00' }),
+      ev(3, { timestamp: 1714557600000 as unknown as string }),
+    ]);
+    const r = await rows(`SELECT epoch_us(timestamp) AS us FROM events ORDER BY uuid`);
+    expect(r.map((x) => String(x.us))).toEqual(['1714557600123456', '1714557600000000', '1714557600000000']);
+  });
+});
+
+describe('bad input: exit 2, the place, store unchanged', () => {
+  const cases: [string, string | Buffer, RegExp][] = [
+    ['notjson.jsonl', jsonl([ev(1)]) + '{"event": oops}\n', /notjson\.jsonl:2: not valid JSON/],
+    ['ts.jsonl', jsonl([ev(1), ev(2), { ...ev(3), timestamp: 'yesterday' }]), /ts\.jsonl:3: timestamp: "yesterday" is not a timestamp/],
+    ['noevent.jsonl', jsonl([ev(1), { ...ev(2), event: undefined }]), /noevent\.jsonl:2: event: missing/],
+    ['nodid.jsonl', '\n' + jsonl([{ ...ev(2), distinct_id: '' }]), /nodid\.jsonl:2: distinct_id: missing/],
+    ['uuid.jsonl', jsonl([ev(1), { ...ev(2), uuid: 'not-a-uuid' }]), /uuid\.jsonl:2: uuid: "not-a-uuid" is not a UUID/],
+    [
+      'status.jsonl',
+      jsonl([ev(1), { ...ev(2), properties: { 'tp.discover.metadata.id': 's', 'tp.discover.step.status': 'DISCOVER_STATUS_DONE' } }]),
+      /status\.jsonl:2: properties\["tp\.discover\.step\.status"\]: unknown Discover status 'DISCOVER_STATUS_DONE'/,
+    ],
+    [
+      'resource.jsonl',
+      jsonl([
+        {
+          ...ev(2),
+          event: 'tp.ui.discover.deployService',
+          properties: { 'tp.discover.metadata.id': 's', 'tp.discover.step.status': 'DISCOVER_STATUS_SUCCESS', 'tp.discover.resource.name': 'DISCOVER_RESOURCE_TOASTER' },
+        },
+      ]),
+      /resource\.jsonl:1: properties\["tp\.discover\.resource\.name"\]: unknown Discover resource/,
+    ],
+    ['props.jsonl', jsonl([{ ...ev(1), properties: [1, 2] }]), /props\.jsonl:1: properties: expected a JSON object/],
+    ['arr.json', JSON.stringify([ev(1), ev(2), { ...ev(3), timestamp: 'soon' }], null, 1), /arr\.json\[2\] \(line \d+\): timestamp: "soon"/],
+    ['arrsyntax.json', '[' + JSON.stringify(ev(1)) + ',\n{"event": }]', /arrsyntax\.json\[1\] \(line 2\): not valid JSON/],
+    ['bad.csv', csvOf([ev(1), ev(2)]).replace('2024-05-01T10:00:02Z', 'never'), /bad\.csv:3: timestamp: "never"/],
+    ['cols.csv', 'event,distinct_id,timestamp\ne,d,2024-05-01\ne,d\n', /cols\.csv:3: expected 3 columns/],
+    ['gz.jsonl.gz', gzipSync(jsonl([ev(1), { ...ev(2), uuid: 'zz' }])), /gz\.jsonl\.gz:2: uuid/],
+    ['nothing.csv', 'a,b\n1,2\n', /nothing\.csv:1: not JSON, and not CSV with an 'event' column/],
+    ['broken.parquet', 'PAR1 but not really', /broken\.parquet: not a readable Parquet file/],
+  ];
+  for (const [name, content, re] of cases) {
+    it(name, async () => {
+      await loadEvents(store, [ev(100), ev(101)]);
+      const before = [await count(), await count('SELECT count(*) FROM persons'), await count('SELECT count(*) FROM person_distinct_ids')];
+      const err = await loadFiles(store, [file(name, content)]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).exitCode).toBe(2);
+      expect((err as Error).message).toMatch(re);
+      expect([await count(), await count('SELECT count(*) FROM persons'), await count('SELECT count(*) FROM person_distinct_ids')]).toEqual(before);
+    });
+  }
+
+  it('names the Parquet row and the missing file; a failing file among several stores nothing', async () => {
+    const p = join(dir, 'bad.parquet');
+    await store.conn.run(`COPY (SELECT * FROM (VALUES ('e', 'd', '2024-05-01'), ('e', 'd', 'nope')) t(event, distinct_id, timestamp)) TO '${p}' (FORMAT parquet)`);
+    await expect(loadFiles(store, [p])).rejects.toThrow(/bad\.parquet: row 2: timestamp: "nope"/);
+    await expect(loadFiles(store, [join(dir, 'missing.jsonl')])).rejects.toThrow(/missing\.jsonl: no such file/);
+    const good = file('good.jsonl', jsonl([ev(1), ev(2)]));
+    const bad = file('bad2.jsonl', jsonl([{ ...ev(3), uuid: 'x' }]));
+    await expect(loadFiles(store, [good, bad])).rejects.toThrow(/bad2\.jsonl:1: uuid/);
+    expect(await count()).toBe(0);
+    expect(store.materializedKeys()).toEqual([]); // the first load's columns were rolled back too
+    expect(await loadFiles(store, [good])).toMatchObject({ inserted: 2 });
+  });
+
+  it('in-memory batches name the element', async () => {
+    await expect(loadEvents(store, [ev(1), { ...ev(2), timestamp: 'x' }], { where: 'batch' })).rejects.toThrow(/^batch\[1\]: timestamp/);
+  });
+});
+
+describe('uuid dedup', () => {
+  it('the same file twice, and duplicates within one file, are stored once', async () => {
+    const f = file('dup.jsonl', jsonl([ev(1), ev(2), ev(2), ev(3)]));
+    expect(await loadFiles(store, [f])).toMatchObject({ read: 4, inserted: 3, duplicates: 1 });
+    expect(await loadFiles(store, [f])).toMatchObject({ read: 4, inserted: 0, duplicates: 4, persons: 0 });
+    expect(await count()).toBe(3);
+    expect(await count('SELECT count(DISTINCT uuid) FROM events')).toBe(3);
+  });
+
+  it('events without uuid get a deterministic content-derived uuid (idempotent re-load)', async () => {
+    const noUuid = [ev(1), ev(2)].map(({ uuid: _u, ...rest }) => rest);
+    const f = file('nouuid.jsonl', jsonl(noUuid));
+    expect(await loadFiles(store, [f])).toMatchObject({ inserted: 2, derivedUuids: 2 });
+    expect(await loadFiles(store, [f])).toMatchObject({ inserted: 0, duplicates: 2 });
+    const r = await rows(`SELECT uuid::VARCHAR AS u, epoch_us(timestamp)::VARCHAR AS us, CAST(json(properties) AS VARCHAR) AS p, event, distinct_id FROM events ORDER BY us`);
+    for (const x of r) {
+      expect(x.u).toBe(deriveEventUuid(String(x.event), String(x.distinct_id), BigInt(String(x.us)), String(x.p)));
+      expect(String(x.u)[14]).toBe('5');
+    }
+  });
+});
+
+describe('persons', () => {
+  it('$set overwrites, $set_once only if absent, $unset removes — in timestamp order, across loads', async () => {
+    const t = (s: number) => `2024-05-01T10:00:${String(s).padStart(2, '0')}Z`;
+    const base = { event: '$pageview', distinct_id: 'alice' };
+    await loadEvents(store, [
+      { ...base, uuid: U(3), timestamp: t(30), properties: { $set: { plan: 'team' }, $set_once: { first: 'c' } } },
+      { ...base, uuid: U(1), timestamp: t(10), properties: { $set: { plan: 'free', os: 'linux' }, $set_once: { first: 'a' } } },
+    ]);
+    const p1 = JSON.parse(String((await rows(`SELECT CAST(properties AS VARCHAR) AS p FROM persons`))[0]!.p));
+    expect(p1).toEqual({ plan: 'team', os: 'linux', first: 'a' });
+    // an older event loaded later still applies in timestamp order
+    await loadEvents(store, [
+      { ...base, uuid: U(0), timestamp: t(5), properties: { $set_once: { first: 'zero' }, $set: { plan: 'ancient' } } },
+      { ...base, uuid: U(4), timestamp: t(40), properties: { $unset: ['os'] } },
+    ]);
+    const p = JSON.parse(String((await rows(`SELECT CAST(properties AS VARCHAR) AS p FROM persons`))[0]!.p));
+    expect(p).toEqual({ first: 'zero', plan: 'team' });
+    expect(await count('SELECT count(*) FROM persons')).toBe(1);
+    expect(await rows(`SELECT strftime(created_at, '%H:%M:%S') AS c FROM persons`)).toEqual([{ c: '10:00:05' }]);
+  });
+
+  it('person_id and person_properties from exports merge distinct ids into one person; later exports re-point', async () => {
+    await loadEvents(store, [
+      { uuid: U(1), event: 'e', distinct_id: 'anon1', timestamp: '2024-05-01T10:00:00Z' },
+      { uuid: U(2), event: 'e', distinct_id: 'anon2', timestamp: '2024-05-01T10:00:01Z', properties: { $set: { a: 1 } } },
+    ]);
+    expect(await count('SELECT count(*) FROM persons')).toBe(2);
+    const s = await loadEvents(store, [
+      { uuid: U(3), event: 'e', distinct_id: 'anon1', timestamp: '2024-05-02T10:00:00Z', person_id: 'P', person_properties: { email: 'x@y' } },
+      { uuid: U(4), event: 'e', distinct_id: 'anon2', timestamp: '2024-05-02T10:00:01Z', person_id: 'P', person_properties: { email: 'x@y', b: 2 } },
+    ]);
+    expect(s.remappedDistinctIds).toBe(2);
+    expect(await rows(`SELECT id, CAST(properties AS VARCHAR) AS p, strftime(created_at, '%d %H:%M:%S') AS c FROM persons`)).toEqual([
+      { id: 'P', p: '{"email":"x@y","b":2}', c: '01 10:00:00' },
+    ]);
+    expect(await rows(`SELECT DISTINCT person_id FROM events`)).toEqual([{ person_id: 'P' }]);
+    expect(await rows(`SELECT distinct_id, person_id FROM person_distinct_ids ORDER BY 1`)).toEqual([
+      { distinct_id: 'anon1', person_id: 'P' },
+      { distinct_id: 'anon2', person_id: 'P' },
+    ]);
+    // later events without person_id follow the mapping
+    await loadEvents(store, [{ uuid: U(5), event: 'e', distinct_id: 'anon1', timestamp: '2024-05-03T10:00:00Z' }]);
+    expect(await count(`SELECT count(*) FROM events WHERE person_id = 'P'`)).toBe(5);
+  });
+});
+
+describe('store info', () => {
+  it('gives events, persons, date span and event names with counts', async () => {
+    await loadEvents(store, [ev(1), ev(2), ev(4, { event: '$pageview', timestamp: '2024-06-01T00:00:00Z' })]);
+    const info = await storeInfo(store);
+    expect(info).toMatchObject({
+      events: 3,
+      persons: 2, // user1 (two events) and user2
+      first: '2024-05-01T10:00:01.000Z',
+      last: '2024-06-01T00:00:00.000Z',
+      eventNames: [
+        { name: 'tp.ui.discover.started', count: 2 },
+        { name: '$pageview', count: 1 },
+      ],
+    });
+    expect(info.materialized).toContain('tp.discover.step.status');
+  });
+});
