@@ -62,12 +62,12 @@ export function connectFixture(seed = 7, installations = 40, days = 20, start = 
       }
     }
   }
-  // noise that is not installation activity: cluster events, downloads, a non-Connect distinct id
+  // noise that is not installation activity: website events, downloads, a non-Connect distinct id
   for (let d = 0; d < days; d++) {
     const ts = new Date(day0 + d * 86_400_000 + 3_600_000).toISOString();
-    events.push({ event: t.discover.events.started, distinct_id: 'tp.account-1', timestamp: ts });
+    events.push({ event: '$pageview', distinct_id: 'website-visitor', timestamp: ts, properties: { $current_url: 'https://goteleport.com/download/' } });
     events.push({ event: t.downloads.event, distinct_id: `download-client-${d}`, timestamp: ts, properties: { [t.downloads.properties.platform]: 'darwin' } });
-    events.push({ event: ev.clusterLogin, distinct_id: `not-an-installation-${d}`, timestamp: ts });
+    events.push({ event: ev.clusterLogin, distinct_id: `not-an-installation-${d}`, timestamp: ts, properties: { [p.connectorType]: 'local' } });
   }
   events.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
   return { events, persons, start, days };

@@ -92,7 +92,7 @@ function part(property: string, type: string, normalizeUrl: boolean, where: stri
 
 /** True when a breakdown reads person properties (the scan must join persons). */
 export function breakdownUsesPersons(spec: BreakdownSpec | undefined): boolean {
-  return !!spec?.parts.some((p) => p.type === 'person' || (p.type === 'hogql' && /^person\.properties\./.test(p.property.trim())));
+  return !!spec?.parts.some(isPersonPart);
 }
 
 /** Raw SQL (VARCHAR, NULL when absent) for one breakdown part; events alias e, persons alias p. */
@@ -128,16 +128,30 @@ function rawSql(store: Pick<Store, 'materializedColumn'>, p: BreakdownPart): str
   }
 }
 
+/** True when the part is a property of the person (one value per person, not per event). */
+export function isPersonPart(p: BreakdownPart): boolean {
+  return p.type === 'person' || (p.type === 'hogql' && /^person\.properties\./.test(p.property.trim()));
+}
+
 /**
- * SQL for a breakdown value as PostHog computes it:
- * ifNull(nullIf(toString(value), ''), '$$_posthog_breakdown_null_$$'), after URL normalization.
+ * SQL for a breakdown value before the null label: toString(value) after URL normalization,
+ * NULL when absent or empty. Person parts read persons alias `p`.
  */
-export function breakdownValueSql(store: Pick<Store, 'materializedColumn'>, p: BreakdownPart): string {
+export function breakdownRawSql(store: Pick<Store, 'materializedColumn'>, p: BreakdownPart): string {
   let v = rawSql(store, p);
   if (p.normalizeUrl) {
     v = `(CASE WHEN ${v} IS NULL THEN NULL WHEN rtrim(${v}, '/?#') = '' THEN '/' ELSE rtrim(${v}, '/?#') END)`;
   }
-  return `coalesce(nullif(${v}, ''), ${sqlString(BREAKDOWN_NULL)})`;
+  return `nullif(${v}, '')`;
+}
+
+/** ifNull(nullIf(toString(value), ''), '$$_posthog_breakdown_null_$$') */
+export function withNullLabel(raw: string): string {
+  return `coalesce(${raw}, ${sqlString(BREAKDOWN_NULL)})`;
+}
+
+export function breakdownValueSql(store: Pick<Store, 'materializedColumn'>, p: BreakdownPart): string {
+  return withNullLabel(breakdownRawSql(store, p));
 }
 
 /** 2 for "other", 1 for the null value, 0 otherwise (PostHog's breakdown ordering key). */

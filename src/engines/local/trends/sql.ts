@@ -1,0 +1,352 @@
+/**
+ * SQL for the local trends engine: per (interval bucket, breakdown value) aggregates for one
+ * series over one date range, following PostHog's query builder for each math.
+ *
+ * Speed notes (10M events must take well under a second):
+ *  - Buckets are computed on integers: the team-local wall clock is epoch microseconds plus the
+ *    zone's UTC offset, looked up from the offset transitions inside the queried span (computed
+ *    once in JS), so no per-row ICU time zone conversion runs.
+ *  - Person-property breakdowns are "bound late" when nothing else needs persons: events are first
+ *    reduced per actor (distinct (bucket, person), counts per person, first times...) and only
+ *    the reduced rows are joined to the persons' pre-extracted values (one value per person).
+ */
+import { propertySql, sqlString, type Store } from '../../../store/store.js';
+import { propertyFiltersSql, usesPersonProperties } from '../filters.js';
+import { toInstant, toNaive, US_DAY, US_HOUR, US_MINUTE, US_SECOND, type TrendsDateRange, type TrendsInterval } from './range.js';
+import { breakdownRawSql, isPersonPart, withNullLabel, type BreakdownSpec, type BreakdownValue } from './breakdown.js';
+
+export interface SeriesNode {
+  kind: string;
+  event?: string | null;
+  name?: string | null;
+  custom_name?: string | null;
+  math?: string | null;
+  math_property?: string | null;
+  math_property_type?: string | null;
+  math_hogql?: string | null;
+  math_group_type_index?: number | null;
+  properties?: unknown;
+  [k: string]: unknown;
+}
+
+export interface SqlPlan {
+  properties: unknown;
+  timezone: string;
+  weekStart: 0 | 1;
+  totalValue: boolean;
+  cumulative: boolean;
+  breakdown?: BreakdownSpec;
+}
+
+export interface Row {
+  bucket: number | null;
+  bv: BreakdownValue | null;
+  value: number;
+}
+
+export const PROPERTY_MATH: Record<string, string> = {
+  sum: 'sum',
+  avg: 'avg',
+  min: 'min',
+  max: 'max',
+  median: 'q:0.5',
+  p75: 'q:0.75',
+  p90: 'q:0.9',
+  p95: 'q:0.95',
+  p99: 'q:0.99',
+};
+export const COUNT_PER_ACTOR_MATH: Record<string, string> = {
+  avg_count_per_actor: 'avg',
+  min_count_per_actor: 'min',
+  max_count_per_actor: 'max',
+  median_count_per_actor: 'q:0.5',
+  p75_count_per_actor: 'q:0.75',
+  p90_count_per_actor: 'q:0.9',
+  p95_count_per_actor: 'q:0.95',
+  p99_count_per_actor: 'q:0.99',
+};
+export const ACTIVE_MATH: Record<string, number> = { weekly_active: 7, monthly_active: 30 };
+export const FIRST_TIME_MATH = ['first_time_for_user', 'first_matching_event_for_user'];
+
+// ---------------------------------------------------------------------------------------------
+// local time without ICU
+
+interface OffsetSegment {
+  /** first instant (µs) of this offset; the first segment starts at -infinity */
+  fromUs: number;
+  offsetUs: number;
+}
+
+/** UTC offsets in effect between two instants (µs), with the exact transition instants. */
+export function offsetSegments(fromUs: number, toUs: number, tz: string): OffsetSegment[] {
+  const off = (us: number) => toNaive(us, tz) - us;
+  const start = fromUs - 2 * US_DAY;
+  const segs: OffsetSegment[] = [{ fromUs: -Infinity, offsetUs: off(start) }];
+  if (tz === 'UTC') return segs;
+  let prevT = start;
+  let prevOff = segs[0]!.offsetUs;
+  const end = toUs + 2 * US_DAY;
+  for (let t = start + US_DAY / 4; t <= end + US_DAY / 4; t += US_DAY / 4) {
+    const o = off(t);
+    if (o !== prevOff) {
+      // transitions fall on whole seconds: binary search the first second with the new offset
+      let lo = Math.floor(prevT / US_SECOND);
+      let hi = Math.ceil(t / US_SECOND);
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (off(mid * US_SECOND) === prevOff) lo = mid;
+        else hi = mid;
+      }
+      segs.push({ fromUs: hi * US_SECOND, offsetUs: off(hi * US_SECOND) });
+      prevOff = segs[segs.length - 1]!.offsetUs;
+    }
+    prevT = t;
+  }
+  return segs;
+}
+
+/** SQL (BIGINT) for the team-local wall clock in µs of a TIMESTAMPTZ column. */
+export function localUsSql(col: string, segs: OffsetSegment[]): string {
+  const epoch = `epoch_us(${col})`;
+  if (segs.length === 1) return segs[0]!.offsetUs === 0 ? epoch : `(${epoch} + ${segs[0]!.offsetUs})`;
+  const cases = segs
+    .slice(1)
+    .map((s, i) => `WHEN ${epoch} < ${s.fromUs} THEN ${segs[i]!.offsetUs}`)
+    .join(' ');
+  return `(${epoch} + CASE ${cases} ELSE ${segs[segs.length - 1]!.offsetUs} END)`;
+}
+
+/** toStartOf<Interval> on a local µs BIGINT expression; result is a local µs BIGINT. */
+export function bucketUsSql(local: string, interval: TrendsInterval, weekStart: 0 | 1): string {
+  switch (interval) {
+    case 'minute':
+      return `((${local}) // ${US_MINUTE} * ${US_MINUTE})`;
+    case 'hour':
+      return `((${local}) // ${US_HOUR} * ${US_HOUR})`;
+    case 'day':
+      return `((${local}) // ${US_DAY} * ${US_DAY})`;
+    case 'week': {
+      // 1970-01-01 was a Thursday: weekday(Sunday = 0) = (day + 4) % 7, (Monday = 0) = (day + 3) % 7
+      const day = `((${local}) // ${US_DAY})`;
+      return `((${day} - (${day} + ${weekStart === 1 ? 3 : 4}) % 7) * ${US_DAY})`;
+    }
+    case 'month':
+      return `epoch_us(date_trunc('month', make_timestamp(${local})))`;
+  }
+}
+
+function ts(naive: number, tz: string): string {
+  return `make_timestamptz(${toInstant(naive, tz)}::BIGINT)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// scans
+
+interface Scan {
+  /** FROM clause (events e, maybe joined to persons p) */
+  from: string;
+  /** property filter conditions */
+  conds: string[];
+  eventCond?: string;
+  /** per-event breakdown value columns (with the null label) — empty when bound late */
+  bvCols: string[];
+  /** late binding: persons subquery and the breakdown columns read from alias pb */
+  late?: { persons: string; bvCols: string[] };
+  nBv: number;
+  multiple: boolean;
+}
+
+/** Persons with the breakdown's person-level raw values pre-extracted as pbv<i>. */
+function personsSubquery(store: Store, spec: BreakdownSpec | undefined): string {
+  const cols = (spec?.parts ?? []).map((p, i) => (isPersonPart(p) ? `, ${breakdownRawSql(store, p)} AS pbv${i}` : '')).join('');
+  return `(SELECT p.id, p.properties${cols} FROM persons p)`;
+}
+
+function scanFor(store: Store, plan: SqlPlan, s: SeriesNode, seriesIndex: number, allowLate: boolean): Scan {
+  const spec = plan.breakdown;
+  const personFilters = usesPersonProperties(plan.properties) || usesPersonProperties(s.properties) || (s.math_property_type === 'person_properties' && !!s.math_property);
+  const personBreakdown = !!spec?.parts.some(isPersonPart);
+  const allPerson = !!spec && spec.parts.every(isPersonPart);
+  const late = allowLate && allPerson && !personFilters;
+  const needJoin = personFilters || (personBreakdown && !late);
+  const from = needJoin ? `events e LEFT JOIN ${personsSubquery(store, spec)} p ON p.id = e.person_id` : 'events e';
+  const env = { store, eventAlias: 'e', personAlias: 'p' };
+  const conds: string[] = [];
+  const g = propertyFiltersSql(plan.properties, { ...env, where: 'query.properties' });
+  if (g !== 'TRUE') conds.push(g);
+  const sp = propertyFiltersSql(s.properties, { ...env, where: `query.series[${seriesIndex}].properties` });
+  if (sp !== 'TRUE') conds.push(sp);
+  const eventCond = typeof s.event === 'string' ? `e.event = ${sqlString(s.event)}` : undefined;
+  const parts = spec?.parts ?? [];
+  const scan: Scan = { from, conds, eventCond, bvCols: [], nBv: parts.length, multiple: !!spec?.multiple };
+  if (late) scan.late = { persons: personsSubquery(store, spec), bvCols: parts.map((_, i) => withNullLabel(`pb.pbv${i}`)) };
+  else scan.bvCols = parts.map((p, i) => withNullLabel(isPersonPart(p) ? `p.pbv${i}` : breakdownRawSql(store, p)));
+  return scan;
+}
+
+function where(scan: Scan, lower: string | undefined, upper: string): string {
+  return [...(lower ? [`e.timestamp >= ${lower}`] : []), `e.timestamp <= ${upper}`, ...(scan.eventCond ? [scan.eventCond] : []), ...scan.conds].join(' AND ');
+}
+
+const bvNames = (n: number) => Array.from({ length: n }, (_, i) => `bv${i}`);
+
+function aggSql(fn: string, x: string): string {
+  if (fn.startsWith('q:')) return `coalesce(quantile_cont(${x}, ${fn.slice(2)}), 0)`;
+  return `coalesce(${fn}(${x}), 0)`;
+}
+
+function jsonKeySql(alias: string, key: string): string {
+  return `json_extract_string(${alias}.properties, ${sqlString(`$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)})`;
+}
+
+function mathPropertySql(store: Store, s: SeriesNode): string {
+  const key = s.math_property!;
+  if (s.math_property_type === 'person_properties') return `TRY_CAST(${jsonKeySql('p', key)} AS DOUBLE)`;
+  if (key === '$time') return 'epoch(e.timestamp)';
+  return `TRY_CAST(${propertySql(store, key, 'e')} AS DOUBLE)`;
+}
+
+async function readRows(store: Store, sql: string, hasBucket: boolean, nBv: number, multiple: boolean): Promise<Row[]> {
+  const r = await store.conn.runAndReadAll(sql);
+  return r.getRows().map((row) => {
+    let i = 0;
+    const bucket = hasBucket ? Number(row[i++]) : null;
+    let bv: BreakdownValue | null = null;
+    if (nBv > 0) {
+      const vals = row.slice(i, i + nBv).map((v) => String(v));
+      i += nBv;
+      bv = multiple ? vals : vals[0]!;
+    }
+    const v = row[i];
+    return { bucket, bv, value: v === null || v === undefined ? 0 : Number(v) };
+  });
+}
+
+/**
+ * `SELECT [b,] bv..., <value>` over per-actor rows `d` (columns [b,] actor, extra): late-bound
+ * breakdown values are joined here.
+ */
+function overActors(scan: Scan, d: string, hasB: boolean, value: string): string {
+  const names = bvNames(scan.nBv);
+  const group = [...(hasB ? ['b'] : []), ...names];
+  if (scan.late) {
+    const sel = [...(hasB ? ['d.b AS b'] : []), ...scan.late.bvCols.map((c, i) => `${c} AS bv${i}`), value].join(', ');
+    return `SELECT ${sel} FROM (${d}) d LEFT JOIN ${scan.late.persons} pb ON pb.id = d.actor${group.length ? ` GROUP BY ${group.join(', ')}` : ''}`;
+  }
+  const sel = [...group, value].join(', ');
+  return `SELECT ${sel} FROM (${d}) d${group.length ? ` GROUP BY ${group.join(', ')}` : ''}`;
+}
+
+/** Rows (bucket, breakdown value, value) for one series over one date range. */
+export async function seriesRows(store: Store, plan: SqlPlan, s: SeriesNode, seriesIndex: number, range: TrendsDateRange): Promise<Row[]> {
+  const tz = plan.timezone;
+  const math = s.math ?? 'total';
+  if (ACTIVE_MATH[math]) return activeUsersRows(store, plan, s, seriesIndex, range, ACTIVE_MATH[math]!);
+  if (FIRST_TIME_MATH.includes(math)) return firstTimeRows(store, plan, s, seriesIndex, range);
+
+  const actorLevel = math === 'dau' || math === 'total' || !!COUNT_PER_ACTOR_MATH[math];
+  const scan = scanFor(store, plan, s, seriesIndex, actorLevel);
+  const lowerNaive = range.adjustedDateFrom();
+  const upperNaive = range.dateTo();
+  const w = where(scan, ts(lowerNaive, tz), ts(upperNaive, tz));
+  const segs = offsetSegments(toInstant(lowerNaive, tz), toInstant(upperNaive, tz), tz);
+  const bucket = bucketUsSql(localUsSql('e.timestamp', segs), range.interval, plan.weekStart);
+  const hasB = !plan.totalValue;
+  const bCol = hasB ? [`${bucket} AS b`] : [];
+  const bvSel = scan.bvCols.map((c, i) => `${c} AS bv${i}`);
+  const names = bvNames(scan.nBv);
+  const keyCols = [...(hasB ? ['b'] : []), ...names];
+  const read = (sql: string) => readRows(store, sql, hasB, scan.nBv, scan.multiple);
+
+  if (math === 'dau') {
+    if (hasB && plan.cumulative) {
+      // cumulative unique users: each actor counts once, in the first interval it is seen
+      const firsts = `SELECT e.person_id AS actor${bvSel.map((c) => `, ${c}`).join('')}, min(${bucket}) AS b FROM ${scan.from} WHERE ${w} GROUP BY actor${names.map((n) => `, ${n}`).join('')}`;
+      return read(overActors(scan, firsts, true, 'count(*)'));
+    }
+    const d = `SELECT DISTINCT ${[...bCol, 'e.person_id AS actor', ...bvSel].join(', ')} FROM ${scan.from} WHERE ${w}`;
+    return read(overActors(scan, d, hasB, 'count(*)'));
+  }
+  if (math === 'total') {
+    if (scan.late) {
+      const d = `SELECT ${[...bCol, 'e.person_id AS actor'].join(', ')}, count(*) AS c FROM ${scan.from} WHERE ${w} GROUP BY ${[...(hasB ? ['b'] : []), 'actor'].join(', ')}`;
+      return read(overActors(scan, d, hasB, 'sum(c)'));
+    }
+    return read(`SELECT ${[...bCol, ...bvSel, 'count(*)'].join(', ')} FROM ${scan.from} WHERE ${w}${keyCols.length ? ` GROUP BY ${keyCols.join(', ')}` : ''}`);
+  }
+  if (COUNT_PER_ACTOR_MATH[math]) {
+    const fn = COUNT_PER_ACTOR_MATH[math]!;
+    const d = `SELECT ${[...bCol, 'e.person_id AS actor', ...bvSel].join(', ')}, count(*) AS c FROM ${scan.from} WHERE ${w} GROUP BY ${[...(hasB ? ['b'] : []), 'actor', ...names].join(', ')}`;
+    return read(overActors(scan, d, hasB, aggSql(fn, 'c')));
+  }
+  let value: string;
+  let extra: string;
+  if (math === 'unique_session') {
+    // $session_id is a non-nullable column in PostHog: a missing id counts as the '' session
+    value = "count(DISTINCT coalesce(sid, ''))";
+    extra = `${propertySql(store, '$session_id', 'e')} AS sid`;
+  } else {
+    value = aggSql(PROPERTY_MATH[math]!, 'mp');
+    extra = `${mathPropertySql(store, s)} AS mp`;
+  }
+  const inner = `SELECT ${[...bCol, ...bvSel, extra].join(', ')} FROM ${scan.from} WHERE ${w}`;
+  return read(`SELECT ${[...keyCols, value].join(', ')} FROM (${inner})${keyCols.length ? ` GROUP BY ${keyCols.join(', ')}` : ''}`);
+}
+
+/**
+ * weekly_active / monthly_active (aggregation_operations.py): events from date_from - N days are
+ * reduced to (start of day — of hour for hourly — , actor); the value at bucket d counts distinct
+ * actors with d - N days < t <= d. On total-value displays: distinct actors in the N days ending
+ * at date_to.
+ */
+async function activeUsersRows(store: Store, plan: SqlPlan, s: SeriesNode, seriesIndex: number, range: TrendsDateRange, days: number): Promise<Row[]> {
+  const tz = plan.timezone;
+  const scan = scanFor(store, plan, s, seriesIndex, true);
+  const unit: TrendsInterval = range.interval === 'hour' ? 'hour' : range.interval === 'minute' ? 'minute' : 'day';
+  const lowerNaive = plan.totalValue ? range.dateTo() - days * US_DAY : range.dateFrom() - days * US_DAY;
+  const upperNaive = range.dateTo();
+  const w = where(scan, ts(lowerNaive, tz), ts(upperNaive, tz));
+  const segs = offsetSegments(toInstant(lowerNaive, tz), toInstant(upperNaive, tz), tz);
+  const t = bucketUsSql(localUsSql('e.timestamp', segs), unit, plan.weekStart);
+  const buckets = range.allValues();
+  if (buckets.length === 0) return [];
+  const names = bvNames(scan.nBv);
+  const reduced0 = `SELECT DISTINCT ${t} AS t, e.person_id AS actor${scan.bvCols.map((c, i) => `, ${c} AS bv${i}`).join('')} FROM ${scan.from} WHERE ${w}`;
+  const reduced = scan.late
+    ? `SELECT r0.t, r0.actor${scan.late.bvCols.map((c, i) => `, ${c} AS bv${i}`).join('')} FROM (${reduced0}) r0 LEFT JOIN ${scan.late.persons} pb ON pb.id = r0.actor`
+    : reduced0;
+  const window = days * US_DAY;
+  const joined =
+    `WITH r AS (${reduced}), d AS (SELECT unnest([${buckets.join(', ')}]::BIGINT[]) AS d) ` +
+    `SELECT d.d AS d, r.actor AS actor${names.map((n) => `, r.${n} AS ${n}`).join('')} FROM r JOIN d ON r.t <= d.d AND r.t > d.d - ${window}`;
+  const keys = [...(plan.totalValue ? [] : ['d']), ...names];
+  const sql = `SELECT ${[...keys, 'count(DISTINCT actor)'].join(', ')} FROM (${joined})${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}`;
+  return readRows(store, sql, !plan.totalValue, scan.nBv, scan.multiple);
+}
+
+/**
+ * first_time_for_user (FirstTimeForUserEventsQueryAlternator): per person, the first ever event
+ * of the series (up to date_to, any properties) must itself pass the filters and fall inside the
+ * range; it is counted in its bucket. first_matching_event_for_user: the first event that passes
+ * the filters must fall inside the range. Breakdown values come from that first event.
+ */
+async function firstTimeRows(store: Store, plan: SqlPlan, s: SeriesNode, seriesIndex: number, range: TrendsDateRange): Promise<Row[]> {
+  const tz = plan.timezone;
+  const scan = scanFor(store, plan, s, seriesIndex, true);
+  const filters = scan.conds.length ? scan.conds.map((f) => `(${f})`).join(' AND ') : 'TRUE';
+  const matching = s.math === 'first_matching_event_for_user' && scan.conds.length > 0;
+  const lowerNaive = range.adjustedDateFrom();
+  const upperNaive = range.dateTo();
+  const w = [`e.timestamp <= ${ts(upperNaive, tz)}`, ...(scan.eventCond ? [scan.eventCond] : [])].join(' AND ');
+  const minTs = matching ? `min(e.timestamp) FILTER (WHERE ${filters})` : 'min(e.timestamp)';
+  const cond = `e.timestamp >= ${ts(lowerNaive, tz)} AND ${filters}`;
+  const bvAgg = scan.bvCols.map((c, i) => `, ${matching ? `arg_min(${c}, e.timestamp) FILTER (WHERE ${filters})` : `arg_min(${c}, e.timestamp)`} AS bv${i}`).join('');
+  const firsts =
+    `SELECT e.person_id AS actor, ${minTs} AS min_ts, min(e.timestamp) FILTER (WHERE ${cond}) AS min_cond${bvAgg} ` +
+    `FROM ${scan.from} WHERE ${w} GROUP BY e.person_id HAVING min_ts = min_cond`;
+  const hasB = !plan.totalValue;
+  const segs = offsetSegments(toInstant(lowerNaive, tz), toInstant(upperNaive, tz), tz);
+  const names = bvNames(scan.nBv);
+  const d = `SELECT ${hasB ? `${bucketUsSql(localUsSql('min_ts', segs), range.interval, plan.weekStart)} AS b, ` : ''}actor${names.map((n) => `, ${n}`).join('')} FROM (${firsts})`;
+  return readRows(store, overActors(scan, d, hasB, 'count(*)'), hasB, scan.nBv, scan.multiple);
+}
