@@ -9,7 +9,7 @@
  * secret salt) as soon as a line is read; raw addresses never leave `readRecord`.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { createHmac } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { DmError, InputError, UsageError } from '../errors.js';
@@ -223,7 +223,9 @@ class LineReader {
       throw new UsageError(`${display}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-    const stream = gz ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw;
+    // A deep read-ahead buffer lets zlib inflate (on the thread pool) while this thread parses.
+    const gunzipOptions = { chunkSize: 1 << 18, readableHighWaterMark: 1 << 23 } as ZlibOptions;
+    const stream = gz ? raw.pipe(createGunzip(gunzipOptions)) : raw;
     if (gz) raw.on('error', (e) => stream.destroy(e));
     let carry: Buffer | undefined;
     try {
