@@ -100,6 +100,15 @@ export async function expandLogPaths(paths: readonly string[]): Promise<string[]
       if (top) throw new UsageError(`${p}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? 'error'})`}`);
       return;
     }
+    // Symlinked directories or files reached twice (or a symlink loop) are read once.
+    let real: string;
+    try {
+      real = await fsp.realpath(p);
+    } catch {
+      real = p;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
     if (st.isDirectory()) {
       let entries: string[];
       try {
@@ -109,10 +118,7 @@ export async function expandLogPaths(paths: readonly string[]): Promise<string[]
       }
       for (const name of entries) if (!name.startsWith('.')) await walk(join(p, name), false);
     } else if (st.isFile()) {
-      if (!seen.has(p)) {
-        seen.add(p);
-        out.push(p);
-      }
+      out.push(p);
     }
   };
   for (const p of paths) await walk(p, true);
@@ -253,6 +259,8 @@ class LineReader {
         return;
       }
       throw new UsageError(`${display}: cannot read (${code ?? (e as Error).message})`);
+    } finally {
+      raw.destroy();
     }
     if (carry && carry.length > 0) {
       const c = carry[carry.length - 1] === 13 ? carry.subarray(0, carry.length - 1) : carry;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { analyzeDownloadLogs } from '../../src/downloads/index.js';
@@ -144,6 +144,16 @@ describe('CloudFront log reading', () => {
     const r = await analyze([dir]);
     expect(r.files.length).toBe(3);
     expect(r.downloads.length).toBe(3);
+  });
+
+  it('reads a file reached twice (symlinks, loops, repeated arguments) once', async () => {
+    const dir = tempDir();
+    const f = writeLog(dir, 'logs/E1.2026-11-02-10.abcd.gz', logText([base()]), true);
+    symlinkSync(join(dir, 'logs'), join(dir, 'logs', 'loop'));
+    symlinkSync(join(dir, 'logs'), join(dir, 'again'));
+    const r = await analyze([dir, f]);
+    expect(r.files.length).toBe(1);
+    expect(r.downloads.length).toBe(1);
   });
 
   it('reports a truncated gzip file with its name and line, then goes on', async () => {
