@@ -59,6 +59,7 @@ export interface AdoptionReport {
 }
 
 const NULL_BREAKDOWN = '$$_posthog_breakdown_null_$$';
+const OTHER_BREAKDOWN = '$$_posthog_breakdown_other_$$';
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -147,11 +148,13 @@ function collect(resp: QueryResponse, map: (bv: string) => PlatformKey): { perio
 
 function osToPlatform(bv: string): PlatformKey {
   if (bv === NULL_BREAKDOWN || bv === '') return 'unknown';
+  if (bv === OTHER_BREAKDOWN) return 'other';
   return platformOfOs(bv) ?? bv;
 }
 
 function downloadPlatform(bv: string): PlatformKey {
   if (bv === NULL_BREAKDOWN || bv === '') return 'unknown';
+  if (bv === OTHER_BREAKDOWN) return 'other';
   return bv;
 }
 
