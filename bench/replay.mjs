@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-// Replay throughput end to end: fixture file -> posthog-node -> local sandbox -> DuckDB store.
-// Usage: node bench/replay.mjs [events=100000] [batchSize=1000]
-// Needs a build (npm run build). Prints events/s for the replay and the sandbox's stored count.
+// Replay throughput end to end, as CI runs it: `discover-metrics sandbox serve` in one process,
+// `discover-metrics replay` in another (fixture file -> posthog-node -> HTTP -> sandbox -> DuckDB).
+// Usage: node bench/replay.mjs [events=100000] [batchSize=1000]   (needs `npm run build`)
+// Prints the replay's events/s (its own clock, includes the validation pass) and the wall time
+// until the sandbox has stored every event.
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
-const { startSandbox } = await import(dist('sandbox/server.js'));
-const { replay } = await import(dist('replay/replay.js'));
-
+const bin = join(root, 'bin', 'discover-metrics');
 const n = Number(process.argv[2] ?? 100_000);
 const batchSize = Number(process.argv[3] ?? 1000);
 const dir = mkdtempSync(join(tmpdir(), 'dm-bench-replay-'));
@@ -24,14 +25,13 @@ for (let i = 0; i < n; i++) {
   lines.push(
     JSON.stringify({
       uuid: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`,
-      event: i % 4 === 0 ? 'connect.cluster.login' : 'tp.ui.discover.deployService',
+      event: i % 4 === 0 ? '$pageview' : 'tp.ui.discover.deployService',
       distinct_id: `user-${i % 5000}`,
       timestamp: new Date(base + i * 1000).toISOString(),
       properties: {
         'tp.discover.metadata.id': `session-${i % 20000}`,
         'tp.discover.resource.name': 'DISCOVER_RESOURCE_SERVER',
         'tp.discover.step.status': 'DISCOVER_STATUS_SUCCESS',
-        'tp.cluster_name': `cluster-${i % 300}`,
       },
     }),
   );
@@ -39,16 +39,25 @@ for (let i = 0; i < n; i++) {
 writeFileSync(file, lines.join('\n') + '\n');
 
 const token = 'phc_benchToken000000';
-const sb = await startSandbox({ storePath: join(dir, 'sandbox.duckdb'), projectToken: token, personalApiKey: 'phx_bench000000000' });
+const env = { ...process.env, NO_COLOR: '1', POSTHOG_PROJECT_API_KEY: token, POSTHOG_PERSONAL_API_KEY: 'phx_bench000000000' };
+const server = spawn(process.execPath, [bin, '--store', join(dir, 'sandbox.duckdb'), 'sandbox', 'serve', '--port', '0', '--quiet'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const [chunk] = await once(server.stdout, 'data');
+const url = String(chunk).trim().split('\n')[0];
 try {
   const t0 = performance.now();
-  const r = await replay({ files: [file], host: sb.url, projectApiKey: token, batchSize, chunkSize: 10_000, quiet: true, log: () => {} });
-  const s = (performance.now() - t0) / 1000;
-  const st = await sb.stats();
-  console.log(`replay: ${r.sent} events sent, ${r.failed} failed in ${s.toFixed(2)} s (incl. validation pass) = ${Math.round(r.sent / s)} events/s end to end`);
-  console.log(`sandbox: ${st.events} events stored from ${st.captureRequests} requests`);
+  const rep = spawn(process.execPath, [bin, 'replay', file, '--host', url, '--batch-size', String(batchSize), '--format', 'json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  rep.stdout.on('data', (d) => (out += d));
+  const [code] = await once(rep, 'close');
+  const r = JSON.parse(out);
+  const wallReplay = (performance.now() - t0) / 1000;
+  const st = await (await fetch(`${url}/_sandbox/stats`)).json();
+  const wallStored = (performance.now() - t0) / 1000;
+  console.log(`replay: ${r.sent} sent, ${r.failed} failed, exit ${code}: ${Math.round(r.eventsPerSecond)} events/s (replay clock ${r.seconds.toFixed(2)} s)`);
+  console.log(`end to end: ${Math.round(n / wallReplay)} events/s acknowledged (wall ${wallReplay.toFixed(2)} s incl. process start), ${Math.round(st.events / wallStored)} events/s stored (wall ${wallStored.toFixed(2)} s, ${st.events} events from ${st.captureRequests} requests)`);
   if (st.events !== n || r.sent !== n) process.exitCode = 1;
 } finally {
-  await sb.close();
+  server.kill('SIGTERM');
+  await once(server, 'close');
   rmSync(dir, { recursive: true, force: true });
 }

@@ -27,6 +27,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue from --checkpoint: send only what was not acknowledged')
     .option('--batch-size <n>', 'events per HTTP request', int('--batch-size'), 1000)
     .option('--chunk-size <n>', 'events per awaited flush (at most the SDK queue size)', int('--chunk-size'), 10000)
+    .option('--concurrency <n>', 'chunks in flight at once', int('--concurrency'), 3)
     .option('--retries <n>', 're-send rounds for events not acknowledged after the SDK retries', int('--retries'), 5)
     .option('--retry-delay <ms>', 'delay between SDK retries (ms)', int('--retry-delay'), 3000)
     .option('--request-timeout <ms>', 'HTTP request timeout (ms)', int('--request-timeout'), 10000)

@@ -24,6 +24,7 @@ export async function replayCommand(files: string[], cmd: Command): Promise<void
     batchSize: o.batchSize as number,
     chunkSize: o.chunkSize as number,
     retries: o.retries as number,
+    concurrency: Math.max(1, o.concurrency as number),
     retryDelayMs: o.retryDelay as number,
     requestTimeoutMs: o.requestTimeout as number,
     gzip: o.gzip !== false,

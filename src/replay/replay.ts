@@ -33,6 +33,8 @@ export interface ReplayOptions {
   batchSize?: number;
   /** Events captured before each awaited flush (≤ the SDK queue). Default 10000. */
   chunkSize?: number;
+  /** Chunks in flight at once (each its own posthog-node client). Default 3. */
+  concurrency?: number;
   /** Re-send rounds for events not acknowledged after the SDK's own retries. Default 5. */
   retries?: number;
   /** posthog-node fetchRetryCount / fetchRetryDelay / requestTimeout. */
@@ -198,34 +200,40 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const retries = Math.max(0, o.retries ?? 5);
   const marker = taxonomy().synthetic.markerProperty;
 
+  const concurrency = Math.max(1, Math.min(16, o.concurrency ?? 3));
+
   // pin the transport to /batch/ whatever POSTHOG_CAPTURE_MODE says
   const savedMode = process.env.POSTHOG_CAPTURE_MODE;
   delete process.env.POSTHOG_CAPTURE_MODE;
-  const client = new TrackingPostHog(token, {
-    host,
-    flushAt: chunkSize + 1,
-    maxQueueSize: chunkSize + 1,
-    maxBatchSize: batchSize,
-    flushInterval: 0,
-    fetchRetryCount: o.sdkRetries ?? 3,
-    fetchRetryDelay: o.retryDelayMs ?? 3000,
-    requestTimeout: o.requestTimeoutMs ?? 10_000,
-    historicalMigration: !!o.historical,
-    disableCompression: o.gzip === false,
-    disableGeoip: true,
-    persistence: 'memory',
-  } as ConstructorParameters<typeof PostHog>[1]);
-  if (savedMode !== undefined) process.env.POSTHOG_CAPTURE_MODE = savedMode;
-  client.setBatchSize(batchSize);
+  const newClient = (): TrackingPostHog => {
+    const c = new TrackingPostHog(token, {
+      host,
+      flushAt: chunkSize + 1,
+      maxQueueSize: chunkSize + 1,
+      maxBatchSize: batchSize,
+      flushInterval: 0,
+      fetchRetryCount: o.sdkRetries ?? 3,
+      fetchRetryDelay: o.retryDelayMs ?? 3000,
+      requestTimeout: o.requestTimeoutMs ?? 10_000,
+      historicalMigration: !!o.historical,
+      disableCompression: o.gzip === false,
+      disableGeoip: true,
+      persistence: 'memory',
+    } as ConstructorParameters<typeof PostHog>[1]);
+    c.setBatchSize(batchSize);
+    return c;
+  };
+  // one client per chunk in flight: each has its own queue and acknowledgement set
+  const pool: TrackingPostHog[] = [];
+  try {
+    for (let i = 0; i < concurrency; i++) pool.push(newClient());
+  } finally {
+    if (savedMode !== undefined) process.env.POSTHOG_CAPTURE_MODE = savedMode;
+  }
 
   let requestErrors = 0;
   let lastError: string | undefined;
-  let lastStatus: number | undefined;
-  client.on('error', (e: unknown) => {
-    requestErrors++;
-    lastError = errText(e);
-    lastStatus = (e as { status?: number }).status;
-  });
+  let authFailure: number | undefined;
 
   const progress: ProgressSink = createProgress({
     total: scan.events,
@@ -251,58 +259,98 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let chunk: Message[] = [];
 
   /** Send one chunk until every event is acknowledged or retries run out; returns the unacknowledged count. */
-  const sendChunk = async (msgs: Message[]): Promise<number> => {
+  const sendChunk = async (client: TrackingPostHog, msgs: Message[]): Promise<number> => {
     let pending = msgs;
-    for (let round = 0; ; round++) {
-      for (const m of pending) client.capture(m);
-      // flush drains batch by batch and stops at the first failed one; keep flushing until the
-      // queue is empty (network failures stay queued, HTTP failures are dropped by the SDK)
-      const maxFlushes = Math.ceil(pending.length / batchSize) * 2 + 2;
-      for (let i = 0; i < maxFlushes; i++) {
-        try {
-          await client.flush();
-        } catch {
-          /* counted by on('error') */
+    let lastStatus: number | undefined;
+    const off = client.on('error', (e: unknown) => {
+      requestErrors++;
+      lastError = errText(e);
+      lastStatus = (e as { status?: number }).status;
+    });
+    try {
+      for (let round = 0; ; round++) {
+        lastStatus = undefined;
+        for (const m of pending) client.capture(m);
+        // flush drains batch by batch and stops at the first failed one; keep flushing until the
+        // queue is empty (network failures stay queued, HTTP failures are dropped by the SDK)
+        const maxFlushes = Math.ceil(pending.length / batchSize) * 2 + 2;
+        for (let i = 0; i < maxFlushes; i++) {
+          try {
+            await client.flush();
+          } catch {
+            /* counted by on('error') */
+          }
+          if (client.queueLength() === 0) break;
         }
-        if (client.queueLength() === 0) break;
+        client.clearQueue();
+        pending = pending.filter((m) => !client.acked.has(m.uuid));
+        for (const m of msgs) client.acked.delete(m.uuid);
+        if (pending.length === 0) return 0;
+        if (lastStatus === 401 || lastStatus === 403) {
+          authFailure = lastStatus;
+          return pending.length;
+        }
+        // 400 and 413 are not transient: re-sending the same events cannot help
+        if (round >= retries || lastStatus === 400 || lastStatus === 413 || stopped) return pending.length;
+        resendRounds++;
+        const wait = Math.min(30_000, (o.retryDelayMs ?? 3000) * 2 ** round);
+        if (!o.quiet) log(`replay: ${pending.length} events of a chunk not acknowledged (${lastError ?? 'no answer'}); re-sending in ${(wait / 1000).toFixed(1)} s`);
+        await sleep(wait);
       }
-      client.clearQueue();
-      pending = pending.filter((m) => !client.acked.has(m.uuid));
-      for (const m of msgs) client.acked.delete(m.uuid);
-      if (pending.length === 0) return 0;
-      if (lastStatus === 401 || lastStatus === 403) {
-        throw new HttpError(
-          lastStatus,
-          `the capture endpoint at ${host} rejected the project API key (HTTP ${lastStatus}); nothing more was sent. ` +
-            'Check --project-api-key (env POSTHOG_PROJECT_API_KEY): it is the project token (phc_...), not a personal API key.',
-        );
-      }
-      // 400 and 413 are not transient: re-sending the same events cannot help
-      if (round >= retries || lastStatus === 400 || lastStatus === 413) return pending.length;
-      lastStatus = undefined;
-      resendRounds++;
-      const wait = Math.min(30_000, (o.retryDelayMs ?? 3000) * 2 ** round);
-      if (!o.quiet) log(`replay: ${pending.length} events of this chunk not acknowledged (${lastError ?? 'no answer'}); re-sending in ${(wait / 1000).toFixed(1)} s`);
-      await sleep(wait);
+    } finally {
+      off();
     }
   };
 
-  const flushChunk = async (): Promise<void> => {
+  // Chunks go out up to `concurrency` at a time; the checkpoint advances over the contiguous
+  // prefix of acknowledged chunks only, so a resume re-sends at most the chunks in flight.
+  const finished = new Map<number, number>(); // chunk number -> size, acknowledged but not yet contiguous
+  let nextChunkNo = 0;
+  let contiguousNo = 0;
+  const inFlight = new Set<Promise<void>>();
+  const idle = [...pool];
+
+  const launch = (msgs: Message[]): Promise<void> => {
+    const no = nextChunkNo++;
+    const client = idle.pop()!;
+    const p = sendChunk(client, msgs)
+      .then((left) => {
+        if (left > 0) {
+          failed += left;
+          sent += msgs.length - left;
+          stopped = true;
+          return;
+        }
+        sent += msgs.length;
+        finished.set(no, msgs.length);
+        let advanced = false;
+        while (finished.has(contiguousNo)) {
+          cp.done += finished.get(contiguousNo)!;
+          finished.delete(contiguousNo);
+          contiguousNo++;
+          advanced = true;
+        }
+        if (advanced) {
+          cp.updatedAt = new Date().toISOString();
+          if (o.checkpoint) writeCheckpoint(o.checkpoint, cp);
+          progress.update(cp.done);
+        }
+      })
+      .finally(() => {
+        idle.push(client);
+        inFlight.delete(p);
+      });
+    inFlight.add(p);
+    return p;
+  };
+
+  const dispatch = async (): Promise<void> => {
     if (!chunk.length) return;
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (stopped) return;
     const msgs = chunk;
     chunk = [];
-    const left = await sendChunk(msgs);
-    if (left > 0) {
-      failed += left;
-      sent += msgs.length - left;
-      stopped = true;
-      return;
-    }
-    sent += msgs.length;
-    cp.done += msgs.length;
-    cp.updatedAt = new Date().toISOString();
-    if (o.checkpoint) writeCheckpoint(o.checkpoint, cp);
-    progress.update(cp.done);
+    void launch(msgs).catch(() => undefined);
   };
 
   try {
@@ -311,15 +359,26 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       if (index++ < startAt) continue;
       chunk.push(toMessage(ev, marker, o.markerValue ?? true));
       if (chunk.length >= chunkSize) {
-        await flushChunk();
+        await dispatch();
         if (stopped) break;
       }
     }
-    if (!stopped) await flushChunk();
+    if (!stopped) await dispatch();
+    await Promise.all([...inFlight]);
   } finally {
+    await Promise.allSettled([...inFlight]);
     progress.done(cp.done);
-    client.clearQueue();
-    await client.shutdown(1000).catch(() => undefined);
+    for (const c of pool) {
+      c.clearQueue();
+      await c.shutdown(1000).catch(() => undefined);
+    }
+  }
+  if (authFailure !== undefined) {
+    throw new HttpError(
+      authFailure,
+      `the capture endpoint at ${host} rejected the project API key (HTTP ${authFailure}); nothing more was sent. ` +
+        'Check --project-api-key (env POSTHOG_PROJECT_API_KEY): it is the project token (phc_...), not a personal API key.',
+    );
   }
   const seconds = (Date.now() - t0) / 1000;
   const summary: ReplaySummary = {

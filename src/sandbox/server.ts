@@ -19,6 +19,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Store } from '../store/store.js';
 import type { Engine, PostHogQuery, QueryContext } from '../engines/types.js';
 import { DmError } from '../errors.js';
+import { checkTeleportEvent } from '../events/vocabulary.js';
+import { brokenRule } from '../store/vocab-rules.js';
 import { BATCH_BODY_LIMIT, CaptureError, decodeBody, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
 
 export interface SandboxOptions {
@@ -54,6 +56,8 @@ export interface SandboxStats {
   captureRequests: number;
   acceptedEvents: number;
   rejectedRequests: number;
+  /** Acknowledged events the store then refused (logged as ingestion warnings). */
+  droppedEvents: number;
   injectedFailures: number;
   heldRequests: number;
   queries: number;
@@ -100,6 +104,8 @@ interface PendingWrite {
 class Writer {
   private pending: PendingWrite[] = [];
   private running: Promise<void> | undefined;
+  /** Events queued or being loaded. */
+  queued = 0;
   constructor(
     private readonly lock: DbLock,
     private readonly load: (events: CapturedEvent[]) => Promise<void>,
@@ -107,8 +113,12 @@ class Writer {
   ) {}
 
   write(events: CapturedEvent[]): Promise<void> {
+    this.queued += events.length;
+    const done = () => {
+      this.queued -= events.length;
+    };
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ events, resolve, reject });
+      this.pending.push({ events, resolve: () => (done(), resolve()), reject: (e) => (done(), reject(e)) });
       this.running ??= this.loop().finally(() => {
         this.running = undefined;
       });
@@ -209,6 +219,9 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Above this many queued events, capture answers only once its events are stored. */
+const HIGH_WATER_EVENTS = 200_000;
+
 const CAPTURE_PATHS = new Set(['/batch', '/e', '/capture', '/i/v0/e', '/track', '/engage', '/s']);
 const ASYNC_REFRESH = new Set(['async', 'force_async', 'lazy_async', 'async_except_on_cache_miss']);
 const REFRESH = new Set(['blocking', 'force_blocking', 'force_cache', ...ASYNC_REFRESH]);
@@ -231,7 +244,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
     return engine;
   };
-  const counters = { captureRequests: 0, acceptedEvents: 0, rejectedRequests: 0, injectedFailures: 0, heldRequests: 0, queries: 0 };
+  const counters = { captureRequests: 0, acceptedEvents: 0, rejectedRequests: 0, droppedEvents: 0, injectedFailures: 0, heldRequests: 0, queries: 0 };
   let burstLeft = Math.max(0, opts.failBurst ?? 0);
   const writer = new Writer(lock, async (events) => {
     await loader(store, events);
@@ -268,16 +281,39 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (e instanceof CaptureError) return sendError(res, e.status, e.body);
       throw e;
     }
+    // the store refuses events that break the Teleport vocabulary: answer 400 before accepting
+    for (let i = 0; i < parsed.events.length; i++) {
+      const ev = parsed.events[i]!;
+      // the loader's own rule check (src/store/vocab-rules.ts), worded like the loader words it
+      const rule = brokenRule(ev.event, ev.properties);
+      if (rule) {
+        counters.rejectedRequests++;
+        const at = parsed.events.length > 1 ? `batch[${i}].` : '';
+        const issue = checkTeleportEvent(ev.event, ev.properties) ?? { path: `properties[${JSON.stringify(rule.key)}]`, message: `expected a valid ${rule.what}` };
+        return sendError(res, 400, { type: 'validation_error', code: 'invalid_event', detail: `${at}${issue.path}: ${issue.message} (event ${ev.event})`, attr: `${at}${issue.path}` });
+      }
+    }
     if (parsed.events.length) {
-      try {
-        await writer.write(parsed.events);
-      } catch (e) {
-        // the store refuses events that break the Teleport vocabulary (src/events/vocabulary.ts)
-        if (e instanceof DmError && e.exitCode === 2) {
+      // Like PostHog's capture (acknowledged once queued, ingested right after), the answer does
+      // not wait for the store unless the queue is long (backpressure). Reads wait for the queue,
+      // and shutdown drains it, so nothing acknowledged is lost on a clean stop.
+      const n = parsed.events.length;
+      const persisted = writer.write(parsed.events);
+      if (writer.queued > HIGH_WATER_EVENTS) {
+        try {
+          await persisted;
+        } catch (e) {
           counters.rejectedRequests++;
-          return sendError(res, 400, { type: 'validation_error', code: 'invalid_event', detail: e.message, attr: null });
+          if (e instanceof DmError && e.exitCode === 2) {
+            return sendError(res, 400, { type: 'validation_error', code: 'invalid_event', detail: e.message, attr: null });
+          }
+          throw e;
         }
-        throw e;
+      } else {
+        persisted.catch((e) => {
+          counters.droppedEvents += n;
+          log(`ingestion warning: ${n} acknowledged events could not be stored: ${e instanceof Error ? e.message : String(e)}`);
+        });
       }
     }
     counters.acceptedEvents += parsed.events.length;
@@ -343,6 +379,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   async function runQuery(query: PostHogQuery): Promise<Record<string, unknown>> {
     counters.queries++;
     const eng = await getEngine();
+    await writer.drain();
     const c = ctx();
     const r = await lock.run(() => eng.run(query, c));
     return { ...r, is_cached: false, last_refresh: new Date().toISOString(), timezone: c.timezone };
@@ -449,6 +486,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   }
 
   async function stats(): Promise<SandboxStats> {
+    await writer.drain();
     return lock.run(async () => {
       const r = await store.conn.runAndReadAll(`SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM persons)`);
       const [ev, pe] = r.getRows()[0]!;
@@ -474,6 +512,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (req.method !== 'GET') return methodNotAllowed(res, req.method);
       if (path === '/_sandbox/health') return sendJson(res, 200, { status: 'ok' });
       if (path === '/_sandbox/stats') return sendJson(res, 200, await stats());
+      await writer.drain();
       const uuids = await lock.run(async () => (await store.conn.runAndReadAll(`SELECT CAST(uuid AS VARCHAR) FROM events ORDER BY 1`)).getRows().map((r) => String(r[0])));
       return sendJson(res, 200, { uuids });
     }
