@@ -154,8 +154,9 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         const before = Number((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), -1) FROM events`)).getRows()[0]![0]);
         let read = 0;
         for (const source of sources) {
-          const sql = await insertSql(store, source);
           try {
+            const sql = await insertSql(store, source);
+            if (process.env.DISCOVER_METRICS_DEBUG_LOAD === 'sql') process.stderr.write(sql + '\n');
             step('prepare');
             const r = await conn.run(sql);
             read += r.rowsChanged;
@@ -246,11 +247,16 @@ async function rawSelect(store: Store, src: Source): Promise<Raw> {
  * once). Two levels: `pre` (computed first, once) and `value`/`bad` over those names.
  */
 function objectSql(col: string, name: string, jsonTyped: boolean): { pre: string; value: string; bad: string } {
-  const j = jsonTyped ? col : `TRY_CAST(${col} AS JSON)`;
   const t = `${name}_t`;
   const u = `${name}_u`;
+  // JSON values from read_json start with their first token, so one character tells an object
+  // from the rest without parsing it again; text columns (CSV, Parquet) are parsed.
+  const j = jsonTyped ? col : `TRY_CAST(${col} AS JSON)`;
+  const typeOf = jsonTyped
+    ? `(CASE left(${col}, 1) WHEN '{' THEN 'OBJECT' WHEN '"' THEN 'VARCHAR' WHEN 'n' THEN 'NULL' WHEN '[' THEN 'ARRAY' ELSE COALESCE(json_type(${col}), 'SQLNULL') END)`
+    : `COALESCE(json_type(${name}_j), 'SQLNULL')`;
   const ut = `(CASE WHEN ${t} = 'VARCHAR' THEN COALESCE(json_type(${u}), 'SQLNULL') ELSE ${t} END)`;
-  const pre = `${j} AS ${name}_j, COALESCE(json_type(${name}_j), 'SQLNULL') AS ${t},
+  const pre = `${j} AS ${name}_j, ${typeOf} AS ${t},
     (CASE WHEN ${t} = 'VARCHAR' THEN TRY_CAST(${name}_j->>'$' AS JSON) ELSE ${name}_j END) AS ${u}`;
   const value = `(CASE WHEN ${ut} = 'OBJECT' THEN ${u} END)`;
   const absent = `(${col} IS NULL OR ${t} = 'NULL' OR ${ut} = 'NULL')`;
@@ -292,15 +298,45 @@ function uuidFromHex(h: string, version: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${version}${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Normalized rows of one source with per-row problem flags (level used by insert and diagnosis). */
-async function normalizedSql(store: Store, src: Source): Promise<{ sql: string; keys: string[] }> {
+/** JSON pointer for a top-level key (cheaper per lookup in DuckDB than `$."key"`; same values). */
+function jsonPointer(key: string): string {
+  return '/' + key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * Normalized rows of one source with per-row problem flags (used by the insert and by diagnosis).
+ *
+ * Materialized values: DuckDB's cost grows with the number of JSON paths looked up per row, and
+ * a file usually carries only a few of the taxonomy keys. The keys seen in the first rows
+ * (`sample`) are extracted for every row; the others only for rows that have any of them
+ * (json_keys is cheap) — exact for every row, fast for the common case.
+ */
+async function normalizedSql(store: Store, src: Source, sampleKeys = true): Promise<{ sql: string; keys: string[] }> {
   const raw = await rawSelect(store, src);
   const p = objectSql('props', 'p', raw.jsonTyped);
   const pp = objectSql('pprops', 'pp', raw.jsonTyped);
   const keys = [...taxonomyPropertyKeys(), ...PERSON_OPS].filter((k) => store.materializedColumn(k));
-  const keyIndex = new Map(keys.map((k, i) => [k, i + 1]));
-  const paths = keys.map((k) => sqlString(jsonPath(k))).join(', ');
-  const val = (k: string) => (keyIndex.has(k) ? `m[${keyIndex.get(k)}]` : `json_extract_string(pj, ${sqlString(jsonPath(k))})`);
+  const tsExpr = `COALESCE(TRY_CAST(raw_ts AS TIMESTAMPTZ),
+      CASE WHEN regexp_full_match(raw_ts, '-?[0-9]{1,16}') THEN TRY_CAST(epoch_ms(TRY_CAST(raw_ts AS BIGINT)) AS TIMESTAMPTZ) END)`;
+  const base = `SELECT raw_uuid, event, distinct_id, raw_ts, props, NULLIF(person_id, '') AS person_id, pprops, rn, gu,
+          ${p.value} AS pj, ${p.bad} AS bad_props, ${pp.value} AS ppj, ${pp.bad} AS bad_pprops,
+          (CASE WHEN isfinite(t) THEN t END) AS ts,
+          (raw_uuid IS NULL OR (gu IS NOT NULL AND length(raw_uuid) = 36)) AS uuid_ok
+        FROM (SELECT *, ${tsExpr} AS t, TRY_CAST(raw_uuid AS UUID) AS gu, ${p.pre}, ${pp.pre}
+              FROM (SELECT * REPLACE (NULLIF(raw_uuid, '') AS raw_uuid) FROM (${raw.select})))`;
+  let seen = new Set<string>(keys);
+  if (sampleKeys && keys.length > 0) {
+    const r = await store.conn.runAndReadAll(`SELECT DISTINCT unnest(json_keys(pj)) FROM (SELECT pj FROM (${base}) LIMIT 4096)`);
+    seen = new Set(r.getRows().map((x) => String(x[0])));
+  }
+  const common = keys.filter((k) => seen.has(k));
+  const rare = keys.filter((k) => !seen.has(k));
+  const ptrs = (ks: string[]) => ks.map((k) => sqlString(jsonPointer(k))).join(', ');
+  const mcol = new Map(keys.map((k, i) => [k, `mk${i}`]));
+  const keyCols = keys.map((k, i) =>
+    common.includes(k) ? `mc[${common.indexOf(k) + 1}] AS mk${i}` : `mr[${rare.indexOf(k) + 1}] AS mk${i}`,
+  );
+  const val = (k: string) => mcol.get(k) ?? `json_extract_string(pj, ${sqlString(jsonPath(k))})`;
   const vocab = vocabRules().map((r) => {
     const v = val(r.key);
     const evs = r.events.map(sqlString).join(', ');
@@ -311,8 +347,6 @@ async function normalizedSql(store: Store, src: Source): Promise<{ sql: string; 
     const when = r.when ? ` AND ${val(r.when.key)} IS NOT DISTINCT FROM ${sqlString(r.when.equals)}` : '';
     return `(event IN (${evs})${when} AND ${cond})`;
   });
-  const tsExpr = `COALESCE(TRY_CAST(raw_ts AS TIMESTAMPTZ),
-      CASE WHEN regexp_full_match(raw_ts, '-?[0-9]{1,16}') THEN TRY_CAST(epoch_ms(TRY_CAST(raw_ts AS BIGINT)) AS TIMESTAMPTZ) END)`;
   const ruleEvents = [...new Set(vocabRules().flatMap((r) => r.events))].map(sqlString).join(', ');
   const sql = `SELECT *,
       (CASE WHEN event IS NULL OR event = '' THEN 'event'
@@ -325,18 +359,27 @@ async function normalizedSql(store: Store, src: Source): Promise<{ sql: string; 
             WHEN ${vocab.length ? `event IN (${ruleEvents}) AND (${vocab.join(' OR ')})` : 'false'} THEN 'vocabulary'
        END) AS problem
     FROM (
-      SELECT *, ${keys.length ? `json_extract_string(pj, [${paths}])` : 'NULL::VARCHAR[]'} AS m,
-        CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
+      SELECT * EXCLUDE (mc, mr)${keyCols.map((c) => ', ' + c).join('')}
       FROM (
-        SELECT raw_uuid, event, distinct_id, raw_ts, props, NULLIF(person_id, '') AS person_id, pprops, rn, gu,
-          ${p.value} AS pj, ${p.bad} AS bad_props, ${pp.value} AS ppj, ${pp.bad} AS bad_pprops,
-          (CASE WHEN isfinite(t) THEN t END) AS ts,
-          (raw_uuid IS NULL OR (gu IS NOT NULL AND length(raw_uuid) = 36)) AS uuid_ok
-        FROM (SELECT *, ${tsExpr} AS t, TRY_CAST(raw_uuid AS UUID) AS gu, ${p.pre}, ${pp.pre}
-              FROM (SELECT * REPLACE (NULLIF(raw_uuid, '') AS raw_uuid) FROM (${raw.select})))
+        SELECT *,
+          ${common.length ? `json_extract_string(pj, [${ptrs(common)}])` : 'NULL::VARCHAR[]'} AS mc,
+          ${
+            rare.length
+              ? // a cheap text pre-check (a false positive only costs the exact lookup)
+                `(CASE WHEN regexp_matches(pj, ${sqlString(rareKeysRegex(rare))}) THEN json_extract_string(pj, [${ptrs(rare)}]) END)`
+              : 'NULL::VARCHAR[]'
+          } AS mr,
+          CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
+        FROM (${base})
       )
     )`;
   return { sql, keys };
+}
+
+/** Regex finding any of these keys as a JSON object key (also matches inside values: harmless). */
+function rareKeysRegex(keys: string[]): string {
+  const esc = (k: string) => JSON.stringify(k).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return `"(?:${keys.map(esc).join('|')})"`;
 }
 
 async function insertSql(store: Store, src: Source): Promise<string> {
@@ -344,7 +387,7 @@ async function insertSql(store: Store, src: Source): Promise<string> {
   const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
   return `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
     SELECT CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}') ELSE s.u END, s.event, s.distinct_id,
-      COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')}), s.ts, s.pj, s.ppj${keys.map((_, i) => `, s.m[${i + 1}]`).join('')}
+      COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')}), s.ts, s.pj, s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
     FROM (${sql}) s LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id`;
 }
 
@@ -583,7 +626,7 @@ async function diagnose(store: Store, src: Source, error: unknown): Promise<Erro
 
 async function badTimestamps(store: Store, src: Source): Promise<Set<string>> {
   try {
-    const { sql } = await normalizedSql(store, src);
+    const { sql } = await normalizedSql(store, src, false);
     const r = await store.conn.runAndReadAll(`SELECT DISTINCT raw_ts FROM (${sql}) WHERE problem = 'timestamp!' LIMIT 100000`);
     return new Set(r.getRows().map((x) => String(x[0])));
   } catch {
@@ -593,7 +636,7 @@ async function badTimestamps(store: Store, src: Source): Promise<Set<string>> {
 
 /** Last resort and Parquet: the first bad row by SQL, with a row number where the reader gives one. */
 async function diagnoseSql(store: Store, src: Source): Promise<Error> {
-  const { sql } = await normalizedSql(store, src);
+  const { sql } = await normalizedSql(store, src, false);
   const r = await store.conn.runAndReadAll(
     `SELECT rn, raw_uuid, event, distinct_id, raw_ts, CAST(props AS VARCHAR), person_id, CAST(pprops AS VARCHAR), problem
      FROM (${sql}) WHERE problem IS NOT NULL ORDER BY rn NULLS LAST LIMIT 1`,

@@ -131,16 +131,31 @@ export class Store {
    * caller's transaction when combined with a load so a failure leaves nothing half-done.
    */
   async materialize(keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
+    const added: [string, string][] = [];
+    const used = new Set(this.materializedCols.values());
+    for (const key of new Set(keys)) {
       if (this.materializedCols.has(key)) continue;
-      const col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
-      await this.conn.run(`ALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col)} VARCHAR`);
-      await this.conn.run(
-        `UPDATE events SET ${quoteIdent(col)} = json_extract_string(properties, ${sqlString(jsonPath(key))})`,
-      );
-      await this.conn.run(`INSERT INTO materialized VALUES (${sqlString(key)}, ${sqlString(col)})`);
-      this.materializedCols.set(key, col);
+      let col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+      // keys differing only in punctuation ($set vs _set) must not share a column
+      for (let i = 2; used.has(col); i++) col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}_${i}`;
+      used.add(col);
+      added.push([key, col]);
     }
+    if (added.length === 0) return;
+    // One statement batch: the ALTERs, one UPDATE filling every new column in a single scan
+    // (skipped on an empty table), one INSERT into the registry.
+    const alters = added.map(([, col]) => `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col)} VARCHAR;`).join('\n');
+    await this.conn.run(alters);
+    const n = await this.conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM events)`);
+    if (n.getRows()[0]?.[0]) {
+      const paths = added.map(([key]) => sqlString(jsonPath(key))).join(', ');
+      const sets = added.map(([, col], i) => `${quoteIdent(col)} = m[${i + 1}]`).join(', ');
+      await this.conn.run(
+        `UPDATE events SET ${sets} FROM (SELECT rowid AS rid, json_extract_string(properties, [${paths}]) AS m FROM events) x WHERE events.rowid = x.rid`,
+      );
+    }
+    await this.conn.run(`INSERT INTO materialized VALUES ${added.map(([k, c]) => `(${sqlString(k)}, ${sqlString(c)})`).join(', ')}`);
+    for (const [key, col] of added) this.materializedCols.set(key, col);
   }
 
   /** Run fn inside one transaction: everything or nothing. */

@@ -88,6 +88,16 @@ describe('formats', () => {
     expect(await count(`SELECT count(DISTINCT person_id) FROM events`)).toBe(1);
   });
 
+  it('fills materialized columns for keys first seen after the sampled rows, and ignores key names inside values', async () => {
+    const many = Array.from({ length: 4200 }, (_, i) => ev(i, { event: '$pageview', properties: { note: '"tp.connector_type"' } }));
+    many.push(ev(5000, { event: '$pageview', properties: { 'tp.connector_type': 'github', 'tp.is_cloud': true, 'dm.synthetic': 1 } }));
+    await loadFiles(store, [file('late.jsonl', jsonl(many))]);
+    expect(await rows(`SELECT "mat_tp_connector_type" AS c, "mat_tp_is_cloud" AS cl, "mat_dm_synthetic" AS s FROM events WHERE "mat_tp_connector_type" IS NOT NULL`)).toEqual([
+      { c: 'github', cl: 'true', s: '1' },
+    ]);
+    expect(await count(`SELECT count(*) FROM events WHERE "mat_tp_connector_type" IS NULL`)).toBe(4200);
+  });
+
   it('accepts timestamps without a zone as UTC, with offsets, and epoch milliseconds; keeps microseconds', async () => {
     await loadEvents(store, [
       ev(1, { timestamp: '2024-05-01 10:00:00.123456' }),

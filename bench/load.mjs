@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Benchmark: `discover-metrics load` end to end on ~2M PostHog-shaped Discover events (JSONL),
+// plain and gzipped, into a fresh store each time. Prints events/s.
+//
+//   node bench/load.mjs [--events N] [--no-gzip] [--keep DIR]
+//
+// The generator is deterministic (same N -> same file): wizard sessions of Teleport Discover
+// (started -> resourceSelection -> ... -> completed/aborted) with prehog's envelope properties and
+// an occasional $set, ~330 bytes per event, 50k users. Needs a build (npm run build).
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGzip, constants } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+const N = Number(opt('--events', 2_000_000));
+const gzipToo = !args.includes('--no-gzip');
+const keep = opt('--keep', undefined);
+
+// --- deterministic generator ----------------------------------------------------------------
+let seed = 0x9e3779b9;
+const rand = () => {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
+};
+const hex = (n) => {
+  let s = '';
+  for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(rand() * 16)];
+  return s;
+};
+const uuid4 = () => `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[Math.floor(rand() * 4)]}${hex(3)}-${hex(12)}`;
+const b64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const anon = () => {
+  let s = '';
+  for (let i = 0; i < 43; i++) s += b64[Math.floor(rand() * 64)];
+  return s + '=';
+};
+const flow = [
+  'tp.ui.discover.started',
+  'tp.ui.discover.resourceSelection',
+  'tp.ui.discover.deployService',
+  'tp.ui.discover.database.register',
+  'tp.ui.discover.testConnection',
+  'tp.ui.discover.completed',
+];
+const resources = ['DISCOVER_RESOURCE_SERVER', 'DISCOVER_RESOURCE_KUBERNETES', 'DISCOVER_RESOURCE_DATABASE_POSTGRES_RDS', 'DISCOVER_RESOURCE_APPLICATION_HTTP'];
+const users = Array.from({ length: 50_000 }, () => anon());
+const clusters = Array.from({ length: 500 }, () => anon());
+
+async function generate(file, n) {
+  const out = createWriteStream(file);
+  let buf = '';
+  let t = Date.UTC(2026, 0, 1);
+  let written = 0;
+  while (written < n) {
+    const user = Math.floor(rand() * users.length);
+    const cluster = clusters[user % clusters.length];
+    const session = uuid4();
+    const resource = resources[Math.floor(rand() * resources.length)];
+    const steps = 1 + Math.floor(rand() * flow.length);
+    for (let s = 0; s < steps && written < n; s++) {
+      t += 1 + Math.floor(rand() * 5000);
+      const last = s === steps - 1 && steps < flow.length;
+      const status = last && rand() < 0.5 ? 'DISCOVER_STATUS_ERROR' : 'DISCOVER_STATUS_SUCCESS';
+      const properties = {
+        'tp.discover.metadata.id': session,
+        'tp.discover.step.status': status,
+        'tp.user_name': users[user],
+        'tp.cluster_name': cluster,
+        'tp.account_id': `acct-${user % 997}`,
+        'tp.is_cloud': user % 3 === 0,
+        $lib: 'prehog',
+      };
+      if (s > 0) properties['tp.discover.resource.name'] = resource;
+      if (status === 'DISCOVER_STATUS_ERROR') properties['tp.discover.step.error'] = 'connection refused';
+      if (rand() < 0.001) properties.$set = { 'tp.user_name': users[user] };
+      buf +=
+        JSON.stringify({
+          uuid: uuid4(),
+          event: flow[s],
+          distinct_id: users[user],
+          timestamp: new Date(t).toISOString(),
+          properties,
+        }) + '\n';
+      written++;
+      if (buf.length > 1 << 20) {
+        if (!out.write(buf)) await once(out, 'drain');
+        buf = '';
+      }
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
+function timeLoad(file, label) {
+  const db = join(dir, `${label}.duckdb`);
+  rmSync(db, { force: true });
+  rmSync(db + '.wal', { force: true });
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'discover-metrics'), '--store', db, '--format', 'json', 'load', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr);
+    throw new Error(`load failed (exit ${r.status})`);
+  }
+  const summary = JSON.parse(r.stdout);
+  const mb = statSync(file).size / 1e6;
+  console.log(
+    `${label.padEnd(6)} ${summary.inserted.toLocaleString('en-US')} events  ${mb.toFixed(0)} MB  ${secs.toFixed(2)} s  ` +
+      `${Math.round(summary.inserted / secs).toLocaleString('en-US')} events/s  (store ${(statSync(db).size / 1e6).toFixed(0)} MB)`,
+  );
+  rmSync(db, { force: true });
+  rmSync(db + '.wal', { force: true });
+  return summary.inserted / secs;
+}
+
+const dir = keep ?? mkdtempSync(join(tmpdir(), 'dm-bench-load-'));
+mkdirSync(dir, { recursive: true });
+try {
+  const jsonl = join(dir, 'events.jsonl');
+  const g0 = Date.now();
+  await generate(jsonl, N);
+  console.log(`generated ${N.toLocaleString('en-US')} events in ${((Date.now() - g0) / 1000).toFixed(1)} s (${dir})`);
+  console.log(`cpus: ${(await import('node:os')).cpus().length}, load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  timeLoad(jsonl, 'jsonl');
+  if (gzipToo) {
+    const gz = join(dir, 'events.jsonl.gz');
+    await pipeline(createReadStream(jsonl), createGzip({ level: constants.Z_BEST_SPEED }), createWriteStream(gz));
+    timeLoad(gz, 'gzip');
+  }
+} finally {
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+}
