@@ -223,3 +223,60 @@ describe('dates, intervals and labels', () => {
     expect(r.count).toBe(6);
   });
 });
+
+describe('dau at scale of buckets (bitmask counting)', () => {
+  // 40 people, events every few hours over 14 days: 336 hourly buckets (6 mask words)
+  const events: TestEvent[] = [];
+  for (let i = 0; i < 40; i++) {
+    for (let h = 0; h < 14 * 24; h += 1 + ((i * 7 + h) % 11)) {
+      const t = Date.UTC(2024, 5, 1) + h * 3_600_000 + ((i * 13) % 60) * 60_000;
+      events.push({ event: 'x', distinct_id: `p${i}`, timestamp: new Date(t).toISOString(), properties: { tier: i % 3 === 0 ? 'pro' : 'free' } });
+      if ((i + h) % 5 === 0) events.push({ event: 'x', distinct_id: `p${i}`, timestamp: new Date(t + 60_000).toISOString(), properties: { tier: 'pro' } });
+    }
+  }
+  const persons = Array.from({ length: 40 }, (_, i) => ({ distinct_ids: [`p${i}`], properties: i % 4 === 0 ? {} : { team: `t${i % 4}` } }));
+  let store: Store;
+  beforeAll(async () => {
+    store = await storeWith(events, persons);
+  });
+  afterAll(() => store.close());
+
+  const expected = (interval: 'hour' | 'day', key: (e: TestEvent) => string | null) => {
+    const m = new Map<string, Set<string>>();
+    for (const e of events) {
+      const b = interval === 'hour' ? e.timestamp.slice(0, 13) : e.timestamp.slice(0, 10);
+      const k = `${key(e)}|${b}`;
+      if (!m.has(k)) m.set(k, new Set());
+      m.get(k)!.add(e.distinct_id);
+    }
+    return m;
+  };
+
+  for (const interval of ['hour', 'day'] as const) {
+    it(`${interval}: event and person breakdowns equal distinct people per bucket`, async () => {
+      const base = { series: [{ kind: 'EventsNode', event: 'x', math: 'dau' }], interval, dateRange: { date_from: '2024-06-01', date_to: '2024-06-14' } };
+      const ev = await results(store, q({ ...base, breakdownFilter: { breakdown: 'tier' } }));
+      const exp = expected(interval, (e) => String(e.properties!.tier));
+      for (const r of ev) {
+        r.days.forEach((d: string, i: number) => {
+          const k = `${r.breakdown_value}|${interval === 'hour' ? d.slice(0, 13).replace(' ', 'T') : d}`;
+          expect(r.data[i], k).toBe(exp.get(k)?.size ?? 0);
+        });
+      }
+      // an absolute date_to is not widened at hour interval: the last bucket is 2024-06-14 00:00
+      expect(ev[0]!.days.length).toBe(interval === 'hour' ? 13 * 24 + 1 : 14);
+      const pr = await results(store, q({ ...base, breakdownFilter: { breakdown: 'team', breakdown_type: 'person' } }));
+      const team = (d: string) => (Number(d.slice(1)) % 4 === 0 ? BREAKDOWN_NULL : `t${Number(d.slice(1)) % 4}`);
+      const exp2 = expected(interval, (e) => team(e.distinct_id));
+      for (const r of pr) {
+        r.days.forEach((d: string, i: number) => {
+          const k = `${r.breakdown_value}|${interval === 'hour' ? d.slice(0, 13).replace(' ', 'T') : d}`;
+          expect(r.data[i], k).toBe(exp2.get(k)?.size ?? 0);
+        });
+      }
+      const plain = await results(store, q(base));
+      const all = expected(interval, () => 'all');
+      plain[0]!.days.forEach((d: string, i: number) => expect(plain[0]!.data[i]).toBe(all.get(`all|${interval === 'hour' ? d.slice(0, 13).replace(' ', 'T') : d}`)?.size ?? 0));
+    });
+  }
+});

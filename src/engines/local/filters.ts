@@ -147,6 +147,16 @@ function dateLiteral(v: unknown, where: string): string {
   return `TRY_CAST(${sqlString(v)} AS TIMESTAMPTZ)`;
 }
 
+/**
+ * For an anchored regex that is only a literal (`^connect\.`), the literal: the match is then a
+ * plain prefix test, which DuckDB runs far faster than the regex engine (same result).
+ */
+export function literalPrefix(pattern: string): string | undefined {
+  const m = /^\^((?:[^\\.^$|?*+()[\]{}]|\\[.^$|?*+()[\]{}\\/-])*)$/.exec(pattern);
+  if (!m) return undefined;
+  return m[1]!.replace(/\\(.)/g, '$1');
+}
+
 function compileFilter(f: Obj, env: FilterEnv, where: string): string {
   const operator = (f.operator as string | undefined | null) ?? 'exact';
   if (!(SUPPORTED_OPERATORS as readonly string[]).includes(operator)) {
@@ -175,10 +185,16 @@ function compileFilter(f: Obj, env: FilterEnv, where: string): string {
       return `coalesce(contains(lower(${x}), ${sqlString(valueString(value).toLowerCase())}), FALSE)`;
     case 'not_icontains':
       return `coalesce(NOT contains(lower(${x}), ${sqlString(valueString(value).toLowerCase())}), TRUE)`;
-    case 'regex':
+    case 'regex': {
+      const prefix = literalPrefix(valueString(value));
+      if (prefix !== undefined) return `coalesce(starts_with(${x}, ${sqlString(prefix)}), FALSE)`;
       return `coalesce(regexp_matches(${x}, ${sqlString(valueString(value))}), FALSE)`;
-    case 'not_regex':
+    }
+    case 'not_regex': {
+      const prefix = literalPrefix(valueString(value));
+      if (prefix !== undefined) return `coalesce(NOT starts_with(${x}, ${sqlString(prefix)}), TRUE)`;
       return `coalesce(NOT regexp_matches(${x}, ${sqlString(valueString(value))}), TRUE)`;
+    }
     case 'gt':
       return `coalesce(TRY_CAST(${x} AS DOUBLE) > ${numberLiteral(value, where)}, FALSE)`;
     case 'gte':
