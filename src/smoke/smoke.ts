@@ -160,18 +160,18 @@ export function diff(a: Map<string, unknown>, b: Map<string, unknown>, max = 10)
 
 function summarize(kind: string, results: unknown): string {
   if (kind === 'FunnelsQuery') {
-    const m = comparable(kind, results);
-    let first = 0;
-    let last = 0;
-    for (const [k, v] of m) {
-      if (!k.endsWith(' count') || typeof v !== 'number') continue;
-      if (/ step 0 /.test(k)) first += v;
-      last = v;
+    const groups: unknown[][] = Array.isArray(results) && results.length && Array.isArray(results[0]) ? (results as unknown[][]) : [results as unknown[]];
+    let entered = 0;
+    let completed = 0;
+    for (const g of groups) {
+      if (!Array.isArray(g) || g.length === 0) continue;
+      entered += Number((g[0] as { count?: number }).count ?? 0);
+      completed += Number((g[g.length - 1] as { count?: number }).count ?? 0);
     }
-    return `${first} entered, ${last} in the last step of the last bucket`;
+    return `${entered} sessions entered, ${completed} completed (${groups.length} resource buckets)`;
   }
   const totals = seriesTotals(results);
-  return `${totals.reduce((a, b) => a + b, 0)} person-days over ${totals.length} series`;
+  return `${totals.reduce((a, b) => a + b, 0)} active installation-days`;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -190,7 +190,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
   const start = end - days * DAY;
   const dateRange = { date_from: new Date(start).toISOString().slice(0, 10), date_to: new Date(end - DAY).toISOString().slice(0, 10) };
   const dir = mkdtempSync(join(tmpdir(), 'dm-smoke-'));
-  const ctx: QueryContext = { timezone: 'UTC', weekStart: 0, now };
+  let ctx: QueryContext = { timezone: 'UTC', weekStart: 0, now };
   let local: Engine | undefined;
   let remote: Engine | undefined;
   let localStore: { close(): Promise<void> } | undefined;
@@ -198,7 +198,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     // 1. fixtures
     const fixture = join(dir, 'fixture.jsonl');
     const { writeFixtures } = await import('../fixtures/write.js');
-    await writeFixtures({ seed, start, days, accounts: o.accounts ?? 12, installations: o.installations ?? 25 }, fixture);
+    await writeFixtures({ seed, start, days, accounts: o.accounts ?? 40, installations: o.installations ?? 40 }, fixture);
     const inputs = describeInputs([fixture]);
     const marker = taxonomy().synthetic.markerProperty;
     const counts = new Map<string, number>();
@@ -236,12 +236,16 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     const { localEngineForStore } = await import('../engines/local/index.js');
     local = localEngineForStore(store);
     localStore = store;
-    remote = createPostHogEngine({
+    const phEngine = createPostHogEngine({
       host: o.queryHost ?? o.host,
       projectId: o.projectId,
       personalApiKey: o.personalApiKey,
       onNote: (m) => say(`smoke: ${m}`),
     });
+    remote = phEngine;
+    // the local engine answers in the project's own timezone and week start, like PostHog does
+    const project = await phEngine.project();
+    ctx = { timezone: project.timezone ?? 'UTC', weekStart: project.week_start_day === 1 ? 1 : 0, now };
 
     // 4. wait until everything is ingested (bounded)
     const names = [...counts.keys()].sort();
