@@ -16,7 +16,7 @@ export function register(program: Command): void {
   const sandbox = program.command('sandbox').description('a local PostHog-compatible server for tests and CI');
   sandbox
     .command('serve')
-    .description('serve capture (/batch/, /e/, /capture/, /i/v0/e/) and the query API for one project from an event store')
+    .description('serve capture (/batch/, /e/, /capture/, /i/v0/e/) and the query API for one project from an event store (--store; default sandbox.duckdb next to the default store)')
     .option('--port <n>', 'port (0 picks a free one)', num('--port', 0, 65535), 8010)
     .option('--bind <addr>', 'interface to listen on', '127.0.0.1')
     .option('--project-token <token>', 'project API key (phc_...) accepted by capture (env POSTHOG_PROJECT_API_KEY)')

@@ -8,6 +8,7 @@ import { globalsOf } from '../cli/globals.js';
 import { UsageError, redactSecrets } from '../errors.js';
 import { isValidTimezone } from '../cli/query-options.js';
 import { startSandbox } from './server.js';
+import { dirname, join } from 'node:path';
 
 export async function sandboxServeCommand(cmd: Command): Promise<void> {
   const g = globalsOf(cmd);
@@ -21,8 +22,11 @@ export async function sandboxServeCommand(cmd: Command): Promise<void> {
   const ws = String(o.weekStart).toLowerCase();
   if (ws !== 'sunday' && ws !== 'monday') throw new UsageError(`--week-start: '${o.weekStart}' must be sunday or monday`);
   if (!Number.isInteger(o.port)) throw new UsageError(`--port: '${o.port}' is not a port number`);
+  // never the user's own event store by default: a sandbox file next to it unless --store is given
+  const explicitStore = (cmd.optsWithGlobals() as { store?: string }).store ?? process.env.DISCOVER_METRICS_STORE;
+  const storePath = explicitStore ? g.store : join(dirname(g.store), 'sandbox.duckdb');
   const sb = await startSandbox({
-    storePath: g.store,
+    storePath,
     projectToken,
     personalApiKey,
     port: o.port as number,
@@ -39,7 +43,7 @@ export async function sandboxServeCommand(cmd: Command): Promise<void> {
     log: (l) => process.stderr.write(redactSecrets(l, [projectToken, personalApiKey]) + '\n'),
   });
   process.stdout.write(`${sb.url}\n`);
-  if (!g.quiet) process.stderr.write(`sandbox: project ${o.projectId} on ${sb.url}, store ${g.store} (Ctrl-C to stop)\n`);
+  if (!g.quiet) process.stderr.write(`sandbox: project ${o.projectId} on ${sb.url}, store ${storePath} (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {
