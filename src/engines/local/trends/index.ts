@@ -22,7 +22,10 @@ import {
   toNaive,
   type TrendsInterval,
 } from './range.js';
+import { compileFormula, naturalCompare } from './formula.js';
 import {
+  BREAKDOWN_NULL,
+  BREAKDOWN_OTHER,
   breakdownLabel,
   breakdownSpec,
   compareValues,
@@ -66,6 +69,8 @@ interface Plan {
   breakdown?: BreakdownSpec;
   /** number of series in the query (before compare duplication) */
   seriesCount: number;
+  /** trendsFilter.smoothingIntervals (applies without a breakdown) */
+  smoothing: number;
 }
 
 export type TrendsResult = Record<string, unknown>;
@@ -88,6 +93,7 @@ export async function runTrends(store: Store, query: TrendsQuery, ctx: QueryCont
     cumulative,
     breakdown: breakdownSpec(query.breakdownFilter, display),
     seriesCount: series.length,
+    smoothing: Number((query.trendsFilter as Record<string, unknown> | null | undefined)?.smoothingIntervals ?? 1) || 1,
   };
 
   const earliestNaive = query.dateRange?.date_from === 'all' ? await earliestEvent(store, ctx.timezone) : undefined;
@@ -102,10 +108,25 @@ export async function runTrends(store: Store, query: TrendsQuery, ctx: QueryCont
         : new PreviousPeriodDateRange(query.dateRange, interval, ctx, { exact, earliestNaive });
   }
 
-  const results: TrendsResult[] = [];
-  for (const [i, s] of series.entries()) results.push(...(await runSeries(store, plan, s, i, range, range, compare ? 'current' : undefined)));
+  // one result list per (series, period): current series first, then the previous period's
+  const perQuery: TrendsResult[][] = [];
+  for (const [i, s] of series.entries()) perQuery.push(await runSeries(store, plan, s, i, range, range, compare ? 'current' : undefined));
   if (previous) {
-    for (const [i, s] of series.entries()) results.push(...(await runSeries(store, plan, s, i, previous, range, 'previous')));
+    for (const [i, s] of series.entries()) perQuery.push(await runSeries(store, plan, s, i, previous, range, 'previous'));
+  }
+
+  const formulas = formulaNodes(query);
+  let results: TrendsResult[] = [];
+  if (formulas.length) {
+    const halves = compare ? [perQuery.slice(0, perQuery.length / 2), perQuery.slice(perQuery.length / 2)] : [perQuery];
+    formulas.forEach((f, fi) => {
+      const apply = compileFormula(f.formula, `query.trendsFilter.formulaNodes[${fi}].formula`);
+      for (const half of halves) {
+        for (const r of applyFormula(plan, f, apply, half, compare)) results.push({ ...r, order: fi });
+      }
+    });
+  } else {
+    for (const list of perQuery) for (const r of list) results.push({ ...r, order: (r.action as { order?: number } | null)?.order ?? 0 });
   }
 
   let final = results;
@@ -150,9 +171,6 @@ function validate(query: TrendsQuery): void {
   if (query.samplingFactor !== null && query.samplingFactor !== undefined && query.samplingFactor !== 1) {
     fail('query.samplingFactor', 'sampling is not supported by the local engine (it always reads every event)');
   }
-  if (query.trendsFilter?.formula) fail('query.trendsFilter.formula', 'formulas are not supported by the local engine');
-  const tf = query.trendsFilter as Record<string, unknown> | null | undefined;
-  if (tf && Array.isArray(tf.formulaNodes) && tf.formulaNodes.length > 0) fail('query.trendsFilter.formulaNodes', 'formulas are not supported by the local engine');
   const ic = (query as Record<string, unknown>).intervalCount;
   if (typeof ic === 'number' && ic > 1) fail('query.intervalCount', 'interval counts above 1 are not supported by the local engine');
 }
@@ -170,6 +188,113 @@ async function earliestEvent(store: Store, tz: string): Promise<number | undefin
   const r = await store.conn.runAndReadAll('SELECT epoch_us(min(timestamp)) FROM events');
   const v = r.getRows()[0]?.[0];
   return v === null || v === undefined ? undefined : toNaive(Number(v), tz);
+}
+
+interface FormulaNode {
+  formula: string;
+  custom_name?: string | null;
+}
+
+/** trendsFilter.formulaNodes, or the older `formulas` / `formula` fields PostHog upgrades into them. */
+function formulaNodes(query: TrendsQuery): FormulaNode[] {
+  const tf = (query.trendsFilter ?? {}) as Record<string, unknown>;
+  if (Array.isArray(tf.formulaNodes) && tf.formulaNodes.length) {
+    return (tf.formulaNodes as unknown[]).map((n, i) => {
+      const node = n as FormulaNode;
+      if (!node || typeof node.formula !== 'string') fail(`query.trendsFilter.formulaNodes[${i}].formula`, 'expected a formula string', 'Example: {"formula": "A / B"}.');
+      return node;
+    });
+  }
+  if (Array.isArray(tf.formulas) && tf.formulas.length) return (tf.formulas as unknown[]).map((f) => ({ formula: String(f) }));
+  if (typeof tf.formula === 'string' && tf.formula.trim() !== '') return [{ formula: tf.formula }];
+  return [];
+}
+
+/**
+ * TrendsQueryRunner.apply_formula over one period's result lists (one list per series): without a
+ * breakdown the first item of each series is combined; with one, items are matched by breakdown
+ * value (missing ones count as zeros) and ordered like PostHog.
+ */
+function applyFormula(
+  plan: Plan,
+  node: FormulaNode,
+  apply: (series: number[][]) => number[],
+  results: TrendsResult[][],
+  compare: boolean,
+): TrendsResult[] {
+  if (results.length === 0) return [];
+  const combine = (group: TrendsResult[]): TrendsResult => {
+    const base: TrendsResult = { ...group[0]! };
+    base.label = node.custom_name || `Formula (${node.formula})`;
+    base.action = null;
+    if (plan.totalValue) {
+      const out = apply(group.map((g) => [Number(g.aggregated_value ?? 0)]));
+      base.aggregated_value = sum(out);
+      base.data = null;
+      base.count = 0;
+    } else {
+      const out = apply(group.map((g) => (g.data as number[] | null) ?? []));
+      base.data = out;
+      base.count = sum(out);
+    }
+    return base;
+  };
+  if (!plan.breakdown && !compare) {
+    if (results.some((r) => r.length === 0)) return [];
+    return [combine(results.map((r) => r[0]!))];
+  }
+  const keyOf = (r: TrendsResult) => (plan.breakdown ? r.breakdown_value : r.compare_label) as BreakdownValue;
+  const values = new Map<string, BreakdownValue>();
+  for (const list of results) for (const r of list) values.set(valueKey(keyOf(r)), keyOf(r));
+  const sorted = [...values.values()].sort((a, b) => naturalCompare(Array.isArray(a) ? a.join('\u0000') : a, Array.isArray(b) ? b.join('\u0000') : b));
+  const computed: TrendsResult[] = [];
+  for (const v of sorted) {
+    const k = valueKey(v);
+    const match = results.map((list) => list.find((r) => valueKey(keyOf(r)) === k));
+    const any = match.find(Boolean);
+    if (!any) continue;
+    const firstData = (results[0]?.[0]?.data as number[] | undefined) ?? (any.data as number[] | undefined) ?? [];
+    const group = match.map(
+      (m) =>
+        m ?? {
+          label: `filler for ${breakdownLabel(v)}`,
+          data: new Array<number>(firstData.length).fill(0),
+          count: 0,
+          aggregated_value: 0,
+          action: null,
+          breakdown_value: any.breakdown_value,
+          compare_label: any.compare_label,
+          days: any.days,
+          labels: any.labels,
+        },
+    );
+    computed.push(combine(group));
+  }
+  if (compare) {
+    // multisort: compare_label ascending, then count descending (stable)
+    return computed
+      .map((r, i) => ({ r, i }))
+      .sort((x, y) => String(x.r.compare_label).localeCompare(String(y.r.compare_label)) || Number(y.r.count) - Number(x.r.count) || x.i - y.i)
+      .map((x) => x.r);
+  }
+  const rank = (r: TrendsResult) => {
+    const bv = r.breakdown_value;
+    return bv === BREAKDOWN_NULL ? -1 : bv === BREAKDOWN_OTHER ? -2 : 0;
+  };
+  const total = (r: TrendsResult) => ('aggregated_value' in r ? Number(r.aggregated_value) : sum((r.data as number[] | null) ?? []));
+  const cmpData = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return a.length - b.length;
+  };
+  const repr = (v: unknown) => (Array.isArray(v) ? `[${v.map((x) => `'${x}'`).join(', ')}]` : `'${String(v)}'`);
+  return computed.sort(
+    (a, b) =>
+      rank(b) - rank(a) ||
+      total(b) - total(a) ||
+      Number(b.count) - Number(a.count) ||
+      cmpData((b.data as number[] | null) ?? [], (a.data as number[] | null) ?? []) ||
+      (repr(b.breakdown_value) < repr(a.breakdown_value) ? -1 : repr(b.breakdown_value) > repr(a.breakdown_value) ? 1 : 0),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,6 +365,15 @@ function sum(xs: number[]): number {
   return t;
 }
 
+/** trendsFilter.smoothingIntervals: floor of the mean of the last n values (fewer at the start). */
+function smooth(xs: number[], n: number): number[] {
+  return xs.map((_, i) => {
+    const from = Math.max(0, i - n + 1);
+    const win = xs.slice(from, i + 1);
+    return Math.floor(sum(win) / win.length);
+  });
+}
+
 function runningSum(xs: number[]): number[] {
   let t = 0;
   return xs.map((x) => (t += x));
@@ -256,7 +390,8 @@ function timeSeriesItems(plan: Plan, rows: Row[], range: TrendsDateRange): Item[
       const i = index.get(r.bucket!);
       if (i !== undefined) data[i]! += r.value;
     }
-    return [{ bv: null, data: plan.cumulative ? runningSum(data) : data }];
+    const shaped = plan.cumulative ? runningSum(data) : data;
+    return [{ bv: null, data: plan.smoothing > 1 ? smooth(shaped, plan.smoothing) : shaped }];
   }
   // per breakdown value, per day
   const groups = new Map<string, { bv: BreakdownValue; data: number[] }>();
