@@ -216,7 +216,7 @@ function buildSchemas(t: Taxonomy, strict: boolean): VocabularySchemas {
   };
   const discover: Record<string, z.ZodType<Record<string, unknown>>> = {};
   for (const key of Object.keys(t.discover.events)) {
-    let shape: Record<string, z.ZodType> = { ...discoverBase };
+    const shape: Record<string, z.ZodType> = { ...discoverBase };
     if (key === 'started') {
       // `started` carries no resource (the UI sends '' and the proxy drops it).
       shape[dp.resource] = z.union([z.literal(''), z.literal(DISCOVER_RESOURCE_UNSPECIFIED), resourceSchema]).optional();
@@ -230,7 +230,6 @@ function buildSchemas(t: Taxonomy, strict: boolean): VocabularySchemas {
     if (key === 'createDiscoveryConfig') {
       shape[dp.configMethod] = oneOf(CONFIG_METHODS as unknown as [string, ...string[]], 'discovery config method').optional();
     }
-    shape = Object.fromEntries(Object.entries(shape));
     discover[key] = z.looseObject(shape).superRefine(errorNeedsText) as unknown as z.ZodType<Record<string, unknown>>;
   }
 
