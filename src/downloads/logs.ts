@@ -234,10 +234,16 @@ class LineReader {
     const stream = gz ? raw.pipe(createGunzip(gunzipOptions)) : raw;
     if (gz) raw.on('error', (e) => stream.destroy(e));
     let carry: Buffer | undefined;
+    let first = true;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         this.stats.bytes += chunk.length;
         let buf = chunk;
+        if (first) {
+          first = false;
+          // A UTF-8 byte order mark (files saved by some editors) is not part of the first line.
+          if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+        }
         if (carry) {
           buf = Buffer.concat([carry, chunk]);
           carry = undefined;

@@ -208,6 +208,14 @@ describe('CloudFront log reading', () => {
     await expect(analyze(['/nonexistent/logs'])).rejects.toThrow('/nonexistent/logs: no such file or directory');
   });
 
+  it('ignores a UTF-8 byte order mark before the header', async () => {
+    const dir = tempDir();
+    const p = writeLog(dir, 'bom.log', '\uFEFF' + logText([base()]));
+    const r = await analyze([p]);
+    expect(r.downloads.length).toBe(1);
+    expect(r.stats.malformed).toBe(0);
+  });
+
   it('handles CRLF line ends and a last line without newline', async () => {
     const dir = tempDir();
     const t = logText([base(), base({ time: '11:00:00' })]).replace(/\n/g, '\r\n').replace(/\r\n$/, '');
