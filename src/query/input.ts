@@ -18,26 +18,109 @@ function lineCol(text: string, pos: number): { line: number; col: number } {
   return { line, col };
 }
 
+/**
+ * Offset of the first JSON syntax error (Node's messages do not always carry a position).
+ * A minimal scanner: returns -1 when the text is valid.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail();
+      }
+    } else if (ch === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail();
+      }
+    } else if (ch === '"') str();
+    else {
+      const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+      if (!m) fail();
+      i += m![0].length;
+    }
+  };
+  const str = () => {
+    i++;
+    while (i < text.length) {
+      const ch = text[i]!;
+      if (ch === '"') {
+        i++;
+        return;
+      }
+      if (ch === '\\') i += 2;
+      else if (ch < ' ') fail();
+      else i++;
+    }
+    fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (e) {
+    if (typeof e === 'number') return e;
+    throw e;
+  }
+}
+
 /** JSON.parse with "<name>:<line>:<col>: invalid JSON: ..." errors. */
 export function parseJsonText(text: string, name: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const pos = /position (\d+)/.exec(msg);
-    const lc = /line (\d+) column (\d+)/.exec(msg);
-    let where = name;
-    if (lc) where = `${name}:${lc[1]}:${lc[2]}`;
-    else if (pos) {
-      const { line, col } = lineCol(text, Number(pos[1]));
-      where = `${name}:${line}:${col}`;
-    } else if (text.trim() === '') {
-      throw new UsageError(`${name}: is empty, expected a PostHog query JSON object`);
-    } else if (/end of JSON input/i.test(msg)) {
-      const { line, col } = lineCol(text, text.trimEnd().length);
-      where = `${name}:${line}:${col}`;
-    }
-    throw new UsageError(`${where}: invalid JSON: ${msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+.*$/, '')}`);
+    if (text.trim() === '') throw new UsageError(`${name}: is empty, expected a PostHog query JSON object`);
+    const off = jsonErrorOffset(text);
+    const { line, col } = lineCol(text, off < 0 ? text.length : Math.min(off, text.length));
+    const near = off >= 0 && off < text.length ? `unexpected ${JSON.stringify(text[off])}` : 'unexpected end of input';
+    throw new UsageError(`${name}:${line}:${col}: invalid JSON: ${near}`, msg.length < 200 ? `(${msg})` : undefined);
   }
 }
 

@@ -11,21 +11,77 @@ import { scanFunnels, scanKey, type ScanResult } from './scan.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
 import { OrderedFunnel, UnorderedFunnel, runTrendsUdf, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
 
-/** ClickHouse quantile(0.5) on a small exact sample: linear interpolation. */
-export function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * 0.5;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+/** k-th smallest of a[0..n) (reorders a), Hoare quickselect with median-of-three pivots. */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    let x = a[lo]!;
+    let y = a[mid]!;
+    let z = a[hi]!;
+    if (x > y) [x, y] = [y, x];
+    if (y > z) [y, z] = [z, y];
+    if (x > y) [x, y] = [y, x];
+    const pivot = y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
-function mean(values: number[]): number | null {
+/** ClickHouse median (quantile(0.5)) computed exactly: linear interpolation between middle values. */
+export function median(values: Samples | number[]): number | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const a = values instanceof Samples ? values.data.slice(0, n) : Float64Array.from(values);
+  const pos = (n - 1) * 0.5;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  const vlo = select(a, n, lo);
+  if (hi === lo) return vlo;
+  // the upper middle value is the minimum of the part above lo
+  let vhi = Infinity;
+  for (let i = lo + 1; i < n; i++) if (a[i]! < vhi) vhi = a[i]!;
+  return vlo + (vhi - vlo) * (pos - lo);
+}
+
+function mean(values: Samples): number | null {
   if (values.length === 0) return null;
   let sum = 0;
-  for (const v of values) sum += v;
+  for (let i = 0; i < values.length; i++) sum += values.data[i]!;
   return sum / values.length;
+}
+
+/** A growable list of float samples. */
+export class Samples {
+  data = new Float64Array(16);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  append(o: Samples): void {
+    for (let i = 0; i < o.length; i++) this.push(o.data[i]!);
+  }
 }
 
 /** Per (target, breakdown value) UDF outcome. */
@@ -88,13 +144,13 @@ function runTargets(
     const a = scan.start[t]!;
     const b = scan.start[t + 1]!;
     if (a === b) continue;
-    const rows = scan.order.subarray(a, b);
-    const inp: UdfInput = { rows, ts: scan.ts, mask, bd, dropUnmatched: !strict };
+    const rows = scan.order;
+    const inp: UdfInput = { rows, from: a, to: b, ts: scan.ts, mask, bd, dropUnmatched: !strict };
     if (!info || !bd) {
       // PostHog drops targets with no matching event before the UDF
       if (!strict) {
         let any = false;
-        for (let k = 0; k < rows.length; k++) if (mask[rows[k]!] !== 0) { any = true; break; }
+        for (let k = a; k < b; k++) if (mask[rows[k]!] !== 0) { any = true; break; }
         if (!any) continue;
       }
       const res = runner.run(inp, { propVal: -1, filterEvents: false, breakdownStep: -1 });
@@ -102,7 +158,7 @@ function runTargets(
       continue;
     }
     const kept: number[] = [];
-    for (let k = 0; k < rows.length; k++) {
+    for (let k = a; k < b; k++) {
       const r = rows[k]!;
       if (strict || mask[r] !== 0) kept.push(r);
     }
@@ -141,23 +197,22 @@ function runTargets(
 interface Agg {
   counts: number[];
   /** samples[i] = conversion times (s) of step i (i >= 1) */
-  samples: number[][];
+  samples: Samples[];
 }
 
 function newAgg(n: number): Agg {
-  return { counts: new Array<number>(n).fill(0), samples: Array.from({ length: n }, () => []) };
+  return { counts: new Array<number>(n).fill(0), samples: Array.from({ length: n }, () => new Samples()) };
 }
 
 function addOutcome(agg: Agg, res: UdfResult, n: number): void {
   for (let i = 0; i < n; i++) if (res.bitfield & (1 << i)) agg.counts[i]!++;
-  for (let i = 1; i < n; i++) {
-    const v = res.timings[i - 1];
-    if (v !== undefined && v > 0) agg.samples[i]!.push(v);
+  for (let i = 1; i < n && i - 1 < res.timingsLen; i++) {
+    const v = res.timings[i - 1]!;
+    if (v > 0) agg.samples[i]!.push(v);
   }
 }
 
 function stepRows(spec: FunnelSpec, agg: Agg, breakdown: string[] | null): Record<string, unknown>[] {
-  const n = spec.steps.length;
   return spec.steps.map((s, i) => {
     const unordered = spec.order === 'unordered';
     const row: Record<string, unknown> = {
@@ -175,7 +230,6 @@ function stepRows(spec: FunnelSpec, agg: Agg, breakdown: string[] | null): Recor
       row.breakdown = breakdown;
       row.breakdown_value = breakdown;
     }
-    void n;
     return row;
   });
 }
@@ -209,7 +263,7 @@ function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
       other ??= newAgg(n);
       for (let i = 0; i < n; i++) {
         other.counts[i]! += agg.counts[i]!;
-        other.samples[i]!.push(...agg.samples[i]!);
+        other.samples[i]!.append(agg.samples[i]!);
       }
     }
   });
@@ -227,11 +281,11 @@ function compareValues(a: string[], b: string[]): number {
 function timeToConvertResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
   const fromStep = spec.fromStep;
   const toStep = spec.toStep || spec.steps.length - 1;
-  const samples: number[] = [];
+  const samples = new Samples();
   runTargets(spec, scan, q, false, (o) => {
     if (o.res.stepReached < toStep) return;
     let sum = 0;
-    for (let i = fromStep; i < toStep; i++) sum += o.res.timings[i] ?? 0;
+    for (let i = fromStep; i < toStep && i < o.res.timingsLen; i++) sum += o.res.timings[i]!;
     samples.push(sum);
   });
   if (samples.length === 0) return { bins: [], average_conversion_time: null };
@@ -240,7 +294,8 @@ function timeToConvertResults(spec: FunnelSpec, scan: ScanResult, q: number): un
   else binCount = Math.trunc(Math.min(60, Math.max(1, Math.ceil(Math.cbrt(samples.length)))));
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of samples) {
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples.data[i]!;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
@@ -249,7 +304,8 @@ function timeToConvertResults(spec: FunnelSpec, scan: ScanResult, q: number): un
   const raw = Math.ceil((maxT - minT) / binCount);
   const width = raw > 0 ? raw : 60;
   const counts = new Array<number>(binCount + 1).fill(0);
-  for (const v of samples) {
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples.data[i]!;
     const k = Math.floor((v - minT) / width);
     if (k >= 0 && k <= binCount) counts[k]!++;
   }
@@ -339,8 +395,7 @@ function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx: Query
     const a = scan.start[t]!;
     const b = scan.start[t + 1]!;
     if (a === b) continue;
-    const rows = scan.order.subarray(a, b);
-    const entries = runTrendsUdf({ rows, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
+    const entries = runTrendsUdf({ rows: scan.order, from: a, to: b, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
       startOf(scan.ts[r]! / 1000),
     );
     for (const e of entries) {

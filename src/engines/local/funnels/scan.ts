@@ -24,8 +24,6 @@ export const MAX_FUNNEL_STEPS = 16;
 
 export interface ScanResult {
   rows: number;
-  /** target id per row */
-  tgt: Int32Array;
   /** epoch microseconds per row */
   ts: Float64Array;
   /** one mask column per funnel of the batch */
@@ -37,7 +35,10 @@ export interface ScanResult {
   nTargets: number;
   /** target id -> aggregation value (only when names were requested) */
   targetNames: (string | null)[] | null;
-  /** row indices grouped by target: rows of target t are order[start[t] .. start[t+1]) sorted by time */
+  /**
+   * Rows grouped by target (ts, masks and bd are stored in group order): target t's rows are
+   * order[start[t] .. start[t+1]), positions into those arrays, sorted by time.
+   */
   order: Int32Array;
   start: Int32Array;
 }
@@ -45,6 +46,8 @@ export interface ScanResult {
 export interface ScanOptions {
   /** also return the aggregation value of every target (actors queries) */
   withTargetNames?: boolean;
+  /** (buildScanSql) only count the rows the scan would return */
+  countOnly?: boolean;
 }
 
 /** Key of the scan a funnel needs; funnels with equal keys share one scan. */
@@ -140,30 +143,107 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   if (g !== 'TRUE') where.push(`(${g})`);
   const join = needsPersons(specs) ? ' LEFT JOIN persons p ON p.id = e.person_id' : '';
   const bd = breakdownSql(first, store);
-  const cols = [
-    `coalesce(${targetSql(first, store)}, ${sqlString(NULL_TARGET)}) AS tgt`,
-    `epoch_us(e.timestamp)::DOUBLE AS ts`,
-    ...specs.map((s, i) => `${maskSql(s, store)} AS m${i}`),
-  ];
-  if (bd) cols.push(`${bd} AS bd`);
-  const out = ['tid.id', 'base.ts', ...specs.map((_, i) => `base.m${i}`)];
-  let ctes = `WITH base AS MATERIALIZED (SELECT ${cols.join(', ')} FROM events e${join} WHERE ${where.join(' AND ')}),
-tid AS (SELECT tgt, (row_number() OVER () - 1)::INTEGER AS id FROM (SELECT DISTINCT tgt FROM base))`;
-  let from = 'base JOIN tid ON base.tgt = tid.tgt';
-  if (bd) {
-    ctes += `,\nbdd AS (SELECT bd, (row_number() OVER () - 1)::INTEGER AS id FROM (SELECT DISTINCT bd FROM base))`;
-    from += ' JOIN bdd ON base.bd = bdd.bd';
-    out.push('bdd.id', 'bdd.bd');
+  const tgt = `coalesce(${targetSql(first, store)}, ${sqlString(NULL_TARGET)})`;
+  const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`, ...specs.map((s, i) => `${maskSql(s, store)} AS m${i}`)];
+  if (bd) cols.push(`hash(${bd}) AS bd_hash`, `${bd} AS bd`);
+  if (opts.withTargetNames) cols.push(`${tgt} AS tgt`);
+  if (opts.countOnly) return `SELECT count(*) FROM events e${join} WHERE ${where.join(' AND ')}`;
+  return `SELECT ${cols.join(', ')} FROM events e${join} WHERE ${where.join(' AND ')}`;
+}
+
+/**
+ * Dense ids for 64-bit hashes (read as pairs of uint32 straight from DuckDB's UBIGINT vectors):
+ * open addressing over typed arrays, so millions of rows cost milliseconds, not a string join.
+ */
+export class DenseIds {
+  /** slots of [lo, hi, id + 1] (0 = empty) */
+  private table: Int32Array;
+  private mask: number;
+  private lastLo = 0;
+  private lastHi = 0;
+  private lastId = -1;
+  size = 0;
+  /** whether the last get() created a new id */
+  isNew = false;
+  constructor(capacity = 1 << 16) {
+    let cap = 1 << 4;
+    while (cap < capacity * 2) cap <<= 1;
+    this.table = new Int32Array(cap * 3);
+    this.mask = cap - 1;
   }
-  if (opts.withTargetNames) out.push('tid.tgt');
-  return `${ctes}\nSELECT ${out.join(', ')} FROM ${from}`;
+  /** id of (lo, hi); new ids are 0, 1, 2, ... in first-seen order. */
+  get(lo: number, hi: number): number {
+    if (lo === this.lastLo && hi === this.lastHi && this.lastId >= 0) {
+      this.isNew = false;
+      return this.lastId;
+    }
+    const table = this.table;
+    const mask = this.mask;
+    lo |= 0;
+    hi |= 0;
+    let h = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+    for (;;) {
+      const k = h * 3;
+      const stored = table[k + 2]!;
+      if (stored === 0) break;
+      if (table[k] === lo && table[k + 1] === hi) {
+        this.isNew = false;
+        this.lastLo = lo;
+        this.lastHi = hi;
+        return (this.lastId = stored - 1);
+      }
+      h = (h + 1) & mask;
+    }
+    const id = this.size++;
+    const k = h * 3;
+    table[k] = lo;
+    table[k + 1] = hi;
+    table[k + 2] = id + 1;
+    this.isNew = true;
+    this.lastLo = lo;
+    this.lastHi = hi;
+    this.lastId = id;
+    if (this.size * 2 > mask) this.grow();
+    return id;
+  }
+  private grow(): void {
+    const old = this.table;
+    const cap = (this.mask + 1) * 2;
+    const table = new Int32Array(cap * 3);
+    const mask = cap - 1;
+    for (let k = 0; k < old.length; k += 3) {
+      const stored = old[k + 2]!;
+      if (stored === 0) continue;
+      const lo = old[k]!;
+      const hi = old[k + 1]!;
+      let h = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+      while (table[h * 3 + 2] !== 0) h = (h + 1) & mask;
+      table[h * 3] = lo;
+      table[h * 3 + 1] = hi;
+      table[h * 3 + 2] = stored;
+    }
+    this.table = table;
+    this.mask = mask;
+  }
 }
 
 class Grow<T extends Int32Array | Float64Array> {
   arr: T;
   len = 0;
-  constructor(private readonly make: (n: number) => T) {
-    this.arr = make(1 << 16);
+  constructor(
+    private readonly make: (n: number) => T,
+    capacity = 1 << 16,
+  ) {
+    this.arr = make(Math.max(16, capacity));
+  }
+  reserve(count: number): void {
+    if (this.len + count > this.arr.length) {
+      let cap = this.arr.length;
+      while (cap < this.len + count) cap *= 2;
+      const next = this.make(cap);
+      next.set(this.arr.subarray(0, this.len));
+      this.arr = next;
+    }
   }
   push(src: ArrayLike<number>, count: number): void {
     if (this.len + count > this.arr.length) {
@@ -187,6 +267,19 @@ interface VectorLike {
   getItem(i: number): unknown;
 }
 
+/** A UBIGINT vector as (lo, hi) uint32 pairs, without BigInt conversion. */
+function hashHalves(v: VectorLike, count: number): Uint32Array {
+  const items = v.items as unknown as BigUint64Array | undefined;
+  if (items && items.buffer) return new Uint32Array(items.buffer, items.byteOffset, count * 2);
+  const out = new Uint32Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    const x = BigInt(v.getItem(i) as bigint);
+    out[2 * i] = Number(x & 0xffffffffn);
+    out[2 * i + 1] = Number(x >> 32n);
+  }
+  return out;
+}
+
 function numbers(v: VectorLike, count: number): ArrayLike<number> {
   const items = v.items;
   if (items && typeof (items as Int32Array).BYTES_PER_ELEMENT === 'number') return items;
@@ -195,87 +288,243 @@ function numbers(v: VectorLike, count: number): ArrayLike<number> {
   return out;
 }
 
+export interface Grouped {
+  /** group g holds rows [start[g], start[g+1]) of the permuted columns */
+  start: Int32Array;
+  /** original row index of each permuted row */
+  rowIndex: Int32Array;
+  f64: Float64Array[];
+  i32: Int32Array[];
+}
+
+/**
+ * Group rows by a 64-bit key (hi, lo): a stable LSD radix sort on hi (two 16-bit passes) that
+ * carries the payload columns along, so every group ends up contiguous in memory and keeps
+ * scan order; runs with equal hi but different lo (hash-prefix ties) are then split by lo.
+ * Overwrites the input arrays (they are reused as buffers).
+ */
+export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[]): Grouped {
+  const n = hi.length;
+  let kHi = hi;
+  let kLo = lo;
+  let idx: Int32Array = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  let cf = f64;
+  let ci = i32;
+  let oHi: Uint32Array = new Uint32Array(n);
+  let oLo: Uint32Array = new Uint32Array(n);
+  let oIdx: Int32Array = new Int32Array(n);
+  let of: Float64Array[] = f64.map(() => new Float64Array(n));
+  let oi: Int32Array[] = i32.map(() => new Int32Array(n));
+  const counts = new Int32Array(65536);
+  const dest = new Int32Array(n);
+  for (const shift of [0, 16]) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(kHi[i]! >>> shift) & 0xffff]!++;
+    let sum = 0;
+    for (let b = 0; b < 65536; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
+    if (cf.length === 1 && ci.length === 1) {
+      // the common case (one funnel, no breakdown): one sweep moving everything
+      const sf = cf[0]!;
+      const df = of[0]!;
+      const si = ci[0]!;
+      const di = oi[0]!;
+      for (let i = 0; i < n; i++) {
+        const h = kHi[i]!;
+        const p = counts[(h >>> shift) & 0xffff]!++;
+        oHi[p] = h;
+        oLo[p] = kLo[i]!;
+        oIdx[p] = idx[i]!;
+        df[p] = sf[i]!;
+        di[p] = si[i]!;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const h = kHi[i]!;
+        const p = counts[(h >>> shift) & 0xffff]!++;
+        oHi[p] = h;
+        oLo[p] = kLo[i]!;
+        oIdx[p] = idx[i]!;
+        dest[i] = p;
+      }
+      for (let c = 0; c < cf.length; c++) {
+        const src = cf[c]!;
+        const dst = of[c]!;
+        for (let i = 0; i < n; i++) dst[dest[i]!] = src[i]!;
+      }
+      for (let c = 0; c < ci.length; c++) {
+        const src = ci[c]!;
+        const dst = oi[c]!;
+        for (let i = 0; i < n; i++) dst[dest[i]!] = src[i]!;
+      }
+    }
+    [kHi, oHi] = [oHi, kHi];
+    [kLo, oLo] = [oLo, kLo];
+    [idx, oIdx] = [oIdx, idx];
+    [cf, of] = [of, cf];
+    [ci, oi] = [oi, ci];
+  }
+  return splitRuns(kHi, kLo, idx, cf, ci);
+}
+
+function splitRuns(kHi: Uint32Array, kLo: Uint32Array, idx: Int32Array, cf: Float64Array[], ci: Int32Array[]): Grouped {
+  const n = kHi.length;
+  const starts: number[] = [];
+  let i = 0;
+  while (i < n) {
+    let j = i + 1;
+    const h = kHi[i]!;
+    while (j < n && kHi[j] === h) j++;
+    let mixed = false;
+    const l0 = kLo[i]!;
+    for (let k = i + 1; k < j; k++) if (kLo[k] !== l0) { mixed = true; break; }
+    if (mixed) {
+      const perm = Array.from({ length: j - i }, (_, x) => i + x);
+      perm.sort((x, y) => kLo[x]! - kLo[y]! || x - y);
+      const apply = <T extends Float64Array | Int32Array | Uint32Array>(arr: T) => {
+        const copy = perm.map((x) => arr[x]!);
+        copy.forEach((v, x) => (arr[i + x] = v));
+      };
+      apply(kLo);
+      apply(idx);
+      cf.forEach(apply);
+      ci.forEach(apply);
+      starts.push(i);
+      for (let k = i + 1; k < j; k++) if (kLo[k] !== kLo[k - 1]) starts.push(k);
+    } else starts.push(i);
+    i = j;
+  }
+  const start = new Int32Array(starts.length + 1);
+  start.set(starts);
+  start[starts.length] = n;
+  return { start, rowIndex: idx, f64: cf, i32: ci };
+}
+
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
   const sql = buildScanSql(specs, store, opts);
   const hasBd = !!specs[0]!.breakdown;
-  const tgt = new Grow((n) => new Int32Array(n));
-  const ts = new Grow((n) => new Float64Array(n));
-  const masks = specs.map(() => new Grow((n) => new Int32Array(n)));
-  const bd = hasBd ? new Grow((n) => new Int32Array(n)) : null;
+  // exact sizes up front (a cheap parallel count) instead of growing and copying
+  const countRows = await store.conn.runAndReadAll(buildScanSql(specs, store, { countOnly: true }));
+  const expected = Number(countRows.getRows()[0]?.[0] ?? 0);
+  const khi = new Grow((n) => new Int32Array(n), expected);
+  const klo = new Grow((n) => new Int32Array(n), expected);
+  const ts = new Grow((n) => new Float64Array(n), expected);
+  const masks = specs.map(() => new Grow((n) => new Int32Array(n), expected));
+  const bd = hasBd ? new Grow((n) => new Int32Array(n), expected) : null;
   const bdNames: string[] = [];
-  const names: (string | null)[] = [];
-  let nTargets = 0;
+  const rowNames: string[] = [];
+  const timing = process.env.DM_FUNNEL_TIMING ? (label: string) => process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms\n`) : null;
+  const t0 = performance.now();
   const result = await store.conn.stream(sql);
   const nm = specs.length;
+  const bIds = new DenseIds(1 << 8);
+  let bdBuf = new Int32Array(4096);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const count = chunk.rowCount;
-    const ids = numbers(chunk.getColumnVector(0) as unknown as VectorLike, count);
-    tgt.push(ids, count);
-    for (let i = 0; i < count; i++) if (ids[i]! >= nTargets) nTargets = ids[i]! + 1;
+    if (bdBuf.length < count) bdBuf = new Int32Array(count);
+    const th = hashHalves(chunk.getColumnVector(0) as unknown as VectorLike, count);
+    khi.reserve(count);
+    klo.reserve(count);
+    const ha = khi.arr;
+    const la = klo.arr;
+    const base = khi.len;
+    for (let i = 0; i < count; i++) {
+      la[base + i] = th[2 * i]!;
+      ha[base + i] = th[2 * i + 1]!;
+    }
+    khi.len += count;
+    klo.len += count;
     ts.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
     for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(2 + q) as unknown as VectorLike, count), count);
     let col = 2 + nm;
     if (bd) {
-      const codes = numbers(chunk.getColumnVector(col) as unknown as VectorLike, count);
-      bd.push(codes, count);
+      const bh = hashHalves(chunk.getColumnVector(col) as unknown as VectorLike, count);
       const strs = chunk.getColumnVector(col + 1) as unknown as VectorLike;
       for (let i = 0; i < count; i++) {
-        const c = codes[i]!;
-        if (bdNames[c] === undefined) bdNames[c] = String(strs.getItem(i));
+        const c = bIds.get(bh[2 * i]!, bh[2 * i + 1]!);
+        bdBuf[i] = c;
+        if (bIds.isNew) bdNames[c] = String(strs.getItem(i));
       }
+      bd.push(bdBuf, count);
       col += 2;
     }
     if (opts.withTargetNames) {
       const strs = chunk.getColumnVector(col) as unknown as VectorLike;
-      for (let i = 0; i < count; i++) {
-        const c = ids[i]!;
-        if (names[c] === undefined) {
-          const s = String(strs.getItem(i));
-          names[c] = s === NULL_TARGET ? null : s;
-        }
-      }
+      for (let i = 0; i < count; i++) rowNames.push(String(strs.getItem(i)));
     }
   }
-  const tgtArr = tgt.done();
-  const tsArr = ts.done();
-  const rows = tgtArr.length;
-  // counting sort by target id
-  const start = new Int32Array(nTargets + 1);
-  for (let i = 0; i < rows; i++) start[tgtArr[i]! + 1]!++;
-  for (let t = 0; t < nTargets; t++) start[t + 1]! += start[t]!;
-  const fill = start.slice(0, nTargets);
-  const order = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) order[fill[tgtArr[i]!]!++] = i;
-  // order each target's rows by time (stable: scan order breaks ties)
+  timing?.('read');
+  const hiArr = khi.done();
+  const rows = hiArr.length;
+  const g = radixGroup(
+    new Uint32Array(hiArr.buffer, hiArr.byteOffset, rows),
+    new Uint32Array(klo.arr.buffer, klo.arr.byteOffset, rows),
+    [ts.done()],
+    [...masks.map((m) => m.done()), ...(bd ? [bd.done()] : [])],
+  );
+  const start = g.start;
+  const nTargets = start.length - 1;
+  const gTs = g.f64[0]!;
+  const gMasks = g.i32.slice(0, nm);
+  const gBd = bd ? g.i32[nm]! : null;
+  timing?.('grouped');
+  let names: (string | null)[] | null = null;
+  if (opts.withTargetNames) {
+    names = new Array<string | null>(nTargets);
+    for (let t = 0; t < nTargets; t++) {
+      const s = rowNames[g.rowIndex[start[t]!]!]!;
+      names[t] = s === NULL_TARGET ? null : s;
+    }
+  }
+  // positions in group order, each group's positions sorted by time (stable: scan order breaks ties)
+  const pos = new Int32Array(rows);
+  for (let k = 0; k < rows; k++) pos[k] = k;
   for (let t = 0; t < nTargets; t++) {
     const a = start[t]!;
     const b = start[t + 1]!;
+    if (b - a <= 64) {
+      for (let k = a + 1; k < b; k++) {
+        const r = pos[k]!;
+        const v = gTs[r]!;
+        let j = k - 1;
+        while (j >= a && gTs[pos[j]!]! > v) {
+          pos[j + 1] = pos[j]!;
+          j--;
+        }
+        pos[j + 1] = r;
+      }
+      continue;
+    }
     let sorted = true;
     for (let k = a + 1; k < b; k++) {
-      if (tsArr[order[k]!]! < tsArr[order[k - 1]!]!) {
+      if (gTs[k]! < gTs[k - 1]!) {
         sorted = false;
         break;
       }
     }
     if (!sorted) {
-      const seg = Array.from(order.subarray(a, b));
-      seg.sort((x, y) => tsArr[x]! - tsArr[y]! || x - y);
-      order.set(seg, a);
+      const seg = Array.from(pos.subarray(a, b));
+      seg.sort((x, y) => gTs[x]! - gTs[y]! || x - y);
+      pos.set(seg, a);
     }
   }
+  timing?.('time-ordered');
   return {
     rows,
-    tgt: tgtArr,
-    ts: tsArr,
-    masks: masks.map((m) => m.done()),
-    bd: bd ? bd.done() : null,
+    ts: gTs,
+    masks: gMasks,
+    bd: gBd,
     bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
     nTargets,
-    targetNames: opts.withTargetNames ? names : null,
-    order,
+    targetNames: names,
+    order: pos,
     start,
   };
 }

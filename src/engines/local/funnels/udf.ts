@@ -9,8 +9,10 @@
  */
 
 export interface UdfInput {
-  /** row indices of one target, ordered by time */
+  /** row indices of one target, ordered by time: rows[from .. to) */
   rows: Int32Array;
+  from: number;
+  to: number;
   ts: Float64Array;
   mask: Int32Array;
   /** breakdown code per row, or null */
@@ -19,12 +21,21 @@ export interface UdfInput {
   dropUnmatched: boolean;
 }
 
+/**
+ * Outcome for one (target, breakdown value). Runners reuse one result object: read it before
+ * the next run() call.
+ */
 export interface UdfResult {
   /** 0-indexed deepest step, -1 = dropped */
   stepReached: number;
-  /** seconds between consecutive reached steps (timings.windows(2)) */
-  timings: number[];
+  /** seconds between consecutive reached steps (timings.windows(2)), first timingsLen entries */
+  timings: Float64Array;
+  timingsLen: number;
   bitfield: number;
+}
+
+function newResult(n: number): UdfResult {
+  return { stepReached: -1, timings: new Float64Array(Math.max(1, n)), timingsLen: 0, bitfield: 0 };
 }
 
 export interface PropValFilter {
@@ -61,9 +72,11 @@ export class OrderedFunnel {
   private readonly sTim: Float64Array;
   private readonly sIdx: Int32Array;
   private items: number[] = [];
+  private readonly result: UdfResult;
 
   constructor(n: number, windowSeconds: number, strict: boolean, optionalSteps: number[]) {
     this.n = n;
+    this.result = newResult(n);
     this.windowUs = windowSeconds * 1e6;
     this.strict = strict;
     this.optional = new Uint8Array(n + 1);
@@ -92,8 +105,8 @@ export class OrderedFunnel {
     this.maxSteps = 0;
     this.maxLen = 0;
     const { rows, ts, mask, bd } = inp;
-    const len = rows.length;
-    let i = 0;
+    const len = inp.to;
+    let i = inp.from;
     while (i < len) {
       // collect the group of (kept) events sharing this timestamp
       const r0 = rows[i]!;
@@ -150,13 +163,21 @@ export class OrderedFunnel {
       }
       i = groupEnd;
     }
-    if (this.maxExcl) return { stepReached: -1, timings: [], bitfield: 0 };
+    const out = this.result;
+    if (this.maxExcl) {
+      out.stepReached = -1;
+      out.timingsLen = 0;
+      out.bitfield = 0;
+      return out;
+    }
     const finalIndex = this.maxK;
     let optionalCount = 0;
     for (const s of this.optionalSteps) if (s <= finalIndex) optionalCount++;
-    const timings: number[] = [];
-    for (let k = 1; k < this.maxLen; k++) timings.push((this.maxTim[k]! - this.maxTim[k - 1]!) / 1e6);
-    return { stepReached: finalIndex - 1 - optionalCount, timings, bitfield: this.maxSteps };
+    out.timingsLen = 0;
+    for (let k = 1; k < this.maxLen; k++) out.timings[out.timingsLen++] = (this.maxTim[k]! - this.maxTim[k - 1]!) / 1e6;
+    out.stepReached = finalIndex - 1 - optionalCount;
+    out.bitfield = this.maxSteps;
+    return out;
   }
 
   private processEvent(r: number, t: number, m: number, multi: boolean, bdMatch: boolean, breakdownStep: number): void {
@@ -248,9 +269,11 @@ export class UnorderedFunnel {
   private readonly windowUs: number;
   private readonly deques: number[][];
   private readonly heads: Int32Array;
+  private readonly result: UdfResult;
 
   constructor(n: number, windowSeconds: number) {
     this.n = n;
+    this.result = newResult(n);
     this.windowUs = windowSeconds * 1e6;
     this.deques = Array.from({ length: n }, () => []);
     this.heads = new Int32Array(n);
@@ -279,7 +302,7 @@ export class UnorderedFunnel {
       }
     };
     const kept: number[] = [];
-    for (let i = 0; i < rows.length; i++) {
+    for (let i = inp.from; i < inp.to; i++) {
       const r = rows[i]!;
       if (inp.dropUnmatched && mask[r] === 0) continue;
       if (pv.filterEvents && bd![r] !== pv.propVal) continue;
@@ -341,9 +364,12 @@ export class UnorderedFunnel {
       if (maxK === n) break;
       if (i === kept.length - 1) updateMax();
     }
-    const timings: number[] = [];
-    for (let k = 1; k < maxTimes.length; k++) timings.push((maxTimes[k]! - maxTimes[k - 1]!) / 1e6);
-    return { stepReached: maxK - 1, timings, bitfield: maxK >= 31 ? -1 : (1 << maxK) - 1 };
+    const out = this.result;
+    out.timingsLen = 0;
+    for (let k = 1; k < maxTimes.length; k++) out.timings[out.timingsLen++] = (maxTimes[k]! - maxTimes[k - 1]!) / 1e6;
+    out.stepReached = maxK - 1;
+    out.bitfield = maxK >= 31 ? -1 : (1 << maxK) - 1;
+    return out;
   }
 }
 
@@ -377,7 +403,7 @@ export function runTrendsUdf(
   }
   const data = new Map<number, IntervalData>();
   const results = new Map<number, 1 | -1>();
-  for (let i = 0; i < rows.length; i++) {
+  for (let i = inp.from; i < inp.to; i++) {
     const r = rows[i]!;
     const m = mask[r]!;
     if (inp.dropUnmatched && m === 0) continue;
