@@ -102,7 +102,7 @@ export function downloadEvents(downloads: Iterable<Download>): DownloadEvent[] {
   return out;
 }
 
-export interface LoadDownloadsOptions extends AnalyzeOptions {}
+export type LoadDownloadsOptions = AnalyzeOptions;
 
 export interface LoadDownloadsResult {
   analysis: Analysis;

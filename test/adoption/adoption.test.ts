@@ -133,10 +133,15 @@ describe('discover-metrics adoption (CLI)', () => {
     const j = json(run(['--format', 'json', ...args]));
     expect(j.periods).toEqual(['2026-10-04', '2026-10-11']);
     expect(j.totals.map((x: { platform: string }) => x.platform)).toEqual(['macos', 'windows', 'linux']);
-    const table = run(['--format', 'table', ...args]);
+    const table = run(['--format', 'table', ...args, '--interval', 'day']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toContain('Teleport Connect adoption by week 2026-10-04 to 2026-10-17');
+    expect(table.stdout).toContain('Teleport Connect adoption by day 2026-10-04 to 2026-10-17');
     expect(table.stdout).toContain('New / downloads');
+    expect(table.stdout).toContain('Whole range by platform');
+    expect(table.stdout).toMatch(/● downloads\s+○ new installations\s+◆ active installations/);
+    const md = run(['--format', 'markdown', ...args]);
+    expect(md.stdout).toContain('| Week | Platform | Downloads | New installations | New / downloads | Active installations | Updater fetches |');
+    expect(md.stdout).not.toContain('●');
     const q = run(['adoption', '--print-query', '--from', '-4w', '--interval', 'month']);
     expect(q.code).toBe(0);
     expect(JSON.parse(q.stdout).map((x: { series: { math: string }[] }) => x.series[0]!.math)).toEqual(['dau', 'first_time_for_user', 'total']);
