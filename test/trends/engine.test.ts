@@ -279,4 +279,18 @@ describe('dau at scale of buckets (bitmask counting)', () => {
       plain[0]!.days.forEach((d: string, i: number) => expect(plain[0]!.data[i]).toBe(all.get(`all|${interval === 'hour' ? d.slice(0, 13).replace(' ', 'T') : d}`)?.size ?? 0));
     });
   }
+
+  for (const [math, n] of [['weekly_active', 7], ['monthly_active', 30]] as const) {
+    it(`${math} per day (bitmask windows) equals distinct people active in the ${n} days ending each day`, async () => {
+      const rs = await results(store, q({ series: [{ kind: 'EventsNode', event: 'x', math }], dateRange: { date_from: '2024-06-03', date_to: '2024-06-14' }, breakdownFilter: { breakdown: 'tier' } }));
+      const day = (iso: string) => Math.floor(Date.parse(iso.slice(0, 10)) / 86_400_000);
+      for (const r of rs) {
+        r.days.forEach((d: string, i: number) => {
+          const ids = new Set(events.filter((e) => String(e.properties!.tier) === r.breakdown_value && day(e.timestamp) <= day(d) && day(e.timestamp) > day(d) - n).map((e) => e.distinct_id));
+          expect(r.data[i], `${r.breakdown_value} ${d}`).toBe(ids.size);
+        });
+      }
+      expect(rs.map((r) => r.breakdown_value).sort()).toEqual(['free', 'pro']);
+    });
+  }
 });

@@ -366,21 +366,96 @@ async function activeUsersRows(store: Store, plan: SqlPlan, s: SeriesNode, serie
   const upperNaive = range.dateTo();
   const w = where(scan, ts(lowerNaive, tz), ts(upperNaive, tz));
   const segs = offsetSegments(toInstant(lowerNaive, tz), toInstant(upperNaive, tz), tz);
-  const t = bucketUsSql(localUsSql('e.timestamp', segs), unit, plan.weekStart);
+  const local = localUsSql('e.timestamp', segs);
+  const t = bucketUsSql(local, unit, plan.weekStart);
   const buckets = range.allValues();
   if (buckets.length === 0) return [];
   const names = bvNames(scan.nBv);
+  const window = days * US_DAY;
+  if (!plan.totalValue && unit === 'day' && range.interval === 'day' && buckets.length + days - 1 <= 4 * MASK_BITS) {
+    return activeUsersByBitmask(store, scan, w, local, buckets, days, plan.weekStart);
+  }
   const reduced0 = `SELECT DISTINCT ${t} AS t, e.person_id AS actor${scan.bvCols.map((c, i) => `, ${c} AS bv${i}`).join('')} FROM ${scan.from} WHERE ${w}`;
   const reduced = scan.late
     ? `SELECT r0.t, r0.actor${scan.late.bvCols.map((c, i) => `, ${c} AS bv${i}`).join('')} FROM (${reduced0}) r0 LEFT JOIN ${scan.late.persons} pb ON pb.id = r0.actor`
     : reduced0;
-  const window = days * US_DAY;
+  if (plan.totalValue) {
+    // the union of every bucket's window: first bucket - N days < t <= last bucket
+    const sql = `SELECT ${[...names, 'count(DISTINCT actor)'].join(', ')} FROM (${reduced}) WHERE t > ${buckets[0]! - window} AND t <= ${buckets[buckets.length - 1]!}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`;
+    return readRows(store, sql, false, scan.nBv, scan.multiple);
+  }
   const joined =
     `WITH r AS (${reduced}), d AS (SELECT unnest([${buckets.join(', ')}]::BIGINT[]) AS d) ` +
     `SELECT d.d AS d, r.actor AS actor${names.map((n) => `, r.${n} AS ${n}`).join('')} FROM r JOIN d ON r.t <= d.d AND r.t > d.d - ${window}`;
-  const keys = [...(plan.totalValue ? [] : ['d']), ...names];
-  const sql = `SELECT ${[...keys, 'count(DISTINCT actor)'].join(', ')} FROM (${joined})${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}`;
-  return readRows(store, sql, !plan.totalValue, scan.nBv, scan.multiple);
+  const keys = ['d', ...names];
+  const sql = `SELECT ${[...keys, 'count(DISTINCT actor)'].join(', ')} FROM (${joined}) GROUP BY ${keys.join(', ')}`;
+  return readRows(store, sql, true, scan.nBv, scan.multiple);
+}
+
+/**
+ * Daily WAU/MAU from per-actor day bitmasks: bit p marks activity on day base + p, where base is
+ * N - 1 days before the first bucket. OR-ing the mask with itself shifted by 0..N-1 days (built
+ * by doubling) sets bit p exactly when the actor was active in the N days ending at day p, so a
+ * bucket's value is the number of actors with its bit set. Same numbers as PostHog's range join.
+ */
+async function activeUsersByBitmask(store: Store, scan: Scan, w: string, local: string, buckets: number[], days: number, weekStart: 0 | 1): Promise<Row[]> {
+  const base = buckets[0]! - (days - 1) * US_DAY;
+  const positions = buckets.length + days - 1;
+  const words = Math.ceil(positions / MASK_BITS);
+  const idx = `((${bucketUsSql(local, 'day', weekStart)} - ${base}) // ${US_DAY})`;
+  const names = bvNames(scan.nBv);
+  const cols = (prefix: string) => Array.from({ length: words }, (_, k) => `${prefix}${k}`);
+  const maskCols = cols('m').map((c, k) => {
+    const lo = k * MASK_BITS;
+    return `bit_or(CASE WHEN ${idx} >= ${lo} AND ${idx} < ${lo + MASK_BITS} THEN 1::BIGINT << (${idx} - ${lo}) ELSE 0 END) AS ${c}`;
+  });
+  const bvSel = scan.bvCols.map((c, i) => `, ${c} AS bv${i}`).join('');
+  const m =
+    `SELECT e.person_id AS actor${bvSel}, ${maskCols.join(', ')} FROM ${scan.from} WHERE ${w} AND ${idx} >= 0 ` +
+    `GROUP BY actor${scan.late ? '' : names.map((n) => `, ${n}`).join('')}`;
+  let cur = scan.late
+    ? `SELECT ${scan.late.bvCols.map((c, i) => `${c} AS bv${i}, `).join('')}${cols('m').map((c) => `m.${c} AS ${c}`).join(', ')} FROM (${m}) m LEFT JOIN ${scan.late.persons} pb ON pb.id = m.actor`
+    : `SELECT ${[...names, ...cols('m')].join(', ')} FROM (${m})`;
+  const FULL = 2n ** BigInt(MASK_BITS) - 1n;
+  // X | (X << s) across words, s < MASK_BITS: high bits carry into the next word
+  const shiftOr = (from: string, to: string, s: number) => {
+    const exprs = cols(from).map((c, k) => {
+      const inWord = `((${c} & ${FULL >> BigInt(s)}) << ${s})`;
+      const carry = k > 0 ? ` | (${from}${k - 1} >> ${MASK_BITS - s})` : '';
+      return `(${c} | ${inWord}${carry}) AS ${to}${k}`;
+    });
+    return `SELECT ${[...names, ...exprs].join(', ')} FROM (${cur})`;
+  };
+  let covered = 1;
+  let layer = 0;
+  let prefix = 'm';
+  while (covered * 2 <= days) {
+    const next = `a${++layer}_`;
+    cur = shiftOr(prefix, next, covered);
+    prefix = next;
+    covered *= 2;
+  }
+  if (covered < days) {
+    const next = `a${++layer}_`;
+    cur = shiftOr(prefix, next, days - covered);
+    prefix = next;
+  }
+  const sums = buckets.map((_, i) => {
+    const p = i + days - 1;
+    return `sum((${prefix}${Math.floor(p / MASK_BITS)} >> ${p % MASK_BITS}) & 1)`;
+  });
+  const sql = `SELECT ${[...names, ...sums].join(', ')} FROM (${cur})${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`;
+  const r = await store.conn.runAndReadAll(sql);
+  const rows: Row[] = [];
+  for (const row of r.getRows()) {
+    const vals = row.slice(0, scan.nBv).map((v) => String(v));
+    const bv: BreakdownValue | null = scan.nBv === 0 ? null : scan.multiple ? vals : vals[0]!;
+    for (let i = 0; i < buckets.length; i++) {
+      const v = Number(row[scan.nBv + i] ?? 0);
+      if (v !== 0) rows.push({ bucket: buckets[i]!, bv, value: v });
+    }
+  }
+  return rows;
 }
 
 /**
