@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tempStore, type TempStore } from './helpers.js';
+import { localEngineForStore } from '../../src/engines/local/index.js';
+import { median } from '../../src/engines/local/funnels/run.js';
+import { radixGroup } from '../../src/engines/local/funnels/scan.js';
+import type { QueryContext } from '../../src/engines/types.js';
+
+const ctx: QueryContext = { timezone: 'UTC', weekStart: 0, now: new Date('2024-02-01T00:00:00Z') };
+const node = (event: string, properties?: unknown[]) => ({ kind: 'EventsNode', event, ...(properties ? { properties } : {}) });
+const range = { date_from: '2024-01-01', date_to: '2024-01-31' };
+type Step = { count: number; breakdown_value?: string[]; average_conversion_time: number | null; median_conversion_time: number | null };
+
+let t: TempStore;
+beforeAll(async () => {
+  t = await tempStore(
+    [
+      // session s1 spans two persons (one conversion per session when aggregating by session)
+      { event: 'start', distinct_id: 'u1', timestamp: '2024-01-02T10:00:00Z', properties: { $session_id: 's1', plan: 'free' } },
+      { event: 'middle', distinct_id: 'u2', timestamp: '2024-01-02T10:05:00Z', properties: { $session_id: 's1' } },
+      { event: 'end', distinct_id: 'u2', timestamp: '2024-01-02T10:10:00Z', properties: { $session_id: 's1' } },
+      { event: 'start', distinct_id: 'u3', timestamp: '2024-01-03T10:00:00Z', properties: { $session_id: 's2', plan: 'pro' } },
+      { event: 'other', distinct_id: 'u3', timestamp: '2024-01-03T10:01:00Z', properties: { $session_id: 's2' } },
+      { event: 'middle', distinct_id: 'u3', timestamp: '2024-01-03T10:02:00Z', properties: { $session_id: 's2' } },
+      { event: 'start', distinct_id: 'u4', timestamp: '2024-01-04T10:00:00Z', properties: { plan: 'pro' } },
+      { event: 'middle', distinct_id: 'u4', timestamp: '2024-02-03T10:00:00Z', properties: {} },
+    ],
+    [
+      { distinct_ids: ['u1'], properties: { role: 'admin' } },
+      { distinct_ids: ['u2'], properties: { role: 'dev' } },
+      { distinct_ids: ['u3'], properties: { role: 'dev' } },
+      { distinct_ids: ['u4'], properties: { role: 'dev' } },
+    ],
+  );
+});
+afterAll(async () => t.cleanup());
+
+describe('local funnel engine', () => {
+  it('aggregates by a HogQL field (funnelAggregateByHogQL)', async () => {
+    const e = localEngineForStore(t.store);
+    const byPerson = await e.run({ kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range }, ctx);
+    expect((byPerson.results as Step[]).map((s) => s.count)).toEqual([3, 1, 0]);
+    const bySession = await e.run(
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range, funnelsFilter: { funnelAggregateByHogQL: "properties['$session_id']" } },
+      ctx,
+    );
+    // s1 converts fully; s2 reaches middle; events without a session form one (NULL) group
+    expect((bySession.results as Step[]).map((s) => s.count)).toEqual([3, 2, 1]);
+    expect((bySession.results as Step[])[2]!.average_conversion_time).toBe(300);
+  });
+
+  it('strict order breaks on any other event; month windows are 31 days', async () => {
+    const e = localEngineForStore(t.store);
+    const strict = await e.run({ kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range, funnelsFilter: { funnelOrderType: 'strict' } }, ctx);
+    expect((strict.results as Step[]).map((s) => s.count)).toEqual([3, 0]);
+    const wide = await e.run(
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: { date_from: '2024-01-01', date_to: '2024-02-28' }, funnelsFilter: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'month' } },
+      ctx,
+    );
+    // u3 converts in minutes; u4's middle is 30 days after start: inside a 31-day "month"
+    // (u1's session continues as another person, so u1 does not convert)
+    expect((wide.results as Step[]).map((s) => s.count)).toEqual([3, 2]);
+    const week = await e.run(
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: { date_from: '2024-01-01', date_to: '2024-02-28' }, funnelsFilter: { funnelWindowInterval: 4, funnelWindowIntervalUnit: 'week' } },
+      ctx,
+    );
+    expect((week.results as Step[]).map((s) => s.count)).toEqual([3, 1]);
+  });
+
+  it('breaks down by person properties with a limit and "Other"', async () => {
+    const e = localEngineForStore(t.store);
+    const r = await e.run(
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range, breakdownFilter: { breakdown: 'role', breakdown_type: 'person', breakdown_limit: 1 } },
+      ctx,
+    );
+    const rows = r.results as Step[][];
+    expect(rows.map((x) => x[0]!.breakdown_value)).toEqual([['dev'], ['Other']]);
+    expect(rows.map((x) => x.map((s) => s.count))).toEqual([
+      [2, 1],
+      [1, 0],
+    ]);
+  });
+
+  it('applies global property groups (OR) and step filters', async () => {
+    const e = localEngineForStore(t.store);
+    const r = await e.run(
+      {
+        kind: 'FunnelsQuery',
+        series: [node('start', [{ key: 'plan', value: 'pro', operator: 'exact', type: 'event' }]), node('middle')],
+        dateRange: range,
+        properties: { type: 'OR', values: [{ type: 'AND', values: [{ key: 'plan', operator: 'is_set', value: 'is_set' }] }, { type: 'AND', values: [{ key: '$session_id', value: 's2' }] }] },
+      },
+      ctx,
+    );
+    expect((r.results as Step[]).map((s) => s.count)).toEqual([2, 1]);
+  });
+
+  it('runMany answers compatible funnels from one scan, same as one by one', async () => {
+    const e = localEngineForStore(t.store);
+    const qs = [
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('start'), node('end')], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('middle'), node('end')], dateRange: range, funnelsFilter: { funnelOrderType: 'unordered' } },
+    ];
+    const single = [];
+    for (const q of qs) single.push((await e.run(q, ctx)).results);
+    const spy = vi.spyOn(t.store.conn, 'stream');
+    const many = await e.runMany(qs, ctx);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+    expect(many.map((r) => r.results)).toEqual(single);
+  });
+
+  it('answers actors queries with person objects', async () => {
+    const e = localEngineForStore(t.store);
+    const source = { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range };
+    const r = await e.run({ kind: 'ActorsQuery', source: { kind: 'FunnelsActorsQuery', source, funnelStep: -2 } }, ctx);
+    expect(r.columns).toEqual(['actor']);
+    const actors = (r.results as [{ distinct_ids: string[]; properties: Record<string, unknown> }][]).map((x) => x[0]);
+    expect(actors.map((a) => a.distinct_ids)).toEqual([['u1'], ['u4']]);
+    expect(actors[0]!.properties).toEqual({ role: 'admin' });
+  });
+
+  it('rejects kinds it does not run, naming the supported ones', async () => {
+    const e = localEngineForStore(t.store);
+    await expect(e.run({ kind: 'RetentionQuery' }, ctx)).rejects.toThrow(/the local engine cannot run RetentionQuery queries/);
+  });
+});
+
+describe('building blocks', () => {
+  it('median interpolates like ClickHouse quantile(0.5) and matches a sort', () => {
+    expect(median([3600, 7200])).toBe(5400);
+    expect(median([3600, 7200, 7200])).toBe(7200);
+    for (let r = 0; r < 50; r++) {
+      const xs = Array.from({ length: 1 + Math.floor(Math.random() * 200) }, () => Math.floor(Math.random() * 50));
+      const s = [...xs].sort((a, b) => a - b);
+      const mid = (s.length - 1) / 2;
+      expect(median(xs)).toBe(s[Math.floor(mid)]! + (s[Math.ceil(mid)]! - s[Math.floor(mid)]!) * (mid - Math.floor(mid)));
+    }
+  });
+
+  it('radixGroup groups equal 64-bit keys, keeps scan order, splits equal-hi keys', () => {
+    const n = 5000;
+    const hi = new Uint32Array(n);
+    const lo = new Uint32Array(n);
+    const val = new Float64Array(n);
+    const tag = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(Math.random() * 300);
+      hi[i] = k % 7 === 0 ? 12345 : (k * 2654435761) >>> 0; // many keys share hi=12345
+      lo[i] = k;
+      val[i] = i;
+      tag[i] = k;
+    }
+    const g = radixGroup(hi.slice(), lo.slice(), [val], [tag]);
+    const seen = new Set<number>();
+    for (let t = 0; t + 1 < g.start.length; t++) {
+      const a = g.start[t]!;
+      const b = g.start[t + 1]!;
+      const key = g.i32[0]![a]!;
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+      for (let k = a; k < b; k++) {
+        expect(g.i32[0]![k]).toBe(key);
+        if (k > a) expect(g.f64[0]![k]!).toBeGreaterThan(g.f64[0]![k - 1]!);
+        expect(g.rowIndex[k]).toBe(g.f64[0]![k]);
+      }
+    }
+    expect(g.start[g.start.length - 1]).toBe(n);
+  });
+});
