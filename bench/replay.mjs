@@ -11,6 +11,17 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+
+/** CPU seconds (user+sys) a live process has used, from /proc (Linux); undefined elsewhere. */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'discover-metrics');
@@ -38,23 +49,33 @@ for (let i = 0; i < n; i++) {
 }
 writeFileSync(file, lines.join('\n') + '\n');
 
+// extra node flags for both processes, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const token = 'phc_benchToken000000';
 const env = { ...process.env, NO_COLOR: '1', POSTHOG_PROJECT_API_KEY: token, POSTHOG_PERSONAL_API_KEY: 'phx_bench000000000' };
-const server = spawn(process.execPath, [bin, '--store', join(dir, 'sandbox.duckdb'), 'sandbox', 'serve', '--port', '0', '--quiet'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [...nodeArgs, bin, '--store', join(dir, 'sandbox.duckdb'), 'sandbox', 'serve', '--port', '0', '--quiet'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 const [chunk] = await once(server.stdout, 'data');
 const url = String(chunk).trim().split('\n')[0];
 try {
   const t0 = performance.now();
-  const rep = spawn(process.execPath, [bin, 'replay', file, '--host', url, '--batch-size', String(batchSize), '--format', 'json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const rep = spawn(process.execPath, [...nodeArgs, bin, 'replay', file, '--host', url, '--batch-size', String(batchSize), '--format', 'json', '--quiet'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   rep.stdout.on('data', (d) => (out += d));
+  let replayCpu;
+  const sampler = setInterval(() => (replayCpu = cpuSeconds(rep.pid) ?? replayCpu), 50);
   const [code] = await once(rep, 'close');
+  clearInterval(sampler);
   const r = JSON.parse(out);
   const wallReplay = (performance.now() - t0) / 1000;
   const st = await (await fetch(`${url}/_sandbox/stats`)).json();
   const wallStored = (performance.now() - t0) / 1000;
+  const serverCpu = cpuSeconds(server.pid);
   console.log(`replay: ${r.sent} sent, ${r.failed} failed, exit ${code}: ${Math.round(r.eventsPerSecond)} events/s (replay clock ${r.seconds.toFixed(2)} s)`);
   console.log(`end to end: ${Math.round(n / wallReplay)} events/s acknowledged (wall ${wallReplay.toFixed(2)} s incl. process start), ${Math.round(st.events / wallStored)} events/s stored (wall ${wallStored.toFixed(2)} s, ${st.events} events from ${st.captureRequests} requests)`);
+  if (replayCpu !== undefined && serverCpu !== undefined) {
+    // on a shared machine wall time depends on the load; CPU time per event does not
+    console.log(`cpu: replay ${replayCpu.toFixed(2)} s (${Math.round(n / replayCpu)} events per CPU-second), sandbox ${serverCpu.toFixed(2)} s incl. startup (${Math.round(n / serverCpu)} events per CPU-second); load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+  }
   if (st.events !== n || r.sent !== n) process.exitCode = 1;
 } finally {
   server.kill('SIGTERM');

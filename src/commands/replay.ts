@@ -31,6 +31,7 @@ export function register(program: Command): void {
     .option('--retries <n>', 're-send rounds for events not acknowledged after the SDK retries', int('--retries'), 5)
     .option('--retry-delay <ms>', 'delay between SDK retries (ms)', int('--retry-delay'), 3000)
     .option('--request-timeout <ms>', 'HTTP request timeout (ms)', int('--request-timeout'), 10000)
+    .option('--gzip', 'gzip request bodies (default, except to a loopback host such as the sandbox)')
     .option('--no-gzip', 'send uncompressed bodies')
     .action(async (files: string[], _opts, command: Command) => {
       const { replayCommand } = await import('../replay/cli.js');

@@ -27,7 +27,7 @@ export async function replayCommand(files: string[], cmd: Command): Promise<void
     concurrency: Math.max(1, o.concurrency as number),
     retryDelayMs: o.retryDelay as number,
     requestTimeoutMs: o.requestTimeout as number,
-    gzip: o.gzip !== false,
+    gzip: o.gzip as boolean | undefined,
     tty: !!process.stderr.isTTY,
     quiet: g.quiet,
   });

@@ -41,6 +41,7 @@ export interface ReplayOptions {
   sdkRetries?: number;
   retryDelayMs?: number;
   requestTimeoutMs?: number;
+  /** Compress request bodies; default: yes, except to a loopback host. */
   gzip?: boolean;
   /** Value of the synthetic marker property (default true; smoke uses a run id to find its own events). */
   markerValue?: string | true;
@@ -123,17 +124,28 @@ function errText(e: unknown): string {
   return String(e);
 }
 
+/** Events kept in memory between the validation pass and sending (else the files are read twice). */
+const KEEP_IN_MEMORY = 250_000;
+
 /** Validate all inputs (file:line errors) and count them, without sending. */
-export async function scanFixtures(files: readonly InputFile[]): Promise<{ events: number; distinctIds: number; eventCounts: Record<string, number> }> {
+export async function scanFixtures(
+  files: readonly InputFile[],
+  keep = 0,
+): Promise<{ events: number; distinctIds: number; eventCounts: Record<string, number>; kept?: FixtureEvent[] }> {
   let events = 0;
   const ids = new Set<string>();
   const counts: Record<string, number> = {};
+  let kept: FixtureEvent[] | undefined = keep > 0 ? [] : undefined;
   for await (const ev of readFixtures(files)) {
     events++;
     ids.add(ev.distinct_id);
     counts[ev.event] = (counts[ev.event] ?? 0) + 1;
+    if (kept) {
+      if (kept.length < keep) kept.push(ev);
+      else kept = undefined;
+    }
   }
-  return { events, distinctIds: ids.size, eventCounts: counts };
+  return { events, distinctIds: ids.size, eventCounts: counts, kept };
 }
 
 export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
@@ -141,7 +153,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   if (!o.files.length) throw new UsageError('replay needs at least one FILE (PostHog-shaped JSONL, .gz ok)');
   const inputs = describeInputs(o.files);
   const t0 = Date.now();
-  const scan = await scanFixtures(inputs);
+  const scan = await scanFixtures(inputs, o.dryRun ? 0 : KEEP_IN_MEMORY);
 
   if (o.dryRun) {
     return {
@@ -216,7 +228,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       fetchRetryDelay: o.retryDelayMs ?? 3000,
       requestTimeout: o.requestTimeoutMs ?? 10_000,
       historicalMigration: !!o.historical,
-      disableCompression: o.gzip === false,
+      // gzip by default, except to a loopback host (the sandbox) where it only costs CPU on both ends
+      disableCompression: o.gzip === undefined ? isLoopbackHost(host) : !o.gzip,
       disableGeoip: true,
       persistence: 'memory',
     } as ConstructorParameters<typeof PostHog>[1]);
@@ -355,7 +368,9 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
 
   try {
     progress.update(startAt);
-    for await (const ev of readFixtures(inputs)) {
+    const source: Iterable<FixtureEvent> | AsyncIterable<FixtureEvent> = scan.kept ?? readFixtures(inputs);
+    scan.kept = undefined;
+    for await (const ev of source) {
       if (index++ < startAt) continue;
       chunk.push(toMessage(ev, marker, o.markerValue ?? true));
       if (chunk.length >= chunkSize) {
