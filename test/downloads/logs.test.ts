@@ -188,6 +188,21 @@ describe('CloudFront log reading', () => {
     expect((err as Error).message).toBe(`${p}:4: expected 33 fields (#Fields at line 2), found 3`);
   });
 
+  it('reports the first bad line in file order, whatever file finishes first', async () => {
+    const dir = tempDir();
+    const many = Array.from({ length: 3000 }, (_, i) => base({ time: `1${i % 10}:00:00`, 'c-ip': `192.0.2.${i % 250}` }));
+    writeLog(dir, 'f1.log', logText([base()]));
+    writeLog(dir, 'f2.log', logText(many).replace(/\n([^\n]*)\n$/, '\nbad\tline\n'), true);
+    writeLog(dir, 'f3.log', logText([base()]));
+    writeLog(dir, 'f4.log', 'bad\tline\n');
+    writeLog(dir, 'f5.log', logText([base()]));
+    const r = await analyze([dir]);
+    expect(r.stats.malformed).toBe(2);
+    expect(r.stats.firstMalformed).toMatchObject({ file: join(dir, 'f2.log'), line: 3002 });
+    expect(r.downloads.length).toBe(3 + 2999);
+    await expect(analyze([dir], true)).rejects.toThrow(`${join(dir, 'f2.log')}:3002: expected 33 fields`);
+  });
+
   it('names the field, never the content, of a bad line holding an address', async () => {
     const dir = tempDir();
     const p = writeLog(dir, 'd.log', logText([base({ date: '02/11/2026' })]));
