@@ -31,7 +31,7 @@ import { taxonomyPropertyKeys } from '../events/taxonomy.js';
 import { checkTeleportEvent, isTeleportEvent } from '../events/vocabulary.js';
 import { jsonPath, quoteIdent, sqlString, type Store } from './store.js';
 import { openSources, readRecords, type Source } from './sources.js';
-import { brokenRule, extractString, vocabRules } from './vocab-rules.js';
+import { brokenRule, extractString, vocabRules, type VocabRule } from './vocab-rules.js';
 
 export interface RawEvent {
   uuid?: string;
@@ -76,11 +76,16 @@ const INVALID_ROW = 'dm:invalid-row';
 /** DISCOVER_METRICS_DEBUG_LOAD=1 prints the duration of each load step on stderr. */
 const DEBUG = !!process.env.DISCOVER_METRICS_DEBUG_LOAD;
 let stepStart = 0;
+let stepCpu = process.cpuUsage();
 function step(name: string): void {
   if (!DEBUG) return;
   const now = performance.now();
-  if (stepStart) process.stderr.write(`[load] ${name} ${((now - stepStart) / 1000).toFixed(2)}s\n`);
+  const cpu = process.cpuUsage(stepCpu);
+  if (stepStart) {
+    process.stderr.write(`[load] ${name} ${((now - stepStart) / 1000).toFixed(2)}s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)\n`);
+  }
   stepStart = now;
+  stepCpu = process.cpuUsage();
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -150,6 +155,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     let summary: LoadSummary | undefined;
     try {
       summary = await store.transaction(async () => {
+        step('start');
         await store.materialize([...taxonomyPropertyKeys(), ...PERSON_OPS]);
         const before = Number((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), -1) FROM events`)).getRows()[0]![0]);
         let read = 0;
@@ -169,6 +175,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         if (opts.strictVocabulary) await strictCheck(store, before);
         return await finishLoad(store, before, read, sources);
       });
+      step('commit');
     } catch (e) {
       if (!failed || e instanceof DmError) throw e;
       throw await diagnose(store, failed.source, failed.error);
@@ -337,17 +344,32 @@ async function normalizedSql(store: Store, src: Source, sampleKeys = true): Prom
     common.includes(k) ? `mc[${common.indexOf(k) + 1}] AS mk${i}` : `mr[${rare.indexOf(k) + 1}] AS mk${i}`,
   );
   const val = (k: string) => mcol.get(k) ?? `json_extract_string(pj, ${sqlString(jsonPath(k))})`;
-  const vocab = vocabRules().map((r) => {
+  // Vocabulary: events are mapped to a rule group by one hash join (a VALUES table), then each
+  // group's checks run on integers and IN lists (hash lookups) instead of scanning name lists.
+  const rules = vocabRules();
+  const groupOf = new Map<string, number>();
+  const groups: number[][] = [];
+  for (const name of new Set(rules.flatMap((r) => r.events))) {
+    const ids = rules.flatMap((r, i) => (r.events.includes(name) ? [i] : []));
+    let g = groups.findIndex((x) => x.join() === ids.join());
+    if (g < 0) g = groups.push(ids) - 1;
+    groupOf.set(name, g + 1);
+  }
+  const ruleSql = (r: VocabRule) => {
     const v = val(r.key);
-    const evs = r.events.map(sqlString).join(', ');
     const empty = r.allowed === undefined ? (r.when ? `trim(${v}) = ''` : `${v} = ''`) : 'false';
     const missing = `(${v} IS NULL OR ${empty})`;
     const notAllowed = r.allowed ? `(${v} IS NOT NULL AND ${v} NOT IN (${r.allowed.map(sqlString).join(', ')}))` : 'false';
     const cond = r.required ? `(${missing} OR ${notAllowed})` : notAllowed;
-    const when = r.when ? ` AND ${val(r.when.key)} IS NOT DISTINCT FROM ${sqlString(r.when.equals)}` : '';
-    return `(event IN (${evs})${when} AND ${cond})`;
-  });
-  const ruleEvents = [...new Set(vocabRules().flatMap((r) => r.events))].map(sqlString).join(', ');
+    const when = r.when ? `${val(r.when.key)} IS NOT DISTINCT FROM ${sqlString(r.when.equals)} AND ` : '';
+    return `(${when}${cond})`;
+  };
+  const vocab = groups.length
+    ? `(CASE vgrp ${groups.map((ids, g) => `WHEN ${g + 1} THEN (${ids.map((i) => ruleSql(rules[i]!)).join(' OR ')})`).join(' ')} ELSE false END)`
+    : 'false';
+  const groupTable = groups.length
+    ? `(VALUES ${[...groupOf].map(([name, g]) => `(${sqlString(name)}, ${g})`).join(', ')}) AS dm_vg(vname, vgrp)`
+    : `(SELECT NULL::VARCHAR AS vname, NULL::INTEGER AS vgrp WHERE false) AS dm_vg`;
   const sql = `SELECT *,
       (CASE WHEN event IS NULL OR event = '' THEN 'event'
             WHEN distinct_id IS NULL OR distinct_id = '' THEN 'distinct_id'
@@ -356,10 +378,10 @@ async function normalizedSql(store: Store, src: Source, sampleKeys = true): Prom
             WHEN NOT uuid_ok THEN 'uuid'
             WHEN bad_props THEN 'properties'
             WHEN bad_pprops THEN 'person_properties'
-            WHEN ${vocab.length ? `event IN (${ruleEvents}) AND (${vocab.join(' OR ')})` : 'false'} THEN 'vocabulary'
+            WHEN vgrp IS NOT NULL AND ${vocab} THEN 'vocabulary'
        END) AS problem
     FROM (
-      SELECT * EXCLUDE (mc, mr)${keyCols.map((c) => ', ' + c).join('')}
+      SELECT * EXCLUDE (mc, mr, vname)${keyCols.map((c) => ', ' + c).join('')}
       FROM (
         SELECT *,
           ${common.length ? `json_extract_string(pj, [${ptrs(common)}])` : 'NULL::VARCHAR[]'} AS mc,
@@ -370,7 +392,7 @@ async function normalizedSql(store: Store, src: Source, sampleKeys = true): Prom
               : 'NULL::VARCHAR[]'
           } AS mr,
           CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
-        FROM (${base})
+        FROM (${base}) LEFT JOIN ${groupTable} ON dm_vg.vname = event
       )
     )`;
   return { sql, keys };
