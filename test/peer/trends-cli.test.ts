@@ -2,10 +2,10 @@
 // `discover-metrics load` -> `discover-metrics query run --format json` (the in-process run of the
 // same cases is test/peer/trends.test.ts).
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contextArgs, loadCaseViaCli, loadPeerCases, runCli, REPO_ROOT, type PeerCase, type PeerCaseRun } from './harness.js';
+import { loadCaseViaCli, loadPeerCases, runQueriesViaCli, REPO_ROOT, type PeerCase, type PeerCaseRun } from './harness.js';
 import { storeWith } from '../trends/helpers.js';
 import { checkTrends, type TrendsExpected } from '../trends/peer-check.js';
 
@@ -22,13 +22,7 @@ async function loadCase(c: PeerCase): Promise<PeerCaseRun> {
   await store.close();
   let n = 0;
   return {
-    async run(query) {
-      const f = join(dir, `q${n++}.json`);
-      writeFileSync(f, JSON.stringify(query));
-      const r = await runCli(['--store', path, 'query', 'run', f, '--format', 'json', ...contextArgs(c)]);
-      if (r.code !== 0) throw new Error(`query run failed (${r.code}): ${r.stderr}`);
-      return JSON.parse(r.stdout) as Record<string, unknown>;
-    },
+    runMany: (queries: unknown[]) => runQueriesViaCli(c, path, dir, queries, `batch${n++}`),
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -41,8 +35,8 @@ describe.concurrent('PostHog trends peer cases through the CLI', () => {
     it(c.id, async () => {
       const run = await loadCase(c);
       try {
-        const res = await run.run(c.query);
-        expect(checkTrends(c.expected as unknown as TrendsExpected, res.results as Record<string, unknown>[])).toEqual([]);
+        const [res] = await run.runMany([c.query]);
+        expect(checkTrends(c.expected as unknown as TrendsExpected, res!.results as Record<string, unknown>[])).toEqual([]);
       } finally {
         run.cleanup();
       }
