@@ -107,17 +107,20 @@ const engine = localEngineForStore(store);
 const ctx = { timezone: 'UTC', weekStart: 0, now: new Date('2026-12-01T00:00:00Z') };
 const sessCol = store.materializedColumn(SESSION);
 
+// engine first, so its peak RSS is not mixed up with DuckDB's own buffers for (a)
+const one = await timed('(b) engine: 7-step funnel per session', async () => engine.run(funnel(null), ctx));
+const four = await timed('(c) engine runMany: 4 funnels (one per resource), one scan', async () => engine.runMany(RESOURCES.map(funnel), ctx));
+const engineRss = process.resourceUsage().maxRSS / 1024;
 const scan = await timed('(a) DuckDB scan: count, count distinct session, max(timestamp)', async () =>
   (await store.conn.runAndReadAll(`SELECT count(*), count(DISTINCT "${sessCol}"), max(timestamp) FROM events`)).getRows(),
 );
-const one = await timed('(b) engine: 7-step funnel per session', async () => engine.run(funnel(null), ctx));
-const four = await timed('(c) engine runMany: 4 funnels (one per resource), one scan', async () => engine.runMany(RESOURCES.map(funnel), ctx));
 await engine.close();
 await store.close();
 
 const rss = process.resourceUsage().maxRSS / 1024;
-console.log(`events: ${rows.toLocaleString()}`);
+const load = (await import('node:os')).loadavg()[0];
+console.log(`events: ${rows.toLocaleString()}  (1-min load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores)`);
 for (const r of [scan, one, four]) console.log(`${r.label}: ${r.ms.toFixed(0)} ms (${(r.ms / scan.ms).toFixed(2)}x scan)`);
-console.log(`peak RSS: ${rss.toFixed(0)} MB`);
+console.log(`peak RSS after (b)+(c): ${engineRss.toFixed(0)} MB; after (a) too: ${rss.toFixed(0)} MB`);
 console.log(`(b) level counts: ${one.out.results.map((s) => s.count).join(', ')}`);
 console.log(`(c) step-1 counts per resource: ${four.out.map((r, i) => `${RESOURCES[i]}=${r.results[0]?.count ?? 0}`).join(', ')}`);

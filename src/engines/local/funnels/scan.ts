@@ -2,12 +2,12 @@
  * One ordered pass over the events for a batch of compatible funnels.
  *
  * A single SQL statement scans the events in the date range (with an `event IN (...)`
- * prefilter unless a strict funnel needs every event) and returns per row: a dense INTEGER
- * aggregation-target id, the timestamp in epoch microseconds (DOUBLE), one INTEGER step
- * bitmask per funnel (bit i = series step i; bit n+i-1 = exclusion slot i), and a dense
- * breakdown code. Columns are copied out of DuckDB's vectors as typed arrays; the rows are
- * then grouped by target with a counting sort and each group is ordered by time in JS
- * (cheaper here than an ORDER BY over millions of rows).
+ * prefilter unless a strict funnel needs every event) and returns per row: a 64-bit hash of
+ * the aggregation target (UBIGINT), the timestamp in epoch microseconds (DOUBLE), one INTEGER
+ * step bitmask per funnel (bit i = series step i; bit n+i-1 = exclusion slot i), and a
+ * breakdown hash + value. Columns are copied straight out of DuckDB's vectors as typed arrays;
+ * rows are grouped by target with a payload-carrying radix sort (cheaper here than a string
+ * join or an ORDER BY over millions of rows) and each group is ordered by time in JS.
  */
 import type { Store } from '../../../store/store.js';
 import { sqlString } from '../../../store/store.js';
