@@ -55,6 +55,8 @@ export interface SandboxStats {
   persons: number;
   captureRequests: number;
   acceptedEvents: number;
+  /** Accepted events that came in batches marked historical_migration. */
+  historicalEvents: number;
   rejectedRequests: number;
   /** Acknowledged events the store then refused (logged as ingestion warnings). */
   droppedEvents: number;
@@ -244,7 +246,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
     return engine;
   };
-  const counters = { captureRequests: 0, acceptedEvents: 0, rejectedRequests: 0, droppedEvents: 0, injectedFailures: 0, heldRequests: 0, queries: 0 };
+  const counters = { captureRequests: 0, acceptedEvents: 0, historicalEvents: 0, rejectedRequests: 0, droppedEvents: 0, injectedFailures: 0, heldRequests: 0, queries: 0 };
   let burstLeft = Math.max(0, opts.failBurst ?? 0);
   const writer = new Writer(lock, async (events) => {
     await loader(store, events);
@@ -317,6 +319,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       }
     }
     counters.acceptedEvents += parsed.events.length;
+    if (parsed.historical) counters.historicalEvents += parsed.events.length;
     if (opts.timeoutRate && random() < opts.timeoutRate) {
       // stored, but the answer comes too late: the client times out and re-sends the same uuids
       counters.heldRequests++;

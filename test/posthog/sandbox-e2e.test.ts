@@ -75,6 +75,20 @@ describe('replay -> sandbox -> posthog engine equals the local engine', () => {
   });
 });
 
+describe('persons built from replayed person_properties', () => {
+  it('match the persons the local store builds from the same fixture', async () => {
+    const sql = `SELECT pd.distinct_id, json_extract_string(p.properties, '$.email') FROM person_distinct_ids pd JOIN persons p ON p.id = pd.person_id ORDER BY 1`;
+    const want = (await localStore.conn.runAndReadAll(sql)).getRows();
+    await sb.close();
+    const s = await Store.open(sb.storePath, { readOnly: true });
+    const got = (await s.conn.runAndReadAll(sql)).getRows();
+    await s.close();
+    expect(want.length).toBe(48);
+    expect(want.every((r) => typeof r[1] === 'string' && r[1].endsWith('@example.com'))).toBe(true);
+    expect(got).toEqual(want);
+  });
+});
+
 describe('sandbox serve (CLI)', () => {
   it('prints its URL, stores captures, and on SIGTERM persists and exits 0', async () => {
     const dir = tmp();

@@ -24,8 +24,9 @@ describe('replay', () => {
     const lines = discoverEvents('r1', 40);
     const file = writeFixture(dir, 'f.jsonl.gz', lines, true);
     const s = await sb();
-    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 25, chunkSize: 60, ...quiet });
+    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 25, chunkSize: 60, historical: true, ...quiet });
     expect(r).toMatchObject({ events: lines.length, sent: lines.length, failed: 0, notSent: 0 });
+    expect((await s.stats()).historicalEvents).toBe(lines.length);
     assertComplete(r);
     expect(new Set(await uuidsIn(s))).toEqual(new Set(lines.map((l) => l.uuid)));
     const m = toMessage({ ...lines[0]!, person_properties: { email: 'a@b' } }, 'dm.synthetic');
