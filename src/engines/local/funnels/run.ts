@@ -217,7 +217,7 @@ function stepRows(spec: FunnelSpec, agg: Agg, breakdown: string[] | null): Recor
     const unordered = spec.order === 'unordered';
     const row: Record<string, unknown> = {
       action_id: unordered ? null : s.event,
-      name: unordered ? `Completed ${i + 1} step${i > 0 ? 's' : ''}` : (s.name ?? s.event ?? 'All events'),
+      name: unordered ? `Completed ${i + 1} step${i > 0 ? 's' : ''}` : (s.event ?? s.name ?? 'All events'),
       custom_name: unordered ? null : s.customName,
       order: i,
       people: [],
