@@ -52,7 +52,7 @@ export function renderSummary(s: ReplaySummary) {
         { item: 'sent', value: s.sent },
         { item: 'failed', value: s.failed },
         { item: 'not attempted', value: s.notSent },
-        { item: 'request errors (retried)', value: s.requestErrors },
+        { item: 'failed flushes (re-sent)', value: s.requestErrors },
         { item: 'events/s', value: Math.round(s.eventsPerSecond) },
         { item: 'seconds', value: Number(s.seconds.toFixed(2)) },
       ];
