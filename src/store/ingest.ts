@@ -172,11 +172,15 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
             throw e;
           }
         }
+        // New rows are appended after every stored row, so `rowid > before` is this load's batch.
+        const appended = await scalar(store, `SELECT count(*) FROM events WHERE rowid > ${before}`);
+        if (appended !== read) throw new Error(`load: expected ${read} appended rows after rowid ${before}, found ${appended}`);
         if (opts.strictVocabulary) await strictCheck(store, before);
         return await finishLoad(store, before, read, sources);
       });
       step('commit');
     } catch (e) {
+      if (e instanceof StrictVocabularyError) throw await locateStrict(sources, e);
       if (!failed || e instanceof DmError) throw e;
       throw await diagnose(store, failed.source, failed.error);
     }
@@ -272,7 +276,7 @@ function objectSql(col: string, name: string, jsonTyped: boolean): { pre: string
 
 /** Derived event uuid: UUID v5 layout over SHA-1 of the event's content (see deriveEventUuid). */
 function derivedUuidSql(event: string, distinctId: string, ts: string, props: string): string {
-  const h = `sha1(concat_ws(chr(31), 'discover-metrics/event', ${event}, ${distinctId}, CAST(epoch_us(${ts}) AS VARCHAR), COALESCE(CAST(json(${props}) AS VARCHAR), '')))`;
+  const h = `sha1(concat_ws(chr(31), 'discover-metrics/event', ${event}, ${distinctId}, CAST(epoch_us(${ts}) AS VARCHAR), COALESCE(CAST(json(${props}) AS VARCHAR), '{}')))`;
   return uuidFromHexSql(h, '5');
 }
 
@@ -290,7 +294,10 @@ function uuidFromHexSql(hexExpr: string, version: string): string {
       substr('89ab', (CAST(('0x' || substr(h, 17, 1)) AS INTEGER) & 3) + 1, 1), substr(h, 18, 3), '-', substr(h, 21, 12)))[1] AS UUID)`;
 }
 
-/** The JS twin of the SQL derivation (same bytes in, same uuid out). */
+/**
+ * The JS twin of the SQL derivation (same bytes in, same uuid out): the properties text is
+ * DuckDB's minified JSON of the stored properties, '{}' when the event had none.
+ */
 export function deriveEventUuid(event: string, distinctId: string, timestampUs: bigint | number, minifiedPropertiesJson: string): string {
   const name = ['discover-metrics/event', event, distinctId, String(timestampUs), minifiedPropertiesJson].join('\x1f');
   return uuidFromHex(createHash('sha1').update(name, 'utf8').digest('hex'), '5');
@@ -409,7 +416,7 @@ async function insertSql(store: Store, src: Source): Promise<string> {
   const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
   return `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
     SELECT CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}') ELSE s.u END, s.event, s.distinct_id,
-      COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')}), s.ts, s.pj, s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
+      COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')}), s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
     FROM (${sql}) s LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id`;
 }
 
@@ -589,6 +596,29 @@ export function applyPersonOps(state: Record<string, unknown>, set: unknown, set
 // -------------------------------------------------------------------------------------------------
 // Strict vocabulary (opt-in): every Teleport event through checkTeleportEvent(strict)
 
+class StrictVocabularyError extends InputError {
+  constructor(where: string, message: string) {
+    super(where, message, 'Strict vocabulary check (--strict-vocabulary): prehog sends the cluster envelope and anonymized names with every event.');
+  }
+}
+
+/** After a strict failure (transaction rolled back): the first failing record's place in the files. */
+async function locateStrict(sources: Source[], fallback: StrictVocabularyError): Promise<Error> {
+  for (const src of sources) {
+    if (src.format === 'parquet') continue;
+    for await (const rec of readRecords(src)) {
+      if (rec.error || !rec.value || typeof rec.value !== 'object') continue;
+      const r = rec.value as Record<string, unknown>;
+      const event = extractString(r.event);
+      if (!event) continue;
+      const props = objectValue(r.properties, src.format === 'csv' ? 'text' : 'json') || {};
+      const issue = checkTeleportEvent(event, props, { strict: true });
+      if (issue) return new StrictVocabularyError(rec.where, `${issue.path}: ${issue.message}`);
+    }
+  }
+  return fallback;
+}
+
 async function strictCheck(store: Store, before: number): Promise<void> {
   const t = vocabRules();
   const names = [...new Set(t.flatMap((r) => r.events))];
@@ -605,7 +635,7 @@ async function strictCheck(store: Store, before: number): Promise<void> {
     if (!chunk || chunk.rowCount === 0) break;
     for (const [uuid, event, props] of chunk.getRows()) {
       const issue = checkTeleportEvent(String(event), parseObject(String(props ?? '{}')) ?? {}, { strict: true });
-      if (issue) throw new InputError(`event ${String(uuid)} (${String(event)})`, `${issue.path}: ${issue.message}`, 'Strict vocabulary check (--strict-vocabulary).');
+      if (issue) throw new StrictVocabularyError(`event ${String(uuid)} (${String(event)})`, `${issue.path}: ${issue.message}`);
     }
   }
 }

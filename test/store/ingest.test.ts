@@ -169,6 +169,12 @@ describe('bad input: exit 2, the place, store unchanged', () => {
     expect(await loadFiles(store, [good])).toMatchObject({ inserted: 2 });
   });
 
+  it('--strict-vocabulary also requires the prehog envelope on Teleport events', async () => {
+    await expect(loadEvents(store, [ev(1)], { strictVocabulary: true })).rejects.toThrow(/^events\[0\]: properties\["tp\.cluster_name"\]/);
+    expect(await count()).toBe(0);
+    expect(await loadEvents(store, [ev(1, { event: '$pageview' })], { strictVocabulary: true })).toMatchObject({ inserted: 1 });
+  });
+
   it('in-memory batches name the element', async () => {
     await expect(loadEvents(store, [ev(1), { ...ev(2), timestamp: 'x' }], { where: 'batch' })).rejects.toThrow(/^batch\[1\]: timestamp/);
   });
@@ -181,6 +187,15 @@ describe('uuid dedup', () => {
     expect(await loadFiles(store, [f])).toMatchObject({ read: 4, inserted: 0, duplicates: 4, persons: 0 });
     expect(await count()).toBe(3);
     expect(await count('SELECT count(DISTINCT uuid) FROM events')).toBe(3);
+  });
+
+  it('loads after duplicate removal (deleted rows) still see only their own batch', async () => {
+    await loadEvents(store, [ev(1), ev(2)]);
+    await loadEvents(store, [ev(3), ev(1), ev(2)]); // deletes two of its three rows
+    await store.conn.run('CHECKPOINT');
+    expect(await loadEvents(store, [ev(4), ev(3), ev(5)])).toMatchObject({ inserted: 2, duplicates: 1 });
+    expect(await count()).toBe(5);
+    expect(await count('SELECT count(*) FROM persons')).toBe(3);
   });
 
   it('events without uuid get a deterministic content-derived uuid (idempotent re-load)', async () => {
