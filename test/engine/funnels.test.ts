@@ -100,6 +100,8 @@ describe('local funnel engine', () => {
       { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range },
       { kind: 'FunnelsQuery', series: [node('start'), node('end')], dateRange: range },
       { kind: 'FunnelsQuery', series: [node('middle'), node('end')], dateRange: range, funnelsFilter: { funnelOrderType: 'unordered' } },
+      // a different global filter still shares the scan (it moves into the step masks)
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range, properties: [{ key: 'plan', value: 'pro' }] },
     ];
     const single = [];
     for (const q of qs) single.push((await e.run(q, ctx)).results);

@@ -53,13 +53,16 @@ export interface ScanOptions {
 /** Key of the scan a funnel needs; funnels with equal keys share one scan. */
 export function scanKey(spec: FunnelSpec, store: Store): string {
   const env = { store, eventAlias: 'e', personAlias: 'p', where: 'query.properties' };
+  const seesEveryEvent = spec.order === 'strict' || spec.steps.some((s) => s.event === null);
   return JSON.stringify([
     String(spec.range.fromUs),
     String(spec.range.toUs),
     targetSql(spec, store),
-    propertyFiltersSql(spec.globalProperties, env),
+    // funnels that only see matching events can differ in global filters: those go into the
+    // step masks; strict funnels see every event, so their global filter must stay a WHERE
+    seesEveryEvent ? propertyFiltersSql(spec.globalProperties, env) : null,
     breakdownSql(spec, store),
-    spec.order === 'strict' || spec.steps.some((s) => s.event === null),
+    seesEveryEvent,
   ]);
 }
 
@@ -139,12 +142,13 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
       where.push(`e.event IN (${[...names].map(sqlString).join(', ')})`);
     }
   }
-  const g = propertyFiltersSql(first.globalProperties, env);
-  if (g !== 'TRUE') where.push(`(${g})`);
+  const globals = specs.map((s) => propertyFiltersSql(s.globalProperties, env));
+  const shared = globals.every((g) => g === globals[0]);
+  if (shared && globals[0] !== 'TRUE') where.push(`(${globals[0]})`);
   const join = needsPersons(specs) ? ' LEFT JOIN persons p ON p.id = e.person_id' : '';
   const bd = breakdownSql(first, store);
   const tgt = `coalesce(${targetSql(first, store)}, ${sqlString(NULL_TARGET)})`;
-  const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`, ...specs.map((s, i) => `${maskSql(s, store)} AS m${i}`)];
+  const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`, ...specs.map((s, i) => (shared || globals[i] === 'TRUE' ? `${maskSql(s, store)} AS m${i}` : `(CASE WHEN ${globals[i]} THEN ${maskSql(s, store)} ELSE 0 END)::INTEGER AS m${i}`))];
   if (bd) cols.push(`hash(${bd}) AS bd_hash`, `${bd} AS bd`);
   if (opts.withTargetNames) cols.push(`${tgt} AS tgt`);
   if (opts.countOnly) return `SELECT count(*) FROM events e${join} WHERE ${where.join(' AND ')}`;
