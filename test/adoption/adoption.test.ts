@@ -5,8 +5,9 @@ import { writeCdnLogs } from '../../src/downloads/generate.js';
 import { analyzeDownloadLogs, downloadEvents, type Analysis } from '../../src/downloads/index.js';
 import { periodOf } from '../../src/downloads/periods.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
+import { tempDir } from '../downloads/helpers.js';
 import { tempStore, type TempStore, type TestEvent, type TestPerson } from '../engine/helpers.js';
-import { json, run, tmpDir } from '../e2e/cli.js';
+import { json, run } from '../e2e/cli.js';
 
 // A small generated event set: Connect installations with their first and later events.
 const t = taxonomy();
@@ -38,7 +39,7 @@ let withDownloads: TempStore;
 let withoutDownloads: TempStore;
 
 beforeAll(async () => {
-  logsDir = tmpDir('dm-adoption-logs-');
+  logsDir = tempDir('dm-adoption-logs-');
   await writeCdnLogs(logsDir, {
     seed: 5,
     start: new Date('2026-09-25T00:00:00Z'),

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -23,8 +24,17 @@ export function logText(reqs: Req[], fields: readonly string[] = CLOUDFRONT_FIEL
   return `#Version: 1.0\n#Fields: ${fields.join(' ')}\n${lines.join('\n')}\n`;
 }
 
-export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'dm-downloads-'));
+const made: string[] = [];
+// Registered when a test file imports these helpers: its temporary directories go afterwards.
+afterAll(() => {
+  for (const x of made.splice(0)) rmSync(x, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed after the importing test file's tests. */
+export function tempDir(prefix = 'dm-downloads-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export function writeLog(dir: string, name: string, text: string, gzip = false): string {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { loadDownloadLogs, SALT_META_KEY } from '../../src/downloads/index.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
-import { json, run, tmpDir } from '../e2e/cli.js';
+import { json, run } from '../e2e/cli.js';
 import { logText, tempDir, writeLog, STEM_DMG, type Req } from './helpers.js';
 
 const IPS = ['198.51.100.23', '203.0.113.99', '2001:db8:beef::5'];
@@ -30,7 +30,7 @@ function storeBytes(dir: string): string {
 
 describe('loading downloads into the store', () => {
   it('loads one event per download, idempotently, with taxonomy names and no raw addresses', async () => {
-    const dir = tmpDir('dm-dl-store-');
+    const dir = tempDir('dm-dl-store-');
     const path = join(dir, 'events.duckdb');
     const src = logs();
     const store = await Store.open(path);
@@ -65,7 +65,7 @@ describe('loading downloads into the store', () => {
   });
 
   it('fails with --strict before writing anything', async () => {
-    const dir = tmpDir('dm-dl-strict-');
+    const dir = tempDir('dm-dl-strict-');
     const path = join(dir, 'events.duckdb');
     const src = logs();
     writeLog(src, 'bad.log', logText([base()]).replace('\n2026', '\nnot a log line\n2026'));
@@ -86,7 +86,7 @@ describe('loading downloads into the store', () => {
   });
 
   it('works end to end: load-downloads, downloads --load, then trends-backed adoption downloads', () => {
-    const dir = tmpDir('dm-dl-cli-');
+    const dir = tempDir('dm-dl-cli-');
     const path = join(dir, 'events.duckdb');
     const src = logs();
     const outputs: string[] = [];
