@@ -11,7 +11,7 @@ import { QueryValidationError, UsageError } from '../../../errors.js';
 import type { Store } from '../../../store/store.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import type { TrendsQuery } from '../../../query/schema.js';
-import { ACTIVE_MATH, COUNT_PER_ACTOR_MATH, FIRST_TIME_MATH, PROPERTY_MATH, seriesRows, type Row, type SeriesNode } from './sql.js';
+import { ACTIVE_MATH, COUNT_PER_ACTOR_MATH, FIRST_TIME_MATH, PROPERTY_MATH, seriesRows, sharedTotalValueRows, type Row, type SeriesNode } from './sql.js';
 import {
   CompareToDateRange,
   PreviousPeriodDateRange,
@@ -110,9 +110,12 @@ export async function runTrends(store: Store, query: TrendsQuery, ctx: QueryCont
 
   // one result list per (series, period): current series first, then the previous period's
   const perQuery: TrendsResult[][] = [];
-  for (const [i, s] of series.entries()) perQuery.push(await runSeries(store, plan, s, i, range, range, compare ? 'current' : undefined));
+  const shared = async (r: TrendsDateRange) => sharedTotalValueRows(store, sqlPlan(plan), series.map((s, index) => ({ s, index })), r);
+  const currentRows = await shared(range);
+  for (const [i, s] of series.entries()) perQuery.push(await runSeries(store, plan, s, i, range, range, compare ? 'current' : undefined, currentRows.get(i)));
   if (previous) {
-    for (const [i, s] of series.entries()) perQuery.push(await runSeries(store, plan, s, i, previous, range, 'previous'));
+    const previousRows = await shared(previous);
+    for (const [i, s] of series.entries()) perQuery.push(await runSeries(store, plan, s, i, previous, range, 'previous', previousRows.get(i)));
   }
 
   const formulas = formulaNodes(query);
@@ -188,6 +191,10 @@ async function earliestEvent(store: Store, tz: string): Promise<number | undefin
   const r = await store.conn.runAndReadAll('SELECT epoch_us(min(timestamp)) FROM events');
   const v = r.getRows()[0]?.[0];
   return v === null || v === undefined ? undefined : toNaive(Number(v), tz);
+}
+
+function sqlPlan(plan: Plan) {
+  return { properties: plan.query.properties, timezone: plan.ctx.timezone, weekStart: plan.ctx.weekStart, totalValue: plan.totalValue, cumulative: plan.cumulative, breakdown: plan.breakdown };
 }
 
 interface FormulaNode {
@@ -308,8 +315,9 @@ async function runSeries(
   range: TrendsDateRange,
   labelRange: TrendsDateRange,
   compareLabel: 'current' | 'previous' | undefined,
+  precomputed?: Row[],
 ): Promise<TrendsResult[]> {
-  const rows = await seriesRows(store, { properties: plan.query.properties, timezone: plan.ctx.timezone, weekStart: plan.ctx.weekStart, totalValue: plan.totalValue, cumulative: plan.cumulative, breakdown: plan.breakdown }, s, index, range);
+  const rows = precomputed ?? (await seriesRows(store, sqlPlan(plan), s, index, range));
   const items = plan.totalValue ? totalValueItems(plan, rows) : timeSeriesItems(plan, rows, range);
   const tz = plan.ctx.timezone;
   const label = typeof s.event === 'string' ? s.event : 'All events';

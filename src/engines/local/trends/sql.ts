@@ -290,6 +290,59 @@ export async function seriesRows(store: Store, plan: SqlPlan, s: SeriesNode, ser
   return read(`SELECT ${[...keyCols, value].join(', ')} FROM (${inner})${keyCols.length ? ` GROUP BY ${keyCols.join(', ')}` : ''}`);
 }
 
+/**
+ * Total-value rows for several series at once: series with the same property filters whose math
+ * is total or dau are answered by one scan grouped by event (and breakdown value), instead of one
+ * scan each — the same numbers, as each series' rows are exactly its own event's groups.
+ * Returns rows per series index; series it cannot combine are left out.
+ */
+export async function sharedTotalValueRows(
+  store: Store,
+  plan: SqlPlan,
+  series: { s: SeriesNode; index: number }[],
+  range: TrendsDateRange,
+): Promise<Map<number, Row[]>> {
+  const out = new Map<number, Row[]>();
+  if (!plan.totalValue) return out;
+  const groups = new Map<string, { s: SeriesNode; index: number }[]>();
+  for (const x of series) {
+    const math = x.s.math ?? 'total';
+    if ((math !== 'total' && math !== 'dau') || typeof x.s.event !== 'string') continue;
+    const key = JSON.stringify(x.s.properties ?? null);
+    groups.set(key, [...(groups.get(key) ?? []), x]);
+  }
+  const tz = plan.timezone;
+  for (const members of groups.values()) {
+    if (members.length < 2) continue;
+    const first = members[0]!;
+    const scan = scanFor(store, plan, first.s, first.index, false);
+    const events = [...new Set(members.map((m) => m.s.event as string))];
+    const w = [
+      `e.timestamp >= ${ts(range.adjustedDateFrom(), tz)}`,
+      `e.timestamp <= ${ts(range.dateTo(), tz)}`,
+      `e.event IN (${events.map(sqlString).join(', ')})`,
+      ...scan.conds,
+    ].join(' AND ');
+    const names = bvNames(scan.nBv);
+    const sel = ['e.event AS ev', ...scan.bvCols.map((c, i) => `${c} AS bv${i}`)];
+    const sql = `SELECT ${[...sel, 'count(*)', 'count(DISTINCT e.person_id)'].join(', ')} FROM ${scan.from} WHERE ${w} GROUP BY ${['ev', ...names].join(', ')}`;
+    const r = await store.conn.runAndReadAll(sql);
+    for (const m of members) out.set(m.index, []);
+    for (const row of r.getRows()) {
+      const ev = String(row[0]);
+      const vals = row.slice(1, 1 + scan.nBv).map((v) => String(v));
+      const bv: BreakdownValue | null = scan.nBv === 0 ? null : scan.multiple ? vals : vals[0]!;
+      const total = Number(row[1 + scan.nBv]);
+      const dau = Number(row[2 + scan.nBv]);
+      for (const m of members) {
+        if (m.s.event !== ev) continue;
+        out.get(m.index)!.push({ bucket: null, bv, value: (m.s.math ?? 'total') === 'dau' ? dau : total });
+      }
+    }
+  }
+  return out;
+}
+
 /** Bits per mask word: BIGINT keeps shifts cheap (no unsigned/HUGEINT arithmetic). */
 const MASK_BITS = 62;
 
