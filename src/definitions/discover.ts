@@ -304,7 +304,15 @@ export function buildTimeToFirstQuery(o: TimeToFirstOptions): Record<string, unk
     ? { kind: 'EventsNode', event: t.events.started, name: t.events.started, custom_name: 'Wizard started', properties: [{ ...success, value: [...COUNTED_STATUSES] }] }
     : o.signupEvent
       ? { kind: 'EventsNode', event: o.signupEvent, name: o.signupEvent, custom_name: 'Signed up' }
-      : { kind: 'EventsNode', event: null, name: 'All events', custom_name: 'First seen' };
+      : {
+          // First seen = the account's first cluster event (Connect installations and CDN
+          // downloaders are persons too, but carry no account id).
+          kind: 'EventsNode',
+          event: null,
+          name: 'All events',
+          custom_name: 'First seen',
+          properties: [{ key: taxonomy().cluster.properties.accountId, type: 'event', operator: 'is_set', value: 'is_set' }],
+        };
   const funnelsFilter: Record<string, unknown> = {
     funnelVizType: o.vizType,
     funnelOrderType: 'ordered',

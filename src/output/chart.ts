@@ -81,7 +81,7 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   };
   place(first, 1);
   if (n > 2 && cols > first.length + mid.length + last.length + 4) place(mid, Math.floor(cols / 2) - Math.floor(mid.length / 2) + 1);
-  if (n > 1) place(last, cols + 2 - last.length);
+  if (n > 1 && cols + 2 >= first.length + last.length + 3) place(last, cols + 2 - last.length);
   lines.push(' '.repeat(yLabelW) + axis.join('').trimEnd());
   if (series.length > 1) {
     lines.push(
