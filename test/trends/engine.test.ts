@@ -156,9 +156,17 @@ describe('math', () => {
     expect(rs[3]!.action.order).toBe(1);
   });
 
+  it('hogql math: simple aggregations', async () => {
+    expect((await run({ math: 'hogql', math_hogql: 'count()' }))[0]!.data).toEqual([0, 2, 3]);
+    expect((await run({ math: 'hogql', math_hogql: 'sum(properties.n)' }))[0]!.data).toEqual([0, 3, 10]);
+    expect((await run({ math: 'hogql', math_hogql: 'count(distinct person_id)' }))[0]!.data).toEqual([0, 2, 2]);
+  });
+
   it('rejects unsupported math with the JSON path', async () => {
-    await expect(run({ math: 'hogql', math_hogql: 'count()' })).rejects.toThrow(QueryValidationError);
-    await expect(run({ math: 'hogql' })).rejects.toThrow(/query\.series\[0\]\.math/);
+    await expect(run({ math: 'unique_group', math_group_type_index: 0 })).rejects.toThrow(QueryValidationError);
+    await expect(run({ math: 'unique_group' })).rejects.toThrow(/query\.series\[0\]\.math/);
+    await expect(run({ math: 'hogql' })).rejects.toThrow(/query\.series\[0\]\.math_hogql/);
+    await expect(run({ math: 'hogql', math_hogql: 'quantile(0.5)(properties.n)' })).rejects.toThrow(/simple HogQL aggregations/);
   });
 });
 

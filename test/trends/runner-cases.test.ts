@@ -117,6 +117,10 @@ describe('test_trends_query_runner.py cases', () => {
     expect(await run({ trendsFilter: { display: 'BoldNumber' }, compareFilter: { compare: true } })).toHaveLength(2);
   });
 
+  it('hogql aggregation', async () => {
+    expect((await run({ series: [{ ...pv, math: 'hogql', math_hogql: 'sum(properties.prop)' }] }))[0]!.data).toEqual([20, 0, 10, 60, 10, 0, 50, 0, 10, 0, 10, 0]);
+  });
+
   it('smoothing', async () => {
     expect((await run({ trendsFilter: { smoothingIntervals: 7 } }))[0]!.data).toEqual([1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
   });

@@ -52,6 +52,7 @@ const SIMPLE_MATH = ['total', 'dau', 'unique_session'];
 
 export const SUPPORTED_MATH = [
   ...SIMPLE_MATH,
+  'hogql',
   ...Object.keys(ACTIVE_MATH),
   ...FIRST_TIME_MATH,
   ...Object.keys(PROPERTY_MATH),
@@ -162,6 +163,9 @@ function validate(query: TrendsQuery): void {
     const math = s.math ?? 'total';
     if (!SUPPORTED_MATH.includes(math)) {
       fail(`${where}.math`, `math '${math}' is not supported by the local engine`, `Supported: ${SUPPORTED_MATH.join(', ')}; or run it with --engine posthog.`);
+    }
+    if (math === 'hogql' && (typeof s.math_hogql !== 'string' || s.math_hogql.trim() === '')) {
+      fail(`${where}.math_hogql`, "math 'hogql' needs a math_hogql expression", 'Example: "sum(properties.amount)".');
     }
     if (PROPERTY_MATH[math] && (typeof s.math_property !== 'string' || s.math_property === '')) {
       fail(`${where}.math_property`, `math '${math}' needs a math_property`, 'Name the numeric event property to aggregate.');

@@ -11,6 +11,7 @@
  *    the reduced rows are joined to the persons' pre-extracted values (one value per person).
  */
 import { propertySql, sqlString, type Store } from '../../../store/store.js';
+import { UsageError } from '../../../errors.js';
 import { propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { toInstant, toNaive, US_DAY, US_HOUR, US_MINUTE, US_SECOND, type TrendsDateRange, type TrendsInterval } from './range.js';
 import { breakdownRawSql, isPersonPart, withNullLabel, type BreakdownSpec, type BreakdownValue } from './breakdown.js';
@@ -164,7 +165,11 @@ function personsSubquery(store: Store, spec: BreakdownSpec | undefined): string 
 
 function scanFor(store: Store, plan: SqlPlan, s: SeriesNode, seriesIndex: number, allowLate: boolean): Scan {
   const spec = plan.breakdown;
-  const personFilters = usesPersonProperties(plan.properties) || usesPersonProperties(s.properties) || (s.math_property_type === 'person_properties' && !!s.math_property);
+  const personFilters =
+    usesPersonProperties(plan.properties) ||
+    usesPersonProperties(s.properties) ||
+    (s.math_property_type === 'person_properties' && !!s.math_property) ||
+    (s.math === 'hogql' && /person\.properties\./.test(s.math_hogql ?? ''));
   const personBreakdown = !!spec?.parts.some(isPersonPart);
   const allPerson = !!spec && spec.parts.every(isPersonPart);
   const late = allowLate && allPerson && !personFilters;
@@ -282,12 +287,50 @@ export async function seriesRows(store: Store, plan: SqlPlan, s: SeriesNode, ser
     // $session_id is a non-nullable column in PostHog: a missing id counts as the '' session
     value = "count(DISTINCT coalesce(sid, ''))";
     extra = `${propertySql(store, '$session_id', 'e')} AS sid`;
+  } else if (math === 'hogql') {
+    const h = hogqlAggregation(store, s.math_hogql ?? '', `query.series[${seriesIndex}].math_hogql`);
+    value = h.value;
+    extra = `${h.arg} AS mp`;
   } else {
     value = aggSql(PROPERTY_MATH[math]!, 'mp');
     extra = `${mathPropertySql(store, s)} AS mp`;
   }
   const inner = `SELECT ${[...bCol, ...bvSel, extra].join(', ')} FROM ${scan.from} WHERE ${w}`;
   return read(`SELECT ${[...keyCols, value].join(', ')} FROM (${inner})${keyCols.length ? ` GROUP BY ${keyCols.join(', ')}` : ''}`);
+}
+
+/**
+ * The HogQL aggregations the local engine evaluates for `math: "hogql"`: count(), and
+ * count(distinct x) / sum / avg / min / max over an event field or a (person) property, where
+ * properties are read as numbers like PostHog's numeric property definitions make them.
+ */
+export function hogqlAggregation(store: Store, text: string, where: string): { value: string; arg: string } {
+  const m = /^\s*(count|sum|avg|min|max)\s*\(\s*(distinct\s+)?(.*?)\s*\)\s*$/i.exec(text);
+  const unsupported = (): never => {
+    throw new UsageError(
+      `${where}: the local engine evaluates only simple HogQL aggregations (count(), count(distinct x), sum/avg/min/max(properties.x)), not '${text}'`,
+      'Run it with --engine posthog.',
+    );
+  };
+  if (!m) unsupported();
+  const fn = m![1]!.toLowerCase();
+  const distinct = !!m![2];
+  const argText = m![3]!;
+  if (fn === 'count' && !distinct && (argText === '' || argText === '*')) return { value: 'count(*)', arg: '1' };
+  let field: string | undefined;
+  let numeric = true;
+  let pm = /^properties\.(?:"([^"]+)"|`([^`]+)`|([\w$.-]+))$/.exec(argText);
+  if (pm) field = propertySql(store, (pm[1] ?? pm[2] ?? pm[3])!, 'e');
+  pm = field ? null : /^person\.properties\.(?:"([^"]+)"|`([^`]+)`|([\w$.-]+))$/.exec(argText);
+  if (pm) field = jsonKeySql('p', (pm[1] ?? pm[2] ?? pm[3])!);
+  if (!field && ['person_id', 'distinct_id', 'event', 'uuid'].includes(argText)) {
+    field = argText === 'uuid' ? 'CAST(e.uuid AS VARCHAR)' : `e.${argText}`;
+    numeric = false;
+  }
+  if (!field) unsupported();
+  if (fn === 'count') return { value: distinct ? 'count(DISTINCT mp)' : 'count(mp)', arg: field! };
+  if (!numeric || distinct) unsupported();
+  return { value: `coalesce(${fn}(mp), 0)`, arg: `TRY_CAST(${field} AS DOUBLE)` };
 }
 
 /**
