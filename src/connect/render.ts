@@ -195,16 +195,18 @@ interface FeatureRow {
   events: number;
   share: number | null;
   level: number;
+  /** first value row of its split (the split title is shown once) */
+  firstOfSplit: boolean;
 }
 
 export function renderFeatures(r: FeaturesReport, format: OutputFormat): Emittable<FeatureRow> {
   const rows: FeatureRow[] = [];
   for (const f of r.features) {
-    rows.push({ feature_key: f.key, feature: f.title, event: f.event, split: '', value: null, label: '', installations: f.installations, events: f.events, share: f.share, level: 0 });
+    rows.push({ feature_key: f.key, feature: f.title, event: f.event, split: '', value: null, label: '', installations: f.installations, events: f.events, share: f.share, level: 0, firstOfSplit: false });
     for (const b of f.breakdowns) {
-      for (const v of b.values) {
-        rows.push({ feature_key: f.key, feature: f.title, event: f.event, split: b.title, value: v.value, label: v.label, installations: v.installations, events: v.events, share: v.share, level: 1 });
-      }
+      b.values.forEach((v, i) => {
+        rows.push({ feature_key: f.key, feature: f.title, event: f.event, split: b.title, value: v.value, label: v.label, installations: v.installations, events: v.events, share: v.share, level: 1, firstOfSplit: i === 0 });
+      });
     }
   }
   const shown = format === 'csv' ? rows : rows.filter((x) => x.level === 0 || x.installations > 0 || x.events > 0);
@@ -214,13 +216,13 @@ export function renderFeatures(r: FeaturesReport, format: OutputFormat): Emittab
       { key: 'feature_key', header: 'Key', dataOnly: true },
       { key: 'feature', header: 'Feature', text: (x) => (x.level === 0 ? x.feature : '') },
       { key: 'event', header: 'Event', dataOnly: true },
-      { key: 'split', header: 'Split by', text: (x) => (x.level === 0 ? '' : x.split) },
+      { key: 'split', header: 'Split by', text: (x) => (x.level === 0 || (!x.firstOfSplit && format === 'table') ? '' : x.split) },
       { key: 'value', header: 'Value', dataOnly: true },
       { key: 'label', header: 'Value' },
       { key: 'installations', header: 'Installations', align: 'right' },
       { key: 'events', header: 'Events', align: 'right' },
       { key: 'share', header: 'Share of active', align: 'right', text: (x) => formatPercent(x.share) },
-      { key: 'bar', header: '', text: (x) => (x.level === 0 ? bar(x.share ?? 0, 1, 16) : ''), terminalOnly: true },
+      { key: 'bar', header: '', text: (x) => bar(x.share ?? 0, 1, 16), terminalOnly: true },
     ],
     rows: shown,
     notes: [
