@@ -302,77 +302,68 @@ export interface Grouped {
 }
 
 /**
- * Group rows by a 64-bit key (hi, lo): a stable LSD radix sort on hi (two 16-bit passes) that
- * carries the payload columns along, so every group ends up contiguous in memory and keeps
- * scan order; runs with equal hi but different lo (hash-prefix ties) are then split by lo.
- * Overwrites the input arrays (they are reused as buffers).
+ * Group rows by a 64-bit key (hi, lo): a stable radix sort on hi that carries the payload
+ * columns along, so every group ends up contiguous in memory and keeps scan order. One global
+ * pass on the top 11 bits splits the rows into 2048 buckets small enough for the cache; each
+ * bucket is then finished with two local passes (11 + 10 bits). Runs with equal hi but
+ * different lo (hash-prefix ties) are split by lo afterwards. Overwrites the input arrays.
  */
 export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[]): Grouped {
   const n = hi.length;
-  let kHi = hi;
-  let kLo = lo;
-  let idx: Int32Array = new Int32Array(n);
+  const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  let cf = f64;
-  let ci = i32;
-  let oHi: Uint32Array = new Uint32Array(n);
-  let oLo: Uint32Array = new Uint32Array(n);
-  let oIdx: Int32Array = new Int32Array(n);
-  let of: Float64Array[] = f64.map(() => new Float64Array(n));
-  let oi: Int32Array[] = i32.map(() => new Int32Array(n));
-  const counts = new Int32Array(65536);
+  const A = { hi, lo, idx, f64, i32 };
+  const B = {
+    hi: new Uint32Array(n),
+    lo: new Uint32Array(n),
+    idx: new Int32Array(n),
+    f64: f64.map(() => new Float64Array(n)),
+    i32: i32.map(() => new Int32Array(n)),
+  };
   const dest = new Int32Array(n);
-  for (const shift of [0, 16]) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(kHi[i]! >>> shift) & 0xffff]!++;
-    let sum = 0;
-    for (let b = 0; b < 65536; b++) {
+  const counts = new Int32Array(2048);
+  type Cols = typeof A;
+  const scatter = (src: Cols, dst: Cols, from: number, to: number, shift: number, mask: number): void => {
+    counts.fill(0, 0, mask + 1);
+    const sh = src.hi;
+    for (let i = from; i < to; i++) counts[(sh[i]! >>> shift) & mask]!++;
+    let sum = from;
+    for (let b = 0; b <= mask; b++) {
       const c = counts[b]!;
       counts[b] = sum;
       sum += c;
     }
-    if (cf.length === 1 && ci.length === 1) {
-      // the common case (one funnel, no breakdown): one sweep moving everything
-      const sf = cf[0]!;
-      const df = of[0]!;
-      const si = ci[0]!;
-      const di = oi[0]!;
-      for (let i = 0; i < n; i++) {
-        const h = kHi[i]!;
-        const p = counts[(h >>> shift) & 0xffff]!++;
-        oHi[p] = h;
-        oLo[p] = kLo[i]!;
-        oIdx[p] = idx[i]!;
-        df[p] = sf[i]!;
-        di[p] = si[i]!;
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const h = kHi[i]!;
-        const p = counts[(h >>> shift) & 0xffff]!++;
-        oHi[p] = h;
-        oLo[p] = kLo[i]!;
-        oIdx[p] = idx[i]!;
-        dest[i] = p;
-      }
-      for (let c = 0; c < cf.length; c++) {
-        const src = cf[c]!;
-        const dst = of[c]!;
-        for (let i = 0; i < n; i++) dst[dest[i]!] = src[i]!;
-      }
-      for (let c = 0; c < ci.length; c++) {
-        const src = ci[c]!;
-        const dst = oi[c]!;
-        for (let i = 0; i < n; i++) dst[dest[i]!] = src[i]!;
-      }
-    }
-    [kHi, oHi] = [oHi, kHi];
-    [kLo, oLo] = [oLo, kLo];
-    [idx, oIdx] = [oIdx, idx];
-    [cf, of] = [of, cf];
-    [ci, oi] = [oi, ci];
+    for (let i = from; i < to; i++) dest[i] = counts[(sh[i]! >>> shift) & mask]!++;
+    // one monomorphic loop per array type (a generic helper would make V8's element loads megamorphic)
+    moveU32(src.hi, dst.hi, dest, from, to);
+    moveU32(src.lo, dst.lo, dest, from, to);
+    moveI32(src.idx, dst.idx, dest, from, to);
+    for (let c = 0; c < src.f64.length; c++) moveF64(src.f64[c]!, dst.f64[c]!, dest, from, to);
+    for (let c = 0; c < src.i32.length; c++) moveI32(src.i32[c]!, dst.i32[c]!, dest, from, to);
+  };
+  // global pass: top 11 bits, A -> B; remember bucket bounds
+  scatter(A, B, 0, n, 21, 0x7ff);
+  const bounds = new Int32Array(2049);
+  for (let b = 0; b < 2048; b++) bounds[b + 1] = counts[b]!;
+  // local passes inside each bucket: bits 0..10 (B -> A), then 11..20 (A -> B)
+  for (let b = 0; b < 2048; b++) {
+    const from = bounds[b]!;
+    const to = bounds[b + 1]!;
+    if (to - from < 2) continue;
+    scatter(B, A, from, to, 0, 0x7ff);
+    scatter(A, B, from, to, 11, 0x3ff);
   }
-  return splitRuns(kHi, kLo, idx, cf, ci);
+  return splitRuns(B.hi, B.lo, B.idx, B.f64, B.i32);
+}
+
+function moveU32(x: Uint32Array, y: Uint32Array, dest: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) y[dest[i]!] = x[i]!;
+}
+function moveI32(x: Int32Array, y: Int32Array, dest: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) y[dest[i]!] = x[i]!;
+}
+function moveF64(x: Float64Array, y: Float64Array, dest: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) y[dest[i]!] = x[i]!;
 }
 
 function splitRuns(kHi: Uint32Array, kLo: Uint32Array, idx: Int32Array, cf: Float64Array[], ci: Int32Array[]): Grouped {
