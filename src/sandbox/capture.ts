@@ -69,6 +69,15 @@ export function gunzipCapped(buf: Buffer, limit = INFLATED_LIMIT): Promise<Buffe
 
 /** Decode the raw request body into a JSON value. */
 export async function decodeBody(raw: Buffer, headers: { 'content-encoding'?: string; 'content-type'?: string }, query: URLSearchParams): Promise<unknown> {
+  return (await decodeBodySized(raw, headers, query)).value;
+}
+
+/** decodeBody plus the decoded size in bytes (lets parseCapture skip per-event size checks). */
+export async function decodeBodySized(
+  raw: Buffer,
+  headers: { 'content-encoding'?: string; 'content-type'?: string },
+  query: URLSearchParams,
+): Promise<{ value: unknown; bytes: number }> {
   let buf = raw;
   const enc = (headers['content-encoding'] ?? '').toLowerCase();
   const gzipped = enc.includes('gzip') || query.get('compression') === 'gzip-js' || (buf.length > 2 && buf[0] === 0x1f && buf[1] === 0x8b);
@@ -83,7 +92,7 @@ export async function decodeBody(raw: Buffer, headers: { 'content-encoding'?: st
   }
   if (text.trim() === '') throw invalid('Empty request body', null, 'empty_body');
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), bytes: text.length };
   } catch (e) {
     throw invalid(`Failed to parse the request body as JSON: ${(e as Error).message}`, null, 'invalid_json');
   }
@@ -158,7 +167,9 @@ export function storedTimestamp(ev: Record<string, unknown>, sentAt: unknown, no
  * Validate a capture payload (already JSON) as a unit: the token must match, every event needs
  * an event name and a distinct_id (else 400 for the whole batch), each event ≤ 1 MB (else 413).
  */
-export function parseCapture(body: unknown, projectToken: string, now: number): ParsedCapture {
+export function parseCapture(body: unknown, projectToken: string, now: number, bodyBytes = Infinity): ParsedCapture {
+  // an event can only be over the limit when the whole body is
+  const checkSize = bodyBytes > EVENT_SIZE_LIMIT;
   let items: unknown[];
   let top: Record<string, unknown> = {};
   if (Array.isArray(body)) items = body;
@@ -198,7 +209,7 @@ export function parseCapture(body: unknown, projectToken: string, now: number): 
     let did = it.distinct_id ?? it.$distinct_id ?? props.distinct_id ?? props.$distinct_id;
     if (typeof did === 'number' && Number.isFinite(did)) did = String(did);
     if (typeof did !== 'string' || did.trim() === '') throw invalid('Missing distinct_id', at ? `${at}.distinct_id` : 'distinct_id', 'missing_distinct_id');
-    if (JSON.stringify(it).length > EVENT_SIZE_LIMIT) throw tooLarge(`Event ${at ?? ''} exceeds the 1 MB event size limit`.replace('  ', ' '));
+    if (checkSize && JSON.stringify(it).length > EVENT_SIZE_LIMIT) throw tooLarge(`Event ${at ?? ''} exceeds the 1 MB event size limit`.replace('  ', ' '));
     let uuid = it.uuid;
     if (uuid === undefined || uuid === null || uuid === '') uuid = randomUUID();
     else if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) {

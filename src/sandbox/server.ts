@@ -21,7 +21,7 @@ import type { Engine, PostHogQuery, QueryContext } from '../engines/types.js';
 import { DmError } from '../errors.js';
 import { checkTeleportEvent } from '../events/vocabulary.js';
 import { brokenRule } from '../store/vocab-rules.js';
-import { BATCH_BODY_LIMIT, CaptureError, decodeBody, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
+import { BATCH_BODY_LIMIT, CaptureError, decodeBodySized, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
 
 export interface SandboxOptions {
   storePath: string;
@@ -276,8 +276,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
     let parsed;
     try {
-      const body = await decodeBody(raw, req.headers as Record<string, string>, query);
-      parsed = parseCapture(body, opts.projectToken, Date.now());
+      const body = await decodeBodySized(raw, req.headers as Record<string, string>, query);
+      parsed = parseCapture(body.value, opts.projectToken, Date.now(), body.bytes);
     } catch (e) {
       counters.rejectedRequests++;
       if (e instanceof CaptureError) return sendError(res, e.status, e.body);
