@@ -47,6 +47,9 @@ describe('load / store info (CLI)', () => {
       last: '2024-05-03T00:00:00.000Z',
       eventNames: [{ name: 'tp.ui.discover.started', count: 3 }],
     });
+    const mat = run(['--format', 'json', 'store', 'materialize', '$lib', 'tp.discover.step.status']);
+    expect(mat.code, mat.err).toBe(0);
+    expect(JSON.parse(mat.out)).toMatchObject({ added: ['$lib'], already: ['tp.discover.step.status'] });
   });
 
   it('bad input: exit 2, file:line and field on stderr, nothing stored', () => {
