@@ -6,6 +6,16 @@
  * Work split: DuckDB scans and aggregates events per (interval bucket, breakdown value); the
  * small per-bucket result is shaped here (zero fill, breakdown ranking/"other", cumulative sums,
  * labels), exactly as PostHog's outer queries and runner do.
+ *
+ * Supported: EventsNode series (an event or all events) with math total, dau, weekly_active,
+ * monthly_active, unique_session, first_time_for_user, first_matching_event_for_user, property
+ * math (sum/avg/min/max/median/p75..p99), count-per-actor math and simple hogql aggregations;
+ * intervals minute..month in the team timezone with the team week start; breakdowns on event,
+ * person and event_metadata properties (single or `breakdowns`), limits, null/other buckets;
+ * compare (previous period or compare_to); cumulative, smoothing and total-value displays;
+ * formulas. Not supported locally (an error names the field): actions, cohorts, groups,
+ * sessions, histogram breakdowns, sampling. Person properties are read from the persons table
+ * (PostHog's "properties at query time" mode).
  */
 import { QueryValidationError, UsageError } from '../../../errors.js';
 import type { Store } from '../../../store/store.js';
