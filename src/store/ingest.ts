@@ -553,7 +553,7 @@ async function recomputePersonProperties(store: Store, before: number): Promise<
   const entries = [...results.entries()];
   for (let i = 0; i < entries.length; i += 5000) {
     const chunk = entries.slice(i, i + 5000).map(([id, p]) => ({ id, p: JSON.stringify(p) }));
-    await conn.run(`INSERT INTO dm_pp SELECT x.id, x.p FROM (SELECT unnest(CAST($1 AS STRUCT(id VARCHAR, p VARCHAR)[]), recursive := true)) x`, [
+    await conn.run(`INSERT INTO dm_pp SELECT x.id, x.p FROM (SELECT unnest(from_json(CAST($1 AS JSON), '[{"id": "VARCHAR", "p": "VARCHAR"}]'), recursive := true)) x`, [
       JSON.stringify(chunk),
     ]);
   }

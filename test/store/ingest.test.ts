@@ -230,6 +230,11 @@ describe('persons', () => {
     expect(p).toEqual({ first: 'zero', plan: 'team' });
     expect(await count('SELECT count(*) FROM persons')).toBe(1);
     expect(await rows(`SELECT strftime(created_at, '%H:%M:%S') AS c FROM persons`)).toEqual([{ c: '10:00:05' }]);
+    // awkward values survive the round trip
+    const odd = { q: `it's "quoted" \\ back\nslash`, u: 'zażółć ✓', n: [1, { a: null }], e: '' };
+    await loadEvents(store, [{ ...base, distinct_id: "o'dd", uuid: U(9), timestamp: t(50), properties: { $set: odd } }]);
+    const p2 = (await rows(`SELECT CAST(properties AS VARCHAR) AS p FROM persons WHERE id = 'o''dd'`))[0]!;
+    expect(JSON.parse(String(p2.p))).toEqual(odd);
   });
 
   it('person_id and person_properties from exports merge distinct ids into one person; later exports re-point', async () => {
