@@ -147,12 +147,12 @@ function runTargets(
     const rows = scan.order;
     const inp: UdfInput = { rows, from: a, to: b, ts: scan.ts, mask, bd, dropUnmatched: !strict };
     if (!info || !bd) {
-      // PostHog drops targets with no matching event before the UDF
-      if (!strict) {
-        let any = false;
-        for (let k = a; k < b; k++) if (mask[rows[k]!] !== 0) { any = true; break; }
-        if (!any) continue;
-      }
+      // Without a matching event there is no row for PostHog's UDF; ordered and strict
+      // funnels also cannot start without a step-1 event. Skip such targets early.
+      const need = spec.order === 'unordered' ? -1 : 1;
+      let any = false;
+      for (let k = a; k < b; k++) if ((mask[rows[k]!]! & need) !== 0) { any = true; break; }
+      if (!any) continue;
       const res = runner.run(inp, { propVal: -1, filterEvents: false, breakdownStep: -1 });
       if (res.stepReached >= 0) emit({ target: t, propVal: 0, res }, null);
       continue;
