@@ -128,6 +128,26 @@ describe('local funnel engine', () => {
   });
 });
 
+describe('optional steps', () => {
+  it('counts an optional step only for those who did it; later steps do not need it', async () => {
+    const o = await tempStore([
+      { event: 'a', distinct_id: 'p1', timestamp: '2024-01-02T10:00:00Z' },
+      { event: 'b', distinct_id: 'p1', timestamp: '2024-01-02T10:01:00Z' },
+      { event: 'c', distinct_id: 'p1', timestamp: '2024-01-02T10:02:00Z' },
+      { event: 'a', distinct_id: 'p2', timestamp: '2024-01-02T10:00:00Z' },
+      { event: 'c', distinct_id: 'p2', timestamp: '2024-01-02T10:05:00Z' },
+      { event: 'a', distinct_id: 'p3', timestamp: '2024-01-02T10:00:00Z' },
+    ]);
+    try {
+      const e = localEngineForStore(o.store);
+      const r = await e.run({ kind: 'FunnelsQuery', series: [node('a'), { ...node('b'), optionalInFunnel: true }, node('c')], dateRange: range }, ctx);
+      expect((r.results as Step[]).map((s) => s.count)).toEqual([3, 1, 2]);
+    } finally {
+      await o.cleanup();
+    }
+  });
+});
+
 describe('building blocks', () => {
   it('median interpolates like ClickHouse quantile(0.5) and matches a sort', () => {
     expect(median([3600, 7200])).toBe(5400);
