@@ -89,31 +89,37 @@ function metadataRef(key: string) {
   throw new UsageError(`query.breakdownFilter: unknown event_metadata breakdown '${key}'`, 'Valid: distinct_id, person_id, event, uuid, timestamp.');
 }
 
-function stepPredicate(event: string | null, properties: unknown, store: Store, where: string): string {
-  const parts: string[] = [];
-  if (event !== null) parts.push(`e.event = ${sqlString(event)}`);
-  const p = propertyFiltersSql(properties, { store, eventAlias: 'e', personAlias: 'p', where: `${where}.properties` });
-  if (p !== 'TRUE') parts.push(`(${p})`);
-  return parts.length ? parts.join(' AND ') : 'TRUE';
-}
-
 /** SQL INTEGER bitmask of the steps and exclusion slots an event matches for one funnel. */
 export function maskSql(spec: FunnelSpec, store: Store): string {
   const n = spec.steps.length;
   if (n > MAX_FUNNEL_STEPS) {
     throw new UsageError(`query.series: the local engine supports funnels of up to ${MAX_FUNNEL_STEPS} steps (got ${n})`);
   }
-  const terms: string[] = [];
-  spec.steps.forEach((s, i) => {
-    terms.push(`(CASE WHEN ${stepPredicate(s.event, s.properties, store, s.where)} THEN ${1 << i} ELSE 0 END)`);
-  });
+  // One CASE on the event name (a switch, not one string comparison per step); inside a
+  // branch, property filters decide each bit. Bits combine with | so overlaps are harmless.
+  const byEvent = new Map<string, string[]>();
+  const anyEvent: string[] = [];
+  const add = (event: string | null, properties: unknown, where: string, bit: number) => {
+    const p = propertyFiltersSql(properties, { store, eventAlias: 'e', personAlias: 'p', where: `${where}.properties` });
+    const term = p === 'TRUE' ? String(bit) : `(CASE WHEN ${p} THEN ${bit} ELSE 0 END)`;
+    if (event === null) anyEvent.push(term);
+    else {
+      const list = byEvent.get(event);
+      if (list) list.push(term);
+      else byEvent.set(event, [term]);
+    }
+  };
+  spec.steps.forEach((s, i) => add(s.event, s.properties, s.where, 1 << i));
   for (let slot = 1; slot < n; slot++) {
-    const covering = spec.exclusions.filter((x) => x.from < slot && slot <= x.to);
-    if (covering.length === 0) continue;
-    const pred = covering.map((x) => `(${stepPredicate(x.event, x.properties, store, x.where)})`).join(' OR ');
-    terms.push(`(CASE WHEN ${pred} THEN ${1 << (n + slot - 1)} ELSE 0 END)`);
+    for (const x of spec.exclusions) if (x.from < slot && slot <= x.to) add(x.event, x.properties, x.where, 1 << (n + slot - 1));
   }
-  return terms.length ? `(${terms.join(' + ')})::INTEGER` : '0::INTEGER';
+  const parts: string[] = [];
+  if (byEvent.size > 0) {
+    const branches = [...byEvent].map(([event, terms]) => `WHEN ${sqlString(event)} THEN ${terms.length === 1 ? terms[0] : `(${terms.join(' | ')})`}`);
+    parts.push(`(CASE e.event ${branches.join(' ')} ELSE 0 END)`);
+  }
+  parts.push(...anyEvent);
+  return parts.length ? `(${parts.join(' | ')})::INTEGER` : '0::INTEGER';
 }
 
 function needsPersons(specs: readonly FunnelSpec[]): boolean {
