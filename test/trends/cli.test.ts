@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, REPO_ROOT } from '../peer/harness.js';
 import { storeWith, type TestEvent } from './helpers.js';
-import { connectFixture, installationsPerDay } from './connect-fixture.js';
+import { connectFixture, installationsPerDay, isInstallationEvent } from './connect-fixture.js';
+import { taxonomy } from '../../src/events/taxonomy.js';
 import { Store } from '../../src/store/store.js';
 import { buildDauQuery, loadConnectDefinitions } from '../../src/definitions/connect.js';
 
@@ -118,5 +119,43 @@ describe.concurrent('features and platforms through the CLI', () => {
     const csv = await runCli(['--store', store, 'platforms', ...range, ...ctxArgs, '--dimension', 'os', '--format', 'csv']);
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stdout.split('\n')[0]).toBe('dimension_key,dimension,property,value,label,installations,share');
+  });
+});
+
+describe('with the seeded fixtures generator', () => {
+  it('dau and platforms from the CLI equal what the generated file says', async () => {
+    const gdir = mkdtempSync(join(tmpdir(), 'dm-connect-gen-'));
+    try {
+      const file = join(gdir, 'events.jsonl');
+      const gstore = join(gdir, 'events.duckdb');
+      const gen = await runCli(['fixtures', 'generate', '--seed', '3', '--accounts', '5', '--installations', '60', '--days', '14', '--start', '2026-03-20', '--out', file]);
+      expect(gen.code, gen.stderr).toBe(0);
+      const load = await runCli(['--store', gstore, 'load', file]);
+      expect(load.code, load.stderr).toBe(0);
+      const args = ['--store', gstore, '--from', '2026-03-20', '--to', '2026-04-02', '--now', '2026-04-05T00:00:00Z', '--format', 'json'];
+      const dau = await runCli(['dau', ...args]);
+      expect(dau.code, dau.stderr).toBe(0);
+      const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TestEvent & { properties: Record<string, any> });
+      const perDay = installationsPerDay(events, '2026-03-20', 14);
+      expect(perDay.some((v) => v > 10)).toBe(true);
+      expect(JSON.parse(dau.stdout).results[0].data).toEqual(perDay);
+
+      const t = taxonomy();
+      const osOf = new Map<string, string>();
+      for (const e of events) {
+        const os = e.properties.$set_once?.[t.connect.personProperties.os];
+        if (e.distinct_id.startsWith(t.connect.distinctIdPrefix) && os && !osOf.has(e.distinct_id)) osOf.set(e.distinct_id, os);
+      }
+      const active = new Set(events.filter(isInstallationEvent).filter((e) => e.timestamp < '2026-04-03').map((e) => e.distinct_id));
+      const expected: Record<string, number> = {};
+      for (const id of active) expected[osOf.get(id) ?? '$$_posthog_breakdown_null_$$'] = (expected[osOf.get(id) ?? '$$_posthog_breakdown_null_$$'] ?? 0) + 1;
+      const plat = await runCli(['platforms', ...args, '--dimension', 'os']);
+      expect(plat.code, plat.stderr).toBe(0);
+      const out = JSON.parse(plat.stdout);
+      expect(out.activeInstallations).toBe(active.size);
+      expect(Object.fromEntries(out.dimensions[0].values.map((v: { value: string; installations: number }) => [v.value, v.installations]))).toEqual(expected);
+    } finally {
+      rmSync(gdir, { recursive: true, force: true });
+    }
   });
 });
