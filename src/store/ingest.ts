@@ -664,7 +664,8 @@ async function diagnose(store: Store, src: Source, error: unknown): Promise<Erro
   try {
     for await (const rec of readRecords(src)) {
       if (rec.error) return new InputError(rec.where, rec.error);
-      const problem = checkRecord(rec.value, src.format === 'csv' ? 'text' : 'json', badTs);
+      // A reader error (no row failed the checks) is structural: only parse problems count then.
+      const problem = badTs ? checkRecord(rec.value, src.format === 'csv' ? 'text' : 'json', badTs) : undefined;
       if (problem) return new InputError(rec.where, problem);
     }
   } catch (e) {
