@@ -12,7 +12,18 @@ export async function replayCommand(files: string[], cmd: Command): Promise<void
   const g = globalsOf(cmd);
   const o = cmd.opts() as Record<string, unknown>;
   const conn = resolveConnection({ host: o.host, projectApiKey: o.projectApiKey, config: o.config });
+  // Ctrl-C / SIGTERM: finish the chunks in flight, keep the checkpoint exact, report; a second one kills
+  const stop = new AbortController();
+  const onSignal = (sig: string) => {
+    if (!g.quiet) process.stderr.write(`\nreplay: ${sig}: finishing the chunks in flight (again to abort)\n`);
+    stop.abort();
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
   const summary = await replay({
+    signal: stop.signal,
     files,
     host: conn.host,
     projectApiKey: conn.projectApiKey,
@@ -30,6 +41,9 @@ export async function replayCommand(files: string[], cmd: Command): Promise<void
     gzip: o.gzip as boolean | undefined,
     tty: !!process.stderr.isTTY,
     quiet: g.quiet,
+  }).finally(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
   });
   emit(g, renderSummary(summary));
   assertComplete(summary);

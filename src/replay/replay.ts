@@ -43,6 +43,8 @@ export interface ReplayOptions {
   requestTimeoutMs?: number;
   /** Compress request bodies; default: yes, except to a loopback host. */
   gzip?: boolean;
+  /** Stop sending new chunks (Ctrl-C): in-flight chunks finish, the checkpoint stays exact. */
+  signal?: AbortSignal;
   /** Value of the synthetic marker property (default true; smoke uses a run id to find its own events). */
   markerValue?: string | true;
   /** Progress and notes. */
@@ -74,6 +76,8 @@ export interface ReplaySummary {
   distinctIds?: number;
   eventCounts?: Record<string, number>;
   lastError?: string;
+  /** The run was stopped by its signal (Ctrl-C) before sending everything. */
+  interrupted?: boolean;
 }
 
 type Message = { distinctId: string; event: string; uuid: string; timestamp: Date; properties: Record<string, unknown> };
@@ -402,10 +406,10 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       chunk.push(toMessage(ev, marker, o.markerValue ?? true));
       if (chunk.length >= chunkSize) {
         await dispatch();
-        if (stopped) break;
+        if (stopped || o.signal?.aborted) break;
       }
     }
-    if (!stopped) await dispatch();
+    if (!stopped && !o.signal?.aborted) await dispatch();
     await Promise.all([...inFlight]);
   } finally {
     await Promise.allSettled([...inFlight]);
@@ -437,6 +441,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     seconds,
     eventsPerSecond: seconds > 0 ? sent / seconds : 0,
     lastError,
+    interrupted: !!o.signal?.aborted && scan.events - startAt - sent - failed > 0,
   };
   if (o.checkpoint && !stopped) writeCheckpoint(o.checkpoint, cp);
   return summary;
@@ -447,7 +452,7 @@ export function assertComplete(s: ReplaySummary): void {
   if (s.dryRun) return;
   if (s.failed > 0 || s.notSent > 0) {
     throw new FindingError(
-      `replay incomplete: ${s.sent} sent, ${s.failed} failed after retries, ${s.notSent} not attempted${s.lastError ? ` (last error: ${s.lastError})` : ''}`,
+      `replay ${s.interrupted ? 'interrupted' : 'incomplete'}: ${s.sent} sent, ${s.failed} failed after retries, ${s.notSent} not attempted${s.lastError ? ` (last error: ${s.lastError})` : ''}`,
       'Fix the cause and re-run with --checkpoint FILE --resume to send the rest (re-sent uuids are deduplicated).',
     );
   }

@@ -212,6 +212,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_la
       if (!over) resolve(Buffer.concat(chunks));
     });
     req.on('error', reject);
+    // a client that dies mid-body (killed replay) never sends 'end': give up on the request
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('client closed the connection before sending the whole body'));
+    });
   });
 }
 
@@ -527,6 +531,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     inFlight++;
     handle(req, res)
       .catch((e) => {
+        if (req.destroyed && !req.complete) return; // the client went away mid-request
         log(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         sendError(res, 500, { type: 'server_error', code: 'error', detail: 'Internal sandbox error.', attr: null });
       })

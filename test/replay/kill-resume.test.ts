@@ -44,3 +44,37 @@ describe('replay CLI killed with SIGKILL mid-flight, then resumed', () => {
     expect(new Set(ids)).toEqual(new Set(lines.map((l) => l.uuid)));
   });
 });
+
+describe('replay CLI interrupted with SIGINT', () => {
+  it('finishes the chunks in flight, reports, exits 1, and resumes to exactly the fixture', async () => {
+    const dir = tmp();
+    const lines = plainEvents('sigint', 1000);
+    const file = writeFixture(dir, 'f.jsonl', lines);
+    const cp = join(dir, 'cp.json');
+    const s = await sandbox({ latencyMs: 60 });
+    open.push(s);
+    const args = ['replay', file, '--host', s.url, '--batch-size', '50', '--chunk-size', '100', '--checkpoint', cp, '--format', 'json'];
+    const env = { POSTHOG_PROJECT_API_KEY: TOKEN };
+    let pid = 0;
+    const run = runCli(args, env, { onSpawn: (p) => (pid = p) });
+    const t0 = Date.now();
+    while (!(existsSync(cp) && JSON.parse(readFileSync(cp, 'utf8')).done >= 200)) {
+      if (Date.now() - t0 > 30_000) throw new Error('replay made no progress');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    process.kill(pid, 'SIGINT');
+    const r = await run;
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.interrupted).toBe(true);
+    expect(summary.failed).toBe(0);
+    expect(summary.sent).toBeLessThan(1000);
+    expect(JSON.parse(readFileSync(cp, 'utf8')).done).toBe(summary.sent);
+    expect(r.stderr).toContain('replay interrupted');
+    const resumed = await runCli([...args, '--resume'], env);
+    expect(resumed.code).toBe(0);
+    const ids = await uuidsIn(s);
+    expect(ids).toHaveLength(1000);
+    expect(new Set(ids)).toEqual(new Set(lines.map((l) => l.uuid)));
+  });
+});
