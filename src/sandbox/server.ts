@@ -111,7 +111,7 @@ class Writer {
   constructor(
     private readonly lock: DbLock,
     private readonly load: (events: CapturedEvent[]) => Promise<void>,
-    private readonly maxEvents = 50_000,
+    private readonly maxEvents = 100_000,
   ) {}
 
   write(events: CapturedEvent[]): Promise<void> {
