@@ -301,4 +301,16 @@ describe('dau at scale of buckets (bitmask counting)', () => {
       expect(rs.map((r) => r.breakdown_value).sort()).toEqual(['free', 'pro']);
     });
   }
+
+  it('weekly_active per hour (bitmask windows across mask words) equals people active in the 168 hours ending each hour', async () => {
+    const rs = await results(store, q({ series: [{ kind: 'EventsNode', event: 'x', math: 'weekly_active' }], interval: 'hour', dateRange: { date_from: '2024-06-08', date_to: '2024-06-11 12:00:00' } }));
+    const hour = (iso: string) => Math.floor(Date.parse(iso.replace(' ', 'T') + (iso.length === 19 ? 'Z' : '')) / 3_600_000);
+    const r = rs[0]!;
+    expect(r.days.length).toBe(3 * 24 + 13);
+    r.days.forEach((d: string, i: number) => {
+      const h = hour(d);
+      const ids = new Set(events.filter((e) => hour(e.timestamp) <= h && hour(e.timestamp) > h - 168).map((e) => e.distinct_id));
+      expect(r.data[i], d).toBe(ids.size);
+    });
+  });
 });

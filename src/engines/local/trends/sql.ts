@@ -388,6 +388,8 @@ export async function sharedTotalValueRows(
 
 /** Bits per mask word: BIGINT keeps shifts cheap (no unsigned/HUGEINT arithmetic). */
 const MASK_BITS = 62;
+/** Most mask words the WAU/MAU window path keeps per actor (992 buckets incl. the look-back). */
+const MAX_WINDOW_WORDS = 16;
 
 /** SQL (INTEGER >= 0) for the index of an event's bucket among range.allValues(). */
 function bucketIndexSql(local: string, interval: TrendsInterval, first: number, weekStart: 0 | 1): string {
@@ -468,8 +470,9 @@ async function activeUsersRows(store: Store, plan: SqlPlan, s: SeriesNode, serie
   if (buckets.length === 0) return [];
   const names = bvNames(scan.nBv);
   const window = days * US_DAY;
-  if (!plan.totalValue && unit === 'day' && range.interval === 'day' && buckets.length + days - 1 <= 4 * MASK_BITS) {
-    return activeUsersByBitmask(store, scan, w, local, buckets, days, plan.weekStart);
+  const slots = unit === 'hour' ? days * 24 : days;
+  if (!plan.totalValue && (unit === 'day' || unit === 'hour') && range.interval === unit && buckets.length + slots - 1 <= MAX_WINDOW_WORDS * MASK_BITS) {
+    return activeUsersByBitmask(store, scan, w, local, buckets, unit, slots, plan.weekStart);
   }
   const reduced0 = `SELECT DISTINCT ${t} AS t, e.person_id AS actor${scan.bvCols.map((c, i) => `, ${c} AS bv${i}`).join('')} FROM ${scan.from} WHERE ${w}`;
   const reduced = scan.late
@@ -489,16 +492,28 @@ async function activeUsersRows(store: Store, plan: SqlPlan, s: SeriesNode, serie
 }
 
 /**
- * Daily WAU/MAU from per-actor day bitmasks: bit p marks activity on day base + p, where base is
- * N - 1 days before the first bucket. OR-ing the mask with itself shifted by 0..N-1 days (built
- * by doubling) sets bit p exactly when the actor was active in the N days ending at day p, so a
- * bucket's value is the number of actors with its bit set. Same numbers as PostHog's range join.
+ * Daily or hourly WAU/MAU from per-actor bitmasks: bit p marks activity in bucket base + p, where
+ * base is N - 1 buckets before the first one (N = the window in buckets). OR-ing the mask with
+ * itself shifted by 0..N-1 (built by doubling) sets bit p exactly when the actor was active in the
+ * N buckets ending at p, so a bucket's value is the number of actors with its bit set. Same
+ * numbers as PostHog's range join.
  */
-async function activeUsersByBitmask(store: Store, scan: Scan, w: string, local: string, buckets: number[], days: number, weekStart: 0 | 1): Promise<Row[]> {
-  const base = buckets[0]! - (days - 1) * US_DAY;
+async function activeUsersByBitmask(
+  store: Store,
+  scan: Scan,
+  w: string,
+  local: string,
+  buckets: number[],
+  unit: 'day' | 'hour',
+  days: number,
+  weekStart: 0 | 1,
+): Promise<Row[]> {
+  // `days` is the window in buckets (7 or 30 days; 168 or 720 hours)
+  const width = unit === 'hour' ? US_HOUR : US_DAY;
+  const base = buckets[0]! - (days - 1) * width;
   const positions = buckets.length + days - 1;
   const words = Math.ceil(positions / MASK_BITS);
-  const idx = `((${bucketUsSql(local, 'day', weekStart)} - ${base}) // ${US_DAY})`;
+  const idx = `((${bucketUsSql(local, unit, weekStart)} - ${base}) // ${width})`;
   const names = bvNames(scan.nBv);
   const cols = (prefix: string) => Array.from({ length: words }, (_, k) => `${prefix}${k}`);
   const maskCols = cols('m').map((c, k) => {
@@ -513,12 +528,16 @@ async function activeUsersByBitmask(store: Store, scan: Scan, w: string, local: 
     ? `SELECT ${scan.late.bvCols.map((c, i) => `${c} AS bv${i}, `).join('')}${cols('m').map((c) => `m.${c} AS ${c}`).join(', ')} FROM (${m}) m LEFT JOIN ${scan.late.persons} pb ON pb.id = m.actor`
     : `SELECT ${[...names, ...cols('m')].join(', ')} FROM (${m})`;
   const FULL = 2n ** BigInt(MASK_BITS) - 1n;
-  // X | (X << s) across words, s < MASK_BITS: high bits carry into the next word
+  // X | (X << s) across words: whole words move by q = s / 62, the rest by r bits with a carry
   const shiftOr = (from: string, to: string, s: number) => {
+    const q = Math.floor(s / MASK_BITS);
+    const r = s % MASK_BITS;
     const exprs = cols(from).map((c, k) => {
-      const inWord = `((${c} & ${FULL >> BigInt(s)}) << ${s})`;
-      const carry = k > 0 ? ` | (${from}${k - 1} >> ${MASK_BITS - s})` : '';
-      return `(${c} | ${inWord}${carry}) AS ${to}${k}`;
+      const parts = [c];
+      const src = k - q;
+      if (src >= 0) parts.push(r === 0 ? `${from}${src}` : `((${from}${src} & ${FULL >> BigInt(r)}) << ${r})`);
+      if (r > 0 && src - 1 >= 0) parts.push(`(${from}${src - 1} >> ${MASK_BITS - r})`);
+      return `(${parts.join(' | ')}) AS ${to}${k}`;
     });
     return `SELECT ${[...names, ...exprs].join(', ')} FROM (${cur})`;
   };
