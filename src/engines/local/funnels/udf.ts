@@ -95,10 +95,17 @@ export class OrderedFunnel {
 
   run(inp: UdfInput, pv: PropValFilter): UdfResult {
     const n = this.n;
-    this.eTs.fill(0);
-    this.eExcl.fill(0);
-    this.eSteps.fill(0);
-    this.eLen.fill(0);
+    // plain loops: n is small and TypedArray#fill's call overhead adds up over millions of targets
+    const eTs = this.eTs;
+    const eExcl = this.eExcl;
+    const eSteps = this.eSteps;
+    const eLen = this.eLen;
+    for (let k = 0; k <= n; k++) {
+      eTs[k] = 0;
+      eExcl[k] = 0;
+      eSteps[k] = 0;
+      eLen[k] = 0;
+    }
     this.maxK = 0;
     this.maxTs = 0;
     this.maxExcl = 0;
