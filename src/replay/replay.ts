@@ -12,7 +12,7 @@
  * property, and its person_properties become $set.
  */
 import { PostHog } from 'posthog-node';
-import { FindingError, HttpError, UsageError } from '../errors.js';
+import { FindingError, HttpError, UsageError, redactSecrets } from '../errors.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { isLoopbackHost, maskSecret, normalizeHost } from '../config/posthog.js';
 import { describeInputs, readFixtures, type FixtureEvent, type InputFile } from './input.js';
@@ -155,6 +155,26 @@ function errText(e: unknown): string {
   return String(e);
 }
 
+/** errText plus the server's own explanation (PostHog's `detail`) when the answer had a body. */
+async function describeError(e: unknown, secrets: string[]): Promise<string> {
+  const base = errText(e);
+  const status = (e as { status?: number }).status;
+  if (!status) return base;
+  try {
+    const text = String(await Promise.race([(e as { text: Promise<string> | string }).text, new Promise<string>((r) => setTimeout(() => r(''), 2000).unref())]));
+    let detail = text.trim().slice(0, 300);
+    try {
+      const j = JSON.parse(text) as { detail?: unknown };
+      if (typeof j.detail === 'string') detail = j.detail;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return detail ? redactSecrets(`${base}: ${detail}`, secrets) : base;
+  } catch {
+    return base;
+  }
+}
+
 /** Events kept in memory between the validation pass and sending (else the files are read twice). */
 const KEEP_IN_MEMORY = 250_000;
 
@@ -277,6 +297,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
 
   let requestErrors = 0;
   let lastError: string | undefined;
+  let lastErrorDetail: Promise<unknown> = Promise.resolve();
   let authFailure: number | undefined;
 
   const progress: ProgressSink = createProgress({
@@ -309,6 +330,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     const off = client.on('error', (e: unknown) => {
       requestErrors++;
       lastError = errText(e);
+      lastErrorDetail = describeError(e, [token]).then((t) => (lastError = t));
       lastStatus = (e as { status?: number }).status;
     });
     try {
@@ -337,6 +359,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
         // 400 and 413 are not transient: re-sending the same events cannot help
         if (round >= retries || lastStatus === 400 || lastStatus === 413 || stopped) return pending.length;
         resendRounds++;
+        await lastErrorDetail;
         const wait = Math.min(30_000, (o.retryDelayMs ?? 3000) * 2 ** round);
         if (!o.quiet) log(`replay: ${pending.length} events of a chunk not acknowledged (${lastError ?? 'no answer'}); re-sending in ${(wait / 1000).toFixed(1)} s`);
         await sleep(wait);
@@ -426,6 +449,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
         'Check --project-api-key (env POSTHOG_PROJECT_API_KEY): it is the project token (phc_...), not a personal API key.',
     );
   }
+  await lastErrorDetail;
   const seconds = (Date.now() - t0) / 1000;
   const summary: ReplaySummary = {
     dryRun: false,

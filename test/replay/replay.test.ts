@@ -90,6 +90,17 @@ describe('replay', () => {
     expect(() => assertComplete(r)).toThrow(FindingError);
   });
 
+  it('reports what the target refused, with its detail, without re-sending hopeless 400s', async () => {
+    const dir = tmp();
+    const bad = { ...plainEvents('refused', 1)[0]!, event: 'connect.cluster.login' };
+    const file = writeFixture(dir, 'f.jsonl', [bad]);
+    const s = await sb();
+    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, retryDelayMs: 10, ...quiet });
+    expect(r).toMatchObject({ sent: 0, failed: 1, resendRounds: 0 });
+    expect(r.lastError).toMatch(/^HTTP 400: properties\["tp\.connector_type"\]/);
+    expect(() => assertComplete(r)).toThrow(/last error: HTTP 400/);
+  });
+
   it('validates inputs with file:line errors, counts on --dry-run, refuses remote hosts without --yes', async () => {
     const dir = tmp();
     const good = writeFixture(dir, 'g.jsonl', plainEvents('dry', 5));
