@@ -398,8 +398,12 @@ function bucketIndexSql(local: string, interval: TrendsInterval, first: number, 
     const base = d.getUTCFullYear() * 12 + d.getUTCMonth();
     return `((year(make_timestamp(${local})) * 12 + month(make_timestamp(${local})) - 1) - ${base})`;
   }
-  const width = interval === 'minute' ? US_MINUTE : interval === 'hour' ? US_HOUR : interval === 'day' ? US_DAY : 7 * US_DAY;
-  return `((${bucketUsSql(local, interval, weekStart)} - ${first}) // ${width})`;
+  if (interval !== 'week') {
+    // buckets are whole multiples of the width: index = floor(t / width) - floor(first / width)
+    const width = interval === 'minute' ? US_MINUTE : interval === 'hour' ? US_HOUR : US_DAY;
+    return `((${local}) // ${width} - ${Math.floor(first / width)})`;
+  }
+  return `((${bucketUsSql(local, interval, weekStart)} - ${first}) // ${7 * US_DAY})`;
 }
 
 /**
@@ -513,7 +517,8 @@ async function activeUsersByBitmask(
   const base = buckets[0]! - (days - 1) * width;
   const positions = buckets.length + days - 1;
   const words = Math.ceil(positions / MASK_BITS);
-  const idx = `((${bucketUsSql(local, unit, weekStart)} - ${base}) // ${width})`;
+  void weekStart;
+  const idx = `((${local}) // ${width} - ${Math.floor(base / width)})`;
   const names = bvNames(scan.nBv);
   const cols = (prefix: string) => Array.from({ length: words }, (_, k) => `${prefix}${k}`);
   const maskCols = cols('m').map((c, k) => {
