@@ -310,8 +310,8 @@ export interface Grouped {
 /**
  * Group rows by a 64-bit key (hi, lo): a stable radix sort on hi that carries the payload
  * columns along, so every group ends up contiguous in memory and keeps scan order. One global
- * pass on the top 11 bits splits the rows into 2048 buckets small enough for the cache; each
- * bucket is then finished with two local passes (11 + 10 bits). Runs with equal hi but
+ * pass on the top 8 bits splits the rows into 256 buckets small enough for the cache; each
+ * bucket is then finished with two local passes (12 + 12 bits). Runs with equal hi but
  * different lo (hash-prefix ties) are split by lo afterwards. Overwrites the input arrays.
  */
 export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[]): Grouped {
@@ -327,7 +327,7 @@ export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[]
     i32: i32.map(() => new Int32Array(n)),
   };
   const dest = new Int32Array(n);
-  const counts = new Int32Array(2048);
+  const counts = new Int32Array(4096);
   type Cols = typeof A;
   const scatter = (src: Cols, dst: Cols, from: number, to: number, shift: number, mask: number): void => {
     counts.fill(0, 0, mask + 1);
@@ -347,17 +347,17 @@ export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[]
     for (let c = 0; c < src.f64.length; c++) moveF64(src.f64[c]!, dst.f64[c]!, dest, from, to);
     for (let c = 0; c < src.i32.length; c++) moveI32(src.i32[c]!, dst.i32[c]!, dest, from, to);
   };
-  // global pass: top 11 bits, A -> B; remember bucket bounds
-  scatter(A, B, 0, n, 21, 0x7ff);
-  const bounds = new Int32Array(2049);
-  for (let b = 0; b < 2048; b++) bounds[b + 1] = counts[b]!;
-  // local passes inside each bucket: bits 0..10 (B -> A), then 11..20 (A -> B)
-  for (let b = 0; b < 2048; b++) {
+  // global pass: top 8 bits, A -> B; remember bucket bounds
+  scatter(A, B, 0, n, 24, 0xff);
+  const bounds = new Int32Array(257);
+  for (let b = 0; b < 256; b++) bounds[b + 1] = counts[b]!;
+  // local passes inside each bucket: bits 0..11 (B -> A), then 12..23 (A -> B)
+  for (let b = 0; b < 256; b++) {
     const from = bounds[b]!;
     const to = bounds[b + 1]!;
     if (to - from < 2) continue;
-    scatter(B, A, from, to, 0, 0x7ff);
-    scatter(A, B, from, to, 11, 0x3ff);
+    scatter(B, A, from, to, 0, 0xfff);
+    scatter(A, B, from, to, 12, 0xfff);
   }
   return splitRuns(B.hi, B.lo, B.idx, B.f64, B.i32);
 }
