@@ -181,6 +181,9 @@ function validate(query: TrendsQuery): void {
       fail(`${where}.math_property`, `math '${math}' needs a math_property`, 'Name the numeric event property to aggregate.');
     }
     if (s.math_group_type_index !== null && s.math_group_type_index !== undefined) fail(`${where}.math_group_type_index`, 'group math is not supported by the local engine');
+    if (s.math_property === '$session_duration' && PROPERTY_MATH[math]) {
+      fail(`${where}.math_property`, 'session duration math needs PostHog\'s sessions table, which the local store does not have');
+    }
   });
   if (query.aggregation_group_type_index !== null && query.aggregation_group_type_index !== undefined) {
     fail('query.aggregation_group_type_index', 'group aggregation is not supported by the local engine');
@@ -341,7 +344,7 @@ async function runSeries(
     id: s.event ?? null,
     type: 'events',
     order: index,
-    name: s.event ?? 'All events',
+    name: s.event || 'All events',
     custom_name: s.custom_name ?? null,
     math: s.math ?? null,
     math_property: s.math_property ?? null,
