@@ -301,7 +301,7 @@ function numbers(v: VectorLike, count: number): ArrayLike<number> {
 export interface Grouped {
   /** group g holds rows [start[g], start[g+1]) of the permuted columns */
   start: Int32Array;
-  /** original row index of each permuted row */
+  /** original row index of each permuted row (empty unless requested) */
   rowIndex: Int32Array;
   f64: Float64Array[];
   i32: Int32Array[];
@@ -314,15 +314,16 @@ export interface Grouped {
  * bucket is then finished with two local passes (12 + 12 bits). Runs with equal hi but
  * different lo (hash-prefix ties) are split by lo afterwards. Overwrites the input arrays.
  */
-export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[]): Grouped {
+export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[], withRowIndex = true): Grouped {
   const n = hi.length;
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  // the original row index is only carried along when asked for (names of actors)
+  const idx = new Int32Array(withRowIndex ? n : 0);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
   const A = { hi, lo, idx, f64, i32 };
   const B = {
     hi: new Uint32Array(n),
     lo: new Uint32Array(n),
-    idx: new Int32Array(n),
+    idx: new Int32Array(withRowIndex ? n : 0),
     f64: f64.map(() => new Float64Array(n)),
     i32: i32.map(() => new Int32Array(n)),
   };
@@ -343,7 +344,7 @@ export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[]
     // one monomorphic loop per array type (a generic helper would make V8's element loads megamorphic)
     moveU32(src.hi, dst.hi, dest, from, to);
     moveU32(src.lo, dst.lo, dest, from, to);
-    moveI32(src.idx, dst.idx, dest, from, to);
+    if (withRowIndex) moveI32(src.idx, dst.idx, dest, from, to);
     for (let c = 0; c < src.f64.length; c++) moveF64(src.f64[c]!, dst.f64[c]!, dest, from, to);
     for (let c = 0; c < src.i32.length; c++) moveI32(src.i32[c]!, dst.i32[c]!, dest, from, to);
   };
@@ -391,7 +392,7 @@ function splitRuns(kHi: Uint32Array, kLo: Uint32Array, idx: Int32Array, cf: Floa
         copy.forEach((v, x) => (arr[i + x] = v));
       };
       apply(kLo);
-      apply(idx);
+      if (idx.length) apply(idx);
       cf.forEach(apply);
       ci.forEach(apply);
       starts.push(i);
@@ -469,6 +470,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     new Uint32Array(klo.arr.buffer, klo.arr.byteOffset, rows),
     [ts.done()],
     [...masks.map((m) => m.done()), ...(bd ? [bd.done()] : [])],
+    !!opts.withTargetNames,
   );
   const start = g.start;
   const nTargets = start.length - 1;
