@@ -158,7 +158,9 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   if (bd) cols.push(`hash(${bd}) AS bd_hash`, `${bd} AS bd`);
   if (opts.withTargetNames) cols.push(`${tgt} AS tgt`);
   if (opts.countOnly) return `SELECT count(*) FROM events e${join} WHERE ${where.join(' AND ')}`;
-  return `SELECT ${cols.join(', ')} FROM events e${join} WHERE ${where.join(' AND ')}`;
+  // the 64-bit target hash goes out as two UINTEGER halves (typed arrays copied as they are)
+  const outer = ['(tgt_hash >> 32)::UINTEGER AS hi', '(tgt_hash & 4294967295)::UINTEGER AS lo', ...cols.slice(1).map((c) => c.replace(/^.* AS (\w+)$/s, '$1'))];
+  return `SELECT ${outer.join(', ')} FROM (SELECT ${cols.join(', ')} FROM events e${join} WHERE ${where.join(' AND ')})`;
 }
 
 /**
@@ -237,7 +239,7 @@ export class DenseIds {
   }
 }
 
-class Grow<T extends Int32Array | Float64Array> {
+class Grow<T extends Int32Array | Uint32Array | Float64Array> {
   arr: T;
   len = 0;
   constructor(
@@ -413,8 +415,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   // exact sizes up front (a cheap parallel count) instead of growing and copying
   const countRows = await store.conn.runAndReadAll(buildScanSql(specs, store, { countOnly: true }));
   const expected = Number(countRows.getRows()[0]?.[0] ?? 0);
-  const khi = new Grow((n) => new Int32Array(n), expected);
-  const klo = new Grow((n) => new Int32Array(n), expected);
+  const khi = new Grow((n) => new Uint32Array(n), expected);
+  const klo = new Grow((n) => new Uint32Array(n), expected);
   const ts = new Grow((n) => new Float64Array(n), expected);
   const masks = specs.map(() => new Grow((n) => new Int32Array(n), expected));
   const bd = hasBd ? new Grow((n) => new Int32Array(n), expected) : null;
@@ -431,21 +433,11 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     if (!chunk || chunk.rowCount === 0) break;
     const count = chunk.rowCount;
     if (bdBuf.length < count) bdBuf = new Int32Array(count);
-    const th = hashHalves(chunk.getColumnVector(0) as unknown as VectorLike, count);
-    khi.reserve(count);
-    klo.reserve(count);
-    const ha = khi.arr;
-    const la = klo.arr;
-    const base = khi.len;
-    for (let i = 0; i < count; i++) {
-      la[base + i] = th[2 * i]!;
-      ha[base + i] = th[2 * i + 1]!;
-    }
-    khi.len += count;
-    klo.len += count;
-    ts.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
-    for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(2 + q) as unknown as VectorLike, count), count);
-    let col = 2 + nm;
+    khi.push(numbers(chunk.getColumnVector(0) as unknown as VectorLike, count), count);
+    klo.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
+    ts.push(numbers(chunk.getColumnVector(2) as unknown as VectorLike, count), count);
+    for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(3 + q) as unknown as VectorLike, count), count);
+    let col = 3 + nm;
     if (bd) {
       const bh = hashHalves(chunk.getColumnVector(col) as unknown as VectorLike, count);
       const strs = chunk.getColumnVector(col + 1) as unknown as VectorLike;
@@ -466,8 +458,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   const hiArr = khi.done();
   const rows = hiArr.length;
   const g = radixGroup(
-    new Uint32Array(hiArr.buffer, hiArr.byteOffset, rows),
-    new Uint32Array(klo.arr.buffer, klo.arr.byteOffset, rows),
+    hiArr,
+    klo.done(),
     [ts.done()],
     [...masks.map((m) => m.done()), ...(bd ? [bd.done()] : [])],
     !!opts.withTargetNames,
