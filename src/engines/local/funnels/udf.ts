@@ -73,9 +73,11 @@ export class OrderedFunnel {
   private readonly sIdx: Int32Array;
   private items: number[] = [];
   private readonly result: UdfResult;
+  private readonly stepBits: number;
 
   constructor(n: number, windowSeconds: number, strict: boolean, optionalSteps: number[]) {
     this.n = n;
+    this.stepBits = (1 << n) - 1;
     this.result = newResult(n);
     this.windowUs = windowSeconds * 1e6;
     this.strict = strict;
@@ -189,12 +191,18 @@ export class OrderedFunnel {
 
   private processEvent(r: number, t: number, m: number, multi: boolean, bdMatch: boolean, breakdownStep: number): void {
     const n = this.n;
-    // steps in reverse of [1..n, -2..-n]: exclusions -n..-2 first, then n..1
-    for (let slot = n - 1; slot >= 1; slot--) {
-      if (m & (1 << (n + slot - 1))) this.handleStep(r, t, slot + 1, true, multi, bdMatch, breakdownStep);
+    // steps in reverse of [1..n, -2..-n]: exclusions -n..-2 first, then n..1 (highest set bit first)
+    let ex = m >>> n;
+    while (ex !== 0) {
+      const b = 31 - Math.clz32(ex); // exclusion slot b + 1
+      ex &= ~(1 << b);
+      this.handleStep(r, t, b + 2, true, multi, bdMatch, breakdownStep);
     }
-    for (let s = n - 1; s >= 0; s--) {
-      if (m & (1 << s)) this.handleStep(r, t, s + 1, false, multi, bdMatch, breakdownStep);
+    let st = m & this.stepBits;
+    while (st !== 0) {
+      const b = 31 - Math.clz32(st);
+      st &= ~(1 << b);
+      this.handleStep(r, t, b + 1, false, multi, bdMatch, breakdownStep);
     }
     if (!multi && this.strict) {
       for (let k = 1; k <= n; k++) {
