@@ -46,8 +46,6 @@ export interface ScanResult {
 export interface ScanOptions {
   /** also return the aggregation value of every target (actors queries) */
   withTargetNames?: boolean;
-  /** (buildScanSql) only count the rows the scan would return */
-  countOnly?: boolean;
 }
 
 /** Key of the scan a funnel needs; funnels with equal keys share one scan. */
@@ -157,7 +155,6 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`, ...specs.map((s, i) => (shared || globals[i] === 'TRUE' ? `${maskSql(s, store)} AS m${i}` : `(CASE WHEN ${globals[i]} THEN ${maskSql(s, store)} ELSE 0 END)::INTEGER AS m${i}`))];
   if (bd) cols.push(`hash(${bd}) AS bd_hash`, `${bd} AS bd`);
   if (opts.withTargetNames) cols.push(`${tgt} AS tgt`);
-  if (opts.countOnly) return `SELECT count(*) FROM events e${join} WHERE ${where.join(' AND ')}`;
   // the 64-bit target hash goes out as two UINTEGER halves (typed arrays copied as they are)
   const outer = ['(tgt_hash >> 32)::UINTEGER AS hi', '(tgt_hash & 4294967295)::UINTEGER AS lo', ...cols.slice(1).map((c) => c.replace(/^.* AS (\w+)$/s, '$1'))];
   return `SELECT ${outer.join(', ')} FROM (SELECT ${cols.join(', ')} FROM events e${join} WHERE ${where.join(' AND ')})`;
@@ -412,8 +409,10 @@ function splitRuns(kHi: Uint32Array, kLo: Uint32Array, idx: Int32Array, cf: Floa
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
   const sql = buildScanSql(specs, store, opts);
   const hasBd = !!specs[0]!.breakdown;
-  // exact sizes up front (a cheap parallel count) instead of growing and copying
-  const countRows = await store.conn.runAndReadAll(buildScanSql(specs, store, { countOnly: true }));
+  // Size the columns up front instead of growing and copying. The table's row count is an
+  // upper bound known instantly; pages past the rows actually read are never touched, so the
+  // over-allocation costs address space, not memory.
+  const countRows = await store.conn.runAndReadAll('SELECT count(*) FROM events');
   const expected = Number(countRows.getRows()[0]?.[0] ?? 0);
   const khi = new Grow((n) => new Uint32Array(n), expected);
   const klo = new Grow((n) => new Uint32Array(n), expected);
