@@ -116,10 +116,25 @@ export class OrderedFunnel {
     const { rows, ts, mask, bd } = inp;
     const len = inp.to;
     let i = inp.from;
+    const drop = inp.dropUnmatched;
+    const filter = pv.filterEvents;
     while (i < len) {
-      // collect the group of (kept) events sharing this timestamp
       const r0 = rows[i]!;
       const t = ts[r0]!;
+      // fast path: a lone event at this timestamp (the usual case)
+      if (i + 1 >= len || ts[rows[i + 1]!] !== t) {
+        i++;
+        const m0 = mask[r0]!;
+        if ((drop && m0 === 0) || (filter && bd![r0] !== pv.propVal)) continue;
+        this.eTs[0] = t;
+        this.eExcl[0] = 0;
+        this.eSteps[0] = 0;
+        this.eLen[0] = 0;
+        this.processEvent(r0, t, m0, false, bd === null || bd[r0] === pv.propVal, pv.breakdownStep);
+        if (this.eTs[n]! > 0) break;
+        continue;
+      }
+      // collect the group of (kept) events sharing this timestamp
       let j = i;
       let count = 0;
       let firstKept = -1;
