@@ -5,8 +5,7 @@ import { DEFAULT_FROM, tracksFor } from './discover-options.js';
 import { checkRelativeOrder, dateRangeFromOptions } from '../cli/range-options.js';
 import { buildFailuresByStepQuery, buildTopErrorsQuery, trackSteps, type Deployment } from '../definitions/discover.js';
 import { failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
-import { emit } from '../output/emit.js';
-import { renderJson } from '../output/table.js';
+import { emit, printQueries } from '../output/emit.js';
 import { bar } from '../output/chart.js';
 import { UsageError } from '../errors.js';
 
@@ -24,7 +23,7 @@ export async function failuresCommand(command: Command): Promise<void> {
   if (q.printQuery) {
     const stepKeys = [...new Set(tracks.flatMap((t) => trackSteps(t, deployment)))];
     const resources = all ? undefined : tracks.map((t) => t.resource);
-    process.stdout.write(renderJson([buildFailuresByStepQuery(stepKeys, dateRange, resources), buildTopErrorsQuery(dateRange, resources, top)]));
+    printQueries([buildFailuresByStepQuery(stepKeys, dateRange, resources), buildTopErrorsQuery(dateRange, resources, top)]);
     return;
   }
   const engine = await openEngine(command, q);

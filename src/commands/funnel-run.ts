@@ -5,8 +5,8 @@ import { openEngine, queryOptionsOf } from '../cli/query-options.js';
 import { funnelOptionsFrom, tracksFor } from './discover-options.js';
 import { loadTracks, trackSteps, buildTrackFunnelQuery } from '../definitions/discover.js';
 import { rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
-import { emit, warn } from '../output/emit.js';
-import { renderJson, type TableSpec } from '../output/table.js';
+import { emit, info, printQueries, warn } from '../output/emit.js';
+import { type TableSpec } from '../output/table.js';
 import { bar } from '../output/chart.js';
 import { formatDuration, formatPercent } from '../output/duration.js';
 import { formatWindow } from '../cli/range-options.js';
@@ -22,8 +22,8 @@ export async function funnelCommand(command: Command): Promise<void> {
   const tracks = tracksFor(o.resource!);
   const opts = funnelOptionsFrom(o, q.ctx);
   if (q.printQuery) {
-    const queries = tracks.map((t) => buildTrackFunnelQuery(t, opts));
-    process.stdout.write(renderJson(queries.length === 1 ? queries[0] : queries));
+    printQueries(tracks.map((t) => buildTrackFunnelQuery(t, opts)));
+    info(g, 'Also sent per resource: a two-step funnel (first → last step) whose median is the time to complete.');
     return;
   }
   const engine = await openEngine(command, q);

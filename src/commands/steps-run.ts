@@ -4,8 +4,7 @@ import { openEngine, queryOptionsOf } from '../cli/query-options.js';
 import { funnelOptionsFrom, tracksFor } from './discover-options.js';
 import { buildTrackFunnelQuery } from '../definitions/discover.js';
 import { stepTimes, type StepTimeRow } from '../discover/steps.js';
-import { emit } from '../output/emit.js';
-import { renderJson } from '../output/table.js';
+import { emit, info, printQueries } from '../output/emit.js';
 import { bar } from '../output/chart.js';
 import { formatDuration } from '../output/duration.js';
 import { UsageError } from '../errors.js';
@@ -19,8 +18,8 @@ export async function stepsCommand(command: Command): Promise<void> {
   const top = Number(o.top);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top: '${o.top}' is not a positive integer`);
   if (q.printQuery) {
-    const queries = tracks.map((t) => buildTrackFunnelQuery(t, opts));
-    process.stdout.write(renderJson(queries.length === 1 ? queries[0] : queries));
+    printQueries(tracks.map((t) => buildTrackFunnelQuery(t, opts)));
+    info(g, 'Also sent per step: a time_to_convert funnel between it and the previous step (for p90).');
     return;
   }
   const engine = await openEngine(command, q);

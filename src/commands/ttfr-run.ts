@@ -4,8 +4,7 @@ import { openEngine, queryOptionsOf } from '../cli/query-options.js';
 import { checkRelativeOrder, dateRangeFromOptions, parseWindow } from '../cli/range-options.js';
 import { buildTimeToFirstQuery } from '../definitions/discover.js';
 import { timeToFirst, type HistogramBin, type ResourceTimeRow } from '../discover/ttfr.js';
-import { emit, warn } from '../output/emit.js';
-import { renderJson } from '../output/table.js';
+import { emit, printQueries, warn } from '../output/emit.js';
 import { bar } from '../output/chart.js';
 import { formatDuration, formatPercent } from '../output/duration.js';
 import { UsageError } from '../errors.js';
@@ -26,12 +25,10 @@ export async function ttfrCommand(command: Command): Promise<void> {
   const signupEvent = o.firstSeen ? null : (o.signupEvent as string);
   const base = { dateRange, window, signupEvent, wizard };
   if (q.printQuery) {
-    process.stdout.write(
-      renderJson([
-        buildTimeToFirstQuery({ ...base, vizType: 'steps' }),
-        buildTimeToFirstQuery({ ...base, vizType: 'time_to_convert', binCount: bins }),
-      ]),
-    );
+    printQueries([
+      buildTimeToFirstQuery({ ...base, vizType: 'steps' }),
+      buildTimeToFirstQuery({ ...base, vizType: 'time_to_convert', binCount: bins }),
+    ]);
     return;
   }
   const engine = await openEngine(command, q);

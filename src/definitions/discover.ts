@@ -305,12 +305,14 @@ export function buildTimeToFirstQuery(o: TimeToFirstOptions): Record<string, unk
     : o.signupEvent
       ? { kind: 'EventsNode', event: o.signupEvent, name: o.signupEvent, custom_name: 'Signed up' }
       : {
-          // First seen = the account's first cluster event (Connect installations and CDN
-          // downloaders are persons too, but carry no account id).
+          // First seen = the account's first-ever cluster event (Connect installations and CDN
+          // downloaders are persons too, but carry no account id). first_time_for_user keeps
+          // later events from starting new attempts, so the time runs from the very first one.
           kind: 'EventsNode',
           event: null,
           name: 'All events',
           custom_name: 'First seen',
+          math: 'first_time_for_user_with_filters',
           properties: [{ key: taxonomy().cluster.properties.accountId, type: 'event', operator: 'is_set', value: 'is_set' }],
         };
   const funnelsFilter: Record<string, unknown> = {

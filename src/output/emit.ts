@@ -43,3 +43,8 @@ export function warn(g: GlobalOptions, message: string): void {
 export function info(g: GlobalOptions, message: string): void {
   if (!g.quiet) process.stderr.write(c().dim(message) + '\n');
 }
+
+/** --print-query: one query as an object, several as an array (what `query run` reads back). */
+export function printQueries(queries: readonly unknown[], write: (s: string) => void = (s) => void process.stdout.write(s)): void {
+  write(renderJson(queries.length === 1 ? queries[0] : queries));
+}

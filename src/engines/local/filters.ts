@@ -10,6 +10,7 @@
  * A filter list means AND; a group {type: AND|OR, values: [...]} nests.
  */
 import { UsageError } from '../../errors.js';
+import { PROPERTY_OPERATORS } from '../../query/schema.js';
 import { personPropertySql, propertySql, sqlString, type Store } from '../../store/store.js';
 
 export interface FilterEnv {
@@ -22,27 +23,8 @@ export interface FilterEnv {
   where?: string;
 }
 
-export const SUPPORTED_OPERATORS = [
-  'exact',
-  'is_not',
-  'icontains',
-  'not_icontains',
-  'regex',
-  'not_regex',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'is_set',
-  'is_not_set',
-  'is_date_exact',
-  'is_date_before',
-  'is_date_after',
-  'between',
-  'not_between',
-  'in',
-  'not_in',
-] as const;
+/** Every operator of the query schema except the aggregate-only min/max. */
+export const SUPPORTED_OPERATORS: readonly string[] = PROPERTY_OPERATORS.filter((op) => op !== 'min' && op !== 'max');
 
 export const SUPPORTED_FILTER_TYPES = ['event', 'person', 'event_metadata'] as const;
 

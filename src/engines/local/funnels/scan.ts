@@ -15,7 +15,7 @@ import { UsageError } from '../../../errors.js';
 import { timestampRangeSql } from '../dates.js';
 import { propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { fieldSql } from '../hogql.js';
-import type { FunnelSpec } from './spec.js';
+import type { FunnelSpec, StepSpec } from './spec.js';
 
 /** Targets whose aggregation value is NULL form one group, like ClickHouse's GROUP BY. */
 const NULL_TARGET = '\u2400null\u2400';
@@ -97,8 +97,12 @@ export function maskSql(spec: FunnelSpec, store: Store): string {
   // branch, property filters decide each bit. Bits combine with | so overlaps are harmless.
   const byEvent = new Map<string, string[]>();
   const anyEvent: string[] = [];
-  const add = (event: string | null, properties: unknown, where: string, bit: number) => {
-    const p = propertyFiltersSql(properties, { store, eventAlias: 'e', personAlias: 'p', where: `${where}.properties` });
+  const add = (event: string | null, properties: unknown, where: string, bit: number, firstTime?: StepSpec['firstTime']) => {
+    let p = propertyFiltersSql(properties, { store, eventAlias: 'e', personAlias: 'p', where: `${where}.properties` });
+    if (firstTime) {
+      const ft = firstTimeSql(event, firstTime === 'with_filters' ? properties : undefined, store, where);
+      p = p === 'TRUE' ? ft : `(${p}) AND ${ft}`;
+    }
     const term = p === 'TRUE' ? String(bit) : `(CASE WHEN ${p} THEN ${bit} ELSE 0 END)`;
     if (event === null) anyEvent.push(term);
     else {
@@ -107,7 +111,7 @@ export function maskSql(spec: FunnelSpec, store: Store): string {
       else byEvent.set(event, [term]);
     }
   };
-  spec.steps.forEach((s, i) => add(s.event, s.properties, s.where, 1 << i));
+  spec.steps.forEach((s, i) => add(s.event, s.properties, s.where, 1 << i, s.firstTime));
   for (let slot = 1; slot < n; slot++) {
     for (const x of spec.exclusions) if (x.from < slot && slot <= x.to) add(x.event, x.properties, x.where, 1 << (n + slot - 1));
   }
@@ -118,6 +122,24 @@ export function maskSql(spec: FunnelSpec, store: Store): string {
   }
   parts.push(...anyEvent);
   return parts.length ? `(${parts.join(' | ')})::INTEGER` : '0::INTEGER';
+}
+
+/**
+ * first_time_for_user: the event is the person's earliest (over all time, like PostHog) event of
+ * this name — and, for the _with_filters variant, passing the step's event-property filters.
+ * DuckDB decorrelates the subquery into one grouped join.
+ */
+function firstTimeSql(event: string | null, properties: unknown, store: Store, where: string): string {
+  const conds: string[] = [];
+  if (event !== null) conds.push(`f.event = ${sqlString(event)}`);
+  if (properties !== undefined) {
+    if (usesPersonProperties(properties)) {
+      throw new UsageError(`${where}.math: first_time_for_user_with_filters with person-property filters is not supported by the local engine`, 'Run the query with --engine posthog.');
+    }
+    const p = propertyFiltersSql(properties, { store, eventAlias: 'f', personAlias: 'p', where: `${where}.properties` });
+    if (p !== 'TRUE') conds.push(`(${p})`);
+  }
+  return `e.timestamp = (SELECT min(f.timestamp) FROM events f WHERE f.person_id = e.person_id${conds.length ? ` AND ${conds.join(' AND ')}` : ''})`;
 }
 
 function needsPersons(specs: readonly FunnelSpec[]): boolean {

@@ -18,6 +18,11 @@ export interface StepSpec {
   customName: string | null;
   properties: unknown;
   optional: boolean;
+  /**
+   * Series math first_time_for_user: the step matches only the person's first-ever event of
+   * this name ('event'), or first-ever event also passing the step's filters ('with_filters').
+   */
+  firstTime?: 'event' | 'with_filters';
   /** where in the query (for errors) */
   where: string;
 }
@@ -166,10 +171,9 @@ function stepOf(node: SeriesNode, i: number): StepSpec {
     throw new UsageError(`${where}: ${node.kind} steps (actions) are not supported by the local engine`, 'Use EventsNode steps, or run the query with --engine posthog.');
   }
   const math = node.math;
-  if (math === 'first_time_for_user' || math === 'first_time_for_user_with_filters') {
-    throw new UsageError(`${where}.math: '${math}' is not supported by the local engine`, 'Run the query with --engine posthog.');
-  }
   return {
+    ...(math === 'first_time_for_user' ? { firstTime: 'event' as const } : {}),
+    ...(math === 'first_time_for_user_with_filters' ? { firstTime: 'with_filters' as const } : {}),
     event: node.event ?? null,
     name: node.name ?? node.event ?? null,
     customName: node.custom_name ?? null,
