@@ -200,9 +200,9 @@ export function buildTrackFunnelQuery(track: Track, o: TrackFunnelOptions): Reco
 
 /**
  * A two-step funnel from the track's first to its last step. Its step-2 median and average
- * conversion times are the time to complete the wizard for that resource. The breakdown uses
- * first-touch attribution: `started` has no resource, so a session's value is the resource on
- * its completion event.
+ * conversion times are the time to complete the wizard for that resource. The breakdown takes
+ * the resource from the last step (step attribution): the track's bucket holds exactly the
+ * sessions that finished this resource (`started` carries no resource).
  */
 export function buildTrackCompletionQuery(track: Track, o: TrackFunnelOptions): Record<string, unknown> {
   const steps = o.steps ?? trackSteps(track, o.deployment);
@@ -210,8 +210,13 @@ export function buildTrackCompletionQuery(track: Track, o: TrackFunnelOptions): 
   if (ends[0] === ends[1]) throw new UsageError('--steps: the first and last step are the same');
   const q = buildTrackFunnelQuery(track, { ...o, steps: ends, breakdown: undefined, vizType: 'steps' });
   const ff = q.funnelsFilter as Record<string, unknown>;
-  ff.breakdownAttributionType = 'first_touch';
-  delete ff.breakdownAttributionValue;
+  if (o.order === 'unordered') {
+    ff.breakdownAttributionType = 'first_touch';
+    delete ff.breakdownAttributionValue;
+  } else {
+    ff.breakdownAttributionType = 'step';
+    ff.breakdownAttributionValue = 1;
+  }
   return q;
 }
 

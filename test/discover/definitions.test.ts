@@ -90,12 +90,13 @@ describe('Discover track definitions', () => {
     expect(u.funnelsFilter.breakdownAttributionType).toBe('first_touch');
   });
 
-  it('builds the completion-time funnel from first to last step with first-touch attribution', () => {
+  it('builds the completion-time funnel from first to last step, attributed to the last step', () => {
     const q = buildTrackCompletionQuery(findTrack('kubernetes'), opts) as any;
     expect(q.series).toHaveLength(2);
     expect(q.series[1].event).toBe(taxonomy().discover.events.completed);
-    expect(q.funnelsFilter.breakdownAttributionType).toBe('first_touch');
-    expect(q.funnelsFilter.breakdownAttributionValue).toBeUndefined();
+    expect(q.funnelsFilter).toMatchObject({ breakdownAttributionType: 'step', breakdownAttributionValue: 1 });
+    const u = buildTrackCompletionQuery(findTrack('kubernetes'), { ...opts, order: 'unordered' }) as any;
+    expect(u.funnelsFilter.breakdownAttributionType).toBe('first_touch');
   });
 
   it('builds failures and time-to-first queries PostHog accepts', () => {

@@ -133,30 +133,35 @@ function runTargets(
   emit: (o: TargetOutcome, info: BreakdownInfo | null) => void,
 ): BreakdownInfo | null {
   const runner = makeRunner(spec);
-  const mask = scan.masks[q]!;
   const bd = useBreakdown ? scan.bd : null;
   const info = useBreakdown && bd ? breakdownInfo(scan, spec) : null;
   const strict = spec.order === 'strict';
   const attribution = spec.attribution;
   const stepAttr = attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
+  // the bits a target must have for the loop below to look at it (matches its skip rules)
+  const relevant = strict ? 0 : !info || !bd ? (spec.order === 'unordered' ? -1 : 1) : stepAttr >= 0 && spec.order !== 'unordered' ? 1 << stepAttr : -1;
+  const { mask, or } = scan.mask(q, relevant);
   const seen = new Set<number>();
+  const need = spec.order === 'unordered' ? -1 : 1;
   for (let t = 0; t < scan.nTargets; t++) {
     const a = scan.start[t]!;
     const b = scan.start[t + 1]!;
     if (a === b) continue;
     const rows = scan.order;
-    const inp: UdfInput = { rows, from: a, to: b, ts: scan.ts, mask, bd, dropUnmatched: !strict };
     if (!info || !bd) {
       // Without a matching event there is no row for PostHog's UDF; ordered and strict
       // funnels also cannot start without a step-1 event. Skip such targets early.
-      const need = spec.order === 'unordered' ? -1 : 1;
-      let any = false;
-      for (let k = a; k < b; k++) if ((mask[rows[k]!]! & need) !== 0) { any = true; break; }
-      if (!any) continue;
+      if ((or[t]! & need) === 0) continue;
+      const inp: UdfInput = { rows, from: a, to: b, ts: scan.ts, mask, bd, dropUnmatched: !strict };
       const res = runner.run(inp, { propVal: -1, filterEvents: false, breakdownStep: -1 });
       if (res.stepReached >= 0) emit({ target: t, propVal: 0, res }, null);
       continue;
     }
+    if (stepAttr >= 0 && spec.order !== 'unordered') {
+      // step attribution takes its values from events matching that step: none, no rows
+      if ((or[t]! & (1 << stepAttr)) === 0) continue;
+    } else if (!strict && or[t] === 0) continue;
+    const inp: UdfInput = { rows, from: a, to: b, ts: scan.ts, mask, bd, dropUnmatched: !strict };
     const kept: number[] = [];
     for (let k = a; k < b; k++) {
       const r = rows[k]!;
@@ -378,7 +383,7 @@ function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx: Query
   }
   const n = spec.toStep === null ? spec.steps.length : spec.toStep + 1;
   const startOf = intervalStartFn(spec.interval, ctx);
-  const mask = scan.masks[q]!;
+  const { mask } = scan.mask(q, 0);
   const from = new Map<number, number>();
   const to = new Map<number, number>();
   const strict = spec.order === 'strict';
@@ -474,7 +479,9 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
     const specs = idxs.map((i) => prepared[i]!.spec);
     const scan = await scanFunnels(store, specs);
     idxs.forEach((qi, k) => {
+      const tq = performance.now();
       const results = resultsFor(specs[k]!, scan, k, ctx);
+      if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] query ${qi}: ${(performance.now() - tq).toFixed(0)} ms\n`);
       out[qi] = responseFor(specs[k]!, results, ctx, performance.now() - t0);
     });
   }
