@@ -144,8 +144,8 @@ export const CompareFilterSchema = z.looseObject({
   compare_to: z.string().nullish(),
 });
 
-export const FunnelsQuerySchema = z.looseObject({
-  kind: z.literal('FunnelsQuery'),
+/** Fields every insight query shares (PostHog's InsightsQueryBase). */
+const INSIGHT_QUERY_FIELDS = {
   series: z.array(SeriesNodeSchema),
   dateRange: DateRangeSchema.nullish(),
   interval: IntervalSchema.nullish(),
@@ -154,6 +154,11 @@ export const FunnelsQuerySchema = z.looseObject({
   aggregation_group_type_index: z.number().int().nullish(),
   samplingFactor: z.number().nullish(),
   breakdownFilter: BreakdownFilterSchema.nullish(),
+};
+
+export const FunnelsQuerySchema = z.looseObject({
+  kind: z.literal('FunnelsQuery'),
+  ...INSIGHT_QUERY_FIELDS,
   funnelsFilter: FunnelsFilterSchema.nullish(),
   compareFilter: CompareFilterSchema.nullish(),
 });
@@ -191,14 +196,7 @@ export const TrendsFilterSchema = z.looseObject({
 
 export const TrendsQuerySchema = z.looseObject({
   kind: z.literal('TrendsQuery'),
-  series: z.array(SeriesNodeSchema),
-  dateRange: DateRangeSchema.nullish(),
-  interval: IntervalSchema.nullish(),
-  properties: PropertiesSchema,
-  filterTestAccounts: z.boolean().nullish(),
-  aggregation_group_type_index: z.number().int().nullish(),
-  samplingFactor: z.number().nullish(),
-  breakdownFilter: BreakdownFilterSchema.nullish(),
+  ...INSIGHT_QUERY_FIELDS,
   trendsFilter: TrendsFilterSchema.nullish(),
   compareFilter: CompareFilterSchema.nullish(),
 });

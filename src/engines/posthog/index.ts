@@ -8,7 +8,7 @@
  * reported as a warning on stderr instead of being ignored silently.
  */
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../types.js';
-import { PostHogClient, type FetchLike, type ProjectInfo } from './client.js';
+import { PostHogClient, type PostHogClientConfig, type ProjectInfo } from './client.js';
 import { requireQueryConnection, resolveConnection, normalizeHost } from '../../config/posthog.js';
 
 export { PostHogClient, throttleWaitSeconds } from './client.js';
@@ -17,18 +17,8 @@ export type { FetchLike, ProjectInfo } from './client.js';
 /** PostHog runs at most 3 queries concurrently per project (posthog-api.md §4.4). */
 export const MAX_CONCURRENT_QUERIES = 3;
 
-export interface PostHogEngineConfig {
-  host: string;
-  projectId: string;
-  personalApiKey: string;
-  fetch?: FetchLike;
-  requestTimeoutMs?: number;
-  maxQueryMs?: number;
-  pollMs?: number;
-  maxRetries?: number;
-  onNote?: (msg: string) => void;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** The engine takes the client's settings as they are (host is normalized first). */
+export type PostHogEngineConfig = PostHogClientConfig;
 
 export interface PostHogEngine extends Engine {
   readonly name: 'posthog';
