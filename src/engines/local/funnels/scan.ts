@@ -27,7 +27,8 @@ export interface ScanResult {
   /** epoch microseconds per row */
   ts: Float64Array;
   /**
-   * The step/exclusion masks of funnel q of the batch (computed on demand). `relevant`: mask
+   * The step/exclusion masks of funnel q of the batch (computed on demand; the buffers are
+   * reused by the next call, so use one funnel's masks before asking for another). `relevant`: mask
    * bits a target needs for the funnel to look at it at all (-1 any bit); targets without any
    * may be left all-zero. 0 computes every row.
    */
@@ -73,8 +74,14 @@ function targetSql(spec: FunnelSpec, store: Store): string {
 }
 
 function breakdownSql(spec: FunnelSpec, store: Store): string | null {
+  const parts = breakdownParts(spec, store);
+  return parts ? `to_json([${parts.join(', ')}])::VARCHAR` : null;
+}
+
+/** One SQL expression per breakdown property (missing = ''), or null without a breakdown. */
+function breakdownParts(spec: FunnelSpec, store: Store): string[] | null {
   if (!spec.breakdown) return null;
-  const parts = spec.breakdown.map((b) => {
+  return spec.breakdown.map((b) => {
     const ref =
       b.type === 'person'
         ? ({ kind: 'person_property', key: b.property } as const)
@@ -83,7 +90,6 @@ function breakdownSql(spec: FunnelSpec, store: Store): string | null {
           : ({ kind: 'event_property', key: b.property } as const);
     return `coalesce(${fieldSql(ref, store, 'e', 'p')}, '')`;
   });
-  return `to_json([${parts.join(', ')}])::VARCHAR`;
 }
 
 function metadataRef(key: string) {
@@ -242,7 +248,10 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   const shared = globals.every((g) => g === globals[0]);
   if (shared && globals[0] !== 'TRUE') where.push(`(${globals[0]})`);
   const join = needsPersons(specs) ? ' LEFT JOIN persons p ON p.id = e.person_id' : '';
-  const bd = breakdownSql(first, store);
+  // rows carry only a hash of the breakdown values (no JSON built per row); the values
+  // themselves come from one DISTINCT query over the same rows
+  const bdParts = breakdownParts(first, store);
+  const bd = bdParts ? `hash(${bdParts.join(', ')})` : null;
   const tgt = `coalesce(${targetSql(first, store)}, ${sqlString(NULL_TARGET)})`;
   const plan = planAtoms(specs, store, globals, shared);
   const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
@@ -253,7 +262,7 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   } else {
     cols.push(...specs.map((s, i) => (shared || globals[i] === 'TRUE' ? `${maskSql(s, store)} AS m${i}` : `(CASE WHEN ${globals[i]} THEN ${maskSql(s, store)} ELSE 0 END)::INTEGER AS m${i}`)));
   }
-  if (bd) cols.push(`hash(${bd}) AS bd_hash`);
+  if (bd) cols.push(`${bd} AS bd_hash`);
   if (opts.withTargetNames) cols.push(`${tgt} AS tgt`);
   // the 64-bit target hash goes out as two UINTEGER halves (typed arrays copied as they are)
   const outer = ['(tgt_hash >> 32)::UINTEGER AS hi', '(tgt_hash & 4294967295)::UINTEGER AS lo', ...cols.slice(1).map((c) => c.replace(/^.* AS (\w+)$/s, '$1'))];
@@ -261,7 +270,9 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   return {
     sql: `SELECT ${outer.join(', ')} FROM (SELECT ${cols.join(', ')} ${from})`,
     // breakdown strings are few: fetch them once instead of one string per row
-    namesSql: bd ? `SELECT hash(v) AS h, v FROM (SELECT DISTINCT ${bd} AS v ${from})` : null,
+    namesSql: bdParts
+      ? `SELECT hash(${bdParts.map((_, i) => `b${i}`).join(', ')}) AS h, to_json([${bdParts.map((_, i) => `b${i}`).join(', ')}])::VARCHAR AS v FROM (SELECT DISTINCT ${bdParts.map((p, i) => `${p} AS b${i}`).join(', ')} ${from})`
+      : null,
     plan,
   };
 }
@@ -429,6 +440,8 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
     evSet[t] = ev;
     atOr[t] = at;
   }
+  let mask: Int32Array | undefined;
+  let or: Int32Array | undefined;
   return (q: number, relevant: number) => {
     const terms = plan.terms[q]!;
     const decode = (code: number): number => {
@@ -439,8 +452,11 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
       return m;
     };
     const gate = relevant === 0 ? [] : terms.filter((t) => (t.bit & relevant) !== 0);
-    const mask = new Int32Array(codes.length);
-    const or = new Int32Array(nTargets);
+    // funnels of a batch are evaluated one after another: one pair of buffers serves them all
+    mask ??= new Int32Array(codes.length);
+    or ??= new Int32Array(nTargets);
+    mask.fill(0);
+    or.fill(0);
     const direct = space <= 1 << 22;
     const table = direct ? new Int32Array(space) : null;
     const known = direct ? new Uint8Array(space) : null;
