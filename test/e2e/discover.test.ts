@@ -122,6 +122,16 @@ describe('funnel', () => {
     expect(empty.stderr).toMatch(/seed|load/);
   });
 
+  it('the printed query, run through query run, gives the report\'s numbers', () => {
+    const printed = run(['funnel', '--resource', 'kubernetes', '--print-query', ...RANGE]);
+    expect(printed.code).toBe(0);
+    const response = json(run(['--store', store, 'query', 'run', '-', '--format', 'json', '--now', '2026-11-20T12:00:00Z'], { input: printed.stdout }));
+    const bucket = (response.results as any[][]).find((steps) => steps[0].breakdown_value[0] === 'DISCOVER_RESOURCE_KUBERNETES');
+    const report = json(run(['--store', store, 'funnel', '--resource', 'kubernetes', '--format', 'json', ...RANGE]));
+    expect(bucket!.map((s: any) => s.count)).toEqual(report.steps.map((s: any) => s.count));
+    expect(bucket!.map((s: any) => s.median_conversion_time)).toEqual(report.steps.map((s: any) => s.medianSeconds));
+  });
+
   it('lists the tracks', () => {
     const l = json(run(['funnel', '--resource', 'list', '--format', 'json']));
     expect(l.resources.map((r: any) => r.slug)).toContain('rds-mysql');
