@@ -372,13 +372,7 @@ class Grow<T extends Int32Array | Uint32Array | Float64Array> {
     }
   }
   push(src: ArrayLike<number>, count: number): void {
-    if (this.len + count > this.arr.length) {
-      let cap = this.arr.length;
-      while (cap < this.len + count) cap *= 2;
-      const next = this.make(cap);
-      next.set(this.arr.subarray(0, this.len));
-      this.arr = next;
-    }
+    this.reserve(count);
     if ((src as Int32Array).subarray) this.arr.set((src as Int32Array).subarray(0, count), this.len);
     else for (let i = 0; i < count; i++) this.arr[this.len + i] = src[i]!;
     this.len += count;

@@ -71,22 +71,10 @@ export function toNaive(instantUs: number, tz: string): number {
 /** UTC instant (microseconds) of a wall-clock time in `tz`. */
 export function toInstant(naive: number, tz: string): number {
   if (tz === 'UTC') return naive;
-  const ms = Math.floor(naive / 1000);
-  const sub = naive - ms * 1000;
-  const d = new Date(ms);
-  const inst = fromLocal(
-    {
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth() + 1,
-      day: d.getUTCDate(),
-      hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(),
-      second: d.getUTCSeconds(),
-      ms: d.getUTCMilliseconds(),
-    },
-    tz,
-  );
-  return inst * 1000 + sub;
+  const p = naiveParts(naive);
+  const ms = Math.floor(p.micro / 1000);
+  const inst = fromLocal({ year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second, ms }, tz);
+  return inst * 1000 + (p.micro - ms * 1000);
 }
 
 export function daysInMonth(year: number, month: number): number {
