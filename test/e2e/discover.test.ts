@@ -171,3 +171,15 @@ describe('other Discover reports', () => {
     expect(w.byResource.length).toBeGreaterThan(3);
   });
 });
+
+describe('funnel passes on two threads', () => {
+  it('give the same report as one thread', () => {
+    const one = run(['--store', store, 'funnel', '--resource', 'all', '--format', 'json', ...RANGE], { env: { DISCOVER_METRICS_FUNNEL_THREADS: '1', DM_FUNNEL_TIMING: '1' } });
+    const two = run(['--store', store, 'funnel', '--resource', 'all', '--format', 'json', ...RANGE], { env: { DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS: '0', DM_FUNNEL_TIMING: '1' } });
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.code, two.stderr).toBe(0);
+    expect(one.stderr).not.toMatch(/on 2 threads/);
+    expect(two.stderr).toMatch(/26 funnels on 2 threads/);
+    expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
+  });
+});

@@ -113,6 +113,32 @@ describe('local funnel engine', () => {
     expect(many.map((r) => r.results)).toEqual(single);
   });
 
+  it('compares one property with several values through one value code, with the same counts', async () => {
+    const e = localEngineForStore(t.store);
+    const plan = (value: unknown, operator = 'exact') => [{ key: 'plan', value, operator, type: 'event' }];
+    const qs = [
+      { kind: 'FunnelsQuery', series: [node('start', plan('free')), node('middle')], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('start', plan('pro')), node('middle')], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('start', plan(['free', 'pro'])), node('middle')], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('start', plan('enterprise')), node('middle')], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('start', plan('pro', 'is_not')), node('middle')], dateRange: range },
+      // exact on the value code and a second condition on another property, in one step
+      { kind: 'FunnelsQuery', series: [node('start', [...plan(['pro', 'free']), { key: '$session_id', operator: 'is_set', value: 'is_set' }]), node('middle')], dateRange: range },
+    ];
+    const spy = vi.spyOn(t.store.conn, 'run');
+    const many = await e.runMany(qs, ctx);
+    const scans = spy.mock.calls.map(([sql]) => String(sql)).filter((sql) => /FROM events e/.test(sql));
+    spy.mockRestore();
+    expect(scans).toHaveLength(1);
+    expect(scans[0]).toMatch(/enum_code\(TRY_CAST\(.* AS ENUM\('free', 'pro', 'enterprise'\)\)\)/);
+    const counts = many.map((r) => (r.results as Step[]).map((s) => s.count));
+    // u1 starts on free (its middle is u2's), u3 and u4 on pro (u4's middle is past the range)
+    expect(counts).toEqual([[1, 0], [2, 1], [3, 1], [], [1, 0], [2, 1]]);
+    const single = [];
+    for (const q of qs) single.push((await e.run(q, ctx)).results);
+    expect(many.map((r) => r.results)).toEqual(single);
+  });
+
   it('answers actors queries with person objects', async () => {
     const e = localEngineForStore(t.store);
     const source = { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range };

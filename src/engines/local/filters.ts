@@ -82,6 +82,21 @@ function compile(f: unknown, env: FilterEnv, where: string): string {
   return compileFilter(f, env, where);
 }
 
+/**
+ * The parts of an `exact`/`in` filter with at least one value: the property expression and the
+ * strings it must equal. Its SQL (compileFilter) is exactly "expr is one of values" and false
+ * for a missing property, so a caller may evaluate it as a lookup of the expression's value.
+ * undefined for every other filter (groups, other operators, empty value lists).
+ */
+export function exactFilterParts(f: unknown, env: FilterEnv, where: string): { sql: string; expr: string; values: string[] } | undefined {
+  if (!isObj(f) || isGroup(f) || !('key' in f)) return undefined;
+  const operator = (f.operator as string | undefined | null) ?? 'exact';
+  if (operator !== 'exact' && operator !== 'in') return undefined;
+  const values = (Array.isArray(f.value) ? f.value : [f.value]).map(valueString);
+  if (values.length === 0) return undefined;
+  return { sql: compileFilter(f, env, where), expr: propertyExpr(f, env, where), values: [...new Set(values)] };
+}
+
 function valueString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);

@@ -2,6 +2,10 @@
  * The local FunnelsQuery engine: scan once per batch of compatible funnels, run the UDF port per
  * aggregation target, aggregate like funnel_udf.py, answer in PostHog's response shapes.
  */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Store } from '../../../store/store.js';
 import { UsageError } from '../../../errors.js';
 import type { FunnelsActorsQuery, FunnelsQuery } from '../../../query/schema.js';
@@ -9,6 +13,7 @@ import type { QueryContext, QueryResponse } from '../../types.js';
 import { formatResolvedDateRange, fromLocal, localParts } from '../dates.js';
 import { scanFunnels, scanKey, type ScanResult } from './scan.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
+import type { FunnelDone, FunnelJob } from './worker.js';
 import { OrderedFunnel, UnorderedFunnel, runTrendsUdf, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
 
 /** k-th smallest of a[0..n) (reorders a), Hoare quickselect with median-of-three pivots. */
@@ -123,7 +128,8 @@ function breakdownInfo(scan: ScanResult, spec: FunnelSpec): BreakdownInfo {
 
 /**
  * Run the UDF for every target of the scan. Calls `emit` per (target, breakdown value) with
- * step_reached >= 0 (PostHog's HAVING step_reached >= 0).
+ * step_reached >= 0 (PostHog's HAVING step_reached >= 0); the outcome object is reused, so
+ * `emit` must copy what it keeps.
  */
 function runTargets(
   spec: FunnelSpec,
@@ -140,60 +146,93 @@ function runTargets(
   const stepAttr = attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
   // the bits a target must have for the loop below to look at it (matches its skip rules)
   const relevant = strict ? 0 : !info || !bd ? (spec.order === 'unordered' ? -1 : 1) : stepAttr >= 0 && spec.order !== 'unordered' ? 1 << stepAttr : -1;
-  const { mask, or } = scan.mask(q, relevant);
-  const seen = new Set<number>();
+  const { mask, or, targets, nTargets } = scan.mask(q, relevant);
   const need = spec.order === 'unordered' ? -1 : 1;
-  for (let t = 0; t < scan.nTargets; t++) {
+  const rows = scan.order;
+  // one input and one filter object, updated per target and value (run() reads them only
+  // while it runs), and typed scratch buffers instead of per-target arrays and sets
+  const inp: UdfInput = { rows, from: 0, to: 0, ts: scan.ts, mask, bd: info && bd ? bd : null, dropUnmatched: !strict };
+  const pv: PropValFilter = { propVal: -1, filterEvents: false, breakdownStep: -1 };
+  // emitted outcomes are read by `emit` at once, never kept: one object serves them all
+  const out: TargetOutcome = { target: 0, propVal: 0, res: null as unknown as UdfResult };
+  const send = (t: number, propVal: number, res: UdfResult, with_: BreakdownInfo | null) => {
+    out.target = t;
+    out.propVal = propVal;
+    out.res = res;
+    emit(out, with_);
+  };
+  if (!info || !bd) {
+    for (let k = 0; k < nTargets; k++) {
+      const t = targets[k]!;
+      const a = scan.start[t]!;
+      const b = scan.start[t + 1]!;
+      // Without a matching event there is no row for PostHog's UDF; ordered and strict
+      // funnels also cannot start without a step-1 event. Skip such targets early.
+      if (a === b || (or[t]! & need) === 0) continue;
+      inp.from = a;
+      inp.to = b;
+      const res = runner.run(inp, pv);
+      if (res.stepReached >= 0) send(t, 0, res, null);
+    }
+    return info;
+  }
+  pv.filterEvents = attribution === 'all_events';
+  pv.breakdownStep = stepAttr;
+  const seenAt = new Int32Array(info.values.length).fill(-1);
+  let propVals = new Int32Array(16);
+  for (let k = 0; k < nTargets; k++) {
+    const t = targets[k]!;
     const a = scan.start[t]!;
     const b = scan.start[t + 1]!;
     if (a === b) continue;
-    const rows = scan.order;
-    if (!info || !bd) {
-      // Without a matching event there is no row for PostHog's UDF; ordered and strict
-      // funnels also cannot start without a step-1 event. Skip such targets early.
-      if ((or[t]! & need) === 0) continue;
-      const inp: UdfInput = { rows, from: a, to: b, ts: scan.ts, mask, bd, dropUnmatched: !strict };
-      const res = runner.run(inp, { propVal: -1, filterEvents: false, breakdownStep: -1 });
-      if (res.stepReached >= 0) emit({ target: t, propVal: 0, res }, null);
-      continue;
-    }
     if (stepAttr >= 0 && spec.order !== 'unordered') {
       // step attribution takes its values from events matching that step: none, no rows
       if ((or[t]! & (1 << stepAttr)) === 0) continue;
     } else if (!strict && or[t] === 0) continue;
-    const inp: UdfInput = { rows, from: a, to: b, ts: scan.ts, mask, bd, dropUnmatched: !strict };
-    const kept: number[] = [];
-    for (let k = a; k < b; k++) {
-      const r = rows[k]!;
-      if (strict || mask[r] !== 0) kept.push(r);
-    }
-    if (kept.length === 0) continue;
-    let propVals: number[];
+    // the rows PostHog's UDF gets (strict: every event; else those matching a step), in order
+    let nVals = 0;
+    let anyKept = false;
     if (attribution === 'first_touch' || attribution === 'last_touch') {
       let pick = -1;
-      if (attribution === 'first_touch') {
-        for (const r of kept) if (info.nonEmpty[bd[r]!]) { pick = bd[r]!; break; }
-      } else {
-        for (let k = kept.length - 1; k >= 0; k--) if (info.nonEmpty[bd[kept[k]!]!]) { pick = bd[kept[k]!]!; break; }
+      const first = attribution === 'first_touch';
+      for (let j = a; j < b; j++) {
+        const r = rows[first ? j : a + b - 1 - j]!;
+        if (!strict && mask[r] === 0) continue;
+        anyKept = true;
+        if (info.nonEmpty[bd[r]!]) {
+          pick = bd[r]!;
+          break;
+        }
       }
-      propVals = [pick < 0 ? info.emptyCode : pick];
-    } else if (attribution === 'all_events' || stepAttr < 0) {
-      seen.clear();
-      for (const r of kept) seen.add(bd[r]!);
-      propVals = [...seen];
+      if (!anyKept) continue;
+      propVals[nVals++] = pick < 0 ? info.emptyCode : pick;
     } else {
-      // step attribution: values on events matching that step (unordered: prop_basic = every event)
-      seen.clear();
-      for (const r of kept) if (spec.order === 'unordered' || mask[r]! & (1 << stepAttr)) seen.add(bd[r]!);
-      propVals = [...seen];
+      // all_events (and no attribution step): every kept row's value; step attribution: values
+      // on events matching that step (unordered: prop_basic = every event)
+      const onlyStep = !(attribution === 'all_events' || stepAttr < 0) && spec.order !== 'unordered';
+      for (let j = a; j < b; j++) {
+        const r = rows[j]!;
+        if (!strict && mask[r] === 0) continue;
+        anyKept = true;
+        if (onlyStep && !(mask[r]! & (1 << stepAttr))) continue;
+        const v = bd[r]!;
+        if (seenAt[v] === t) continue;
+        seenAt[v] = t;
+        if (nVals === propVals.length) {
+          const next = new Int32Array(nVals * 2);
+          next.set(propVals);
+          propVals = next;
+        }
+        propVals[nVals++] = v;
+      }
+      if (!anyKept) continue;
     }
-    for (const pv of propVals) {
-      const res = runner.run(inp, {
-        propVal: pv,
-        filterEvents: attribution === 'all_events',
-        breakdownStep: stepAttr,
-      });
-      if (res.stepReached >= 0) emit({ target: t, propVal: pv, res }, info);
+    inp.from = a;
+    inp.to = b;
+    for (let x = 0; x < nVals; x++) {
+      pv.propVal = propVals[x]!;
+      const res = runner.run(inp, pv);
+      if (res.stepReached >= 0) send(t, pv.propVal, res, info);
     }
   }
   return info;
@@ -453,7 +492,7 @@ function responseFor(spec: FunnelSpec, results: unknown, ctx: QueryContext, ms: 
   };
 }
 
-function resultsFor(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): unknown {
+export function resultsFor(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): unknown {
   switch (spec.viz) {
     case 'steps':
       return stepsResults(spec, scan, q);
@@ -462,6 +501,64 @@ function resultsFor(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryCon
     case 'trends':
       return trendsResults(spec, scan, q, ctx);
   }
+}
+
+/**
+ * Funnel passes run on two threads once a scan is this big (a worker costs tens of
+ * milliseconds to start and its module load overlaps the DuckDB scan). Environment:
+ * DISCOVER_METRICS_FUNNEL_THREADS=1 keeps them on one thread;
+ * DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS changes the threshold (tests use 0).
+ */
+const THREAD_MIN_EVENTS = 500_000;
+
+function funnelWorkerUrl(): URL | null {
+  if (process.env.DISCOVER_METRICS_FUNNEL_THREADS === '1' || availableParallelism() < 2) return null;
+  // the compiled worker sits next to this file; run from TypeScript sources (tests), there is none
+  const url = new URL('./worker.js', import.meta.url);
+  return url.protocol === 'file:' && import.meta.url.endsWith('.js') && existsSync(fileURLToPath(url)) ? url : null;
+}
+
+async function eventCount(store: Store): Promise<number> {
+  const r = await store.conn.runAndReadAll('SELECT count(*) FROM events');
+  return Number(r.getRows()[0]?.[0] ?? 0);
+}
+
+type Computed = { results: unknown; ms: number };
+
+function compute(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): Computed {
+  const t0 = performance.now();
+  return { results: resultsFor(spec, scan, q, ctx), ms: performance.now() - t0 };
+}
+
+/**
+ * Every funnel of the batch, on this thread and the worker: both take the next funnel from a
+ * shared counter. Whatever the worker does not deliver (a failure, a crash) is computed here,
+ * so errors surface exactly as on one thread.
+ */
+async function computeOnTwoThreads(worker: Worker, scan: ScanResult, specs: FunnelSpec[], ctx: QueryContext): Promise<Computed[]> {
+  const out: (Computed | undefined)[] = new Array(specs.length);
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const mine = new Set<number>();
+  const finished = new Promise<void>((resolve) => {
+    worker.on('message', (m: FunnelDone) => {
+      if ('done' in m) resolve();
+      else if (!('failed' in m)) out[m.q] = { results: m.results, ms: m.ms };
+    });
+    worker.on('error', () => resolve());
+    worker.on('exit', () => resolve());
+  });
+  worker.postMessage({ scan: scan.data, specs, ctx, counter } satisfies FunnelJob);
+  for (;;) {
+    const q = Atomics.add(counter, 0, 1);
+    if (q >= specs.length) break;
+    out[q] = compute(specs[q]!, scan, q, ctx);
+    mine.add(q);
+  }
+  await finished;
+  if (process.env.DM_FUNNEL_TIMING) {
+    process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${out.filter((c, q) => c && !mine.has(q)).length} by the worker\n`);
+  }
+  return out.map((c, q) => c ?? compute(specs[q]!, scan, q, ctx));
 }
 
 /** Run several FunnelsQuery objects; compatible ones share one scan. */
@@ -474,16 +571,23 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
     else groups.set(p.key, [i]);
   });
   const out: QueryResponse[] = new Array(queries.length);
+  const workerUrl = funnelWorkerUrl();
+  const minEvents = Number(process.env.DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS ?? THREAD_MIN_EVENTS);
   for (const idxs of groups.values()) {
     const t0 = performance.now();
     const specs = idxs.map((i) => prepared[i]!.spec);
-    const scan = await scanFunnels(store, specs);
-    idxs.forEach((qi, k) => {
-      const tq = performance.now();
-      const results = resultsFor(specs[k]!, scan, k, ctx);
-      if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] query ${qi}: ${(performance.now() - tq).toFixed(0)} ms\n`);
-      out[qi] = responseFor(specs[k]!, results, ctx, performance.now() - t0);
-    });
+    // started before the scan, so its start-up overlaps DuckDB's work
+    const worker = workerUrl && idxs.length >= 2 && (await eventCount(store)) >= minEvents ? new Worker(workerUrl) : null;
+    try {
+      const scan = await scanFunnels(store, specs, { shared: !!worker });
+      const computed = worker ? await computeOnTwoThreads(worker, scan, specs, ctx) : specs.map((spec, k) => compute(spec, scan, k, ctx));
+      idxs.forEach((qi, k) => {
+        if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] query ${qi}: ${computed[k]!.ms.toFixed(0)} ms\n`);
+        out[qi] = responseFor(specs[k]!, computed[k]!.results, ctx, performance.now() - t0);
+      });
+    } finally {
+      if (worker) await worker.terminate();
+    }
   }
   return out;
 }

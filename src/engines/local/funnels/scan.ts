@@ -13,7 +13,7 @@ import type { Store } from '../../../store/store.js';
 import { sqlString } from '../../../store/store.js';
 import { UsageError } from '../../../errors.js';
 import { timestampRangeSql } from '../dates.js';
-import { propertyFiltersSql, usesPersonProperties } from '../filters.js';
+import { exactFilterParts, propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { fieldSql } from '../hogql.js';
 import type { FunnelSpec, StepSpec } from './spec.js';
 
@@ -29,8 +29,9 @@ export interface ScanResult {
   /**
    * The step/exclusion masks of funnel q of the batch (computed on demand; the buffers are
    * reused by the next call, so use one funnel's masks before asking for another). `relevant`: mask
-   * bits a target needs for the funnel to look at it at all (-1 any bit); targets without any
-   * may be left all-zero. 0 computes every row.
+   * bits a target needs for the funnel to look at it at all (-1 any bit); a target without any
+   * may be skipped: its `or` is 0 and its mask rows are left as they were (callers must not read
+   * them). 0 computes every row.
    */
   mask(q: number, relevant: number): FunnelMask;
   /** breakdown code per row (null without breakdown) */
@@ -46,11 +47,48 @@ export interface ScanResult {
    */
   order: Int32Array;
   start: Int32Array;
+  /** the same scan as plain data */
+  data: ScanData;
 }
 
 export interface ScanOptions {
   /** also return the aggregation value of every target (actors queries) */
   withTargetNames?: boolean;
+  /** keep the grouped columns on shared memory, so funnel passes can run on a worker thread */
+  shared?: boolean;
+}
+
+/**
+ * The grouped scan as plain data (typed arrays, on SharedArrayBuffers when the scan was asked
+ * for `shared`): what a worker thread needs to rebuild the ScanResult with scanFromData().
+ */
+export interface ScanData {
+  rows: number;
+  ts: Float64Array;
+  order: Int32Array;
+  start: Int32Array;
+  /** atom plan codes (one per row), or one mask column per funnel without a plan */
+  codes: Int32Array | null;
+  masks: Int32Array[];
+  plan: AtomPlan | null;
+  bd: Int32Array | null;
+  bdDict: string[][];
+}
+
+/** A ScanResult over scan data (the step masks are derived on demand, per thread). */
+export function scanFromData(d: ScanData, targetNames: (string | null)[] | null = null): ScanResult {
+  return {
+    rows: d.rows,
+    ts: d.ts,
+    mask: d.plan && d.codes ? atomMasks(d.plan, d.codes, d.start) : plainMasks(d.masks, d.start),
+    bd: d.bd,
+    bdDict: d.bdDict,
+    nTargets: d.start.length - 1,
+    targetNames,
+    order: d.order,
+    start: d.start,
+    data: d,
+  };
 }
 
 /** Key of the scan a funnel needs; funnels with equal keys share one scan. */
@@ -168,20 +206,80 @@ function needsPersons(specs: readonly FunnelSpec[]): boolean {
 }
 
 /**
- * Step predicates of a whole batch as "atoms": every distinct property-filter condition gets one
- * bit, every distinct event name one small code. DuckDB then sends two INTEGER columns per row
- * (event code, atom bits) instead of one mask column per funnel — moving columns out of DuckDB
- * is what costs, so 26 funnels read like one — and each funnel's step mask is derived in JS
- * from a (code, bits) lookup table.
+ * Step predicates of a whole batch as "atoms" and "value fields": every distinct property-filter
+ * condition gets one bit, every distinct event name one small code, and an expression that
+ * exact filters compare with several values (the Discover resource across 13 tracks) gets one
+ * small value code, computed by a single ENUM cast instead of one comparison per value. DuckDB
+ * then sends two INTEGER columns per row (event code; atom bits and value codes) instead of one
+ * mask column per funnel — moving columns out of DuckDB is what costs, so 26 funnels read like
+ * one — and each funnel's step mask is derived in JS from a lookup table over those codes.
  */
+interface ValueField {
+  /** SQL of the compared expression */
+  expr: string;
+  /** value -> code (1-based; 0 = missing or another value) */
+  codes: Map<string, number>;
+  /** first bit of the field in the atoms column, and its width */
+  shift: number;
+  bits: number;
+}
+
+interface FieldReq {
+  field: number;
+  /** codes that satisfy the condition */
+  allowed: Uint8Array;
+  /** allowed codes as a per-target gate set (code bit min(code, 31)) */
+  gate: number;
+}
+
+interface Term {
+  /** event code, -1 for any event */
+  ev: number;
+  /** required atom bits */
+  req: number;
+  /** required value-field conditions (all must hold) */
+  fields: FieldReq[];
+  /** mask bit this term sets */
+  bit: number;
+}
+
 interface AtomPlan {
   eventCodes: Map<string, number>;
   atoms: string[];
-  /** per funnel: terms (event code or -1 for any event, required atom bits, mask bit) */
-  terms: { ev: number; req: number; bit: number }[][];
+  fields: ValueField[];
+  /** bits below the event code: atoms, then the value fields */
+  lowBits: number;
+  terms: Term[][];
 }
 
 const MAX_ATOMS = 24;
+/** A value field with more distinct values than this is compared value by value instead. */
+const MAX_FIELD_VALUES = 1023;
+
+/** One condition of a step: its SQL, and for exact filters the compared expression and values. */
+interface Condition {
+  sql: string;
+  exact?: { expr: string; values: string[] };
+}
+
+/** A step's filters as conditions that must all hold: a filter list is an AND of its members. */
+function stepConditions(step: { event: string | null; properties: unknown; where: string; firstTime?: StepSpec['firstTime'] }, store: Store): Condition[] {
+  if (step.firstTime || !Array.isArray(step.properties)) {
+    const sql = stepPredicateSql(step.event, step.properties, step.where, store, step.firstTime);
+    return sql === 'TRUE' ? [] : [{ sql }];
+  }
+  const out: Condition[] = [];
+  step.properties.forEach((f, i) => {
+    const env = { store, eventAlias: 'e', personAlias: 'p', where: `${step.where}.properties[${i}]` };
+    const exact = exactFilterParts(f, env, env.where);
+    if (exact) out.push({ sql: exact.sql, exact: { expr: exact.expr, values: exact.values } });
+    else {
+      const sql = propertyFiltersSql(f, env);
+      if (sql !== 'TRUE') out.push({ sql });
+    }
+  });
+  return out;
+}
 
 function planAtoms(specs: readonly FunnelSpec[], store: Store, globals: readonly string[], shared: boolean): AtomPlan | null {
   const eventCodes = new Map<string, number>();
@@ -197,29 +295,72 @@ function planAtoms(specs: readonly FunnelSpec[], store: Store, globals: readonly
     }
     return 1 << i;
   };
-  const terms = specs.map((spec, q) => {
+  type Raw = { ev: number; global: string; conds: Condition[]; bit: number };
+  const raw: Raw[][] = specs.map((spec, q) => {
     const n = spec.steps.length;
     if (n > MAX_FUNNEL_STEPS) {
       throw new UsageError(`query.series: the local engine supports funnels of up to ${MAX_FUNNEL_STEPS} steps (got ${n})`);
     }
-    const globalReq = shared ? 0 : atomBit(globals[q]!);
-    const out: { ev: number; req: number; bit: number }[] = [];
-    const add = (event: string | null, sql: string, bit: number) => {
+    const out: Raw[] = [];
+    const add = (event: string | null, conds: Condition[], bit: number) => {
       let ev = -1;
       if (event !== null) {
         ev = eventCodes.get(event) ?? eventCodes.size + 1;
         eventCodes.set(event, ev);
       }
-      out.push({ ev, req: globalReq | atomBit(sql), bit });
+      out.push({ ev, global: shared ? 'TRUE' : globals[q]!, conds, bit });
     };
-    spec.steps.forEach((st, i) => add(st.event, stepPredicateSql(st.event, st.properties, st.where, store, st.firstTime), 1 << i));
+    spec.steps.forEach((st, i) => add(st.event, stepConditions(st, store), 1 << i));
     for (let slot = 1; slot < n; slot++) {
-      for (const x of spec.exclusions) if (x.from < slot && slot <= x.to) add(x.event, stepPredicateSql(x.event, x.properties, x.where, store), 1 << (n + slot - 1));
+      for (const x of spec.exclusions) if (x.from < slot && slot <= x.to) add(x.event, stepConditions(x, store), 1 << (n + slot - 1));
     }
     return out;
   });
-  if (atoms.length > MAX_ATOMS || eventCodes.size + 1 > 1 << (30 - atoms.length)) return null;
-  return { eventCodes, atoms, terms };
+  // expressions compared with two or more distinct values become value fields
+  const valuesOf = new Map<string, Set<string>>();
+  for (const c of raw.flat().flatMap((r) => r.conds)) {
+    if (!c.exact) continue;
+    let set = valuesOf.get(c.exact.expr);
+    if (!set) valuesOf.set(c.exact.expr, (set = new Set()));
+    for (const v of c.exact.values) set.add(v);
+  }
+  const fieldIndex = new Map<string, number>();
+  const fields: ValueField[] = [];
+  for (const [expr, set] of valuesOf) {
+    if (set.size < 2 || set.size > MAX_FIELD_VALUES) continue;
+    const codes = new Map([...set].map((v, i) => [v, i + 1] as const));
+    fieldIndex.set(expr, fields.length);
+    fields.push({ expr, codes, shift: 0, bits: 32 - Math.clz32(set.size) });
+  }
+  const terms: Term[][] = raw.map((list) =>
+    list.map((r) => {
+      let req = atomBit(r.global);
+      const reqs: FieldReq[] = [];
+      for (const c of r.conds) {
+        const f = c.exact ? fieldIndex.get(c.exact.expr) : undefined;
+        if (f === undefined) req |= atomBit(c.sql);
+        else {
+          const field = fields[f]!;
+          const allowed = new Uint8Array(field.codes.size + 1);
+          let gate = 0;
+          for (const v of c.exact!.values) {
+            const code = field.codes.get(v)!;
+            allowed[code] = 1;
+            gate |= 1 << Math.min(code, 31);
+          }
+          reqs.push({ field: f, allowed, gate });
+        }
+      }
+      return { ev: r.ev, req, fields: reqs, bit: r.bit };
+    }),
+  );
+  let lowBits = atoms.length;
+  for (const f of fields) {
+    f.shift = lowBits;
+    lowBits += f.bits;
+  }
+  if (atoms.length > MAX_ATOMS || lowBits > 30 || eventCodes.size + 1 > 1 << (30 - lowBits)) return null;
+  return { eventCodes, atoms, fields, lowBits, terms };
 }
 
 export interface ScanSql {
@@ -258,7 +399,14 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   if (plan) {
     const branches = [...plan.eventCodes].map(([event, code]) => `WHEN ${sqlString(event)} THEN ${code}`);
     cols.push(branches.length ? `(CASE e.event ${branches.join(' ')} ELSE 0 END)::INTEGER AS ev` : '0::INTEGER AS ev');
-    cols.push(plan.atoms.length ? `(${plan.atoms.map((a, i) => `(CASE WHEN ${a} THEN ${1 << i} ELSE 0 END)`).join(' | ')})::INTEGER AS atoms` : '0::INTEGER AS atoms');
+    const low = plan.atoms.map((a, i) => `(CASE WHEN ${a} THEN ${1 << i} ELSE 0 END)`);
+    for (const f of plan.fields) {
+      // value code = position in the value list + 1 (0: missing or another value); the ENUM cast
+      // is one hash lookup per row where a CASE would compare every value in turn
+      const enumType = `ENUM(${[...f.codes.keys()].map(sqlString).join(', ')})`;
+      low.push(`(coalesce(enum_code(TRY_CAST(${f.expr} AS ${enumType}))::INTEGER + 1, 0) << ${f.shift})`);
+    }
+    cols.push(low.length ? `(${low.join(' | ')})::INTEGER AS atoms` : '0::INTEGER AS atoms');
   } else {
     cols.push(...specs.map((s, i) => (shared || globals[i] === 'TRUE' ? `${maskSql(s, store)} AS m${i}` : `(CASE WHEN ${globals[i]} THEN ${maskSql(s, store)} ELSE 0 END)::INTEGER AS m${i}`)));
   }
@@ -414,66 +562,109 @@ function numbers(v: VectorLike, count: number): ArrayLike<number> {
  * each target's OR of masks, so funnels can skip targets that cannot enter them in O(1).
  */
 function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: number, relevant: number) => FunnelMask {
+  const lowBits = plan.lowBits;
   const nAtoms = plan.atoms.length;
   const atomMask = (1 << nAtoms) - 1;
-  const space = (plan.eventCodes.size + 1) << nAtoms;
+  const space = (plan.eventCodes.size + 1) << lowBits;
   const nTargets = start.length - 1;
-  // Per target, once: which event codes occur (bit per code; codes past 30 share bit 31) and
-  // the OR of its atoms. A funnel term can only match in a target whose sets cover it, so
-  // targets that cannot reach a funnel's relevant step are skipped without a row visit.
-  const evSet = new Int32Array(nTargets);
-  const atOr = new Int32Array(nTargets);
+  const fields = plan.fields;
+  const nFields = fields.length;
+  // Per target, once: which event codes occur (bit per code; codes past 30 share bit 31), the
+  // OR of its atoms and, per value field, which codes occur (same sharing). A funnel term can
+  // only match in a target whose sets cover it, so targets that cannot reach a funnel's
+  // relevant step are skipped without a row visit. Targets with equal sets share a signature,
+  // and a funnel decides each signature once.
+  const fShift = Int32Array.from(fields, (f) => f.shift);
+  const fMask = Int32Array.from(fields, (f) => (1 << f.bits) - 1);
+  const sigOf = new Int32Array(nTargets);
+  const sigIds = new DenseIds(1 << 10);
+  const fieldIds = fields.map(() => new DenseIds(1 << 10));
+  const sigs: { ev: number; at: number; fieldSets: number[] }[] = [];
+  const partial: number[] = [];
   for (let t = 0; t < nTargets; t++) {
     let ev = 0;
     let at = 0;
     for (let r = start[t]!; r < start[t + 1]!; r++) {
       const c = codes[r]!;
-      ev |= 1 << Math.min(c >>> nAtoms, 31);
-      at |= c & atomMask;
+      ev |= 1 << Math.min(c >>> lowBits, 31);
+      at |= c;
     }
-    evSet[t] = ev;
-    atOr[t] = at;
+    at &= atomMask;
+    // exact signature ids: (events, atoms) -> id, then (id, field set) -> id per field
+    let id = sigIds.get(ev, at);
+    partial.length = 0;
+    for (let f = 0; f < nFields; f++) {
+      let seen = 0;
+      for (let r = start[t]!; r < start[t + 1]!; r++) seen |= 1 << Math.min((codes[r]! >>> fShift[f]!) & fMask[f]!, 31);
+      partial.push(seen);
+      id = fieldIds[f]!.get(id, seen);
+    }
+    if (nFields === 0 ? sigIds.isNew : fieldIds[nFields - 1]!.isNew) sigs[id] = { ev, at, fieldSets: partial.slice() };
+    sigOf[t] = id;
   }
+  const sigPossible = new Int8Array(sigs.length);
+  const possibleFor = (gate: Term[], sig: { ev: number; at: number; fieldSets: number[] }): boolean => {
+    for (const g of gate) {
+      if ((g.ev !== -1 && (sig.ev & (1 << Math.min(g.ev, 31))) === 0) || (sig.at & g.req) !== g.req) continue;
+      if (g.fields.every((fr) => (sig.fieldSets[fr.field]! & fr.gate) !== 0)) return true;
+    }
+    return false;
+  };
+  // funnels of a batch are evaluated one after another: one set of buffers serves them all.
+  // Rows of skipped targets are not cleared: callers never read a target whose `or` is 0.
   let mask: Int32Array | undefined;
   let or: Int32Array | undefined;
+  let targets: Int32Array | undefined;
+  const direct = space <= 1 << 22;
+  let table: Int32Array | null = null;
+  let known: Int32Array | null = null;
+  let generation = 0;
   return (q: number, relevant: number) => {
     const terms = plan.terms[q]!;
     const decode = (code: number): number => {
-      const ev = code >>> nAtoms;
+      const ev = code >>> lowBits;
       const at = code & atomMask;
       let m = 0;
-      for (const t of terms) if ((t.ev === -1 || t.ev === ev) && (at & t.req) === t.req) m |= t.bit;
-      return m;
-    };
-    const gate = relevant === 0 ? [] : terms.filter((t) => (t.bit & relevant) !== 0);
-    // funnels of a batch are evaluated one after another: one pair of buffers serves them all
-    mask ??= new Int32Array(codes.length);
-    or ??= new Int32Array(nTargets);
-    mask.fill(0);
-    or.fill(0);
-    const direct = space <= 1 << 22;
-    const table = direct ? new Int32Array(space) : null;
-    const known = direct ? new Uint8Array(space) : null;
-    const memo = direct ? null : new Map<number, number>();
-    for (let t = 0; t < nTargets; t++) {
-      if (relevant !== 0) {
-        let possible = false;
-        for (const g of gate) {
-          if ((g.ev === -1 || (evSet[t]! & (1 << Math.min(g.ev, 31))) !== 0) && (atOr[t]! & g.req) === g.req) {
-            possible = true;
+      for (const t of terms) {
+        if ((t.ev !== -1 && t.ev !== ev) || (at & t.req) !== t.req) continue;
+        let ok = true;
+        for (const fr of t.fields) {
+          const f = fields[fr.field]!;
+          if (!fr.allowed[(code >>> f.shift) & ((1 << f.bits) - 1)]) {
+            ok = false;
             break;
           }
         }
-        if (!possible) continue; // mask rows stay 0, or[t] stays 0: the funnel skips this target
+        if (ok) m |= t.bit;
       }
+      return m;
+    };
+    const gate = relevant === 0 ? [] : terms.filter((t) => (t.bit & relevant) !== 0);
+    mask ??= new Int32Array(codes.length);
+    or ??= new Int32Array(nTargets);
+    if (direct) {
+      table ??= new Int32Array(space);
+      known ??= new Int32Array(space);
+    }
+    const gen = ++generation;
+    const memo = direct ? null : new Map<number, number>();
+    if (relevant !== 0) for (let k = 0; k < sigs.length; k++) sigPossible[k] = possibleFor(gate, sigs[k]!) ? 1 : 0;
+    targets ??= new Int32Array(nTargets);
+    let nVisit = 0;
+    for (let t = 0; t < nTargets; t++) {
+      if (relevant !== 0 && sigPossible[sigOf[t]!] === 0) {
+        or[t] = 0; // the funnel skips this target; its mask rows are never read
+        continue;
+      }
+      targets[nVisit++] = t;
       let acc = 0;
       for (let r = start[t]!; r < start[t + 1]!; r++) {
         const c = codes[r]!;
         let m: number;
         if (table) {
-          if (!known![c]) {
+          if (known![c] !== gen) {
             table[c] = decode(c);
-            known![c] = 1;
+            known![c] = gen;
           }
           m = table[c]!;
         } else {
@@ -486,7 +677,7 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
       }
       or[t] = acc;
     }
-    return { mask, or };
+    return { mask, or, targets, nTargets: nVisit };
   };
 }
 
@@ -499,14 +690,19 @@ function plainMasks(masks: Int32Array[], start: Int32Array): (q: number, relevan
       for (let r = start[t]!; r < start[t + 1]!; r++) acc |= mask[r]!;
       or[t] = acc;
     }
-    return { mask, or };
+    return { mask, or, targets: Int32Array.from(or, (_, t) => t), nTargets: or.length };
   };
 }
 
-/** A funnel's mask column (rows in group order) and, per target, the OR of its rows' masks. */
+/**
+ * A funnel's mask column (rows in group order) and, per target, the OR of its rows' masks; the
+ * targets it computed are targets[0 .. nTargets), ascending (the others have `or` 0).
+ */
 export interface FunnelMask {
   mask: Int32Array;
   or: Int32Array;
+  targets: Int32Array;
+  nTargets: number;
 }
 
 export interface Grouped {
@@ -525,8 +721,11 @@ export interface Grouped {
  * bucket is then finished with two local passes (12 + 12 bits). Runs with equal hi but
  * different lo (hash-prefix ties) are split by lo afterwards. Overwrites the input arrays.
  */
-export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[], withRowIndex = true): Grouped {
+export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[], withRowIndex = true, shared = false): Grouped {
   const n = hi.length;
+  // payload columns end up in B: on shared memory when another thread will read them
+  const newF64 = (len: number) => (shared ? new Float64Array(new SharedArrayBuffer(len * 8)) : new Float64Array(len));
+  const newI32 = (len: number) => (shared ? new Int32Array(new SharedArrayBuffer(len * 4)) : new Int32Array(len));
   // the original row index is only carried along when asked for (names of actors)
   const idx = new Int32Array(withRowIndex ? n : 0);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
@@ -535,8 +734,8 @@ export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[]
     hi: new Uint32Array(n),
     lo: new Uint32Array(n),
     idx: new Int32Array(withRowIndex ? n : 0),
-    f64: f64.map(() => new Float64Array(n)),
-    i32: i32.map(() => new Int32Array(n)),
+    f64: f64.map(() => newF64(n)),
+    i32: i32.map(() => newI32(n)),
   };
   const dest = new Int32Array(n);
   const counts = new Int32Array(4096);
@@ -630,7 +829,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   const klo = new Grow((n) => new Uint32Array(n), expected);
   const ts = new Grow((n) => new Float64Array(n), expected);
   // with an atom plan: one code per row (event code << atoms | atom bits); else one mask per funnel
-  const nAtoms = plan ? plan.atoms.length : 0;
+  const lowBits = plan ? plan.lowBits : 0;
   const codes = plan ? new Grow((n) => new Int32Array(n), expected) : null;
   const masks = plan ? [] : specs.map(() => new Grow((n) => new Int32Array(n), expected));
   const bd = hasBd ? new Grow((n) => new Int32Array(n), expected) : null;
@@ -644,6 +843,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   const bIds = new DenseIds(1 << 8);
   let bdBuf = new Int32Array(4096);
   let codeBuf = new Int32Array(4096);
+  // the result is materialized: its chunks are read synchronously (an awaited fetch per
+  // 2048-row chunk costs a thread-pool round trip each)
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
@@ -657,7 +858,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     if (codes) {
       const ev = numbers(chunk.getColumnVector(3) as unknown as VectorLike, count);
       const at = numbers(chunk.getColumnVector(4) as unknown as VectorLike, count);
-      for (let i = 0; i < count; i++) codeBuf[i] = (ev[i]! << nAtoms) | at[i]!;
+      for (let i = 0; i < count; i++) codeBuf[i] = (ev[i]! << lowBits) | at[i]!;
       codes.push(codeBuf, count);
       col = 5;
     } else {
@@ -698,14 +899,14 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     [ts.done()],
     [...(codes ? [codes.done()] : masks.map((m) => m.done())), ...(bd ? [bd.done()] : [])],
     !!opts.withTargetNames,
+    !!opts.shared,
   );
-  const start = g.start;
+  const start = opts.shared ? copyToShared(g.start) : g.start;
   const nTargets = start.length - 1;
   const gTs = g.f64[0]!;
   const nCols = codes ? 1 : nm;
   const gMasks = g.i32.slice(0, nCols);
   const gBd = bd ? g.i32[nCols]! : null;
-  const mask = plan ? atomMasks(plan, gMasks[0]!, start) : plainMasks(gMasks, start);
   timing?.('grouped');
   let names: (string | null)[] | null = null;
   if (opts.withTargetNames) {
@@ -716,7 +917,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     }
   }
   // positions in group order, each group's positions sorted by time (stable: scan order breaks ties)
-  const pos = new Int32Array(rows);
+  const pos = opts.shared ? new Int32Array(new SharedArrayBuffer(rows * 4)) : new Int32Array(rows);
   for (let k = 0; k < rows; k++) pos[k] = k;
   for (let t = 0; t < nTargets; t++) {
     const a = start[t]!;
@@ -748,15 +949,22 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     }
   }
   timing?.('time-ordered');
-  return {
+  const data: ScanData = {
     rows,
     ts: gTs,
-    mask,
-    bd: gBd,
-    bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
-    nTargets,
-    targetNames: names,
     order: pos,
     start,
+    codes: plan ? gMasks[0]! : null,
+    masks: plan ? [] : gMasks,
+    plan,
+    bd: gBd,
+    bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
   };
+  return scanFromData(data, names);
+}
+
+function copyToShared(a: Int32Array): Int32Array {
+  const out = new Int32Array(new SharedArrayBuffer(a.length * 4));
+  out.set(a);
+  return out;
 }
