@@ -2,7 +2,10 @@
 // Benchmark: `discover-metrics load` end to end on ~2M PostHog-shaped Discover events (JSONL),
 // plain and gzipped, into a fresh store each time. Prints events/s.
 //
-//   node bench/load.mjs [--events N] [--no-gzip] [--keep DIR]
+//   node bench/load.mjs [--events N] [--no-gzip] [--keep DIR] [--input FILE]
+//
+// --input FILE times the load of an existing file instead (e.g. the realistic fixtures from
+// `discover-metrics fixtures generate`); nothing is generated and the file is kept.
 //
 // The generator is deterministic (same N -> same file): wizard sessions of Teleport Discover
 // (started -> resourceSelection -> ... -> completed/aborted) with prehog's envelope properties and
@@ -25,6 +28,7 @@ const opt = (name, def) => {
 const N = Number(opt('--events', 2_000_000));
 const gzipToo = !args.includes('--no-gzip');
 const keep = opt('--keep', undefined);
+const input = opt('--input', undefined);
 
 // --- deterministic generator ----------------------------------------------------------------
 let seed = 0x9e3779b9;
@@ -124,6 +128,8 @@ function timeLoad(file, label) {
     process.stderr.write(r.stderr ?? '');
     throw new Error(`load failed (exit ${r.status})`);
   }
+  // DISCOVER_METRICS_DEBUG_LOAD=1: the load's phase times
+  for (const line of (r.stderr ?? '').split('\n')) if (line.startsWith('[load]')) console.log(`       ${line}`);
   const summary = JSON.parse(r.stdout);
   const mb = statSync(file).size / 1e6;
   console.log(
@@ -144,14 +150,20 @@ function timeLoad(file, label) {
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'dm-bench-load-'));
 mkdirSync(dir, { recursive: true });
 try {
-  const jsonl = join(dir, 'events.jsonl');
-  const g0 = Date.now();
-  await generate(jsonl, N);
-  console.log(`generated ${N.toLocaleString('en-US')} events in ${((Date.now() - g0) / 1000).toFixed(1)} s (${dir})`);
-  console.log(`cpus: ${(await import('node:os')).cpus().length}, load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  timeLoad(jsonl, 'jsonl');
-  if (gzipToo) {
+  if (input) {
+    console.log(`cpus: ${cpus().length}, load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    timeLoad(input, 'input');
+  } else {
+    const jsonl = join(dir, 'events.jsonl');
+    const g0 = Date.now();
+    await generate(jsonl, N);
+    console.log(`generated ${N.toLocaleString('en-US')} events in ${((Date.now() - g0) / 1000).toFixed(1)} s (${dir})`);
+    console.log(`cpus: ${(await import('node:os')).cpus().length}, load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    timeLoad(jsonl, 'jsonl');
+  }
+  if (gzipToo && !input) {
     const gz = join(dir, 'events.jsonl.gz');
+    const jsonl = join(dir, 'events.jsonl');
     await pipeline(createReadStream(jsonl), createGzip({ level: constants.Z_BEST_SPEED }), createWriteStream(gz));
     timeLoad(gz, 'gzip');
   }

@@ -29,7 +29,7 @@ import type { Readable } from 'node:stream';
 import { DmError, InputError, UsageError } from '../errors.js';
 import { taxonomyPropertyKeys } from '../events/taxonomy.js';
 import { checkTeleportEvent, isTeleportEvent } from '../events/vocabulary.js';
-import { jsonPath, quoteIdent, sqlString, type Store } from './store.js';
+import { keysTextSql, quoteIdent, sqlString, type Store } from './store.js';
 import { openSources, readRecords, type Source } from './sources.js';
 import { brokenRule, extractString, vocabRules, type VocabRule } from './vocab-rules.js';
 
@@ -156,15 +156,23 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     try {
       summary = await store.transaction(async () => {
         step('start');
-        await store.materialize([...taxonomyPropertyKeys(), ...PERSON_OPS]);
         const before = Number((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), -1) FROM events`)).getRows()[0]![0]);
         let read = 0;
+        const batches: Batch[] = [];
+        await conn.run(`CREATE OR REPLACE TEMP SEQUENCE ${LATE_SEQ}`);
         for (const source of sources) {
           try {
-            const sql = await insertSql(store, source);
-            if (process.env.DISCOVER_METRICS_DEBUG_LOAD === 'sql') process.stderr.write(sql + '\n');
+            const ins = await insertSql(store, source);
+            if (process.env.DISCOVER_METRICS_DEBUG_LOAD === 'sql') process.stderr.write(ins.sql + '\n');
             step('prepare');
-            const r = await conn.run(sql);
+            const after = batches.at(-1)?.last ?? String(before);
+            const counted = await lateRowsCounted(store);
+            const r = await conn.run(ins.sql);
+            const lateRows = (await lateRowsCounted(store)) - counted;
+            // (rows appended in a transaction have rowids far above the stored ones until it
+            // commits, beyond a double's integers: kept as text)
+            const last = String((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), ${after}) FROM events WHERE rowid > ${after}`)).getRows()[0]![0]);
+            batches.push({ after, last, rows: r.rowsChanged, written: ins.written, lateRows });
             read += r.rowsChanged;
             step(`insert ${source.display}`);
           } catch (e) {
@@ -175,6 +183,9 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         // New rows are appended after every stored row, so `rowid > before` is this load's batch.
         const appended = await scalar(store, `SELECT count(*) FROM events WHERE rowid > ${before}`);
         if (appended !== read) throw new Error(`load: expected ${read} appended rows after rowid ${before}, found ${appended}`);
+        await fillLateKeys(store, batches);
+        await conn.run(`DROP SEQUENCE ${LATE_SEQ}`);
+        step('late keys');
         if (opts.strictVocabulary) await strictCheck(store, before);
         return await finishLoad(store, before, read, sources);
       });
@@ -258,14 +269,27 @@ async function rawSelect(store: Store, src: Source): Promise<Raw> {
  * once). Two levels: `pre` (computed first, once) and `value`/`bad` over those names.
  */
 function objectSql(col: string, name: string, jsonTyped: boolean): { pre: string; value: string; bad: string } {
+  if (jsonTyped) {
+    // JSON values from read_json are minified and start with their first token, so one
+    // character tells an object (nearly every row) from the rest; only the rest pay for the
+    // type checks and the unwrapping of a string (CASE evaluates a branch for its rows only).
+    const isObj = `starts_with(${col}, '{')`;
+    const typeOf = `(CASE left(${col}, 1) WHEN '"' THEN 'VARCHAR' WHEN 'n' THEN 'NULL' WHEN '[' THEN 'ARRAY' ELSE COALESCE(json_type(${col}), 'SQLNULL') END)`;
+    const inner = `TRY_CAST(${col}->>'$' AS JSON)`;
+    const innerType = `COALESCE(json_type(${inner}), 'SQLNULL')`;
+    return {
+      pre: `${col} AS ${name}_j`,
+      value: `(CASE WHEN ${isObj} THEN ${col} WHEN ${col} IS NULL THEN NULL
+        WHEN starts_with(${col}, '"') AND ${innerType} = 'OBJECT' THEN ${inner} END)`,
+      bad: `(CASE WHEN ${col} IS NULL OR ${isObj} THEN false
+        WHEN ${typeOf} = 'VARCHAR' THEN ${innerType} NOT IN ('OBJECT', 'NULL')
+        ELSE ${typeOf} <> 'NULL' END)`,
+    };
+  }
   const t = `${name}_t`;
   const u = `${name}_u`;
-  // JSON values from read_json start with their first token, so one character tells an object
-  // from the rest without parsing it again; text columns (CSV, Parquet) are parsed.
-  const j = jsonTyped ? col : `TRY_CAST(${col} AS JSON)`;
-  const typeOf = jsonTyped
-    ? `(CASE left(${col}, 1) WHEN '{' THEN 'OBJECT' WHEN '"' THEN 'VARCHAR' WHEN 'n' THEN 'NULL' WHEN '[' THEN 'ARRAY' ELSE COALESCE(json_type(${col}), 'SQLNULL') END)`
-    : `COALESCE(json_type(${name}_j), 'SQLNULL')`;
+  const j = `TRY_CAST(${col} AS JSON)`;
+  const typeOf = `COALESCE(json_type(${name}_j), 'SQLNULL')`;
   const ut = `(CASE WHEN ${t} = 'VARCHAR' THEN COALESCE(json_type(${u}), 'SQLNULL') ELSE ${t} END)`;
   const pre = `${j} AS ${name}_j, ${typeOf} AS ${t},
     (CASE WHEN ${t} = 'VARCHAR' THEN TRY_CAST(${name}_j->>'$' AS JSON) ELSE ${name}_j END) AS ${u}`;
@@ -317,19 +341,34 @@ function jsonPointer(key: string): string {
   return '/' + key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-/**
- * Normalized rows of one source with per-row problem flags (used by the insert and by diagnosis).
- *
- * Materialized values: DuckDB's cost grows with the number of JSON paths looked up per row, and
- * a file usually carries only a few of the taxonomy keys. The keys seen in the first rows
- * (`sample`) are extracted for every row; the others only for rows that have any of them
- * (json_keys is cheap) — exact for every row, fast for the common case.
- */
-async function normalizedSql(store: Store, src: Source, sampleKeys = true): Promise<{ sql: string; keys: string[] }> {
+/** Property keys a load fills columns for: the taxonomy, the person operators, and whatever the store materialized. */
+function candidateKeys(store: Store): string[] {
+  return [...new Set([...taxonomyPropertyKeys(), ...PERSON_OPS, ...store.materializedKeys()])];
+}
+
+/** One source's rows in `events` after its insert: rowid in (after, last]. */
+interface Batch {
+  after: string;
+  last: string;
+  rows: number;
+  /** Keys whose columns the insert filled. */
+  written: string[];
+  /** Rows whose properties text may hold a candidate key not written (counted by the insert). */
+  lateRows: number;
+}
+
+/** Temporary sequence counting an insert's rows that may carry keys it did not extract. */
+const LATE_SEQ = 'dm_late_rows';
+
+async function lateRowsCounted(store: Store): Promise<number> {
+  return scalar(store, `SELECT last_value FROM duckdb_sequences() WHERE sequence_name = '${LATE_SEQ}' AND temporary`);
+}
+
+/** The normalized rows of a source (before validation) and how its properties are typed. */
+async function baseSql(store: Store, src: Source): Promise<{ base: string; jsonTyped: boolean }> {
   const raw = await rawSelect(store, src);
   const p = objectSql('props', 'p', raw.jsonTyped);
   const pp = objectSql('pprops', 'pp', raw.jsonTyped);
-  const keys = [...taxonomyPropertyKeys(), ...PERSON_OPS].filter((k) => store.materializedColumn(k));
   const tsExpr = `COALESCE(TRY_CAST(raw_ts AS TIMESTAMPTZ),
       CASE WHEN regexp_full_match(raw_ts, '-?[0-9]{1,16}') THEN TRY_CAST(epoch_ms(TRY_CAST(raw_ts AS BIGINT)) AS TIMESTAMPTZ) END)`;
   const base = `SELECT raw_uuid, event, distinct_id, raw_ts, props, NULLIF(person_id, '') AS person_id, pprops, rn, gu,
@@ -338,19 +377,21 @@ async function normalizedSql(store: Store, src: Source, sampleKeys = true): Prom
           (raw_uuid IS NULL OR (gu IS NOT NULL AND length(raw_uuid) = 36)) AS uuid_ok
         FROM (SELECT *, ${tsExpr} AS t, TRY_CAST(raw_uuid AS UUID) AS gu, ${p.pre}, ${pp.pre}
               FROM (SELECT * REPLACE (NULLIF(raw_uuid, '') AS raw_uuid) FROM (${raw.select})))`;
-  let seen = new Set<string>(keys);
-  if (sampleKeys && keys.length > 0) {
-    const r = await store.conn.runAndReadAll(`SELECT DISTINCT unnest(json_keys(pj)) FROM (SELECT pj FROM (${base}) LIMIT 4096)`);
-    seen = new Set(r.getRows().map((x) => String(x[0])));
-  }
-  const common = keys.filter((k) => seen.has(k));
-  const rare = keys.filter((k) => !seen.has(k));
+  return { base, jsonTyped: raw.jsonTyped };
+}
+
+/**
+ * Normalized rows of one source with per-row problem flags (used by the insert and by diagnosis),
+ * with the values of `keys` as columns mk0.. (in that order).
+ *
+ * DuckDB's cost grows with the number of JSON paths looked up per row, and a file usually
+ * carries only a few of the taxonomy keys: the insert extracts the keys seen in its first rows;
+ * rows with other keys get their columns afterwards (fillLateKeys). Vocabulary checks on keys
+ * not extracted look them up only for the events their rules apply to.
+ */
+function normalizedSql(base: string, keys: string[]): string {
   const ptrs = (ks: string[]) => ks.map((k) => sqlString(jsonPointer(k))).join(', ');
   const mcol = new Map(keys.map((k, i) => [k, `mk${i}`]));
-  const keyCols = keys.map((k, i) =>
-    common.includes(k) ? `mc[${common.indexOf(k) + 1}] AS mk${i}` : `mr[${rare.indexOf(k) + 1}] AS mk${i}`,
-  );
-  const val = (k: string) => mcol.get(k) ?? `json_extract_string(pj, ${sqlString(jsonPath(k))})`;
   // Vocabulary: events are mapped to a rule group by one hash join (a VALUES table), then each
   // group's checks run on integers and IN lists (hash lookups) instead of scanning name lists.
   const rules = vocabRules();
@@ -362,6 +403,16 @@ async function normalizedSql(store: Store, src: Source, sampleKeys = true): Prom
     if (g < 0) g = groups.push(ids) - 1;
     groupOf.set(name, g + 1);
   }
+  // Rule keys that are not extracted anyway: looked up (one list lookup) for the groups using them.
+  const extra: string[] = [];
+  const extraGroups: number[] = [];
+  groups.forEach((ids, g) => {
+    const ks = ids.flatMap((i) => [rules[i]!.key, ...(rules[i]!.when ? [rules[i]!.when!.key] : [])]).filter((k) => !mcol.has(k));
+    if (ks.length === 0) return;
+    extraGroups.push(g + 1);
+    for (const k of ks) if (!extra.includes(k)) extra.push(k);
+  });
+  const val = (k: string) => mcol.get(k) ?? `vx[${extra.indexOf(k) + 1}]`;
   const ruleSql = (r: VocabRule) => {
     const v = val(r.key);
     const empty = r.allowed === undefined ? (r.when ? `trim(${v}) = ''` : `${v} = ''`) : 'false';
@@ -377,7 +428,8 @@ async function normalizedSql(store: Store, src: Source, sampleKeys = true): Prom
   const groupTable = groups.length
     ? `(VALUES ${[...groupOf].map(([name, g]) => `(${sqlString(name)}, ${g})`).join(', ')}) AS dm_vg(vname, vgrp)`
     : `(SELECT NULL::VARCHAR AS vname, NULL::INTEGER AS vgrp WHERE false) AS dm_vg`;
-  const sql = `SELECT *,
+  const keyCols = keys.map((_, i) => `, mc[${i + 1}] AS mk${i}`).join('');
+  return `SELECT *,
       (CASE WHEN event IS NULL OR event = '' THEN 'event'
             WHEN distinct_id IS NULL OR distinct_id = '' THEN 'distinct_id'
             WHEN raw_ts IS NULL THEN 'timestamp'
@@ -388,36 +440,89 @@ async function normalizedSql(store: Store, src: Source, sampleKeys = true): Prom
             WHEN vgrp IS NOT NULL AND ${vocab} THEN 'vocabulary'
        END) AS problem
     FROM (
-      SELECT * EXCLUDE (mc, mr, vname)${keyCols.map((c) => ', ' + c).join('')}
+      SELECT * EXCLUDE (mc, vname)${keyCols}
       FROM (
         SELECT *,
-          ${common.length ? `json_extract_string(pj, [${ptrs(common)}])` : 'NULL::VARCHAR[]'} AS mc,
-          ${
-            rare.length
-              ? // a cheap text pre-check (a false positive only costs the exact lookup)
-                `(CASE WHEN regexp_matches(pj, ${sqlString(rareKeysRegex(rare))}) THEN json_extract_string(pj, [${ptrs(rare)}]) END)`
-              : 'NULL::VARCHAR[]'
-          } AS mr,
+          ${keys.length ? `json_extract_string(pj, [${ptrs(keys)}])` : 'NULL::VARCHAR[]'} AS mc,
+          ${extra.length ? `(CASE WHEN vgrp IN (${extraGroups.join(', ')}) THEN json_extract_string(pj, [${ptrs(extra)}]) END)` : 'NULL::VARCHAR[]'} AS vx,
           CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
         FROM (${base}) LEFT JOIN ${groupTable} ON dm_vg.vname = event
       )
     )`;
-  return { sql, keys };
 }
 
-/** Regex finding any of these keys as a JSON object key (also matches inside values: harmless). */
-function rareKeysRegex(keys: string[]): string {
-  const esc = (k: string) => JSON.stringify(k).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return `"(?:${keys.map(esc).join('|')})"`;
+/** Rows whose keys decide the columns an insert extracts (a source this small is seen whole). */
+const SAMPLE_ROWS = 4096;
+
+/** Keys present in the first rows of a source (an empty set when they cannot be read). */
+async function sampleKeys(store: Store, base: string): Promise<Set<string>> {
+  const r = await store.conn.runAndReadAll(`SELECT DISTINCT unnest(json_keys(pj)) FROM (SELECT pj FROM (${base}) LIMIT ${SAMPLE_ROWS})`);
+  return new Set(r.getRows().map((x) => String(x[0])));
 }
 
-async function insertSql(store: Store, src: Source): Promise<string> {
-  const { sql, keys } = await normalizedSql(store, src);
+/**
+ * The insert of one source. The candidate keys seen in its first rows get columns first (when
+ * new) and are extracted by the insert; the rest are left to fillLateKeys.
+ */
+async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[] }> {
+  const { base, jsonTyped } = await baseSql(store, src);
+  const seen = await sampleKeys(store, base);
+  const candidates = candidateKeys(store);
+  const keys = candidates.filter((k) => seen.has(k));
+  await store.materialize(keys);
+  const sql = normalizedSql(base, keys);
+  // Rows that may carry a candidate key not extracted here are counted (the text pre-check of
+  // fillLateKeys, run in the parallel insert; the counter's THEN branch runs for those rows only),
+  // so the exact search after the insert runs only when there is something to find. JSON from
+  // the reader is minified with unescaped keys; a properties string holding JSON is not.
+  const late = candidates.filter((k) => !keys.includes(k));
+  const lateCheck = late.length
+    ? jsonTyped
+      ? `(${keysTextSql('s.pj', late, { normalizedJson: true })} OR (NOT starts_with(s.props, '{') AND contains(s.pj, '\\')))`
+      : keysTextSql('s.pj', late)
+    : undefined;
+  const uuidSql = `CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}')${
+    lateCheck ? ` WHEN ${lateCheck} THEN (CASE WHEN nextval('${LATE_SEQ}') IS NULL THEN NULL ELSE s.u END)` : ''
+  } ELSE s.u END`;
   const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
-  return `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
-    SELECT CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}') ELSE s.u END, s.event, s.distinct_id,
-      COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')}), s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
-    FROM (${sql}) s LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id`;
+  // The person of a row: its person_id, else the stored mapping of its distinct_id, else derived.
+  const mapped = await scalar(store, `SELECT count(*) FROM (SELECT 1 FROM person_distinct_ids LIMIT 1)`);
+  const personSql = mapped
+    ? `COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')})`
+    : `COALESCE(s.person_id, ${derivedPersonSql('s.distinct_id')})`;
+  return {
+    written: keys,
+    sql: `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
+    SELECT ${uuidSql}, s.event, s.distinct_id,
+      ${personSql}, s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
+    FROM (${sql}) s${mapped ? ' LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id' : ''}`,
+  };
+}
+
+/**
+ * After the inserts: candidate keys that a source's insert did not extract (not in its first
+ * rows) may still occur further on; the insert counted the rows whose text may hold one
+ * (`lateRows`). Then one scan of the batch finds the keys; keys found get their column (filled
+ * for every stored event) or, when they have one already (made since, or in a store with every
+ * column), are filled for the batch's rows that carry them.
+ */
+async function fillLateKeys(store: Store, batches: Batch[]): Promise<void> {
+  for (const b of batches) {
+    if (b.lateRows === 0 || b.rows <= SAMPLE_ROWS) continue; // (a source that small was sampled whole)
+    const late = candidateKeys(store).filter((k) => !b.written.includes(k));
+    if (late.length === 0) continue;
+    const range = `rowid > ${b.after} AND rowid <= ${b.last}`;
+    const r = await store.conn.runAndReadAll(
+      `SELECT DISTINCT k FROM (SELECT unnest(json_keys(properties)) AS k FROM events WHERE ${range} AND ${keysTextSql('properties', late)})
+       WHERE k IN (${late.map(sqlString).join(', ')})`,
+    );
+    const found = new Set(r.getRows().map((x) => String(x[0])));
+    if (found.size === 0) continue;
+    const keys = late.filter((k) => found.has(k));
+    const existing = keys.filter((k) => store.materializedColumn(k));
+    await store.materialize(keys.filter((k) => !store.materializedColumn(k)));
+    await store.fillMaterialized(existing, range);
+  }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -525,9 +630,15 @@ async function resolvePersons(store: Store, before: number): Promise<{ persons: 
 /** Persons whose properties this load can change, recomputed from all their events in timestamp order. */
 async function recomputePersonProperties(store: Store, before: number): Promise<void> {
   const conn = store.conn;
-  const col = (k: string) => quoteIdent(store.materializedColumn(k)!);
-  const [set, setOnce, unset] = PERSON_OPS.map(col) as [string, string, string];
-  const carries = `(${set} IS NOT NULL OR ${setOnce} IS NOT NULL OR ${unset} IS NOT NULL OR person_properties IS NOT NULL)`;
+  // An operator without a column occurs in no stored event (a load adds the column of every
+  // candidate key its events carry, fillLateKeys included): NULL is its value everywhere.
+  const col = (k: string) => {
+    const c = store.materializedColumn(k);
+    return c ? quoteIdent(c) : undefined;
+  };
+  const ops = PERSON_OPS.map(col);
+  const [set, setOnce, unset] = ops.map((c) => c ?? 'NULL::VARCHAR') as [string, string, string];
+  const carries = `(${[...ops.filter((c) => c !== undefined).map((c) => `${c} IS NOT NULL`), 'person_properties IS NOT NULL'].join(' OR ')})`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE dm_aff AS
     SELECT DISTINCT person_id FROM (
       SELECT person_id FROM events WHERE rowid > ${before} AND ${carries}
@@ -679,7 +790,7 @@ async function diagnose(store: Store, src: Source, error: unknown): Promise<Erro
 
 async function badTimestamps(store: Store, src: Source): Promise<Set<string>> {
   try {
-    const { sql } = await normalizedSql(store, src, false);
+    const sql = normalizedSql((await baseSql(store, src)).base, []);
     const r = await store.conn.runAndReadAll(`SELECT DISTINCT raw_ts FROM (${sql}) WHERE problem = 'timestamp!' LIMIT 100000`);
     return new Set(r.getRows().map((x) => String(x[0])));
   } catch {
@@ -689,7 +800,7 @@ async function badTimestamps(store: Store, src: Source): Promise<Set<string>> {
 
 /** Last resort and Parquet: the first bad row by SQL, with a row number where the reader gives one. */
 async function diagnoseSql(store: Store, src: Source): Promise<Error> {
-  const { sql } = await normalizedSql(store, src, false);
+  const sql = normalizedSql((await baseSql(store, src)).base, []);
   const r = await store.conn.runAndReadAll(
     `SELECT rn, raw_uuid, event, distinct_id, raw_ts, CAST(props AS VARCHAR), person_id, CAST(pprops AS VARCHAR), problem
      FROM (${sql}) WHERE problem IS NOT NULL ORDER BY rn NULLS LAST LIMIT 1`,

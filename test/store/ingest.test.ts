@@ -98,6 +98,57 @@ describe('formats', () => {
     expect(await count(`SELECT count(*) FROM events WHERE "mat_tp_connector_type" IS NULL`)).toBe(4200);
   });
 
+  it('adds columns only for the taxonomy keys that occur; a key first seen in a later load gets its column then', async () => {
+    await loadEvents(store, [ev(1), ev(2)]);
+    expect(store.materializedKeys().sort()).toEqual(['tp.discover.metadata.id', 'tp.discover.step.status']);
+    // a taxonomy key without a column is still queryable from the JSON
+    const { propertySql } = await import('../../src/store/store.js');
+    expect(propertySql(store, 'tp.connector_type')).toContain('json_extract_string');
+    await loadEvents(store, [ev(3, { event: '$pageview', properties: { 'tp.connector_type': 'saml', $set: { plan: 'team' } } })]);
+    expect(store.materializedColumn('tp.connector_type')).toBe('mat_tp_connector_type');
+    expect(await rows(`SELECT uuid::VARCHAR AS u, mat_tp_connector_type AS c, mat__set AS s FROM events ORDER BY u`)).toEqual([
+      { u: U(1), c: null, s: null },
+      { u: U(2), c: null, s: null },
+      { u: U(3), c: 'saml', s: '{"plan":"team"}' },
+    ]);
+    expect(JSON.parse(String((await rows(`SELECT CAST(properties AS VARCHAR) AS p FROM persons WHERE id = 'user0'`))[0]!.p))).toEqual({ plan: 'team' });
+  });
+
+  it('fills keys that occur only late in a file, in a later file of the same load, and in stores with every column already', async () => {
+    const plain = (n: number) => ev(n, { event: '$pageview', properties: { n } });
+    const a = Array.from({ length: 5000 }, (_, i) => plain(i));
+    // late in file a: a key the store has no column for, one the sample made, and a person operator
+    a.push(ev(6000, { event: '$pageview', distinct_id: 'late', properties: { 'download.arch': 'arm64', n: 7, $set_once: { first: 'x' } } }));
+    const b = Array.from({ length: 5000 }, (_, i) => plain(10000 + i));
+    b.push(ev(16000, { event: '$pageview', properties: { 'download.arch': 'amd64', 'tp.is_cloud': false } }));
+    const check = async () => {
+      expect(await rows(`SELECT uuid::VARCHAR AS u, mat_download_arch AS a, mat_tp_is_cloud AS c FROM events WHERE mat_download_arch IS NOT NULL OR mat_tp_is_cloud IS NOT NULL ORDER BY u`)).toEqual([
+        { u: U(6000), a: 'arm64', c: null },
+        { u: U(16000), a: 'amd64', c: 'false' },
+      ]);
+      expect(await count(`SELECT count(*) FROM events WHERE mat__set_once IS NOT NULL`)).toBe(1);
+      expect(await rows(`SELECT CAST(properties AS VARCHAR) AS p FROM persons WHERE id = 'late'`)).toEqual([{ p: '{"first":"x"}' }]);
+    };
+    await loadFiles(store, [file('late-a.jsonl', jsonl(a)), file('late-b.jsonl', jsonl(b))]);
+    await check();
+    // a store made before columns were added on demand: every taxonomy column exists up front
+    await store.close();
+    store = await Store.open(':memory:');
+    const { taxonomyPropertyKeys } = await import('../../src/events/taxonomy.js');
+    await store.transaction(() => store.materialize([...taxonomyPropertyKeys(), '$set', '$set_once', '$unset']));
+    await loadFiles(store, [file('late-a.jsonl', jsonl(a)), file('late-b.jsonl', jsonl(b))]);
+    await check();
+  });
+
+  it('keys spelled with JSON escapes in CSV text are found late too; keys materialized by hand are filled by later loads', async () => {
+    await store.transaction(() => store.materialize(['custom.key']));
+    const many = Array.from({ length: 4200 }, (_, i) => ev(i, { event: '$pageview', properties: { n: i } }));
+    const csv = csvOf(many) + [U(9000), '$pageview', 'd', '2024-05-01T10:00:00Z', `"{""tp.connector\u005ftype"": ""github"", ""custom.key"": 5}"`, '2'].join(',') + '\n';
+    await loadFiles(store, [file('escaped.csv', csv)]);
+    expect(await rows(`SELECT mat_tp_connector_type AS c, mat_custom_key AS k FROM events WHERE uuid = '${U(9000)}'`)).toEqual([{ c: 'github', k: '5' }]);
+    expect(await count(`SELECT count(*) FROM events WHERE mat_tp_connector_type IS NOT NULL OR mat_custom_key IS NOT NULL`)).toBe(1);
+  });
+
   it('accepts timestamps without a zone as UTC, with offsets, and epoch milliseconds; keeps microseconds', async () => {
     await loadEvents(store, [
       ev(1, { timestamp: '2024-05-01 10:00:00.123456' }),
