@@ -7,8 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { tempStore, type TempStore } from './helpers.js';
 import { prepareFunnel, resultsFor } from '../../src/engines/local/funnels/run.js';
-import { scanFunnels } from '../../src/engines/local/funnels/scan.js';
-import type { FunnelDone } from '../../src/engines/local/funnels/worker.js';
+import { radixFinish, radixGroup, radixGrouped, radixStart, scanFunnels } from '../../src/engines/local/funnels/scan.js';
+import type { WorkerAnswer } from '../../src/engines/local/funnels/worker.js';
 import type { QueryContext } from '../../src/engines/types.js';
 import { ROOT } from '../e2e/cli.js';
 
@@ -47,17 +47,58 @@ describe('funnel worker', () => {
     try {
       const got: unknown[] = [];
       await new Promise<void>((resolve, reject) => {
-        worker.on('message', (m: FunnelDone) => {
-          if ('done' in m) resolve();
-          else if ('failed' in m) reject(new Error(`worker failed on funnel ${m.q}`));
-          else got[m.q] = m.results;
+        worker.on('message', (m: WorkerAnswer) => {
+          if (m.kind === 'funnels-done') resolve();
+          else if (m.kind === 'funnel-failed') reject(new Error(`worker failed on funnel ${m.q}`));
+          else if (m.kind === 'funnel') got[m.q] = m.results;
         });
         worker.on('error', reject);
-        // the counter starts at 0: the worker alone takes every funnel
-        worker.postMessage({ scan: scan.data, specs, ctx, counter: new Int32Array(new SharedArrayBuffer(4)) });
+        // the counter starts at 0 and this thread takes none: the worker computes every funnel
+        worker.postMessage({ kind: 'funnels', scan: scan.data, specs, ctx, counter: new Int32Array(new SharedArrayBuffer(4)) });
       });
       expect(got).toEqual(here);
       expect((here[0] as { count: number }[]).map((s) => s.count)).toEqual([40, 20, 10]);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('finishes half of a grouping on shared memory exactly as one thread would', async () => {
+    const n = 50_000;
+    let x = 12345;
+    const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    const hi = new Uint32Array(n);
+    const lo = new Uint32Array(n);
+    const val = new Float64Array(n);
+    const tag = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      // 5000 keys, some sharing hi with a different lo
+      const k = rnd() % 5000;
+      hi[i] = Math.imul(k >> 1, 2654435761) >>> 0;
+      lo[i] = k;
+      val[i] = i * 0.5;
+      tag[i] = i;
+    }
+    const one = radixGroup(hi.slice(), lo.slice(), [val.slice()], [tag.slice()], false);
+    const shared = <T extends Uint32Array | Float64Array | Int32Array>(a: T): T => {
+      const c = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+      c.set(a as never);
+      return c;
+    };
+    const state = radixStart({ hi: shared(hi), lo: shared(lo), idx: new Int32Array(0), f64: [shared(val)], i32: [shared(tag)] }, false, true);
+    const worker = new Worker(join(ROOT, 'dist', 'engines', 'local', 'funnels', 'worker.js'));
+    try {
+      const theirs = new Promise<Int32Array>((resolve, reject) => {
+        worker.on('message', (m: WorkerAnswer) => (m.kind === 'radix' ? resolve(m.starts) : reject(new Error(m.kind))));
+        worker.on('error', reject);
+        worker.postMessage({ kind: 'radix', state, from: 128, to: 256 });
+      });
+      const mine = radixFinish(state, 0, 128);
+      const two = radixGrouped(state, [mine, await theirs]);
+      expect(Array.from(two.start)).toEqual(Array.from(one.start));
+      expect(Array.from(two.i32[0]!)).toEqual(Array.from(one.i32[0]!));
+      expect(Array.from(two.f64[0]!)).toEqual(Array.from(one.f64[0]!));
+      expect(one.start.length - 1).toBe(5000);
     } finally {
       await worker.terminate();
     }

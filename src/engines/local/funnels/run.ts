@@ -11,9 +11,9 @@ import { UsageError } from '../../../errors.js';
 import type { FunnelsActorsQuery, FunnelsQuery } from '../../../query/schema.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import { formatResolvedDateRange, fromLocal, localParts } from '../dates.js';
-import { scanFunnels, scanKey, type ScanResult } from './scan.js';
+import { scanFunnels, scanKey, type RadixState, type ScanResult } from './scan.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
-import type { FunnelDone, FunnelJob } from './worker.js';
+import type { WorkerAnswer, WorkerRequest } from './worker.js';
 import { OrderedFunnel, UnorderedFunnel, runTrendsUdf, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
 
 /** k-th smallest of a[0..n) (reorders a), Hoare quickselect with median-of-three pivots. */
@@ -530,35 +530,85 @@ function compute(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContex
   return { results: resultsFor(spec, scan, q, ctx), ms: performance.now() - t0 };
 }
 
+/** The worker stopped (crashed, failed to load) while this thread waited for it. */
+class WorkerGone extends Error {}
+
 /**
- * Every funnel of the batch, on this thread and the worker: both take the next funnel from a
- * shared counter. Whatever the worker does not deliver (a failure, a crash) is computed here,
- * so errors surface exactly as on one thread.
+ * This thread's side of the funnel worker (worker.ts): one request at a time, answers
+ * dispatched to whoever waits for them.
  */
-async function computeOnTwoThreads(worker: Worker, scan: ScanResult, specs: FunnelSpec[], ctx: QueryContext): Promise<Computed[]> {
-  const out: (Computed | undefined)[] = new Array(specs.length);
-  const counter = new Int32Array(new SharedArrayBuffer(4));
-  const mine = new Set<number>();
-  const finished = new Promise<void>((resolve) => {
-    worker.on('message', (m: FunnelDone) => {
-      if ('done' in m) resolve();
-      else if (!('failed' in m)) out[m.q] = { results: m.results, ms: m.ms };
+class FunnelWorker {
+  private readonly worker: Worker;
+  private onAnswer: ((a: WorkerAnswer) => void) | null = null;
+  private onGone: ((e: Error) => void) | null = null;
+  private gone: Error | null = null;
+
+  constructor(url: URL) {
+    this.worker = new Worker(url);
+    this.worker.on('message', (a: WorkerAnswer) => this.onAnswer?.(a));
+    const lost = (e: Error) => {
+      this.gone ??= e;
+      this.onGone?.(this.gone);
+    };
+    this.worker.on('error', (e) => lost(new WorkerGone(`funnel worker failed: ${e.message}`)));
+    this.worker.on('exit', (code) => lost(new WorkerGone(`funnel worker exited (code ${code})`)));
+  }
+
+  private request<T>(req: WorkerRequest, handle: (a: WorkerAnswer, done: (v: T) => void, fail: (e: Error) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.gone) return reject(this.gone);
+      const finish = () => {
+        this.onAnswer = null;
+        this.onGone = null;
+      };
+      this.onAnswer = (a) =>
+        handle(
+          a,
+          (v) => (finish(), resolve(v)),
+          (e) => (finish(), reject(e)),
+        );
+      this.onGone = (e) => (finish(), reject(e));
+      this.worker.postMessage(req);
     });
-    worker.on('error', () => resolve());
-    worker.on('exit', () => resolve());
-  });
-  worker.postMessage({ scan: scan.data, specs, ctx, counter } satisfies FunnelJob);
-  for (;;) {
-    const q = Atomics.add(counter, 0, 1);
-    if (q >= specs.length) break;
-    out[q] = compute(specs[q]!, scan, q, ctx);
-    mine.add(q);
   }
-  await finished;
-  if (process.env.DM_FUNNEL_TIMING) {
-    process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${out.filter((c, q) => c && !mine.has(q)).length} by the worker\n`);
+
+  /** radixFinish() of buckets [from, to) on the worker. */
+  finish(state: RadixState, from: number, to: number): Promise<Int32Array> {
+    return this.request<Int32Array>({ kind: 'radix', state, from, to }, (a, done, fail) => {
+      if (a.kind === 'radix') done(a.starts);
+      else if (a.kind === 'radix-failed') fail(new WorkerGone(`funnel worker: ${a.message}`));
+    });
   }
-  return out.map((c, q) => c ?? compute(specs[q]!, scan, q, ctx));
+
+  /**
+   * Every funnel of the batch, on this thread and the worker: both take the next funnel from a
+   * shared counter. Whatever the worker does not deliver (a failure, a crash) is computed here,
+   * so errors surface exactly as on one thread.
+   */
+  async compute(scan: ScanResult, specs: FunnelSpec[], ctx: QueryContext): Promise<Computed[]> {
+    const out: (Computed | undefined)[] = new Array(specs.length);
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    let byWorker = 0;
+    const finished = this.request<void>({ kind: 'funnels', scan: scan.data, specs, ctx, counter }, (a, done) => {
+      if (a.kind === 'funnel') {
+        out[a.q] = { results: a.results, ms: a.ms };
+        byWorker++;
+      } else if (a.kind === 'funnels-done') done();
+    }).catch(() => undefined);
+    for (;;) {
+      const q = Atomics.add(counter, 0, 1);
+      if (q >= specs.length) break;
+      out[q] = compute(specs[q]!, scan, q, ctx);
+    }
+    await finished;
+    if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${byWorker} by the worker\n`);
+    return out.map((c, q) => c ?? compute(specs[q]!, scan, q, ctx));
+  }
+
+  terminate(): Promise<number> {
+    this.onGone = null;
+    return this.worker.terminate();
+  }
 }
 
 /** Run several FunnelsQuery objects; compatible ones share one scan. */
@@ -577,10 +627,17 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
     const t0 = performance.now();
     const specs = idxs.map((i) => prepared[i]!.spec);
     // started before the scan, so its start-up overlaps DuckDB's work
-    const worker = workerUrl && idxs.length >= 2 && (await eventCount(store)) >= minEvents ? new Worker(workerUrl) : null;
+    const worker = workerUrl && idxs.length >= 2 && (await eventCount(store)) >= minEvents ? new FunnelWorker(workerUrl) : null;
     try {
-      const scan = await scanFunnels(store, specs, { shared: !!worker });
-      const computed = worker ? await computeOnTwoThreads(worker, scan, specs, ctx) : specs.map((spec, k) => compute(spec, scan, k, ctx));
+      let scan: ScanResult;
+      try {
+        scan = await scanFunnels(store, specs, worker ? { shared: true, helper: (st, from, to) => worker.finish(st, from, to) } : {});
+      } catch (e) {
+        // the worker died halfway through the grouping: the scan's arrays cannot be trusted
+        if (!(e instanceof WorkerGone)) throw e;
+        scan = await scanFunnels(store, specs);
+      }
+      const computed = worker && scan.data.ts.buffer instanceof SharedArrayBuffer ? await worker.compute(scan, specs, ctx) : specs.map((spec, k) => compute(spec, scan, k, ctx));
       idxs.forEach((qi, k) => {
         if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] query ${qi}: ${computed[k]!.ms.toFixed(0)} ms\n`);
         out[qi] = responseFor(specs[k]!, computed[k]!.results, ctx, performance.now() - t0);

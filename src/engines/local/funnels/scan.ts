@@ -56,6 +56,8 @@ export interface ScanOptions {
   withTargetNames?: boolean;
   /** keep the grouped columns on shared memory, so funnel passes can run on a worker thread */
   shared?: boolean;
+  /** with `shared`: finishes buckets [from, to) of the grouping on another thread (radixFinish) */
+  helper?: (state: RadixState, fromBucket: number, toBucket: number) => Promise<Int32Array>;
 }
 
 /**
@@ -714,6 +716,24 @@ export interface Grouped {
   i32: Int32Array[];
 }
 
+/** The columns a radix grouping moves: key halves, optional row index, payload. */
+export interface RadixCols {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  idx: Int32Array;
+  f64: Float64Array[];
+  i32: Int32Array[];
+}
+
+/** A radix grouping after its global pass: bucket b holds rows bounds[b] .. bounds[b+1] of B. */
+export interface RadixState {
+  A: RadixCols;
+  B: RadixCols;
+  bounds: Int32Array;
+  /** scratch: each row's destination (threads finishing disjoint buckets use disjoint parts) */
+  dest: Int32Array;
+}
+
 /**
  * Group rows by a 64-bit key (hi, lo): a stable radix sort on hi that carries the payload
  * columns along, so every group ends up contiguous in memory and keeps scan order. One global
@@ -722,55 +742,86 @@ export interface Grouped {
  * different lo (hash-prefix ties) are split by lo afterwards. Overwrites the input arrays.
  */
 export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[], withRowIndex = true, shared = false): Grouped {
-  const n = hi.length;
-  // payload columns end up in B: on shared memory when another thread will read them
-  const newF64 = (len: number) => (shared ? new Float64Array(new SharedArrayBuffer(len * 8)) : new Float64Array(len));
-  const newI32 = (len: number) => (shared ? new Int32Array(new SharedArrayBuffer(len * 4)) : new Int32Array(len));
+  const state = radixStart({ hi, lo, idx: new Int32Array(0), f64, i32 }, withRowIndex, shared);
+  return radixGrouped(state, [radixFinish(state, 0, 256)]);
+}
+
+/**
+ * The global pass (A -> B). Buckets are independent afterwards: radixFinish() on disjoint
+ * bucket ranges may run on different threads (then every array must be on shared memory).
+ */
+export function radixStart(input: RadixCols, withRowIndex: boolean, shared: boolean): RadixState {
+  const n = input.hi.length;
+  const u32 = (len: number) => (shared ? new Uint32Array(new SharedArrayBuffer(len * 4)) : new Uint32Array(len));
+  const f64 = (len: number) => (shared ? new Float64Array(new SharedArrayBuffer(len * 8)) : new Float64Array(len));
+  const i32 = (len: number) => (shared ? new Int32Array(new SharedArrayBuffer(len * 4)) : new Int32Array(len));
   // the original row index is only carried along when asked for (names of actors)
-  const idx = new Int32Array(withRowIndex ? n : 0);
+  const idx = i32(withRowIndex ? n : 0);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
-  const A = { hi, lo, idx, f64, i32 };
-  const B = {
-    hi: new Uint32Array(n),
-    lo: new Uint32Array(n),
-    idx: new Int32Array(withRowIndex ? n : 0),
-    f64: f64.map(() => newF64(n)),
-    i32: i32.map(() => newI32(n)),
+  const A: RadixCols = { ...input, idx };
+  const B: RadixCols = {
+    hi: u32(n),
+    lo: u32(n),
+    idx: i32(withRowIndex ? n : 0),
+    f64: input.f64.map(() => f64(n)),
+    i32: input.i32.map(() => i32(n)),
   };
-  const dest = new Int32Array(n);
-  const counts = new Int32Array(4096);
-  type Cols = typeof A;
-  const scatter = (src: Cols, dst: Cols, from: number, to: number, shift: number, mask: number): void => {
-    counts.fill(0, 0, mask + 1);
-    const sh = src.hi;
-    for (let i = from; i < to; i++) counts[(sh[i]! >>> shift) & mask]!++;
-    let sum = from;
-    for (let b = 0; b <= mask; b++) {
-      const c = counts[b]!;
-      counts[b] = sum;
-      sum += c;
-    }
-    for (let i = from; i < to; i++) dest[i] = counts[(sh[i]! >>> shift) & mask]!++;
-    // one monomorphic loop per array type (a generic helper would make V8's element loads megamorphic)
-    moveU32(src.hi, dst.hi, dest, from, to);
-    moveU32(src.lo, dst.lo, dest, from, to);
-    if (withRowIndex) moveI32(src.idx, dst.idx, dest, from, to);
-    for (let c = 0; c < src.f64.length; c++) moveF64(src.f64[c]!, dst.f64[c]!, dest, from, to);
-    for (let c = 0; c < src.i32.length; c++) moveI32(src.i32[c]!, dst.i32[c]!, dest, from, to);
-  };
-  // global pass: top 8 bits, A -> B; remember bucket bounds
-  scatter(A, B, 0, n, 24, 0xff);
+  const dest = i32(n);
+  const counts = scatter(A, B, 0, n, 24, 0xff, dest);
   const bounds = new Int32Array(257);
-  for (let b = 0; b < 256; b++) bounds[b + 1] = counts[b]!;
-  // local passes inside each bucket: bits 0..11 (B -> A), then 12..23 (A -> B)
-  for (let b = 0; b < 256; b++) {
+  bounds.set(counts.subarray(0, 256), 1);
+  return { A, B, bounds, dest };
+}
+
+/**
+ * Local passes inside buckets [fromBucket, toBucket): bits 0..11 (B -> A), then 12..23
+ * (A -> B); returns the group starts of those rows (absolute row numbers), ascending.
+ */
+export function radixFinish(state: RadixState, fromBucket: number, toBucket: number): Int32Array {
+  const { A, B, bounds, dest } = state;
+  for (let b = fromBucket; b < toBucket; b++) {
     const from = bounds[b]!;
     const to = bounds[b + 1]!;
     if (to - from < 2) continue;
-    scatter(B, A, from, to, 0, 0xfff);
-    scatter(A, B, from, to, 12, 0xfff);
+    scatter(B, A, from, to, 0, 0xfff, dest);
+    scatter(A, B, from, to, 12, 0xfff, dest);
   }
-  return splitRuns(B.hi, B.lo, B.idx, B.f64, B.i32);
+  return splitRuns(B, bounds[fromBucket]!, bounds[toBucket]!);
+}
+
+/** The grouping from finished bucket ranges (their starts, in bucket order). */
+export function radixGrouped(state: RadixState, starts: Int32Array[]): Grouped {
+  const n = state.B.hi.length;
+  const total = starts.reduce((a, x) => a + x.length, 0);
+  const start = new Int32Array(total + 1);
+  let k = 0;
+  for (const x of starts) {
+    start.set(x, k);
+    k += x.length;
+  }
+  start[total] = n;
+  return { start, rowIndex: state.B.idx, f64: state.B.f64, i32: state.B.i32 };
+}
+
+/** One stable counting-sort pass of rows [from, to) on (hi >>> shift) & mask. */
+function scatter(src: RadixCols, dst: RadixCols, from: number, to: number, shift: number, mask: number, dest: Int32Array): Int32Array {
+  const counts = new Int32Array(mask + 1);
+  const sh = src.hi;
+  for (let i = from; i < to; i++) counts[(sh[i]! >>> shift) & mask]!++;
+  let sum = from;
+  for (let b = 0; b <= mask; b++) {
+    const c = counts[b]!;
+    counts[b] = sum;
+    sum += c;
+  }
+  for (let i = from; i < to; i++) dest[i] = counts[(sh[i]! >>> shift) & mask]!++;
+  // one monomorphic loop per array type (a generic helper would make V8's element loads megamorphic)
+  moveU32(src.hi, dst.hi, dest, from, to);
+  moveU32(src.lo, dst.lo, dest, from, to);
+  if (src.idx.length) moveI32(src.idx, dst.idx, dest, from, to);
+  for (let c = 0; c < src.f64.length; c++) moveF64(src.f64[c]!, dst.f64[c]!, dest, from, to);
+  for (let c = 0; c < src.i32.length; c++) moveI32(src.i32[c]!, dst.i32[c]!, dest, from, to);
+  return counts;
 }
 
 function moveU32(x: Uint32Array, y: Uint32Array, dest: Int32Array, from: number, to: number): void {
@@ -783,14 +834,15 @@ function moveF64(x: Float64Array, y: Float64Array, dest: Int32Array, from: numbe
   for (let i = from; i < to; i++) y[dest[i]!] = x[i]!;
 }
 
-function splitRuns(kHi: Uint32Array, kLo: Uint32Array, idx: Int32Array, cf: Float64Array[], ci: Int32Array[]): Grouped {
-  const n = kHi.length;
+/** Group starts of rows [from, to) of B (sorted on hi; equal-hi runs are split by lo). */
+function splitRuns(B: RadixCols, from: number, to: number): Int32Array {
+  const { hi: kHi, lo: kLo, idx } = B;
   const starts: number[] = [];
-  let i = 0;
-  while (i < n) {
+  let i = from;
+  while (i < to) {
     let j = i + 1;
     const h = kHi[i]!;
-    while (j < n && kHi[j] === h) j++;
+    while (j < to && kHi[j] === h) j++;
     let mixed = false;
     const l0 = kLo[i]!;
     for (let k = i + 1; k < j; k++) if (kLo[k] !== l0) { mixed = true; break; }
@@ -803,17 +855,14 @@ function splitRuns(kHi: Uint32Array, kLo: Uint32Array, idx: Int32Array, cf: Floa
       };
       apply(kLo);
       if (idx.length) apply(idx);
-      cf.forEach(apply);
-      ci.forEach(apply);
+      B.f64.forEach(apply);
+      B.i32.forEach(apply);
       starts.push(i);
       for (let k = i + 1; k < j; k++) if (kLo[k] !== kLo[k - 1]) starts.push(k);
     } else starts.push(i);
     i = j;
   }
-  const start = new Int32Array(starts.length + 1);
-  start.set(starts);
-  start[starts.length] = n;
-  return { start, rowIndex: idx, f64: cf, i32: ci };
+  return Int32Array.from(starts);
 }
 
 /** Run the scan for a batch of funnels with the same scanKey. */
@@ -825,20 +874,28 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   // over-allocation costs address space, not memory.
   const countRows = await store.conn.runAndReadAll('SELECT count(*) FROM events');
   const expected = Number(countRows.getRows()[0]?.[0] ?? 0);
-  const khi = new Grow((n) => new Uint32Array(n), expected);
-  const klo = new Grow((n) => new Uint32Array(n), expected);
-  const ts = new Grow((n) => new Float64Array(n), expected);
+  // shared: on SharedArrayBuffers, so a helper thread can take part in the grouping
+  const sab = (bytes: number) => (opts.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const khi = new Grow((n) => new Uint32Array(sab(n * 4)), expected);
+  const klo = new Grow((n) => new Uint32Array(sab(n * 4)), expected);
+  const ts = new Grow((n) => new Float64Array(sab(n * 8)), expected);
   // with an atom plan: one code per row (event code << atoms | atom bits); else one mask per funnel
   const lowBits = plan ? plan.lowBits : 0;
-  const codes = plan ? new Grow((n) => new Int32Array(n), expected) : null;
-  const masks = plan ? [] : specs.map(() => new Grow((n) => new Int32Array(n), expected));
-  const bd = hasBd ? new Grow((n) => new Int32Array(n), expected) : null;
+  const codes = plan ? new Grow((n) => new Int32Array(sab(n * 4)), expected) : null;
+  const masks = plan ? [] : specs.map(() => new Grow((n) => new Int32Array(sab(n * 4)), expected));
+  const bd = hasBd ? new Grow((n) => new Int32Array(sab(n * 4)), expected) : null;
   const rowNames: string[] = [];
-  const timing = process.env.DM_FUNNEL_TIMING ? (label: string) => process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms\n`) : null;
+  const timing = process.env.DM_FUNNEL_TIMING
+    ? (label: string) => {
+        const m = process.memoryUsage();
+        process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms (rss ${(m.rss / 2 ** 20).toFixed(0)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB)\n`);
+      }
+    : null;
   const t0 = performance.now();
   // A materialized result runs the scan on every thread; a streamed one pulls it through a
   // single pipeline and was ~2x slower to read here (10M rows: 4.5 s vs 2 s).
   const result = await store.conn.run(sql);
+  timing?.('duckdb');
   const nm = specs.length;
   const bIds = new DenseIds(1 << 8);
   let bdBuf = new Int32Array(4096);
@@ -875,32 +932,29 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
       const strs = chunk.getColumnVector(col) as unknown as VectorLike;
       for (let i = 0; i < count; i++) rowNames.push(String(strs.getItem(i)));
     }
+    // everything is copied out: let DuckDB drop the chunk's buffers now, not when the wrapper
+    // is garbage collected (thousands of chunks would otherwise hold the whole result)
+    chunk.reset();
   }
-  const bdNames: string[] = [];
-  if (namesSql) {
-    const names = await store.conn.stream(namesSql);
-    for (;;) {
-      const chunk = await names.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const bh = hashHalves(chunk.getColumnVector(0) as unknown as VectorLike, chunk.rowCount);
-      const vals = chunk.getColumnVector(1) as unknown as VectorLike;
-      for (let i = 0; i < chunk.rowCount; i++) {
-        const c = bIds.get(bh[2 * i]!, bh[2 * i + 1]!);
-        bdNames[c] = String(vals.getItem(i));
-      }
-    }
-  }
-  timing?.('read');
+  timing?.('fetched');
+  // the breakdown names query runs on DuckDB's threads while this thread groups the rows
+  const namesResult = namesSql ? store.conn.run(namesSql) : null;
+  namesResult?.catch(() => undefined); // awaited below; a failure surfaces there
   const hiArr = khi.done();
   const rows = hiArr.length;
-  const g = radixGroup(
-    hiArr,
-    klo.done(),
-    [ts.done()],
-    [...(codes ? [codes.done()] : masks.map((m) => m.done())), ...(bd ? [bd.done()] : [])],
+  const state = radixStart(
+    { hi: hiArr, lo: klo.done(), idx: new Int32Array(0), f64: [ts.done()], i32: [...(codes ? [codes.done()] : masks.map((m) => m.done())), ...(bd ? [bd.done()] : [])] },
     !!opts.withTargetNames,
     !!opts.shared,
   );
+  let g: Grouped;
+  if (opts.shared && opts.helper) {
+    // the helper thread finishes the upper half of the buckets while this thread does the lower
+    const theirs = opts.helper(state, 128, 256);
+    theirs.catch(() => undefined); // awaited below
+    const mine = radixFinish(state, 0, 128);
+    g = radixGrouped(state, [mine, await theirs]);
+  } else g = radixGrouped(state, [radixFinish(state, 0, 256)]);
   const start = opts.shared ? copyToShared(g.start) : g.start;
   const nTargets = start.length - 1;
   const gTs = g.f64[0]!;
@@ -908,6 +962,20 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   const gMasks = g.i32.slice(0, nCols);
   const gBd = bd ? g.i32[nCols]! : null;
   timing?.('grouped');
+  const bdNames: string[] = [];
+  if (namesResult) {
+    const names = await namesResult;
+    for (let ci = 0; ci < names.chunkCount; ci++) {
+      const chunk = names.getChunk(ci);
+      const bh = hashHalves(chunk.getColumnVector(0) as unknown as VectorLike, chunk.rowCount);
+      const vals = chunk.getColumnVector(1) as unknown as VectorLike;
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const c = bIds.get(bh[2 * i]!, bh[2 * i + 1]!);
+        bdNames[c] = String(vals.getItem(i));
+      }
+    }
+    timing?.('breakdown names');
+  }
   let names: (string | null)[] | null = null;
   if (opts.withTargetNames) {
     names = new Array<string | null>(nTargets);

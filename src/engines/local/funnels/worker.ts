@@ -1,17 +1,20 @@
 /**
- * Worker thread for funnel passes. A batch of funnels shares one grouped scan; once the scan is
- * on shared memory, this thread and the main thread take funnels from a shared counter until
- * none is left, so both cores run funnel passes (each pass is independent, and a funnel's
- * result does not depend on which thread computed it).
+ * Worker thread for big funnel batches: it finishes half of the scan's grouping (radix buckets
+ * are independent after the global pass), then takes funnels from a shared counter alongside
+ * the main thread until none is left. Everything it reads or writes is on SharedArrayBuffers;
+ * a funnel's result does not depend on which thread computed it.
  *
- * Protocol: the parent posts one FunnelJob; the worker answers with a FunnelDone per funnel it
- * computed (or failed on: the parent then computes that funnel itself, which reports the
- * error the usual way) and ends with {done: true}.
+ * Requests and answers:
+ *   {kind: 'radix', state, from, to}  -> {kind: 'radix', starts}   (or {kind: 'radix-failed'})
+ *   {kind: 'funnels', ...FunnelJob}   -> {kind: 'funnel', q, results, ms} per funnel it took
+ *                                        ({kind: 'funnel-failed', q} when one throws: the parent
+ *                                        computes it itself and reports the error the usual way),
+ *                                        then {kind: 'funnels-done'}
  */
 import { parentPort } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
 import { resultsFor } from './run.js';
-import { scanFromData, type ScanData } from './scan.js';
+import { radixFinish, scanFromData, type RadixState, type ScanData } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 
 export interface FunnelJob {
@@ -22,20 +25,38 @@ export interface FunnelJob {
   counter: Int32Array;
 }
 
-export type FunnelDone = { q: number; results: unknown; ms: number } | { q: number; failed: true } | { done: true };
+export type WorkerRequest = { kind: 'radix'; state: RadixState; from: number; to: number } | ({ kind: 'funnels' } & FunnelJob);
 
-parentPort?.once('message', (job: FunnelJob) => {
+export type WorkerAnswer =
+  | { kind: 'radix'; starts: Int32Array }
+  | { kind: 'radix-failed'; message: string }
+  | { kind: 'funnel'; q: number; results: unknown; ms: number }
+  | { kind: 'funnel-failed'; q: number }
+  | { kind: 'funnels-done' };
+
+const send = (a: WorkerAnswer) => parentPort!.postMessage(a);
+
+function runFunnelJob(job: FunnelJob): void {
   const scan = scanFromData(job.scan);
   for (;;) {
     const q = Atomics.add(job.counter, 0, 1);
     if (q >= job.specs.length) break;
     const t0 = performance.now();
     try {
-      const results = resultsFor(job.specs[q]!, scan, q, job.ctx);
-      parentPort!.postMessage({ q, results, ms: performance.now() - t0 } satisfies FunnelDone);
+      send({ kind: 'funnel', q, results: resultsFor(job.specs[q]!, scan, q, job.ctx), ms: performance.now() - t0 });
     } catch {
-      parentPort!.postMessage({ q, failed: true } satisfies FunnelDone);
+      send({ kind: 'funnel-failed', q });
     }
   }
-  parentPort!.postMessage({ done: true } satisfies FunnelDone);
+  send({ kind: 'funnels-done' });
+}
+
+parentPort?.on('message', (m: WorkerRequest) => {
+  if (m.kind === 'radix') {
+    try {
+      send({ kind: 'radix', starts: radixFinish(m.state, m.from, m.to) });
+    } catch (e) {
+      send({ kind: 'radix-failed', message: e instanceof Error ? e.message : String(e) });
+    }
+  } else runFunnelJob(m);
 });
