@@ -367,6 +367,8 @@ function planAtoms(specs: readonly FunnelSpec[], store: Store, globals: readonly
 
 export interface ScanSql {
   sql: string;
+  /** the same scan restricted to rows lo <= rowid < hi (the parts come out in table order) */
+  partSql(lo: number, hi: number): string;
   /** distinct breakdown values with their hashes (null without breakdown) */
   namesSql: string | null;
   plan: AtomPlan | null;
@@ -419,6 +421,7 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   const from = `FROM events e${join} WHERE ${where.join(' AND ')}`;
   return {
     sql: `SELECT ${outer.join(', ')} FROM (SELECT ${cols.join(', ')} ${from})`,
+    partSql: (lo, hi) => `SELECT ${outer.join(', ')} FROM (SELECT ${cols.join(', ')} ${from} AND e.rowid >= ${lo} AND e.rowid < ${hi})`,
     // breakdown strings are few: fetch them once instead of one string per row
     namesSql: bdParts
       ? `SELECT hash(${bdParts.map((_, i) => `b${i}`).join(', ')}) AS h, to_json([${bdParts.map((_, i) => `b${i}`).join(', ')}])::VARCHAR AS v FROM (SELECT DISTINCT ${bdParts.map((p, i) => `${p} AS b${i}`).join(', ')} ${from})`
@@ -605,6 +608,7 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
     sigOf[t] = id;
   }
   const sigPossible = new Int8Array(sigs.length);
+  if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${sigs.length} target signatures\n`);
   const possibleFor = (gate: Term[], sig: { ev: number; at: number; fieldSets: number[] }): boolean => {
     for (const g of gate) {
       if ((g.ev !== -1 && (sig.ev & (1 << Math.min(g.ev, 31))) === 0) || (sig.at & g.req) !== g.req) continue;
@@ -865,9 +869,12 @@ function splitRuns(B: RadixCols, from: number, to: number): Int32Array {
   return Int32Array.from(starts);
 }
 
+/** Tables past twice this many rows are scanned in parts of about this size (at most 8). */
+const SCAN_PART_ROWS = 1_500_000;
+
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
-  const { sql, namesSql, plan } = buildScanSql(specs, store, opts);
+  const { sql, partSql, namesSql, plan } = buildScanSql(specs, store, opts);
   const hasBd = !!specs[0]!.breakdown;
   // Size the columns up front instead of growing and copying. The table's row count is an
   // upper bound known instantly; pages past the rows actually read are never touched, so the
@@ -893,48 +900,64 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     : null;
   const t0 = performance.now();
   // A materialized result runs the scan on every thread; a streamed one pulls it through a
-  // single pipeline and was ~2x slower to read here (10M rows: 4.5 s vs 2 s).
-  const result = await store.conn.run(sql);
-  timing?.('duckdb');
+  // single pipeline and was ~2x slower to read here (10M rows: 4.5 s vs 2 s). A big table is
+  // scanned in rowid ranges, in order: DuckDB computes the next range on its threads while this
+  // thread copies the current one out (same rows, same order as one query).
+  const parts = expected >= SCAN_PART_ROWS * 2 ? Math.min(8, Math.ceil(expected / SCAN_PART_ROWS)) : 1;
+  let ranges: [number, number][] = [];
+  if (parts > 1) {
+    const maxRowid = Number((await store.conn.runAndReadAll('SELECT max(rowid) FROM events')).getRows()[0]?.[0] ?? 0);
+    const step = Math.ceil((maxRowid + 1) / parts);
+    ranges = Array.from({ length: parts }, (_, k) => [k * step, k === parts - 1 ? maxRowid + 1 : (k + 1) * step] as [number, number]);
+  }
+  const run = (k: number) => {
+    const p = store.conn.run(ranges.length ? partSql(ranges[k]![0], ranges[k]![1]) : sql);
+    p.catch(() => undefined); // awaited in turn below
+    return p;
+  };
   const nm = specs.length;
   const bIds = new DenseIds(1 << 8);
   let bdBuf = new Int32Array(4096);
   let codeBuf = new Int32Array(4096);
-  // the result is materialized: its chunks are read synchronously (an awaited fetch per
-  // 2048-row chunk costs a thread-pool round trip each)
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const count = chunk.rowCount;
-    if (bdBuf.length < count) bdBuf = new Int32Array(count);
-    if (codeBuf.length < count) codeBuf = new Int32Array(count);
-    khi.push(numbers(chunk.getColumnVector(0) as unknown as VectorLike, count), count);
-    klo.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
-    ts.push(numbers(chunk.getColumnVector(2) as unknown as VectorLike, count), count);
-    let col = 3;
-    if (codes) {
-      const ev = numbers(chunk.getColumnVector(3) as unknown as VectorLike, count);
-      const at = numbers(chunk.getColumnVector(4) as unknown as VectorLike, count);
-      for (let i = 0; i < count; i++) codeBuf[i] = (ev[i]! << lowBits) | at[i]!;
-      codes.push(codeBuf, count);
-      col = 5;
-    } else {
-      for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(3 + q) as unknown as VectorLike, count), count);
-      col = 3 + nm;
+  let next = run(0);
+  for (let k = 0; k < Math.max(1, ranges.length); k++) {
+    const result = await next;
+    if (k === 0) timing?.('duckdb');
+    if (k + 1 < ranges.length) next = run(k + 1);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const count = chunk.rowCount;
+      if (bdBuf.length < count) bdBuf = new Int32Array(count);
+      if (codeBuf.length < count) codeBuf = new Int32Array(count);
+      khi.push(numbers(chunk.getColumnVector(0) as unknown as VectorLike, count), count);
+      klo.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
+      ts.push(numbers(chunk.getColumnVector(2) as unknown as VectorLike, count), count);
+      let col = 3;
+      if (codes) {
+        const ev = numbers(chunk.getColumnVector(3) as unknown as VectorLike, count);
+        const at = numbers(chunk.getColumnVector(4) as unknown as VectorLike, count);
+        for (let i = 0; i < count; i++) codeBuf[i] = (ev[i]! << lowBits) | at[i]!;
+        codes.push(codeBuf, count);
+        col = 5;
+      } else {
+        for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(3 + q) as unknown as VectorLike, count), count);
+        col = 3 + nm;
+      }
+      if (bd) {
+        const bh = hashHalves(chunk.getColumnVector(col) as unknown as VectorLike, count);
+        for (let i = 0; i < count; i++) bdBuf[i] = bIds.get(bh[2 * i]!, bh[2 * i + 1]!);
+        bd.push(bdBuf, count);
+        col += 1;
+      }
+      if (opts.withTargetNames) {
+        const strs = chunk.getColumnVector(col) as unknown as VectorLike;
+        for (let i = 0; i < count; i++) rowNames.push(String(strs.getItem(i)));
+      }
+      // everything is copied out: let DuckDB drop the chunk's buffers now, not when the wrapper
+      // is garbage collected (thousands of chunks would otherwise hold the whole result)
+      chunk.reset();
     }
-    if (bd) {
-      const bh = hashHalves(chunk.getColumnVector(col) as unknown as VectorLike, count);
-      for (let i = 0; i < count; i++) bdBuf[i] = bIds.get(bh[2 * i]!, bh[2 * i + 1]!);
-      bd.push(bdBuf, count);
-      col += 1;
-    }
-    if (opts.withTargetNames) {
-      const strs = chunk.getColumnVector(col) as unknown as VectorLike;
-      for (let i = 0; i < count; i++) rowNames.push(String(strs.getItem(i)));
-    }
-    // everything is copied out: let DuckDB drop the chunk's buffers now, not when the wrapper
-    // is garbage collected (thousands of chunks would otherwise hold the whole result)
-    chunk.reset();
   }
   timing?.('fetched');
   // the breakdown names query runs on DuckDB's threads while this thread groups the rows
