@@ -2,7 +2,7 @@
  * The funnel worker thread (compiled by test/global-setup.ts) computes the same results as this
  * thread from a scan on shared memory.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { tempStore, type TempStore } from './helpers.js';
@@ -61,6 +61,22 @@ describe('funnel worker', () => {
     } finally {
       await worker.terminate();
     }
+  });
+
+  it('a scan in rowid ranges gives the rows and results of one query', async () => {
+    const queries = [
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range, breakdownFilter: { breakdown: 'plan', breakdown_type: 'event' } },
+    ];
+    const specs = queries.map((q) => prepareFunnel(q as never, t.store, ctx).spec);
+    const whole = await scanFunnels(t.store, specs);
+    const spy = vi.spyOn(t.store.conn, 'run');
+    const parted = await scanFunnels(t.store, specs, { partRows: 7 });
+    const parts = spy.mock.calls.filter(([sql]) => /e\.rowid >= /.test(String(sql)));
+    spy.mockRestore();
+    expect(parts.length).toBe(8);
+    expect(Array.from(parted.ts)).toEqual(Array.from(whole.ts));
+    expect(Array.from(parted.start)).toEqual(Array.from(whole.start));
+    expect(resultsFor(specs[0]!, parted, 0, ctx)).toEqual(resultsFor(specs[0]!, whole, 0, ctx));
   });
 
   it('finishes half of a grouping on shared memory exactly as one thread would', async () => {

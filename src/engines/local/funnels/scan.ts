@@ -56,6 +56,8 @@ export interface ScanOptions {
   withTargetNames?: boolean;
   /** keep the grouped columns on shared memory, so funnel passes can run on a worker thread */
   shared?: boolean;
+  /** rows per rowid range a big table is scanned in (default SCAN_PART_ROWS; tests use tiny ones) */
+  partRows?: number;
   /** with `shared`: finishes buckets [from, to) of the grouping on another thread (radixFinish) */
   helper?: (state: RadixState, fromBucket: number, toBucket: number) => Promise<Int32Array>;
 }
@@ -903,7 +905,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   // single pipeline and was ~2x slower to read here (10M rows: 4.5 s vs 2 s). A big table is
   // scanned in rowid ranges, in order: DuckDB computes the next range on its threads while this
   // thread copies the current one out (same rows, same order as one query).
-  const parts = expected >= SCAN_PART_ROWS * 2 ? Math.min(8, Math.ceil(expected / SCAN_PART_ROWS)) : 1;
+  const partRows = opts.partRows ?? SCAN_PART_ROWS;
+  const parts = expected >= partRows * 2 ? Math.min(8, Math.ceil(expected / partRows)) : 1;
   let ranges: [number, number][] = [];
   if (parts > 1) {
     const maxRowid = Number((await store.conn.runAndReadAll('SELECT max(rowid) FROM events')).getRows()[0]?.[0] ?? 0);
