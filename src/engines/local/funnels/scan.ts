@@ -610,7 +610,6 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
     sigOf[t] = id;
   }
   const sigPossible = new Int8Array(sigs.length);
-  if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${sigs.length} target signatures\n`);
   const possibleFor = (gate: Term[], sig: { ev: number; at: number; fieldSets: number[] }): boolean => {
     for (const g of gate) {
       if ((g.ev !== -1 && (sig.ev & (1 << Math.min(g.ev, 31))) === 0) || (sig.at & g.req) !== g.req) continue;
@@ -871,6 +870,9 @@ function splitRuns(B: RadixCols, from: number, to: number): Int32Array {
   return Int32Array.from(starts);
 }
 
+/** Groupings of fewer rows are finished on this thread alone. */
+const HELPER_MIN_ROWS = 1_000_000;
+
 /** Tables past twice this many rows are scanned in parts of about this size (at most 8). */
 const SCAN_PART_ROWS = 1_500_000;
 
@@ -974,7 +976,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     !!opts.shared,
   );
   let g: Grouped;
-  if (opts.shared && opts.helper) {
+  // (a small grouping is done before a helper thread could even answer)
+  if (opts.shared && opts.helper && rows >= HELPER_MIN_ROWS) {
     // the helper thread finishes the upper half of the buckets while this thread does the lower
     const theirs = opts.helper(state, 128, 256);
     theirs.catch(() => undefined); // awaited below
