@@ -167,7 +167,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
             const counted = await lateRowsCounted(store);
-            const r = await conn.run(ins.sql);
+            const r = await withBuildSideKept(store, ins.joinsMapping, () => conn.run(ins.sql));
             const lateRows = (await lateRowsCounted(store)) - counted;
             // (rows appended in a transaction have rowids far above the stored ones until it
             // commits, beyond a double's integers: kept as text)
@@ -393,7 +393,7 @@ function normalizedSql(base: string, keys: string[]): string {
   const ptrs = (ks: string[]) => ks.map((k) => sqlString(jsonPointer(k))).join(', ');
   const mcol = new Map(keys.map((k, i) => [k, `mk${i}`]));
   // Vocabulary: events are mapped to a rule group by one hash join (a VALUES table), then each
-  // group's checks run on integers and IN lists (hash lookups) instead of scanning name lists.
+  // group's checks run on integers and ENUM casts (hash lookups) instead of scanning name lists.
   const rules = vocabRules();
   const groupOf = new Map<string, number>();
   const groups: number[][] = [];
@@ -417,7 +417,9 @@ function normalizedSql(base: string, keys: string[]): string {
     const v = val(r.key);
     const empty = r.allowed === undefined ? (r.when ? `trim(${v}) = ''` : `${v} = ''`) : 'false';
     const missing = `(${v} IS NULL OR ${empty})`;
-    const notAllowed = r.allowed ? `(${v} IS NOT NULL AND ${v} NOT IN (${r.allowed.map(sqlString).join(', ')}))` : 'false';
+    // NOT IN (list) as a failed cast to an ENUM of the list: a hash lookup evaluated for this
+    // group's rows only (an IN list becomes a join that probes every row of the load)
+    const notAllowed = r.allowed ? `(${v} IS NOT NULL AND TRY_CAST(${v} AS ENUM(${[...new Set(r.allowed)].map(sqlString).join(', ')})) IS NULL)` : 'false';
     const cond = r.required ? `(${missing} OR ${notAllowed})` : notAllowed;
     const when = r.when ? `${val(r.when.key)} IS NOT DISTINCT FROM ${sqlString(r.when.equals)} AND ` : '';
     return `(${when}${cond})`;
@@ -444,7 +446,7 @@ function normalizedSql(base: string, keys: string[]): string {
       FROM (
         SELECT *,
           ${keys.length ? `json_extract_string(pj, [${ptrs(keys)}])` : 'NULL::VARCHAR[]'} AS mc,
-          ${extra.length ? `(CASE WHEN vgrp IN (${extraGroups.join(', ')}) THEN json_extract_string(pj, [${ptrs(extra)}]) END)` : 'NULL::VARCHAR[]'} AS vx,
+          ${extra.length ? `(CASE WHEN ${extraGroups.map((g) => `vgrp = ${g}`).join(' OR ')} THEN json_extract_string(pj, [${ptrs(extra)}]) END)` : 'NULL::VARCHAR[]'} AS vx,
           CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
         FROM (${base}) LEFT JOIN ${groupTable} ON dm_vg.vname = event
       )
@@ -464,7 +466,25 @@ async function sampleKeys(store: Store, base: string): Promise<Set<string>> {
  * The insert of one source. The candidate keys seen in its first rows get columns first (when
  * new) and are extracted by the insert; the rest are left to fillLateKeys.
  */
-async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[] }> {
+/**
+ * DuckDB estimates a file read at a few dozen rows, so it would build the hash join with
+ * person_distinct_ids on the file's side (every row of the load, with its properties) instead of
+ * on the mapping: several CPU-seconds per million events. Keep the written order (build on the
+ * mapping) for that statement.
+ */
+async function withBuildSideKept<T>(store: Store, active: boolean, fn: () => Promise<T>): Promise<T> {
+  if (!active) return fn();
+  const prev = String((await store.conn.runAndReadAll(`SELECT current_setting('disabled_optimizers')`)).getRows()[0]?.[0] ?? '');
+  const list = [...new Set([...prev.split(',').map((x) => x.trim()).filter(Boolean), 'build_side_probe_side'])];
+  await store.conn.run(`SET disabled_optimizers = ${sqlString(list.join(','))}`);
+  try {
+    return await fn();
+  } finally {
+    await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`);
+  }
+}
+
+async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
   const { base, jsonTyped } = await baseSql(store, src);
   const seen = await sampleKeys(store, base);
   const candidates = candidateKeys(store);
@@ -492,6 +512,7 @@ async function insertSql(store: Store, src: Source): Promise<{ sql: string; writ
     : `COALESCE(s.person_id, ${derivedPersonSql('s.distinct_id')})`;
   return {
     written: keys,
+    joinsMapping: mapped > 0,
     sql: `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
     SELECT ${uuidSql}, s.event, s.distinct_id,
       ${personSql}, s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
