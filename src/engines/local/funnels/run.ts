@@ -146,7 +146,7 @@ function runTargets(
   const stepAttr = attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
   // the bits a target must have for the loop below to look at it (matches its skip rules)
   const relevant = strict ? 0 : !info || !bd ? (spec.order === 'unordered' ? -1 : 1) : stepAttr >= 0 && spec.order !== 'unordered' ? 1 << stepAttr : -1;
-  const { mask, or, targets, nTargets } = scan.mask(q, relevant);
+  const { mask, targets, nTargets, prepare } = scan.mask(q, relevant);
   const need = spec.order === 'unordered' ? -1 : 1;
   const rows = scan.order;
   // one input and one filter object, updated per target and value (run() reads them only
@@ -168,7 +168,7 @@ function runTargets(
       const b = scan.start[t + 1]!;
       // Without a matching event there is no row for PostHog's UDF; ordered and strict
       // funnels also cannot start without a step-1 event. Skip such targets early.
-      if (a === b || (or[t]! & need) === 0) continue;
+      if (a === b || (prepare(t) & need) === 0) continue;
       inp.from = a;
       inp.to = b;
       const res = runner.run(inp, pv);
@@ -185,10 +185,11 @@ function runTargets(
     const a = scan.start[t]!;
     const b = scan.start[t + 1]!;
     if (a === b) continue;
+    const or = prepare(t);
     if (stepAttr >= 0 && spec.order !== 'unordered') {
       // step attribution takes its values from events matching that step: none, no rows
-      if ((or[t]! & (1 << stepAttr)) === 0) continue;
-    } else if (!strict && or[t] === 0) continue;
+      if ((or & (1 << stepAttr)) === 0) continue;
+    } else if (!strict && or === 0) continue;
     // the rows PostHog's UDF gets (strict: every event; else those matching a step), in order
     let nVals = 0;
     let anyKept = false;
@@ -422,23 +423,25 @@ function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx: Query
   }
   const n = spec.toStep === null ? spec.steps.length : spec.toStep + 1;
   const startOf = intervalStartFn(spec.interval, ctx);
-  const { mask } = scan.mask(q, 0);
+  const { mask, targets, nTargets, prepare } = scan.mask(q, 0);
   const from = new Map<number, number>();
   const to = new Map<number, number>();
   const strict = spec.order === 'strict';
-  // restrict masks to the truncated funnel (steps < n, exclusion slots < n)
+  // masks restricted to the truncated funnel (steps < n, exclusion slots < n)
   const full = spec.steps.length;
   const trMask = new Int32Array(mask.length);
-  for (let r = 0; r < mask.length; r++) {
-    const m = mask[r]!;
-    let out = m & ((1 << n) - 1);
-    for (let slot = 1; slot < n; slot++) if (m & (1 << (full + slot - 1))) out |= 1 << (n + slot - 1);
-    trMask[r] = out;
-  }
-  for (let t = 0; t < scan.nTargets; t++) {
+  for (let k = 0; k < nTargets; k++) {
+    const t = targets[k]!;
     const a = scan.start[t]!;
     const b = scan.start[t + 1]!;
     if (a === b) continue;
+    prepare(t);
+    for (let r = a; r < b; r++) {
+      const m = mask[r]!;
+      let out = m & ((1 << n) - 1);
+      for (let slot = 1; slot < n; slot++) if (m & (1 << (full + slot - 1))) out |= 1 << (n + slot - 1);
+      trMask[r] = out;
+    }
     const entries = runTrendsUdf({ rows: scan.order, from: a, to: b, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
       startOf(scan.ts[r]! / 1000),
     );

@@ -27,11 +27,10 @@ export interface ScanResult {
   /** epoch microseconds per row */
   ts: Float64Array;
   /**
-   * The step/exclusion masks of funnel q of the batch (computed on demand; the buffers are
-   * reused by the next call, so use one funnel's masks before asking for another). `relevant`: mask
-   * bits a target needs for the funnel to look at it at all (-1 any bit); a target without any
-   * may be skipped: its `or` is 0 and its mask rows are left as they were (callers must not read
-   * them). 0 computes every row.
+   * The step/exclusion masks of funnel q of the batch, computed target by target on demand (the
+   * buffers are reused by the next call, so use one funnel's masks before asking for another).
+   * `relevant`: mask bits a target needs for the funnel to look at it at all (-1 any bit);
+   * targets that cannot have any are left out of the candidates. 0: every target.
    */
   mask(q: number, relevant: number): FunnelMask;
   /** breakdown code per row (null without breakdown) */
@@ -620,7 +619,6 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
   // funnels of a batch are evaluated one after another: one set of buffers serves them all.
   // Rows of skipped targets are not cleared: callers never read a target whose `or` is 0.
   let mask: Int32Array | undefined;
-  let or: Int32Array | undefined;
   let targets: Int32Array | undefined;
   const direct = space <= 1 << 22;
   let table: Int32Array | null = null;
@@ -648,7 +646,6 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
     };
     const gate = relevant === 0 ? [] : terms.filter((t) => (t.bit & relevant) !== 0);
     mask ??= new Int32Array(codes.length);
-    or ??= new Int32Array(nTargets);
     if (direct) {
       table ??= new Int32Array(space);
       known ??= new Int32Array(space);
@@ -658,58 +655,58 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
     if (relevant !== 0) for (let k = 0; k < sigs.length; k++) sigPossible[k] = possibleFor(gate, sigs[k]!) ? 1 : 0;
     targets ??= new Int32Array(nTargets);
     let nVisit = 0;
-    for (let t = 0; t < nTargets; t++) {
-      if (relevant !== 0 && sigPossible[sigOf[t]!] === 0) {
-        or[t] = 0; // the funnel skips this target; its mask rows are never read
-        continue;
-      }
-      targets[nVisit++] = t;
+    for (let t = 0; t < nTargets; t++) if (relevant === 0 || sigPossible[sigOf[t]!] !== 0) targets[nVisit++] = t;
+    const m = mask;
+    // computed right before the caller reads them, while the target's rows are in cache
+    const prepare = (t: number): number => {
       let acc = 0;
-      for (let r = start[t]!; r < start[t + 1]!; r++) {
+      const end = start[t + 1]!;
+      for (let r = start[t]!; r < end; r++) {
         const c = codes[r]!;
-        let m: number;
+        let v: number;
         if (table) {
           if (known![c] !== gen) {
             table[c] = decode(c);
             known![c] = gen;
           }
-          m = table[c]!;
+          v = table[c]!;
         } else {
           let x = memo!.get(c);
           if (x === undefined) memo!.set(c, (x = decode(c)));
-          m = x;
+          v = x;
         }
-        mask[r] = m;
-        acc |= m;
+        m[r] = v;
+        acc |= v;
       }
-      or[t] = acc;
-    }
-    return { mask, or, targets, nTargets: nVisit };
+      return acc;
+    };
+    return { mask: m, targets, nTargets: nVisit, prepare };
   };
 }
 
 function plainMasks(masks: Int32Array[], start: Int32Array): (q: number, relevant: number) => FunnelMask {
+  const all = Int32Array.from({ length: start.length - 1 }, (_, t) => t);
   return (q: number) => {
     const mask = masks[q]!;
-    const or = new Int32Array(start.length - 1);
-    for (let t = 0; t < or.length; t++) {
+    const prepare = (t: number): number => {
       let acc = 0;
       for (let r = start[t]!; r < start[t + 1]!; r++) acc |= mask[r]!;
-      or[t] = acc;
-    }
-    return { mask, or, targets: Int32Array.from(or, (_, t) => t), nTargets: or.length };
+      return acc;
+    };
+    return { mask, targets: all, nTargets: all.length, prepare };
   };
 }
 
 /**
- * A funnel's mask column (rows in group order) and, per target, the OR of its rows' masks; the
- * targets it computed are targets[0 .. nTargets), ascending (the others have `or` 0).
+ * A funnel's mask column (rows in group order). The targets that may enter the funnel are
+ * targets[0 .. nTargets), ascending; prepare(t) fills the mask rows of target t and returns
+ * their OR (rows of targets not prepared hold stale values: never read them).
  */
 export interface FunnelMask {
   mask: Int32Array;
-  or: Int32Array;
   targets: Int32Array;
   nTargets: number;
+  prepare(t: number): number;
 }
 
 export interface Grouped {
