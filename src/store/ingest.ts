@@ -148,6 +148,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
   const conn = store.conn;
   const pio = await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`);
   const previousPio = String(pio.getRows()[0]?.[0]) === 'true';
+  const previousDisabled = await disabledOptimizers(store);
   // Parallel inserts: several times faster on big files (row order in a table means nothing here).
   await conn.run(`SET preserve_insertion_order = false`);
   try {
@@ -198,6 +199,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     return summary;
   } finally {
     await conn.run(`SET preserve_insertion_order = ${previousPio}`);
+    await conn.run(`SET disabled_optimizers = ${sqlString(previousDisabled)}`);
   }
 }
 
@@ -474,14 +476,23 @@ async function sampleKeys(store: Store, base: string): Promise<Set<string>> {
  */
 async function withBuildSideKept<T>(store: Store, active: boolean, fn: () => Promise<T>): Promise<T> {
   if (!active) return fn();
-  const prev = String((await store.conn.runAndReadAll(`SELECT current_setting('disabled_optimizers')`)).getRows()[0]?.[0] ?? '');
+  const prev = await disabledOptimizers(store);
   const list = [...new Set([...prev.split(',').map((x) => x.trim()).filter(Boolean), 'build_side_probe_side'])];
   await store.conn.run(`SET disabled_optimizers = ${sqlString(list.join(','))}`);
+  let out: T;
   try {
-    return await fn();
-  } finally {
-    await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`);
+    out = await fn();
+  } catch (e) {
+    // (a failed statement aborts the transaction: loadSources restores the setting after it)
+    await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`).catch(() => undefined);
+    throw e;
   }
+  await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`);
+  return out;
+}
+
+async function disabledOptimizers(store: Store): Promise<string> {
+  return String((await store.conn.runAndReadAll(`SELECT current_setting('disabled_optimizers')`)).getRows()[0]?.[0] ?? '');
 }
 
 async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
