@@ -76,6 +76,8 @@ export interface ScanData {
   plan: AtomPlan | null;
   bd: Int32Array | null;
   bdDict: string[][];
+  /** computed once by the first scanFromData() (a worker gets them with the data) */
+  signatures?: Signatures;
 }
 
 /** A ScanResult over scan data (the step masks are derived on demand, per thread). */
@@ -83,7 +85,7 @@ export function scanFromData(d: ScanData, targetNames: (string | null)[] | null 
   return {
     rows: d.rows,
     ts: d.ts,
-    mask: d.plan && d.codes ? atomMasks(d.plan, d.codes, d.start) : plainMasks(d.masks, d.start),
+    mask: d.plan && d.codes ? atomMasks(d.plan, d.codes, d.start, (d.signatures ??= signatures(d.plan, d.codes, d.start))) : plainMasks(d.masks, d.start),
     bd: d.bd,
     bdDict: d.bdDict,
     nTargets: d.start.length - 1,
@@ -567,25 +569,32 @@ function numbers(v: VectorLike, count: number): ArrayLike<number> {
  * small code spaces, a map otherwise), then every row is a table read. The same pass records
  * each target's OR of masks, so funnels can skip targets that cannot enter them in O(1).
  */
-function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: number, relevant: number) => FunnelMask {
+/** Target signatures: what a target's rows can match, shared by targets alike (see atomMasks). */
+export interface Signatures {
+  /** signature of each target */
+  of: Int32Array;
+  list: { ev: number; at: number; fieldSets: number[] }[];
+}
+
+/**
+ * Per target, once: which event codes occur (bit per code; codes past 30 share bit 31), the OR
+ * of its atoms and, per value field, which codes occur (same sharing). A funnel term can only
+ * match in a target whose sets cover it, so targets that cannot reach a funnel's relevant step
+ * are skipped without a row visit. Targets with equal sets share a signature, and a funnel
+ * decides each signature once.
+ */
+function signatures(plan: AtomPlan, codes: Int32Array, start: Int32Array): Signatures {
   const lowBits = plan.lowBits;
-  const nAtoms = plan.atoms.length;
-  const atomMask = (1 << nAtoms) - 1;
-  const space = (plan.eventCodes.size + 1) << lowBits;
+  const atomMask = (1 << plan.atoms.length) - 1;
   const nTargets = start.length - 1;
   const fields = plan.fields;
   const nFields = fields.length;
-  // Per target, once: which event codes occur (bit per code; codes past 30 share bit 31), the
-  // OR of its atoms and, per value field, which codes occur (same sharing). A funnel term can
-  // only match in a target whose sets cover it, so targets that cannot reach a funnel's
-  // relevant step are skipped without a row visit. Targets with equal sets share a signature,
-  // and a funnel decides each signature once.
   const fShift = Int32Array.from(fields, (f) => f.shift);
   const fMask = Int32Array.from(fields, (f) => (1 << f.bits) - 1);
   const sigOf = new Int32Array(nTargets);
   const sigIds = new DenseIds(1 << 10);
   const fieldIds = fields.map(() => new DenseIds(1 << 10));
-  const sigs: { ev: number; at: number; fieldSets: number[] }[] = [];
+  const sigs: Signatures['list'] = [];
   const partial: number[] = [];
   for (let t = 0; t < nTargets; t++) {
     let ev = 0;
@@ -608,6 +617,18 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array): (q: nu
     if (nFields === 0 ? sigIds.isNew : fieldIds[nFields - 1]!.isNew) sigs[id] = { ev, at, fieldSets: partial.slice() };
     sigOf[t] = id;
   }
+  return { of: sigOf, list: sigs };
+}
+
+function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Signatures): (q: number, relevant: number) => FunnelMask {
+  const lowBits = plan.lowBits;
+  const nAtoms = plan.atoms.length;
+  const atomMask = (1 << nAtoms) - 1;
+  const space = (plan.eventCodes.size + 1) << lowBits;
+  const nTargets = start.length - 1;
+  const fields = plan.fields;
+  const sigOf = sig.of;
+  const sigs = sig.list;
   const sigPossible = new Int8Array(sigs.length);
   const possibleFor = (gate: Term[], sig: { ev: number; at: number; fieldSets: number[] }): boolean => {
     for (const g of gate) {
