@@ -139,6 +139,31 @@ describe('local funnel engine', () => {
     expect(many.map((r) => r.results)).toEqual(single);
   });
 
+  it('filters rows no step can match in the scan when every step requires the same condition', async () => {
+    const e = localEngineForStore(t.store);
+    const set = [{ key: 'plan', operator: 'is_set', value: 'is_set', type: 'event' }];
+    const qs = [
+      { kind: 'FunnelsQuery', series: [node('start', set), node('middle', set)], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('start', set), node('end', set)], dateRange: range, funnelsFilter: { funnelOrderType: 'unordered' } },
+    ];
+    const spy = vi.spyOn(t.store.conn, 'run');
+    const many = await e.runMany(qs, ctx);
+    const scan = spy.mock.calls.map(([sql]) => String(sql)).find((sql) => /FROM events e/.test(sql))!;
+    spy.mockRestore();
+    expect(scan.slice(scan.indexOf(' WHERE '))).toMatch(/IS NOT NULL\)/);
+    // the middle and end events carry no plan: nobody gets past the first step
+    expect(many.map((r) => (r.results as Step[]).map((s) => s.count))).toEqual([
+      [3, 0],
+      [3, 0],
+    ]);
+    // a strict funnel sees every event: no such filter there
+    const strictSpy = vi.spyOn(t.store.conn, 'run');
+    await e.run({ kind: 'FunnelsQuery', series: [node('start', set), node('middle', set)], dateRange: range, funnelsFilter: { funnelOrderType: 'strict' } }, ctx);
+    const strictScan = strictSpy.mock.calls.map(([sql]) => String(sql)).find((sql) => /FROM events e/.test(sql))!;
+    strictSpy.mockRestore();
+    expect(strictScan.slice(strictScan.indexOf(' WHERE '))).not.toMatch(/IS NOT NULL\)/);
+  });
+
   it('answers actors queries with person objects', async () => {
     const e = localEngineForStore(t.store);
     const source = { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range };

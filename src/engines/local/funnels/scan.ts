@@ -402,6 +402,16 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   const bd = bdParts ? `hash(${bdParts.join(', ')})` : null;
   const tgt = `coalesce(${targetSql(first, store)}, ${sqlString(NULL_TARGET)})`;
   const plan = planAtoms(specs, store, globals, shared);
+  if (plan && specs.every((s) => s.order !== 'strict') && plan.terms.every((list) => list.length > 0)) {
+    // Non-strict funnels drop rows that match none of their terms. An atom that every term of
+    // every funnel requires (Discover: the step status) therefore filters such rows out before
+    // they leave DuckDB, with the same results.
+    let common = -1;
+    for (const list of plan.terms) for (const t of list) common &= t.req;
+    plan.atoms.forEach((a, i) => {
+      if (common & (1 << i)) where.push(`(${a})`);
+    });
+  }
   const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
   if (plan) {
     const branches = [...plan.eventCodes].map(([event, code]) => `WHEN ${sqlString(event)} THEN ${code}`);
