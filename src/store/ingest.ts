@@ -160,16 +160,16 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         const before = Number((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), -1) FROM events`)).getRows()[0]![0]);
         let read = 0;
         const batches: Batch[] = [];
-        await conn.run(`CREATE OR REPLACE TEMP SEQUENCE ${LATE_SEQ}`);
+        await conn.run(`CREATE OR REPLACE TEMP SEQUENCE ${LATE_SEQ}; CREATE OR REPLACE TEMP SEQUENCE ${PID_SEQ}`);
         for (const source of sources) {
           try {
             const ins = await insertSql(store, source);
             if (process.env.DISCOVER_METRICS_DEBUG_LOAD === 'sql') process.stderr.write(ins.sql + '\n');
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
-            const counted = await lateRowsCounted(store);
+            const lateBefore = await counted(store, LATE_SEQ);
             const r = await withBuildSideKept(store, ins.joinsMapping, () => conn.run(ins.sql));
-            const lateRows = (await lateRowsCounted(store)) - counted;
+            const lateRows = (await counted(store, LATE_SEQ)) - lateBefore;
             // (rows appended in a transaction have rowids far above the stored ones until it
             // commits, beyond a double's integers: kept as text)
             const last = String((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), ${after}) FROM events WHERE rowid > ${after}`)).getRows()[0]![0]);
@@ -185,10 +185,11 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         const appended = await scalar(store, `SELECT count(*) FROM events WHERE rowid > ${before}`);
         if (appended !== read) throw new Error(`load: expected ${read} appended rows after rowid ${before}, found ${appended}`);
         await fillLateKeys(store, batches);
-        await conn.run(`DROP SEQUENCE ${LATE_SEQ}`);
+        const givenPersonIds = await counted(store, PID_SEQ);
+        await conn.run(`DROP SEQUENCE ${LATE_SEQ}; DROP SEQUENCE ${PID_SEQ}`);
         step('late keys');
         if (opts.strictVocabulary) await strictCheck(store, before);
-        return await finishLoad(store, before, read, sources);
+        return await finishLoad(store, before, read, sources, givenPersonIds > 0);
       });
       step('commit');
     } catch (e) {
@@ -359,11 +360,16 @@ interface Batch {
   lateRows: number;
 }
 
-/** Temporary sequence counting an insert's rows that may carry keys it did not extract. */
+/**
+ * Temporary sequences used as counters by the inserts (nextval in a CASE branch runs for that
+ * branch's rows only): rows that may carry keys the insert did not extract, rows that came with
+ * their own person_id.
+ */
 const LATE_SEQ = 'dm_late_rows';
+const PID_SEQ = 'dm_given_person_ids';
 
-async function lateRowsCounted(store: Store): Promise<number> {
-  return scalar(store, `SELECT last_value FROM duckdb_sequences() WHERE sequence_name = '${LATE_SEQ}' AND temporary`);
+async function counted(store: Store, seq: string): Promise<number> {
+  return scalar(store, `SELECT last_value FROM duckdb_sequences() WHERE sequence_name = '${seq}' AND temporary`);
 }
 
 /** The normalized rows of a source (before validation) and how its properties are typed. */
@@ -518,9 +524,8 @@ async function insertSql(store: Store, src: Source): Promise<{ sql: string; writ
   const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
   // The person of a row: its person_id, else the stored mapping of its distinct_id, else derived.
   const mapped = await scalar(store, `SELECT count(*) FROM (SELECT 1 FROM person_distinct_ids LIMIT 1)`);
-  const personSql = mapped
-    ? `COALESCE(s.person_id, pdi.person_id, ${derivedPersonSql('s.distinct_id')})`
-    : `COALESCE(s.person_id, ${derivedPersonSql('s.distinct_id')})`;
+  const personSql = `CASE WHEN s.person_id IS NOT NULL THEN (CASE WHEN nextval('${PID_SEQ}') IS NULL THEN NULL ELSE s.person_id END)
+    ELSE ${mapped ? `COALESCE(pdi.person_id, ${derivedPersonSql('s.distinct_id')})` : derivedPersonSql('s.distinct_id')} END`;
   return {
     written: keys,
     joinsMapping: mapped > 0,
@@ -566,7 +571,7 @@ async function scalar(store: Store, sql: string): Promise<number> {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-async function finishLoad(store: Store, before: number, read: number, sources: Source[]): Promise<LoadSummary> {
+async function finishLoad(store: Store, before: number, read: number, sources: Source[], givenPersonIds: boolean): Promise<LoadSummary> {
   const conn = store.conn;
   const batch = `rowid > ${before}`;
   // 1. uuid dedup (keep the stored row, else the earliest in this load)
@@ -591,7 +596,7 @@ async function finishLoad(store: Store, before: number, read: number, sources: S
   let remapped = 0;
   let derivedUuids = 0;
   if (inserted > 0) {
-    ({ persons, remapped } = await resolvePersons(store, before));
+    ({ persons, remapped } = await resolvePersons(store, before, givenPersonIds));
     step('persons');
     derivedUuids = await scalar(
       store,
@@ -611,15 +616,18 @@ async function finishLoad(store: Store, before: number, read: number, sources: S
   };
 }
 
-async function resolvePersons(store: Store, before: number): Promise<{ persons: number; remapped: number }> {
+async function resolvePersons(store: Store, before: number, givenPersonIds: boolean): Promise<{ persons: number; remapped: number }> {
   const conn = store.conn;
   const batch = `rowid > ${before}`;
-  // Per distinct_id in this load: the person ids its rows got (input person_id, else mapping, else derived).
+  // Per distinct_id in this load: the person ids its rows got (input person_id, else mapping, else
+  // derived). Without any person_id in the input, every row got the mapping of its distinct_id
+  // (unchanged since the inserts) or the derived id, i.e. the fallback: no need to compare them.
+  const fallback = `COALESCE(p.person_id, ${derivedPersonSql('b.distinct_id')})`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE dm_map AS
     SELECT b.distinct_id, p.person_id AS old_pid, b.tmin,
-      CASE WHEN b.pmin = b.pmax THEN b.pmin END AS target,
-      COALESCE(p.person_id, ${derivedPersonSql('b.distinct_id')}) AS fallback
-    FROM (SELECT distinct_id, min(person_id) AS pmin, max(person_id) AS pmax, min(timestamp) AS tmin
+      ${givenPersonIds ? 'CASE WHEN b.pmin = b.pmax THEN b.pmin END' : fallback} AS target,
+      ${fallback} AS fallback
+    FROM (SELECT distinct_id, ${givenPersonIds ? 'min(person_id) AS pmin, max(person_id) AS pmax, ' : ''}min(timestamp) AS tmin
           FROM events WHERE ${batch} GROUP BY distinct_id) b
     LEFT JOIN person_distinct_ids p ON p.distinct_id = b.distinct_id`);
   const mixed = await scalar(store, `SELECT count(*) FROM dm_map WHERE target IS NULL`);
