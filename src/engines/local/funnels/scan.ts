@@ -936,7 +936,9 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   // scanned in rowid ranges, in order: DuckDB computes the next range on its threads while this
   // thread copies the current one out (same rows, same order as one query).
   const partRows = opts.partRows ?? SCAN_PART_ROWS;
-  const parts = expected >= partRows * 2 ? Math.min(8, Math.ceil(expected / partRows)) : 1;
+  // (first_time_for_user steps join a per-person minimum over all events: computed once, not per range)
+  const firstTime = specs.some((x) => x.steps.some((st) => st.firstTime));
+  const parts = expected >= partRows * 2 && !firstTime ? Math.min(8, Math.ceil(expected / partRows)) : 1;
   let ranges: [number, number][] = [];
   if (parts > 1) {
     const maxRowid = Number((await store.conn.runAndReadAll('SELECT max(rowid) FROM events')).getRows()[0]?.[0] ?? 0);
