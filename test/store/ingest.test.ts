@@ -220,6 +220,25 @@ describe('bad input: exit 2, the place, store unchanged', () => {
     expect(await loadFiles(store, [good])).toMatchObject({ inserted: 2 });
   });
 
+  it('checks the vocabulary of keys that occur only after the sampled rows', async () => {
+    await loadEvents(store, [ev(100), ev(101)]);
+    const many = Array.from({ length: 4200 }, (_, i) => ev(i, { event: '$pageview', properties: { n: i } }));
+    many.push(
+      ev(5000, {
+        event: 'tp.ui.discover.deployService',
+        properties: {
+          'tp.discover.metadata.id': 's',
+          'tp.discover.step.status': 'DISCOVER_STATUS_SUCCESS',
+          'tp.discover.resource.name': 'DISCOVER_RESOURCE_SERVER',
+          'tp.discover.deploy.method': 'DEPLOY_METHOD_TELEPATHY',
+        },
+      }),
+    );
+    await expect(loadFiles(store, [file('late-vocab.jsonl', jsonl(many))])).rejects.toThrow(/late-vocab\.jsonl:4201: properties\["tp\.discover\.deploy\.method"\]/);
+    expect(await count()).toBe(2);
+    expect(store.materializedColumn('tp.discover.deploy.method')).toBeUndefined();
+  });
+
   it('--strict-vocabulary also requires the prehog envelope on Teleport events', async () => {
     await expect(loadEvents(store, [ev(1)], { strictVocabulary: true })).rejects.toThrow(/^events\[0\]: properties\["tp\.cluster_name"\]/);
     expect(await count()).toBe(0);
