@@ -65,11 +65,15 @@ export function median(values: Samples | number[]): number | null {
   return vlo + (vhi - vlo) * (pos - lo);
 }
 
+/**
+ * Mean of conversion times. Times are whole microseconds (as seconds): summed as integers the
+ * total is exact, so the mean does not depend on the order targets were visited in.
+ */
 function mean(values: Samples): number | null {
   if (values.length === 0) return null;
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values.data[i]!;
-  return sum / values.length;
+  let sumUs = 0;
+  for (let i = 0; i < values.length; i++) sumUs += Math.round(values.data[i]! * 1e6);
+  return sumUs / 1e6 / values.length;
 }
 
 /** A growable list of float samples. */

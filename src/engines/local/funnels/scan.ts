@@ -1076,7 +1076,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     }
   }
   timing?.('time-ordered');
-  const data: ScanData = {
+  let data: ScanData = {
     rows,
     ts: gTs,
     order: pos,
@@ -1087,7 +1087,70 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     bd: gBd,
     bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
   };
+  if (plan && !opts.withTargetNames) {
+    // the radix sort's input buffers are free now: the laid-out copy goes there
+    const A = state.A;
+    data = bySignature(data, {
+      ts: A.f64[0]!,
+      codes: A.i32[0]!,
+      bd: gBd ? A.i32[1]! : null,
+      order: new Int32Array(A.hi.buffer, A.hi.byteOffset, rows),
+      shared: !!opts.shared,
+    });
+    timing?.('laid out by signature');
+  }
   return scanFromData(data, names);
+}
+
+/**
+ * Lay the targets out by signature (stable: ascending target within one), each target's rows
+ * in time order. A funnel's candidates are a few signatures, so its passes then read runs of
+ * adjacent memory instead of one random cache line per target and array (the passes were
+ * bound by those misses). Which target a result comes from never shows; only targets' order
+ * changes.
+ */
+function bySignature(
+  d: ScanData,
+  into: { ts: Float64Array; codes: Int32Array; bd: Int32Array | null; order: Int32Array; shared: boolean },
+): ScanData {
+  const sig = (d.signatures ??= signatures(d.plan!, d.codes!, d.start));
+  const nTargets = d.start.length - 1;
+  const nSigs = sig.list.length;
+  const next = new Int32Array(nSigs + 1);
+  for (let t = 0; t < nTargets; t++) next[sig.of[t]! + 1]!++;
+  for (let k = 0; k < nSigs; k++) next[k + 1]! += next[k]!;
+  // new position of each target (counting sort: stable), then its first row there
+  const newIndex = new Int32Array(nTargets);
+  for (let t = 0; t < nTargets; t++) newIndex[t] = next[sig.of[t]!]!++;
+  const i32 = (n: number) => (into.shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n));
+  const start = i32(nTargets + 1);
+  const of = new Int32Array(nTargets);
+  for (let t = 0; t < nTargets; t++) {
+    start[newIndex[t]! + 1] = d.start[t + 1]! - d.start[t]!;
+    of[newIndex[t]!] = sig.of[t]!;
+  }
+  for (let k = 0; k < nTargets; k++) start[k + 1]! += start[k]!;
+  // copy in source order (sequential reads; the scattered side is the writes, which the CPU
+  // buffers) and in time order within each target
+  const { ts, codes, bd, order } = into;
+  const srcTs = d.ts;
+  const srcCodes = d.codes!;
+  const srcBd = d.bd;
+  const srcOrder = d.order;
+  for (let t = 0; t < nTargets; t++) {
+    let w = start[newIndex[t]!]!;
+    const end = d.start[t + 1]!;
+    for (let j = d.start[t]!; j < end; j++) {
+      const r = srcOrder[j]!;
+      ts[w] = srcTs[r]!;
+      codes[w] = srcCodes[r]!;
+      if (bd) bd[w] = srcBd![r]!;
+      w++;
+    }
+  }
+  const w = start[nTargets]!;
+  for (let j = 0; j < w; j++) order[j] = j;
+  return { ...d, ts: ts.subarray(0, w), codes: codes.subarray(0, w), bd: bd ? bd.subarray(0, w) : null, order: order.subarray(0, w), start, signatures: { of, list: sig.list } };
 }
 
 function copyToShared(a: Int32Array): Int32Array {
