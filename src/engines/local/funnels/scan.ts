@@ -414,8 +414,9 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   }
   const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
   if (plan) {
-    const branches = [...plan.eventCodes].map(([event, code]) => `WHEN ${sqlString(event)} THEN ${code}`);
-    cols.push(branches.length ? `(CASE e.event ${branches.join(' ')} ELSE 0 END)::INTEGER AS ev` : '0::INTEGER AS ev');
+    // one INTEGER per row: event code << lowBits | value codes | atom bits
+    const branches = [...plan.eventCodes].map(([event, code]) => `WHEN ${sqlString(event)} THEN ${code << plan.lowBits}`);
+    const ev = branches.length ? `(CASE e.event ${branches.join(' ')} ELSE 0 END)` : '0';
     const low = plan.atoms.map((a, i) => `(CASE WHEN ${a} THEN ${1 << i} ELSE 0 END)`);
     for (const f of plan.fields) {
       // value code = position in the value list + 1 (0: missing or another value); the ENUM cast
@@ -423,14 +424,13 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
       const enumType = `ENUM(${[...f.codes.keys()].map(sqlString).join(', ')})`;
       low.push(`(coalesce(enum_code(TRY_CAST(${f.expr} AS ${enumType}))::INTEGER + 1, 0) << ${f.shift})`);
     }
-    cols.push(low.length ? `(${low.join(' | ')})::INTEGER AS atoms` : '0::INTEGER AS atoms');
+    cols.push(`(${[ev, ...low].join(' | ')})::INTEGER AS code`);
   } else {
     cols.push(...specs.map((s, i) => (shared || globals[i] === 'TRUE' ? `${maskSql(s, store)} AS m${i}` : `(CASE WHEN ${globals[i]} THEN ${maskSql(s, store)} ELSE 0 END)::INTEGER AS m${i}`)));
   }
   if (bd) cols.push(`${bd} AS bd_hash`);
   if (opts.withTargetNames) cols.push(`${tgt} AS tgt`);
-  // the 64-bit target hash goes out as two UINTEGER halves (typed arrays copied as they are)
-  const outer = ['(tgt_hash >> 32)::UINTEGER AS hi', '(tgt_hash & 4294967295)::UINTEGER AS lo', ...cols.slice(1).map((c) => c.replace(/^.* AS (\w+)$/s, '$1'))];
+  const outer = cols.map((c) => c.replace(/^.* AS (\w+)$/s, '$1'));
   const from = `FROM events e${join} WHERE ${where.join(' AND ')}`;
   return {
     sql: `SELECT ${outer.join(', ')} FROM (SELECT ${cols.join(', ')} ${from})`,
@@ -919,7 +919,6 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   const klo = new Grow((n) => new Uint32Array(sab(n * 4)), expected);
   const ts = new Grow((n) => new Float64Array(sab(n * 8)), expected);
   // with an atom plan: one code per row (event code << atoms | atom bits); else one mask per funnel
-  const lowBits = plan ? plan.lowBits : 0;
   const codes = plan ? new Grow((n) => new Int32Array(sab(n * 4)), expected) : null;
   const masks = plan ? [] : specs.map(() => new Grow((n) => new Int32Array(sab(n * 4)), expected));
   const bd = hasBd ? new Grow((n) => new Int32Array(sab(n * 4)), expected) : null;
@@ -953,7 +952,6 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   const nm = specs.length;
   const bIds = new DenseIds(1 << 8);
   let bdBuf = new Int32Array(4096);
-  let codeBuf = new Int32Array(4096);
   let next = run(0);
   for (let k = 0; k < Math.max(1, ranges.length); k++) {
     const result = await next;
@@ -964,20 +962,26 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
       if (!chunk || chunk.rowCount === 0) break;
       const count = chunk.rowCount;
       if (bdBuf.length < count) bdBuf = new Int32Array(count);
-      if (codeBuf.length < count) codeBuf = new Int32Array(count);
-      khi.push(numbers(chunk.getColumnVector(0) as unknown as VectorLike, count), count);
-      klo.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
-      ts.push(numbers(chunk.getColumnVector(2) as unknown as VectorLike, count), count);
-      let col = 3;
+      // the 64-bit target hash, read as (lo, hi) uint32 pairs
+      const th = hashHalves(chunk.getColumnVector(0) as unknown as VectorLike, count);
+      khi.reserve(count);
+      klo.reserve(count);
+      const his = khi.arr;
+      const los = klo.arr;
+      for (let i = 0, o = khi.len; i < count; i++, o++) {
+        los[o] = th[2 * i]!;
+        his[o] = th[2 * i + 1]!;
+      }
+      khi.len += count;
+      klo.len += count;
+      ts.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
+      let col = 2;
       if (codes) {
-        const ev = numbers(chunk.getColumnVector(3) as unknown as VectorLike, count);
-        const at = numbers(chunk.getColumnVector(4) as unknown as VectorLike, count);
-        for (let i = 0; i < count; i++) codeBuf[i] = (ev[i]! << lowBits) | at[i]!;
-        codes.push(codeBuf, count);
-        col = 5;
+        codes.push(numbers(chunk.getColumnVector(2) as unknown as VectorLike, count), count);
+        col = 3;
       } else {
-        for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(3 + q) as unknown as VectorLike, count), count);
-        col = 3 + nm;
+        for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(2 + q) as unknown as VectorLike, count), count);
+        col = 2 + nm;
       }
       if (bd) {
         const bh = hashHalves(chunk.getColumnVector(col) as unknown as VectorLike, count);
