@@ -402,6 +402,8 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   const bd = bdParts ? `hash(${bdParts.join(', ')})` : null;
   const tgt = `coalesce(${targetSql(first, store)}, ${sqlString(NULL_TARGET)})`;
   const plan = planAtoms(specs, store, globals, shared);
+  // atoms the WHERE already requires (true on every row read)
+  let alwaysTrue = 0;
   if (plan && specs.every((s) => s.order !== 'strict') && plan.terms.every((list) => list.length > 0)) {
     // Non-strict funnels drop rows that match none of their terms. An atom that every term of
     // every funnel requires (Discover: the step status) therefore filters such rows out before
@@ -411,13 +413,14 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
     plan.atoms.forEach((a, i) => {
       if (common & (1 << i)) where.push(`(${a})`);
     });
+    alwaysTrue = common;
   }
   const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
   if (plan) {
     // one INTEGER per row: event code << lowBits | value codes | atom bits
     const branches = [...plan.eventCodes].map(([event, code]) => `WHEN ${sqlString(event)} THEN ${code << plan.lowBits}`);
     const ev = branches.length ? `(CASE e.event ${branches.join(' ')} ELSE 0 END)` : '0';
-    const low = plan.atoms.map((a, i) => `(CASE WHEN ${a} THEN ${1 << i} ELSE 0 END)`);
+    const low = plan.atoms.map((a, i) => (alwaysTrue & (1 << i) ? String(1 << i) : `(CASE WHEN ${a} THEN ${1 << i} ELSE 0 END)`));
     for (const f of plan.fields) {
       // value code = position in the value list + 1 (0: missing or another value); the ENUM cast
       // is one hash lookup per row where a CASE would compare every value in turn
@@ -1047,8 +1050,41 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
       names[t] = s === NULL_TARGET ? null : s;
     }
   }
-  // positions in group order, each group's positions sorted by time (stable: scan order breaks ties)
-  const pos = opts.shared ? new Int32Array(new SharedArrayBuffer(rows * 4)) : new Int32Array(rows);
+  const layOut = !!plan && !opts.withTargetNames;
+  // positions in group order, each group's positions sorted by time (stable: scan order breaks
+  // ties); a scan laid out by signature sorts while it copies instead
+  const pos = opts.shared ? new Int32Array(new SharedArrayBuffer(layOut ? 0 : rows * 4)) : new Int32Array(layOut ? 0 : rows);
+  if (!layOut) timeOrder(pos, gTs, start);
+  let data: ScanData = {
+    rows,
+    ts: gTs,
+    order: pos,
+    start,
+    codes: plan ? gMasks[0]! : null,
+    masks: plan ? [] : gMasks,
+    plan,
+    bd: gBd,
+    bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
+  };
+  if (layOut) {
+    // the radix sort's input buffers are free now: the laid-out copy goes there
+    const A = state.A;
+    data = bySignature(data, {
+      ts: A.f64[0]!,
+      codes: A.i32[0]!,
+      bd: gBd ? A.i32[1]! : null,
+      order: new Int32Array(A.hi.buffer, A.hi.byteOffset, rows),
+      shared: !!opts.shared,
+    });
+    timing?.('laid out by signature');
+  }
+  return scanFromData(data, names);
+}
+
+/** Positions of each group's rows sorted by time (stable: scan order breaks ties). */
+function timeOrder(pos: Int32Array, gTs: Float64Array, start: Int32Array): void {
+  const rows = pos.length;
+  const nTargets = start.length - 1;
   for (let k = 0; k < rows; k++) pos[k] = k;
   for (let t = 0; t < nTargets; t++) {
     const a = start[t]!;
@@ -1079,31 +1115,6 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
       pos.set(seg, a);
     }
   }
-  timing?.('time-ordered');
-  let data: ScanData = {
-    rows,
-    ts: gTs,
-    order: pos,
-    start,
-    codes: plan ? gMasks[0]! : null,
-    masks: plan ? [] : gMasks,
-    plan,
-    bd: gBd,
-    bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
-  };
-  if (plan && !opts.withTargetNames) {
-    // the radix sort's input buffers are free now: the laid-out copy goes there
-    const A = state.A;
-    data = bySignature(data, {
-      ts: A.f64[0]!,
-      codes: A.i32[0]!,
-      bd: gBd ? A.i32[1]! : null,
-      order: new Int32Array(A.hi.buffer, A.hi.byteOffset, rows),
-      shared: !!opts.shared,
-    });
-    timing?.('laid out by signature');
-  }
-  return scanFromData(data, names);
 }
 
 /**
@@ -1140,21 +1151,60 @@ function bySignature(
   const srcTs = d.ts;
   const srcCodes = d.codes!;
   const srcBd = d.bd;
-  const srcOrder = d.order;
   for (let t = 0; t < nTargets; t++) {
-    let w = start[newIndex[t]!]!;
-    const end = d.start[t + 1]!;
-    for (let j = d.start[t]!; j < end; j++) {
-      const r = srcOrder[j]!;
-      ts[w] = srcTs[r]!;
-      codes[w] = srcCodes[r]!;
-      if (bd) bd[w] = srcBd![r]!;
-      w++;
+    const w0 = start[newIndex[t]!]!;
+    const a = d.start[t]!;
+    const len = d.start[t + 1]! - a;
+    for (let j = 0; j < len; j++) {
+      ts[w0 + j] = srcTs[a + j]!;
+      codes[w0 + j] = srcCodes[a + j]!;
+      if (bd) bd[w0 + j] = srcBd![a + j]!;
     }
+    if (len > 1) sortByTime(ts, codes, bd, w0, w0 + len);
   }
   const w = start[nTargets]!;
   for (let j = 0; j < w; j++) order[j] = j;
   return { ...d, ts: ts.subarray(0, w), codes: codes.subarray(0, w), bd: bd ? bd.subarray(0, w) : null, order: order.subarray(0, w), start, signatures: { of, list: sig.list } };
+}
+
+/** Stable sort of rows [from, to) by time, moving their code and breakdown along (rows usually arrive sorted). */
+function sortByTime(ts: Float64Array, codes: Int32Array, bd: Int32Array | null, from: number, to: number): void {
+  let sorted = true;
+  for (let k = from + 1; k < to; k++) {
+    if (ts[k]! < ts[k - 1]!) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return;
+  if (to - from <= 64) {
+    for (let k = from + 1; k < to; k++) {
+      const v = ts[k]!;
+      const c = codes[k]!;
+      const b = bd ? bd[k]! : 0;
+      let j = k - 1;
+      while (j >= from && ts[j]! > v) {
+        ts[j + 1] = ts[j]!;
+        codes[j + 1] = codes[j]!;
+        if (bd) bd[j + 1] = bd[j]!;
+        j--;
+      }
+      ts[j + 1] = v;
+      codes[j + 1] = c;
+      if (bd) bd[j + 1] = b;
+    }
+    return;
+  }
+  const idx = Array.from({ length: to - from }, (_, x) => from + x);
+  idx.sort((x, y) => ts[x]! - ts[y]! || x - y);
+  const t2 = idx.map((x) => ts[x]!);
+  const c2 = idx.map((x) => codes[x]!);
+  const b2 = bd ? idx.map((x) => bd[x]!) : null;
+  for (let k = 0; k < idx.length; k++) {
+    ts[from + k] = t2[k]!;
+    codes[from + k] = c2[k]!;
+    if (bd) bd[from + k] = b2![k]!;
+  }
 }
 
 function copyToShared(a: Int32Array): Int32Array {
