@@ -26,7 +26,7 @@
  * Events without a uuid get a deterministic UUID (version 5 layout, SHA-1 of event, distinct_id,
  * timestamp in microseconds and the minified properties JSON), so re-loading stays idempotent.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -470,10 +470,64 @@ function normalizedSql(base: string, keys: string[]): string {
 /** Rows whose keys decide the columns an insert extracts (a source this small is seen whole). */
 const SAMPLE_ROWS = 4096;
 
-/** Keys present in the first rows of a source (an empty set when they cannot be read). */
-async function sampleKeys(store: Store, base: string): Promise<Set<string>> {
-  const r = await store.conn.runAndReadAll(`SELECT DISTINCT unnest(json_keys(pj)) FROM (SELECT pj FROM (${base}) LIMIT ${SAMPLE_ROWS})`);
-  return new Set(r.getRows().map((x) => String(x[0])));
+/**
+ * Keys a source's rows are expected to carry: those of its first rows, of lines sampled across
+ * an uncompressed JSONL file, and every key the vocabulary gives the event names seen there
+ * (a Connect setup event may carry a failed step even if the sampled ones did not). Keys found
+ * only after the insert are filled by an UPDATE of the new rows, which makes DuckDB rewrite
+ * them at commit (10M events: 0.7 s -> 33 s), so a wide net here is worth its milliseconds.
+ */
+async function sampleKeys(store: Store, base: string, src: Source): Promise<Set<string>> {
+  const first = `(SELECT pj, event FROM (${base}) LIMIT ${SAMPLE_ROWS})`;
+  const keys = await store.conn.runAndReadAll(`SELECT DISTINCT unnest(json_keys(pj)) FROM ${first}`);
+  const events = await store.conn.runAndReadAll(`SELECT DISTINCT event FROM ${first} WHERE event IS NOT NULL`);
+  const seen = new Set(keys.getRows().map((x) => String(x[0])));
+  const names = new Set(events.getRows().map((x) => String(x[0])));
+  spreadSample(src, seen, names);
+  for (const rule of vocabRules()) {
+    if (!rule.events.some((e) => names.has(e))) continue;
+    seen.add(rule.key);
+    if (rule.when) seen.add(rule.when.key);
+  }
+  return seen;
+}
+
+/** Lines read from this many places spread over a big uncompressed JSONL file (64 KiB each). */
+const SPREAD_WINDOWS = 64;
+const SPREAD_WINDOW_BYTES = 1 << 16;
+
+/** Adds the property keys and event names of complete lines in windows spread over the file. */
+function spreadSample(src: Source, keys: Set<string>, events: Set<string>): void {
+  if (src.format !== 'jsonl' || src.gzip) return;
+  let fd: number | undefined;
+  try {
+    fd = openSync(src.path, 'r');
+    const size = fstatSync(fd).size;
+    if (size <= SPREAD_WINDOWS * SPREAD_WINDOW_BYTES) return; // the first rows are a fair share of it
+    const buf = Buffer.alloc(SPREAD_WINDOW_BYTES);
+    for (let w = 1; w < SPREAD_WINDOWS; w++) {
+      const at = Math.floor((size / SPREAD_WINDOWS) * w);
+      const n = readSync(fd, buf, 0, buf.length, at);
+      const text = buf.toString('utf8', 0, n);
+      const lines = text.slice(text.indexOf('\n') + 1, text.lastIndexOf('\n')).split('\n');
+      for (const line of lines) {
+        let rec: unknown;
+        try {
+          rec = JSON.parse(line);
+        } catch {
+          continue; // the insert reports bad lines with their place
+        }
+        if (!rec || typeof rec !== 'object') continue;
+        const { event, properties } = rec as { event?: unknown; properties?: unknown };
+        if (typeof event === 'string') events.add(event);
+        if (properties && typeof properties === 'object' && !Array.isArray(properties)) for (const k of Object.keys(properties)) keys.add(k);
+      }
+    }
+  } catch {
+    /* unreadable here: the insert reports it */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**
@@ -509,7 +563,7 @@ async function disabledOptimizers(store: Store): Promise<string> {
 
 async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
   const { base, jsonTyped } = await baseSql(store, src);
-  const seen = await sampleKeys(store, base);
+  const seen = await sampleKeys(store, base, src);
   const candidates = candidateKeys(store);
   const keys = candidates.filter((k) => seen.has(k));
   await store.materialize(keys);

@@ -100,7 +100,9 @@ describe('formats', () => {
 
   it('adds columns only for the taxonomy keys that occur; a key first seen in a later load gets its column then', async () => {
     await loadEvents(store, [ev(1), ev(2)]);
-    expect(store.materializedKeys().sort()).toEqual(['tp.discover.metadata.id', 'tp.discover.step.status']);
+    // the keys the events carry, and those the vocabulary gives their event (its optional error
+    // text, the resource it may name): none of Connect's or the cluster envelope's
+    expect(store.materializedKeys().sort()).toEqual(['tp.discover.metadata.id', 'tp.discover.resource.name', 'tp.discover.step.error', 'tp.discover.step.status']);
     // a taxonomy key without a column is still queryable from the JSON
     const { propertySql } = await import('../../src/store/store.js');
     expect(propertySql(store, 'tp.connector_type')).toContain('json_extract_string');
@@ -112,6 +114,29 @@ describe('formats', () => {
       { u: U(3), c: 'saml', s: '{"plan":"team"}' },
     ]);
     expect(JSON.parse(String((await rows(`SELECT CAST(properties AS VARCHAR) AS p FROM persons WHERE id = 'user0'`))[0]!.p))).toEqual({ plan: 'team' });
+  });
+
+  it('samples a big JSONL file across its length, so keys past its first rows get columns before the insert', async () => {
+    const pad = 'x'.repeat(300);
+    // 16k events (~6 MB): the first 8k without the key, every 50th after with it
+    const events = Array.from({ length: 16000 }, (_, i) =>
+      ev(i, { event: '$pageview', properties: { pad, ...(i >= 8000 && i % 50 === 0 ? { 'download.arch': `arch${i}` } : {}) } }),
+    );
+    const p = file('spread.jsonl', jsonl(events));
+    const sqls: string[] = [];
+    const run = store.conn.run.bind(store.conn);
+    store.conn.run = (async (sql: string, ...rest: unknown[]) => {
+      sqls.push(String(sql));
+      return (run as (...a: unknown[]) => unknown)(sql, ...rest);
+    }) as typeof store.conn.run;
+    try {
+      await loadFiles(store, [p]);
+    } finally {
+      store.conn.run = run;
+    }
+    // the insert wrote the column: no UPDATE of the new rows (each would cost a rewrite at commit)
+    expect(sqls.filter((x) => /^\s*UPDATE events/i.test(x))).toEqual([]);
+    expect(await count(`SELECT count(*) FROM events WHERE mat_download_arch IS NOT NULL`)).toBe(160);
   });
 
   it('fills keys that occur only late in a file, in a later file of the same load, and in stores with every column already', async () => {
