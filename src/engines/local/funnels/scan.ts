@@ -321,18 +321,23 @@ function planAtoms(specs: readonly FunnelSpec[], store: Store, globals: readonly
     }
     return out;
   });
-  // expressions compared with two or more distinct values become value fields
+  // expressions compared with two or more different value lists become value fields (one list,
+  // e.g. the Discover status "SUCCESS or SKIPPED" everywhere, stays one atom)
   const valuesOf = new Map<string, Set<string>>();
+  const listsOf = new Map<string, Set<string>>();
   for (const c of raw.flat().flatMap((r) => r.conds)) {
     if (!c.exact) continue;
     let set = valuesOf.get(c.exact.expr);
     if (!set) valuesOf.set(c.exact.expr, (set = new Set()));
     for (const v of c.exact.values) set.add(v);
+    let lists = listsOf.get(c.exact.expr);
+    if (!lists) listsOf.set(c.exact.expr, (lists = new Set()));
+    lists.add(JSON.stringify([...c.exact.values].sort()));
   }
   const fieldIndex = new Map<string, number>();
   const fields: ValueField[] = [];
   for (const [expr, set] of valuesOf) {
-    if (set.size < 2 || set.size > MAX_FIELD_VALUES) continue;
+    if (listsOf.get(expr)!.size < 2 || set.size > MAX_FIELD_VALUES) continue;
     const codes = new Map([...set].map((v, i) => [v, i + 1] as const));
     fieldIndex.set(expr, fields.length);
     fields.push({ expr, codes, shift: 0, bits: 32 - Math.clz32(set.size) });
