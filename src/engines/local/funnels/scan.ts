@@ -965,10 +965,11 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     const result = await next;
     if (k === 0) timing?.('duckdb');
     if (k + 1 < ranges.length) next = run(k + 1);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
+    const nChunks = result.chunkCount;
+    for (let ci = 0; ci < nChunks; ci++) {
+      const chunk = result.getChunk(ci);
       const count = chunk.rowCount;
+      if (count === 0) continue;
       if (bdBuf.length < count) bdBuf = new Int32Array(count);
       // the 64-bit target hash, read as (lo, hi) uint32 pairs
       const th = hashHalves(chunk.getColumnVector(0) as unknown as VectorLike, count);
