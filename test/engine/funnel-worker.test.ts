@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { tempStore, type TempStore } from './helpers.js';
-import { prepareFunnel, resultsFor } from '../../src/engines/local/funnels/run.js';
+import { prepareFunnel, resultsFor, workItems } from '../../src/engines/local/funnels/run.js';
 import { radixFinish, radixGroup, radixGrouped, radixStart, scanFunnels } from '../../src/engines/local/funnels/scan.js';
 import type { WorkerAnswer } from '../../src/engines/local/funnels/worker.js';
 import type { QueryContext } from '../../src/engines/types.js';
@@ -54,7 +54,7 @@ describe('funnel worker', () => {
         });
         worker.on('error', reject);
         // the counter starts at 0 and this thread takes none: the worker computes every funnel
-        worker.postMessage({ kind: 'funnels', scan: scan.data, specs, ctx, counter: new Int32Array(new SharedArrayBuffer(4)) });
+        worker.postMessage({ kind: 'funnels', scan: scan.data, specs, items: workItems(specs), ctx, counter: new Int32Array(new SharedArrayBuffer(4)) });
       });
       expect(got).toEqual(here);
       expect((here[0] as { count: number }[]).map((s) => s.count)).toEqual([40, 20, 10]);

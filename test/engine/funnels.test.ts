@@ -164,6 +164,26 @@ describe('local funnel engine', () => {
     expect(strictScan.slice(strictScan.indexOf(' WHERE '))).not.toMatch(/IS NOT NULL\)/);
   });
 
+  it('time-to-convert funnels that differ only in their steps share one pass, with the same results', async () => {
+    const e = localEngineForStore(t.store);
+    const ttc = (from: number, to: number, bins?: number) => ({
+      kind: 'FunnelsQuery',
+      series: [node('start'), node('middle'), node('end')],
+      dateRange: range,
+      funnelsFilter: { funnelVizType: 'time_to_convert', funnelFromStep: from, funnelToStep: to, ...(bins ? { binCount: bins } : {}) },
+    });
+    const qs = [ttc(0, 1), ttc(1, 2, 5), ttc(0, 2), { kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range }];
+    const { workItems, prepareFunnel } = await import('../../src/engines/local/funnels/run.js');
+    expect(workItems(qs.map((q) => prepareFunnel(q as never, t.store, ctx).spec))).toEqual([[0, 1, 2], [3]]);
+    const single = [];
+    for (const q of qs) single.push((await e.run(q, ctx)).results);
+    const many = await e.runMany(qs, ctx);
+    expect(many.map((r) => r.results)).toEqual(single);
+    // u3 converts from start to middle; nobody reaches the end after a start
+    expect((single[0] as { bins: number[][] }).bins.reduce((a, b) => a + b[1]!, 0)).toBe(1);
+    expect(single[2]).toEqual({ bins: [], average_conversion_time: null });
+  });
+
   it('answers actors queries with person objects', async () => {
     const e = localEngineForStore(t.store);
     const source = { kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range };

@@ -327,16 +327,25 @@ function compareValues(a: string[], b: string[]): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function timeToConvertResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
-  const fromStep = spec.fromStep;
-  const toStep = spec.toStep || spec.steps.length - 1;
-  const samples = new Samples();
-  runTargets(spec, scan, q, false, (o) => {
-    if (o.res.stepReached < toStep) return;
-    let sum = 0;
-    for (let i = fromStep; i < toStep && i < o.res.timingsLen; i++) sum += o.res.timings[i]!;
-    samples.push(sum);
+/**
+ * Time-to-convert results of funnels that differ only in their from/to steps and bin count
+ * (one per step of a track, say): one funnel pass serves them all, since every step's
+ * conversion time comes out of the same run.
+ */
+function timeToConvertResults(specs: readonly FunnelSpec[], scan: ScanResult, q: number): unknown[] {
+  const spans = specs.map((spec) => ({ fromStep: spec.fromStep, toStep: spec.toStep || spec.steps.length - 1, samples: new Samples() }));
+  runTargets(specs[0]!, scan, q, false, (o) => {
+    for (const { fromStep, toStep, samples } of spans) {
+      if (o.res.stepReached < toStep) continue;
+      let sum = 0;
+      for (let i = fromStep; i < toStep && i < o.res.timingsLen; i++) sum += o.res.timings[i]!;
+      samples.push(sum);
+    }
   });
+  return specs.map((spec, k) => timeToConvertBins(spec, spans[k]!.samples));
+}
+
+function timeToConvertBins(spec: FunnelSpec, samples: Samples): unknown {
   if (samples.length === 0) return { bins: [], average_conversion_time: null };
   let binCount: number;
   if (spec.binCount !== null) binCount = Math.min(90, Math.max(1, spec.binCount));
@@ -504,10 +513,41 @@ export function resultsFor(spec: FunnelSpec, scan: ScanResult, q: number, ctx: Q
     case 'steps':
       return stepsResults(spec, scan, q);
     case 'time_to_convert':
-      return timeToConvertResults(spec, scan, q);
+      return timeToConvertResults([spec], scan, q)[0];
     case 'trends':
       return trendsResults(spec, scan, q, ctx);
   }
+}
+
+/**
+ * A batch's funnels as units of work: one funnel each, except time-to-convert funnels that
+ * differ only in their steps span and bins, which share one pass.
+ */
+export function workItems(specs: readonly FunnelSpec[]): number[][] {
+  const items: number[][] = [];
+  const shared = new Map<string, number[]>();
+  specs.forEach((spec, q) => {
+    if (spec.viz !== 'time_to_convert') return void items.push([q]);
+    const key = JSON.stringify({ ...spec, query: null, fromStep: null, toStep: null, binCount: null }, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    const item = shared.get(key);
+    if (item) item.push(q);
+    else {
+      const fresh = [q];
+      shared.set(key, fresh);
+      items.push(fresh);
+    }
+  });
+  return items;
+}
+
+/** Results of one work item (funnel indexes into specs), in its order. */
+export function itemResults(specs: readonly FunnelSpec[], item: readonly number[], scan: ScanResult, ctx: QueryContext): unknown[] {
+  if (item.length === 1) return [resultsFor(specs[item[0]!]!, scan, item[0]!, ctx)];
+  return timeToConvertResults(
+    item.map((q) => specs[q]!),
+    scan,
+    item[0]!,
+  );
 }
 
 /**
@@ -532,9 +572,19 @@ async function eventCount(store: Store): Promise<number> {
 
 type Computed = { results: unknown; ms: number };
 
-function compute(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): Computed {
+/** Computes one work item into out[q] for each of its funnels (each gets the item's time). */
+function computeItem(specs: readonly FunnelSpec[], item: readonly number[], scan: ScanResult, ctx: QueryContext, out: (Computed | undefined)[]): void {
   const t0 = performance.now();
-  return { results: resultsFor(spec, scan, q, ctx), ms: performance.now() - t0 };
+  const results = itemResults(specs, item, scan, ctx);
+  const ms = performance.now() - t0;
+  item.forEach((q, k) => (out[q] = { results: results[k], ms }));
+}
+
+/** Every funnel of the batch on this thread. */
+function computeAll(specs: readonly FunnelSpec[], scan: ScanResult, ctx: QueryContext): Computed[] {
+  const out: (Computed | undefined)[] = new Array(specs.length);
+  for (const item of workItems(specs)) computeItem(specs, item, scan, ctx, out);
+  return out as Computed[];
 }
 
 /** The worker stopped (crashed, failed to load) while this thread waited for it. */
@@ -588,28 +638,30 @@ class FunnelWorker {
   }
 
   /**
-   * Every funnel of the batch, on this thread and the worker: both take the next funnel from a
-   * shared counter. Whatever the worker does not deliver (a failure, a crash) is computed here,
-   * so errors surface exactly as on one thread.
+   * Every funnel of the batch, on this thread and the worker: both take the next work item from
+   * a shared counter. Whatever the worker does not deliver (a failure, a crash) is computed
+   * here, so errors surface exactly as on one thread.
    */
   async compute(scan: ScanResult, specs: FunnelSpec[], ctx: QueryContext): Promise<Computed[]> {
     const out: (Computed | undefined)[] = new Array(specs.length);
+    const items = workItems(specs);
     const counter = new Int32Array(new SharedArrayBuffer(4));
     let byWorker = 0;
-    const finished = this.request<void>({ kind: 'funnels', scan: scan.data, specs, ctx, counter }, (a, done) => {
+    const finished = this.request<void>({ kind: 'funnels', scan: scan.data, specs, items, ctx, counter }, (a, done) => {
       if (a.kind === 'funnel') {
         out[a.q] = { results: a.results, ms: a.ms };
         byWorker++;
       } else if (a.kind === 'funnels-done') done();
     }).catch(() => undefined);
     for (;;) {
-      const q = Atomics.add(counter, 0, 1);
-      if (q >= specs.length) break;
-      out[q] = compute(specs[q]!, scan, q, ctx);
+      const k = Atomics.add(counter, 0, 1);
+      if (k >= items.length) break;
+      computeItem(specs, items[k]!, scan, ctx, out);
     }
     await finished;
     if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${byWorker} by the worker\n`);
-    return out.map((c, q) => c ?? compute(specs[q]!, scan, q, ctx));
+    for (const item of items) if (item.some((q) => !out[q])) computeItem(specs, item, scan, ctx, out);
+    return out as Computed[];
   }
 
   terminate(): Promise<number> {
@@ -644,7 +696,7 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
         if (!(e instanceof WorkerGone)) throw e;
         scan = await scanFunnels(store, specs);
       }
-      const computed = worker && scan.data.ts.buffer instanceof SharedArrayBuffer ? await worker.compute(scan, specs, ctx) : specs.map((spec, k) => compute(spec, scan, k, ctx));
+      const computed = worker && scan.data.ts.buffer instanceof SharedArrayBuffer ? await worker.compute(scan, specs, ctx) : computeAll(specs, scan, ctx);
       idxs.forEach((qi, k) => {
         if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] query ${qi}: ${computed[k]!.ms.toFixed(0)} ms\n`);
         out[qi] = responseFor(specs[k]!, computed[k]!.results, ctx, performance.now() - t0);

@@ -13,15 +13,17 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
-import { resultsFor } from './run.js';
+import { itemResults } from './run.js';
 import { radixFinish, scanFromData, type RadixState, type ScanData } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 
 export interface FunnelJob {
   scan: ScanData;
   specs: FunnelSpec[];
+  /** units of work (funnel indexes; see workItems) */
+  items: number[][];
   ctx: QueryContext;
-  /** Int32Array over a SharedArrayBuffer: index [0] is the next funnel to take */
+  /** Int32Array over a SharedArrayBuffer: index [0] is the next item to take */
   counter: Int32Array;
 }
 
@@ -39,13 +41,16 @@ const send = (a: WorkerAnswer) => parentPort!.postMessage(a);
 function runFunnelJob(job: FunnelJob): void {
   const scan = scanFromData(job.scan);
   for (;;) {
-    const q = Atomics.add(job.counter, 0, 1);
-    if (q >= job.specs.length) break;
+    const k = Atomics.add(job.counter, 0, 1);
+    if (k >= job.items.length) break;
+    const item = job.items[k]!;
     const t0 = performance.now();
     try {
-      send({ kind: 'funnel', q, results: resultsFor(job.specs[q]!, scan, q, job.ctx), ms: performance.now() - t0 });
+      const results = itemResults(job.specs, item, scan, job.ctx);
+      const ms = performance.now() - t0;
+      item.forEach((q, i) => send({ kind: 'funnel', q, results: results[i], ms }));
     } catch {
-      send({ kind: 'funnel-failed', q });
+      for (const q of item) send({ kind: 'funnel-failed', q });
     }
   }
   send({ kind: 'funnels-done' });
