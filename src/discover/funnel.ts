@@ -2,7 +2,7 @@
  * Discover funnel reports: run each track's FunnelsQuery on an engine and turn PostHog's
  * response into rows a product manager can read. Returns data; rendering lives in commands.
  */
-import type { Engine, QueryContext } from '../engines/types.js';
+import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import {
   buildTrackCompletionQuery,
   buildTrackFunnelQuery,
@@ -62,6 +62,8 @@ export interface FunnelRunResult {
   reports: TrackFunnelReport[];
   /** The step funnels that were run (what --print-query shows). */
   queries: Record<string, unknown>[];
+  /** Responses to the `extra` queries, in their order. */
+  extra: QueryResponse[];
 }
 
 function asStepLists(results: unknown): PostHogFunnelStep[][] {
@@ -126,10 +128,12 @@ export async function runTrackFunnels(
   tracks: Track[],
   opts: TrackFunnelOptions,
   ctx: QueryContext,
+  /** more queries sent in the same batch (the local engine answers them from the same scan) */
+  extra: Record<string, unknown>[] = [],
 ): Promise<FunnelRunResult> {
   const funnelQueries = tracks.map((t) => buildTrackFunnelQuery(t, opts));
   const completionQueries = tracks.map((t) => buildTrackCompletionQuery(t, opts));
-  const responses = await engine.runMany([...funnelQueries, ...completionQueries] as never, ctx);
+  const responses = await engine.runMany([...funnelQueries, ...completionQueries, ...extra] as never, ctx);
   const reports = tracks.map((track, ti) => {
     const keys = opts.steps ?? trackSteps(track, opts.deployment);
     const events = (funnelQueries[ti]!.series as { event: string }[]).map((s) => s.event);
@@ -172,7 +176,7 @@ export async function runTrackFunnels(
     }
     return report;
   });
-  return { reports, queries: funnelQueries };
+  return { reports, queries: funnelQueries, extra: responses.slice(2 * tracks.length) };
 }
 
 /** Rank tracks: highest completion rate first, then fastest median time to complete. */

@@ -23,22 +23,23 @@ export interface StepTimeRow {
 }
 
 export async function stepTimes(engine: Engine, tracks: Track[], opts: TrackFunnelOptions, ctx: QueryContext): Promise<StepTimeRow[]> {
-  const { reports } = await runTrackFunnels(engine, tracks, opts, ctx);
+  // one time-to-convert histogram per step (its p90), sent with the track funnels so the local
+  // engine answers them all from one scan; steps nobody reached are left out below
   const ttcQueries: Record<string, unknown>[] = [];
   const index: { ti: number; step: number }[] = [];
   tracks.forEach((t, ti) => {
     const n = (opts.steps ?? trackSteps(t, opts.deployment)).length;
     for (let i = 1; i < n; i++) {
-      if ((reports[ti]!.steps[i]?.count ?? 0) === 0) continue;
       ttcQueries.push(
         buildTrackFunnelQuery(t, { ...opts, breakdown: undefined, vizType: 'time_to_convert', funnelFromStep: i - 1, funnelToStep: i, binCount: 90 }),
       );
       index.push({ ti, step: i });
     }
   });
-  const ttc = ttcQueries.length ? await engine.runMany(ttcQueries as never, ctx) : [];
+  const { reports, extra: ttc } = await runTrackFunnels(engine, tracks, opts, ctx, ttcQueries);
   const p90 = new Map<string, { p90: number | null; width: number | null }>();
   index.forEach(({ ti, step }, k) => {
+    if ((reports[ti]!.steps[step]?.count ?? 0) === 0) return;
     const { bins } = ttcOf(ttc[k]!.results);
     p90.set(`${ti}:${step}`, { p90: percentileFromBins(bins, 0.9), width: bins.length ? binWidth(bins) : null });
   });

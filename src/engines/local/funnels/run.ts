@@ -488,11 +488,13 @@ function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx: Query
 export interface PreparedFunnel {
   spec: FunnelSpec;
   key: string;
+  /** the key without the breakdown (a funnel without one can join a scan that has one) */
+  baseKey: string;
 }
 
 export function prepareFunnel(query: FunnelsQuery, store: Store, ctx: QueryContext): PreparedFunnel {
   const spec = buildFunnelSpec(query, ctx);
-  return { spec, key: scanKey(spec, store) };
+  return { spec, key: scanKey(spec, store), baseKey: scanKey(spec, store, false) };
 }
 
 function responseFor(spec: FunnelSpec, results: unknown, ctx: QueryContext, ms: number): QueryResponse {
@@ -674,10 +676,16 @@ class FunnelWorker {
 export async function runFunnels(store: Store, queries: readonly FunnelsQuery[], ctx: QueryContext): Promise<QueryResponse[]> {
   const prepared = queries.map((q) => prepareFunnel(q, store, ctx));
   const groups = new Map<string, number[]>();
+  // funnels without a breakdown join a scan with one when everything else matches
+  const withBreakdown = new Map<string, string>();
+  prepared.forEach((p) => {
+    if (p.spec.breakdown && !withBreakdown.has(p.baseKey)) withBreakdown.set(p.baseKey, p.key);
+  });
   prepared.forEach((p, i) => {
-    const g = groups.get(p.key);
+    const key = p.spec.breakdown ? p.key : (withBreakdown.get(p.baseKey) ?? p.key);
+    const g = groups.get(key);
     if (g) g.push(i);
-    else groups.set(p.key, [i]);
+    else groups.set(key, [i]);
   });
   const out: QueryResponse[] = new Array(queries.length);
   const workerUrl = funnelWorkerUrl();

@@ -97,7 +97,7 @@ export function scanFromData(d: ScanData, targetNames: (string | null)[] | null 
 }
 
 /** Key of the scan a funnel needs; funnels with equal keys share one scan. */
-export function scanKey(spec: FunnelSpec, store: Store): string {
+export function scanKey(spec: FunnelSpec, store: Store, withBreakdown = true): string {
   const env = { store, eventAlias: 'e', personAlias: 'p', where: 'query.properties' };
   const seesEveryEvent = spec.order === 'strict' || spec.steps.some((s) => s.event === null);
   return JSON.stringify([
@@ -107,7 +107,7 @@ export function scanKey(spec: FunnelSpec, store: Store): string {
     // funnels that only see matching events can differ in global filters: those go into the
     // step masks; strict funnels see every event, so their global filter must stay a WHERE
     seesEveryEvent ? propertyFiltersSql(spec.globalProperties, env) : null,
-    breakdownSql(spec, store),
+    withBreakdown ? breakdownSql(spec, store) : null,
     seesEveryEvent,
   ]);
 }
@@ -403,7 +403,8 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   const join = needsPersons(specs) ? ' LEFT JOIN persons p ON p.id = e.person_id' : '';
   // rows carry only a hash of the breakdown values (no JSON built per row); the values
   // themselves come from one DISTINCT query over the same rows
-  const bdParts = breakdownParts(first, store);
+  // funnels without a breakdown may share the scan of funnels with one (they ignore its column)
+  const bdParts = breakdownParts(specs.find((x) => x.breakdown) ?? first, store);
   const bd = bdParts ? `hash(${bdParts.join(', ')})` : null;
   const tgt = `coalesce(${targetSql(first, store)}, ${sqlString(NULL_TARGET)})`;
   const plan = planAtoms(specs, store, globals, shared);
@@ -915,7 +916,7 @@ const SCAN_PART_ROWS = 1_500_000;
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
   const { sql, partSql, namesSql, plan } = buildScanSql(specs, store, opts);
-  const hasBd = !!specs[0]!.breakdown;
+  const hasBd = specs.some((x) => !!x.breakdown);
   // Size the columns up front instead of growing and copying. The table's row count is an
   // upper bound known instantly; pages past the rows actually read are never touched, so the
   // over-allocation costs address space, not memory.
