@@ -76,13 +76,18 @@ function mean(values: Samples): number | null {
   return sumUs / 1e6 / values.length;
 }
 
-/** A growable list of float samples. */
+const NO_SAMPLES = new Float64Array(0);
+
+/**
+ * A growable list of float samples. Storage comes with the first sample: a breakdown with many
+ * values has one per step and value, most of them empty.
+ */
 export class Samples {
-  data = new Float64Array(16);
+  data = NO_SAMPLES;
   length = 0;
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
+      const next = new Float64Array(Math.max(8, this.data.length * 2));
       next.set(this.data);
       this.data = next;
     }
@@ -302,7 +307,10 @@ function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
   if (aggs.size === 0) return [];
   if (!spec.breakdown || !info) return stepRows(spec, aggs.get(0)!, null);
   // rank values by step_n DESC .. step_1 DESC; beyond the limit merge into ["Other"]
-  const ranked = [...aggs.entries()].sort((x, y) => compareCounts(x[1], y[1]) || compareValues(info.values[x[0]]!, info.values[y[0]]!));
+  // ties ordered by the value's JSON text, computed once per value rather than per comparison
+  const keyOf = new Map<number, string>();
+  for (const code of aggs.keys()) keyOf.set(code, JSON.stringify(info.values[code]));
+  const ranked = [...aggs.entries()].sort((x, y) => compareCounts(x[1], y[1]) || compareText(keyOf.get(x[0])!, keyOf.get(y[0])!));
   const limit = spec.breakdownLimit;
   const rows: { value: string[]; agg: Agg }[] = [];
   let other: Agg | null = null;
@@ -321,9 +329,7 @@ function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
   return rows.map((r) => stepRows(spec, r.agg, r.value));
 }
 
-function compareValues(a: string[], b: string[]): number {
-  const x = JSON.stringify(a);
-  const y = JSON.stringify(b);
+function compareText(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
