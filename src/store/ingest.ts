@@ -7,7 +7,8 @@
  * error()), the transaction rolls back and a slower diagnosis pass reads the file in JS to name
  * the first bad row's place (file:line, file[index], file: row N) and field.
  *
- * Materialized property columns are added as keys occur: the keys in a source's first rows get
+ * Materialized property columns are added as keys occur: the keys in a source's first rows, in
+ * lines sampled across a big JSONL file, and those the vocabulary gives the events seen get
  * their columns before its insert and are extracted by it; the insert counts the rows whose text
  * may hold another candidate key, and only when there are some does a scan of the batch add and
  * fill those columns (fillLateKeys). A candidate key without a column thus occurs in no stored
