@@ -30,6 +30,7 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { UsageError } from '../errors.js';
+import { jsonPath, keysTextSql, quoteIdent, sqlString } from './sql.js';
 
 export const SCHEMA_VERSION = '1';
 
@@ -230,44 +231,5 @@ function storeOpenError(path: string, e: unknown): Error {
   return new UsageError(`cannot open the event store ${path}: ${msg}`);
 }
 
-/** JSON path for a top-level property key (keys may contain dots, e.g. tp.discover.metadata.id). */
-export function jsonPath(key: string): string {
-  return `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/**
- * SQL boolean, true for every row whose JSON text (column `col`) may have one of these keys at
- * some level: a cheap text pre-check before an exact lookup (a value mentioning a key name is a
- * harmless false positive). DuckDB's JSON reader writes keys minified and unescaped, so the plain
- * quoted key is enough there (`normalizedJson`); JSON cast from text (CSV, Parquet, older rows)
- * keeps its escapes, so any text with a backslash is taken too.
- */
-export function keysTextSql(col: string, keys: readonly string[], opts: { normalizedJson?: boolean } = {}): string {
-  const forms = keys.map((k) => JSON.stringify(k).slice(1, -1));
-  const re = `regexp_matches(${col}, ${sqlString(`"(?:${forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})"`)})`;
-  return opts.normalizedJson && !forms.some((f) => f.includes('\\')) ? re : `(${re} OR contains(${col}, '\\'))`;
-}
-
-export function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-export function quoteIdent(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
-/**
- * SQL expression (VARCHAR, NULL when absent) for an event property, preferring a materialized
- * column. `alias` is the events table alias in the query.
- */
-export function propertySql(store: Pick<Store, 'materializedColumn'>, key: string, alias = 'e'): string {
-  const col = store.materializedColumn(key);
-  const a = alias ? `${alias}.` : '';
-  if (col) return `${a}${quoteIdent(col)}`;
-  return `json_extract_string(${a}properties, ${sqlString(jsonPath(key))})`;
-}
-
-/** SQL expression for a person property (persons table alias `p`). */
-export function personPropertySql(key: string, alias = 'p'): string {
-  return `json_extract_string(${alias}.properties, ${sqlString(jsonPath(key))})`;
-}
+// SQL text helpers live in sql.ts (no DuckDB import: worker threads use them too)
+export { jsonPath, keysTextSql, personPropertySql, propertySql, quoteIdent, sqlString } from './sql.js';

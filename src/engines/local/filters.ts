@@ -11,7 +11,8 @@
  */
 import { UsageError } from '../../errors.js';
 import { PROPERTY_OPERATORS } from '../../query/schema.js';
-import { personPropertySql, propertySql, sqlString, type Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import { personPropertySql, propertySql, sqlString } from '../../store/sql.js';
 
 export interface FilterEnv {
   store: Pick<Store, 'materializedColumn'>;

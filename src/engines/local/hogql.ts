@@ -10,7 +10,8 @@
  * Compiles to DuckDB SQL over the events alias and the persons alias.
  */
 import { UsageError } from '../../errors.js';
-import { personPropertySql, propertySql, type Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import { personPropertySql, propertySql } from '../../store/sql.js';
 
 export type FieldRef =
   | { kind: 'event_property'; key: string }

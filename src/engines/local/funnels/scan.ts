@@ -10,7 +10,7 @@
  * join or an ORDER BY over millions of rows) and each group is ordered by time in JS.
  */
 import type { Store } from '../../../store/store.js';
-import { sqlString } from '../../../store/store.js';
+import { sqlString } from '../../../store/sql.js';
 import { UsageError } from '../../../errors.js';
 import { timestampRangeSql } from '../dates.js';
 import { exactFilterParts, propertyFiltersSql, usesPersonProperties } from '../filters.js';

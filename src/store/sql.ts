@@ -1,0 +1,51 @@
+/**
+ * SQL text for the store's columns and literals. Pure string code with no DuckDB import, so the
+ * funnel worker thread can load it without the native module.
+ */
+
+/** What propertySql needs of a store: the column a property key is materialized in, if any. */
+export interface MaterializedColumns {
+  materializedColumn(key: string): string | undefined;
+}
+
+/** JSON path for a top-level property key (keys may contain dots, e.g. tp.discover.metadata.id). */
+export function jsonPath(key: string): string {
+  return `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * SQL boolean, true for every row whose JSON text (column `col`) may have one of these keys at
+ * some level: a cheap text pre-check before an exact lookup (a value mentioning a key name is a
+ * harmless false positive). DuckDB's JSON reader writes keys minified and unescaped, so the plain
+ * quoted key is enough there (`normalizedJson`); JSON cast from text (CSV, Parquet, older rows)
+ * keeps its escapes, so any text with a backslash is taken too.
+ */
+export function keysTextSql(col: string, keys: readonly string[], opts: { normalizedJson?: boolean } = {}): string {
+  const forms = keys.map((k) => JSON.stringify(k).slice(1, -1));
+  const re = `regexp_matches(${col}, ${sqlString(`"(?:${forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})"`)})`;
+  return opts.normalizedJson && !forms.some((f) => f.includes('\\')) ? re : `(${re} OR contains(${col}, '\\'))`;
+}
+
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export function quoteIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/**
+ * SQL expression (VARCHAR, NULL when absent) for an event property, preferring a materialized
+ * column. `alias` is the events table alias in the query.
+ */
+export function propertySql(store: MaterializedColumns, key: string, alias = 'e'): string {
+  const col = store.materializedColumn(key);
+  const a = alias ? `${alias}.` : '';
+  if (col) return `${a}${quoteIdent(col)}`;
+  return `json_extract_string(${a}properties, ${sqlString(jsonPath(key))})`;
+}
+
+/** SQL expression for a person property (persons table alias `p`). */
+export function personPropertySql(key: string, alias = 'p'): string {
+  return `json_extract_string(${alias}.properties, ${sqlString(jsonPath(key))})`;
+}
