@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
+import type { FixtureEvent } from '../../src/replay/input.js';
 
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const BIN = join(ROOT, 'bin', 'discover-metrics');
@@ -23,14 +24,8 @@ export function uuidFor(seed: string, i: number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export interface FixtureLine {
-  uuid: string;
-  event: string;
-  distinct_id: string;
-  timestamp: string;
-  properties: Record<string, unknown>;
-  person_properties?: Record<string, unknown>;
-}
+/** A PostHog-shaped fixture line, as the replay reader gives it. */
+export type FixtureLine = FixtureEvent;
 
 /**
  * Small Discover-shaped fixture: users walk the server track (started -> resourceSelection ->
