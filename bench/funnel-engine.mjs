@@ -10,13 +10,14 @@
 //   (b) the engine on one 7-step FunnelsQuery aggregated by properties.`tp.discover.metadata.id`,
 //   (c) runMany of 4 such queries (one per resource) sharing one scan,
 // and prints ms, the ratio to the scan, peak RSS, and the level counts of (b).
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const { Store } = await import(join(root, 'dist/store/store.js'));
+const { sqlString: q } = await import(join(root, 'dist/store/sql.js'));
+const { openBenchStore } = await import('./lib/store.mjs');
 const { localEngineForStore } = await import(join(root, 'dist/engines/local/index.js'));
 const { taxonomy } = await import(join(root, 'dist/events/taxonomy.js'));
 
@@ -37,13 +38,9 @@ const RESOURCE = t.discover.properties.resource;
 const STATUS = t.discover.properties.status;
 const RESOURCES = ['RESOURCE_SERVER', 'RESOURCE_KUBERNETES', 'RESOURCE_DATABASE_POSTGRES_RDS', 'RESOURCE_DATABASE_MYSQL_RDS'];
 
-const q = (s) => `'${s.replace(/'/g, "''")}'`;
 
 async function build() {
-  if (rebuild && existsSync(storePath)) rmSync(storePath);
-  mkdirSync(dirname(storePath), { recursive: true });
-  const store = await Store.open(storePath);
-  const have = Number((await store.conn.runAndReadAll('SELECT count(*) FROM events')).getRows()[0][0]);
+  const { store, events: have } = await openBenchStore(storePath, rebuild);
   if (have > 0) {
     await store.close();
     return have;

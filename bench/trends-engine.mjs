@@ -13,13 +13,14 @@
 //   (c) the `discover-metrics dau --breakdown os` query (the same plus the Connect activity
 //       filters on distinct id and event name),
 // and prints the best of 3 runs in ms, the ratio to the scan, and peak RSS.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const { Store } = await import(join(root, 'dist/store/store.js'));
+const { sqlString: q } = await import(join(root, 'dist/store/sql.js'));
+const { openBenchStore } = await import('./lib/store.mjs');
 const { localEngineForStore } = await import(join(root, 'dist/engines/local/index.js'));
 const { taxonomy } = await import(join(root, 'dist/events/taxonomy.js'));
 const { loadConnectDefinitions, buildDauQuery, findDimension } = await import(join(root, 'dist/definitions/connect.js'));
@@ -37,15 +38,11 @@ const rebuild = args.includes('--rebuild');
 const t = taxonomy();
 const EVENTS = Object.values(t.connect.events);
 const pp = t.connect.personProperties;
-const q = (s) => `'${s.replace(/'/g, "''")}'`;
 const DAYS = 90;
 const START = '2026-08-01';
 
 async function build() {
-  if (rebuild && existsSync(storePath)) rmSync(storePath);
-  mkdirSync(dirname(storePath), { recursive: true });
-  const store = await Store.open(storePath);
-  const have = Number((await store.conn.runAndReadAll('SELECT count(*) FROM events')).getRows()[0][0]);
+  const { store, events: have } = await openBenchStore(storePath, rebuild);
   if (have > 0) {
     await store.close();
     return have;
