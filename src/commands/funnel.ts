@@ -2,9 +2,8 @@
  * `discover-metrics funnel --resource <slug>|all|list` — Discover wizard funnels per resource.
  */
 import type { Command } from 'commander';
-import { globalsOf } from '../cli/globals.js';
-import { addQueryOptions, openEngine, queryOptionsOf } from '../cli/query-options.js';
-import { addFunnelShapeOptions, addRangeOptions, funnelOptionsFrom, tracksFor } from './discover-options.js';
+import { addQueryOptions } from '../cli/query-options.js';
+import { addFunnelShapeOptions, addRangeOptions } from './discover-options.js';
 
 export function register(program: Command): void {
   const cmd = program

@@ -17,7 +17,7 @@
  * sessions, histogram breakdowns, sampling. Person properties are read from the persons table
  * (PostHog's "properties at query time" mode).
  */
-import { QueryValidationError, UsageError } from '../../../errors.js';
+import { QueryValidationError } from '../../../errors.js';
 import type { Store } from '../../../store/store.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import type { TrendsQuery } from '../../../query/schema.js';
