@@ -479,11 +479,14 @@ const SAMPLE_ROWS = 4096;
  * them at commit (10M events: 0.7 s -> 33 s), so a wide net here is worth its milliseconds.
  */
 async function sampleKeys(store: Store, base: string, src: Source): Promise<Set<string>> {
-  const first = `(SELECT pj, event FROM (${base}) LIMIT ${SAMPLE_ROWS})`;
-  const keys = await store.conn.runAndReadAll(`SELECT DISTINCT unnest(json_keys(pj)) FROM ${first}`);
-  const events = await store.conn.runAndReadAll(`SELECT DISTINCT event FROM ${first} WHERE event IS NOT NULL`);
-  const seen = new Set(keys.getRows().map((x) => String(x[0])));
-  const names = new Set(events.getRows().map((x) => String(x[0])));
+  // one read of the first rows: their keys and their event names
+  const r = await store.conn.runAndReadAll(
+    `SELECT list_distinct(flatten(list(json_keys(pj)) FILTER (WHERE pj IS NOT NULL))), list(DISTINCT event) FILTER (WHERE event IS NOT NULL)
+     FROM (SELECT pj, event FROM (${base}) LIMIT ${SAMPLE_ROWS})`,
+  );
+  const [keys, events] = (r.getRowsJson()[0] ?? [null, null]) as [string[] | null, string[] | null];
+  const seen = new Set(keys ?? []);
+  const names = new Set(events ?? []);
   spreadSample(src, seen, names);
   for (const rule of vocabRules()) {
     if (!rule.events.some((e) => names.has(e))) continue;
