@@ -11,7 +11,7 @@ import { UsageError } from '../../../errors.js';
 import type { FunnelsActorsQuery, FunnelsQuery } from '../../../query/schema.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import { formatResolvedDateRange, fromLocal, localParts } from '../dates.js';
-import { scanFunnels, scanKey, type RadixState, type ScanResult } from './scan.js';
+import { eventCount, scanFunnels, scanKey, type RadixState, type ScanResult } from './scan.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
 import type { WorkerAnswer, WorkerRequest } from './worker.js';
 import { OrderedFunnel, UnorderedFunnel, runTrendsUdf, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
@@ -573,11 +573,6 @@ function funnelWorkerUrl(): URL | null {
   return url.protocol === 'file:' && import.meta.url.endsWith('.js') && existsSync(fileURLToPath(url)) ? url : null;
 }
 
-async function eventCount(store: Store): Promise<number> {
-  const r = await store.conn.runAndReadAll('SELECT count(*) FROM events');
-  return Number(r.getRows()[0]?.[0] ?? 0);
-}
-
 type Computed = { results: unknown; ms: number };
 
 /** Computes one work item into out[q] for each of its funnels (each gets the item's time). */
@@ -696,19 +691,20 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
   const out: QueryResponse[] = new Array(queries.length);
   const workerUrl = funnelWorkerUrl();
   const minEvents = Number(process.env.DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS ?? THREAD_MIN_EVENTS);
+  const events = await eventCount(store);
   for (const idxs of groups.values()) {
     const t0 = performance.now();
     const specs = idxs.map((i) => prepared[i]!.spec);
     // started before the scan, so its start-up overlaps DuckDB's work
-    const worker = workerUrl && idxs.length >= 2 && (await eventCount(store)) >= minEvents ? new FunnelWorker(workerUrl) : null;
+    const worker = workerUrl && idxs.length >= 2 && events >= minEvents ? new FunnelWorker(workerUrl) : null;
     try {
       let scan: ScanResult;
       try {
-        scan = await scanFunnels(store, specs, worker ? { shared: true, helper: (st, from, to) => worker.finish(st, from, to) } : {});
+        scan = await scanFunnels(store, specs, worker ? { events, shared: true, helper: (st, from, to) => worker.finish(st, from, to) } : { events });
       } catch (e) {
         // the worker died halfway through the grouping: the scan's arrays cannot be trusted
         if (!(e instanceof WorkerGone)) throw e;
-        scan = await scanFunnels(store, specs);
+        scan = await scanFunnels(store, specs, { events });
       }
       const computed = worker && scan.data.ts.buffer instanceof SharedArrayBuffer ? await worker.compute(scan, specs, ctx) : computeAll(specs, scan, ctx);
       idxs.forEach((qi, k) => {

@@ -55,6 +55,8 @@ export interface ScanOptions {
   withTargetNames?: boolean;
   /** keep the grouped columns on shared memory, so funnel passes can run on a worker thread */
   shared?: boolean;
+  /** the events table's row count, when the caller has it (eventCount) */
+  events?: number;
   /** rows per rowid range a big table is scanned in (default SCAN_PART_ROWS; tests use tiny ones) */
   partRows?: number;
   /** with `shared`: finishes buckets [from, to) of the grouping on another thread (radixFinish) */
@@ -913,6 +915,12 @@ const HELPER_MIN_ROWS = 1_000_000;
 /** Tables past twice this many rows are scanned in parts of about this size (at most 8). */
 const SCAN_PART_ROWS = 1_500_000;
 
+/** Rows in the events table (known to DuckDB without a scan). */
+export async function eventCount(store: Store): Promise<number> {
+  const r = await store.conn.runAndReadAll('SELECT count(*) FROM events');
+  return Number(r.getRows()[0]?.[0] ?? 0);
+}
+
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
   const { sql, partSql, namesSql, plan } = buildScanSql(specs, store, opts);
@@ -920,8 +928,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   // Size the columns up front instead of growing and copying. The table's row count is an
   // upper bound known instantly; pages past the rows actually read are never touched, so the
   // over-allocation costs address space, not memory.
-  const countRows = await store.conn.runAndReadAll('SELECT count(*) FROM events');
-  const expected = Number(countRows.getRows()[0]?.[0] ?? 0);
+  const expected = opts.events ?? (await eventCount(store));
   // shared: on SharedArrayBuffers, so a helper thread can take part in the grouping
   const sab = (bytes: number) => (opts.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   const khi = new Grow((n) => new Uint32Array(sab(n * 4)), expected);
