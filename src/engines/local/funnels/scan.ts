@@ -1,13 +1,15 @@
 /**
  * One ordered pass over the events for a batch of compatible funnels.
  *
- * A single SQL statement scans the events in the date range (with an `event IN (...)`
- * prefilter unless a strict funnel needs every event) and returns per row: a 64-bit hash of
- * the aggregation target (UBIGINT), the timestamp in epoch microseconds (DOUBLE), one INTEGER
- * step bitmask per funnel (bit i = series step i; bit n+i-1 = exclusion slot i), and a
- * breakdown hash + value. Columns are copied straight out of DuckDB's vectors as typed arrays;
- * rows are grouped by target with a payload-carrying radix sort (cheaper here than a string
- * join or an ORDER BY over millions of rows) and each group is ordered by time in JS.
+ * The SQL scans the events in the date range (with an `event IN (...)` prefilter unless a
+ * strict funnel needs every event, and any condition every step requires) and returns per row:
+ * a 64-bit hash of the aggregation target, the timestamp in epoch microseconds, one packed
+ * INTEGER code (event code, value codes, atom bits; see planAtoms; without a plan, one step
+ * bitmask per funnel) and a breakdown hash. Big tables are read in rowid ranges so DuckDB
+ * computes the next range while this thread copies the current one out of DuckDB's vectors.
+ * Rows are grouped by target with a payload-carrying radix sort (cheaper here than a string
+ * join or an ORDER BY over millions of rows); with an atom plan, targets are then laid out by
+ * signature with their rows in time order (bySignature), else each group is time-ordered.
  */
 import type { Store } from '../../../store/store.js';
 import { sqlString } from '../../../store/sql.js';
