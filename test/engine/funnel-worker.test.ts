@@ -7,7 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { tempStore, type TempStore } from './helpers.js';
 import { prepareFunnel, resultsFor, workItems } from '../../src/engines/local/funnels/run.js';
-import { radixFinish, radixGroup, radixGrouped, radixStart, scanFunnels } from '../../src/engines/local/funnels/scan.js';
+import { scanFunnels } from '../../src/engines/local/funnels/scan.js';
+import { Scatter, finishBuckets, joinGroups, type BucketGroups, type SigPlan } from '../../src/engines/local/funnels/group.js';
 import type { WorkerAnswer } from '../../src/engines/local/funnels/worker.js';
 import type { QueryContext } from '../../src/engines/types.js';
 import { ROOT } from '../e2e/cli.js';
@@ -83,38 +84,46 @@ describe('funnel worker', () => {
     const n = 50_000;
     let x = 12345;
     const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    const val = new Float64Array(n);
-    const tag = new Int32Array(n);
+    const hash = new Uint32Array(n * 2);
+    const ts = new Float64Array(n);
+    const code = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      // 5000 keys, some sharing hi with a different lo
+      // up to 5000 keys, pairs of them sharing their high word
       const k = rnd() % 5000;
-      hi[i] = Math.imul(k >> 1, 2654435761) >>> 0;
-      lo[i] = k;
-      val[i] = i * 0.5;
-      tag[i] = i;
+      hash[2 * i] = k;
+      hash[2 * i + 1] = Math.imul(k >> 1, 2654435761) >>> 0;
+      ts[i] = rnd() % 1000;
+      code[i] = ((rnd() % 6) << 3) | (rnd() % 8);
     }
-    const one = radixGroup(hi.slice(), lo.slice(), [val.slice()], [tag.slice()], false);
-    const shared = <T extends Uint32Array | Float64Array | Int32Array>(a: T): T => {
-      const c = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
-      c.set(a as never);
-      return c;
+    const sig: SigPlan = { lowBits: 3, atomMask: 1, fieldShift: [1], fieldMask: [3] };
+    const build = (shared: boolean) => {
+      const sc = new Scatter(n, 1, false, shared);
+      sc.addPart([{ count: n / 2, hash: hash.subarray(0, n), ts: ts.subarray(0, n / 2), i32: [code.subarray(0, n / 2)] }]);
+      sc.addPart([{ count: n / 2, hash: hash.subarray(n), ts: ts.subarray(n / 2), i32: [code.subarray(n / 2)] }]);
+      return sc.done(sig);
     };
-    const state = radixStart({ hi: shared(hi), lo: shared(lo), idx: new Int32Array(0), f64: [shared(val)], i32: [shared(tag)] }, false, true);
+    const one = build(false);
+    const oneGroups = joinGroups([finishBuckets(one, 0, 256)], one.rows, true, false);
+    const state = build(true);
     const worker = new Worker(join(ROOT, 'dist', 'engines', 'local', 'funnels', 'worker.js'));
     try {
-      const theirs = new Promise<Int32Array>((resolve, reject) => {
-        worker.on('message', (m: WorkerAnswer) => (m.kind === 'radix' ? resolve(m.starts) : reject(new Error(m.kind))));
+      const theirs = new Promise<BucketGroups>((resolve, reject) => {
+        worker.on('message', (m: WorkerAnswer) => (m.kind === 'group' ? resolve(m.groups) : reject(new Error(m.kind))));
         worker.on('error', reject);
-        worker.postMessage({ kind: 'radix', state, from: 128, to: 256 });
+        worker.postMessage({ kind: 'group', state, from: 128, to: 256 });
       });
-      const mine = radixFinish(state, 0, 128);
-      const two = radixGrouped(state, [mine, await theirs]);
-      expect(Array.from(two.start)).toEqual(Array.from(one.start));
-      expect(Array.from(two.i32[0]!)).toEqual(Array.from(one.i32[0]!));
-      expect(Array.from(two.f64[0]!)).toEqual(Array.from(one.f64[0]!));
-      expect(one.start.length - 1).toBe(5000);
+      const mine = finishBuckets(state, 0, 128);
+      const two = joinGroups([mine, await theirs], state.rows, true, true);
+      expect(Array.from(two.start)).toEqual(Array.from(oneGroups.start));
+      expect(Array.from(state.out.i32[0]!)).toEqual(Array.from(one.out.i32[0]!));
+      expect(Array.from(state.out.ts)).toEqual(Array.from(one.out.ts));
+      // the same signature per target (ids may be numbered differently)
+      const sigOf = (g: typeof two, t: number) => g.signatures!.list[g.signatures!.of[t]!];
+      for (let t = 0; t + 1 < two.start.length; t++) expect(sigOf(two, t)).toEqual(sigOf(oneGroups, t));
+      expect(one.rows).toBe(n);
+      const keys = new Set<number>();
+      for (let i = 0; i < n; i++) keys.add(hash[2 * i]!);
+      expect(oneGroups.start.length - 1).toBe(keys.size);
     } finally {
       await worker.terminate();
     }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempStore, type TempStore } from './helpers.js';
 import { localEngineForStore } from '../../src/engines/local/index.js';
 import { median } from '../../src/engines/local/funnels/run.js';
-import { radixGroup } from '../../src/engines/local/funnels/scan.js';
+import { Scatter, finishBuckets, joinGroups, type ScanChunk, type SigPlan } from '../../src/engines/local/funnels/group.js';
 import type { QueryContext } from '../../src/engines/types.js';
 
 const ctx: QueryContext = { timezone: 'UTC', weekStart: 0, now: new Date('2024-02-01T00:00:00Z') };
@@ -232,33 +232,101 @@ describe('building blocks', () => {
     }
   });
 
-  it('radixGroup groups equal 64-bit keys, keeps scan order, splits equal-hi keys', () => {
-    const n = 5000;
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    const val = new Float64Array(n);
-    const tag = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const k = Math.floor(Math.random() * 300);
-      hi[i] = k % 7 === 0 ? 12345 : (k * 2654435761) >>> 0; // many keys share hi=12345
-      lo[i] = k;
-      val[i] = i;
-      tag[i] = k;
+  it('groups rows by their 64-bit key across scan parts, each group in time order (scan order on ties)', () => {
+    // 3 parts of chunks; keys share buckets and even their high word, timestamps tie often
+    const parts: ScanChunk[][] = [];
+    const rows: { key: number; ts: number; scan: number }[] = [];
+    const hashOf = (k: number) => [k, k % 5 === 0 ? 0x01020304 : Math.imul(k, 2654435761) >>> 0] as const;
+    let scan = 0;
+    for (let p = 0; p < 3; p++) {
+      const chunks: ScanChunk[] = [];
+      for (let c = 0; c < 4; c++) {
+        const count = 1 + ((p * 7 + c * 13) % 600);
+        const hash = new Uint32Array(count * 2);
+        const ts = new Float64Array(count);
+        const key = new Int32Array(count);
+        const order = new Int32Array(count);
+        for (let i = 0; i < count; i++) {
+          const k = (scan * 7919) % 211;
+          const [lo, hi] = hashOf(k);
+          hash[2 * i] = lo;
+          hash[2 * i + 1] = hi;
+          ts[i] = (scan * 31) % 17; // ties and out-of-order rows
+          key[i] = k;
+          order[i] = scan;
+          rows.push({ key: k, ts: ts[i]!, scan });
+          scan++;
+        }
+        chunks.push({ count, hash, ts, i32: [key, order] });
+      }
+      parts.push(chunks);
     }
-    const g = radixGroup(hi.slice(), lo.slice(), [val], [tag]);
+    const sc = new Scatter(16, 2, true, false);
+    for (const p of parts) sc.addPart(p);
+    const state = sc.done(null);
+    const { start } = joinGroups([finishBuckets(state, 0, 256)], state.rows, false, false);
+    expect(state.rows).toBe(scan);
+    expect(start[start.length - 1]).toBe(scan);
     const seen = new Set<number>();
-    for (let t = 0; t + 1 < g.start.length; t++) {
-      const a = g.start[t]!;
-      const b = g.start[t + 1]!;
-      const key = g.i32[0]![a]!;
+    for (let t = 0; t + 1 < start.length; t++) {
+      const a = start[t]!;
+      const b = start[t + 1]!;
+      const key = state.out.i32[0]![a]!;
       expect(seen.has(key)).toBe(false);
       seen.add(key);
+      const expected = rows.filter((r) => r.key === key).sort((x, y) => x.ts - y.ts || x.scan - y.scan);
+      expect(b - a).toBe(expected.length);
       for (let k = a; k < b; k++) {
-        expect(g.i32[0]![k]).toBe(key);
-        if (k > a) expect(g.f64[0]![k]!).toBeGreaterThan(g.f64[0]![k - 1]!);
-        expect(g.rowIndex[k]).toBe(g.f64[0]![k]);
+        const r = expected[k - a]!;
+        expect(state.out.i32[0]![k]).toBe(key);
+        expect(state.out.ts[k]).toBe(r.ts);
+        expect(state.out.i32[1]![k]).toBe(r.scan);
+        expect(state.out.idx[k]).toBe(r.scan);
       }
     }
-    expect(g.start[g.start.length - 1]).toBe(n);
+    expect(seen.size).toBe(new Set(rows.map((r) => r.key)).size);
+  });
+
+  it('lays targets out by signature: alike targets are adjacent within a bucket, signatures are exact', () => {
+    // code = event code << 3 | value code << 1 | atom bit
+    const sig: SigPlan = { lowBits: 3, atomMask: 1, fieldShift: [1], fieldMask: [3] };
+    const n = 4000;
+    const hash = new Uint32Array(n * 2);
+    const ts = new Float64Array(n);
+    const code = new Int32Array(n);
+    const keyOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = (i * 37) % 500;
+      hash[2 * i] = k;
+      hash[2 * i + 1] = (k % 3) << 24; // three buckets
+      ts[i] = i;
+      code[i] = (((k + i) % 4) << 3) | ((k % 3) << 1) | (i % 2);
+      keyOf[i] = k;
+    }
+    const sc = new Scatter(n, 2, false, false);
+    sc.addPart([{ count: n, hash, ts, i32: [code, keyOf] }]);
+    const state = sc.done(sig);
+    const { start, signatures } = joinGroups([finishBuckets(state, 0, 256)], state.rows, true, false);
+    const nT = start.length - 1;
+    expect(nT).toBe(500);
+    const last = new Map<number, number>();
+    for (let t = 0; t < nT; t++) {
+      let ev = 0;
+      let at = 0;
+      let seen = 0;
+      for (let r = start[t]!; r < start[t + 1]!; r++) {
+        const c = state.out.i32[0]![r]!;
+        ev |= 1 << (c >>> 3);
+        at |= c & 1;
+        seen |= 1 << ((c >>> 1) & 3);
+      }
+      const e = signatures!.list[signatures!.of[t]!]!;
+      expect(e).toEqual({ ev, at, fieldSets: [seen] });
+      // within a bucket, a signature's targets form one run
+      const bucket = state.out.i32[1]![start[t]!]! % 3;
+      const key = `${bucket}:${signatures!.of[t]}`;
+      if (last.has(key)) expect(last.get(key)).toBe(t - 1);
+      last.set(key, t);
+    }
   });
 });

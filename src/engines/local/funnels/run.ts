@@ -11,7 +11,7 @@ import { UsageError } from '../../../errors.js';
 import type { FunnelsActorsQuery, FunnelsQuery } from '../../../query/schema.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import { formatResolvedDateRange, fromLocal, localParts } from '../dates.js';
-import { eventCount, scanFunnels, scanKey, type RadixState, type ScanResult } from './scan.js';
+import { eventCount, scanFunnels, scanKey, type BucketGroups, type GroupState, type ScanResult } from './scan.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
 import type { WorkerAnswer, WorkerRequest } from './worker.js';
 import { OrderedFunnel, UnorderedFunnel, runTrendsUdf, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
@@ -632,11 +632,11 @@ class FunnelWorker {
     });
   }
 
-  /** radixFinish() of buckets [from, to) on the worker. */
-  finish(state: RadixState, from: number, to: number): Promise<Int32Array> {
-    return this.request<Int32Array>({ kind: 'radix', state, from, to }, (a, done, fail) => {
-      if (a.kind === 'radix') done(a.starts);
-      else if (a.kind === 'radix-failed') fail(new WorkerGone(`funnel worker: ${a.message}`));
+  /** finishBuckets() of buckets [from, to) on the worker. */
+  finish(state: GroupState, from: number, to: number): Promise<BucketGroups> {
+    return this.request<BucketGroups>({ kind: 'group', state, from, to }, (a, done, fail) => {
+      if (a.kind === 'group') done(a.groups);
+      else if (a.kind === 'group-failed') fail(new WorkerGone(`funnel worker: ${a.message}`));
     });
   }
 
@@ -662,7 +662,7 @@ class FunnelWorker {
       computeItem(specs, items[k]!, scan, ctx, out);
     }
     await finished;
-    if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${byWorker} by the worker\n`);
+    if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${byWorker} by the worker, done ${performance.now().toFixed(0)} ms since start\n`);
     for (const item of items) if (item.some((q) => !out[q])) computeItem(specs, item, scan, ctx, out);
     return out as Computed[];
   }

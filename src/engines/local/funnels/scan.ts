@@ -7,9 +7,10 @@
  * INTEGER code (event code, value codes, atom bits; see planAtoms; without a plan, one step
  * bitmask per funnel) and a breakdown hash. Big tables are read in rowid ranges so DuckDB
  * computes the next range while this thread copies the current one out of DuckDB's vectors.
- * Rows are grouped by target with a payload-carrying radix sort (cheaper here than a string
- * join or an ORDER BY over millions of rows); with an atom plan, targets are then laid out by
- * signature with their rows in time order (bySignature), else each group is time-ordered.
+ * Rows go to 256 buckets by target hash as they are copied out, then each bucket is grouped by
+ * target with a small hash table (group.ts: cheaper here than a string join or an ORDER BY
+ * over millions of rows); every target's rows end up contiguous and in time order, and with an
+ * atom plan, targets alike in what they can match sit next to each other.
  */
 import type { Store } from '../../../store/store.js';
 import { sqlString } from '../../../store/sql.js';
@@ -18,6 +19,9 @@ import { timestampRangeSql } from '../dates.js';
 import { exactFilterParts, propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { fieldSql } from '../hogql.js';
 import type { FunnelSpec, StepSpec } from './spec.js';
+import { DenseIds, Scatter, finishBuckets, joinGroups, type BucketGroups, type GroupState, type ScanChunk, type SigPlan, type Signatures } from './group.js';
+
+export type { BucketGroups, GroupState, Signatures } from './group.js';
 
 /** Targets whose aggregation value is NULL form one group, like ClickHouse's GROUP BY. */
 const NULL_TARGET = '\u2400null\u2400';
@@ -61,8 +65,8 @@ export interface ScanOptions {
   events?: number;
   /** rows per rowid range a big table is scanned in (default SCAN_PART_ROWS; tests use tiny ones) */
   partRows?: number;
-  /** with `shared`: finishes buckets [from, to) of the grouping on another thread (radixFinish) */
-  helper?: (state: RadixState, fromBucket: number, toBucket: number) => Promise<Int32Array>;
+  /** with `shared`: finishes buckets [from, to) of the grouping on another thread (finishBuckets) */
+  helper?: (state: GroupState, fromBucket: number, toBucket: number) => Promise<BucketGroups>;
 }
 
 /**
@@ -80,8 +84,8 @@ export interface ScanData {
   plan: AtomPlan | null;
   bd: Int32Array | null;
   bdDict: string[][];
-  /** computed once by the first scanFromData() (a worker gets them with the data) */
-  signatures?: Signatures;
+  /** with a plan: each target's signature (see finishBuckets) */
+  signatures: Signatures | null;
 }
 
 /** A ScanResult over scan data (the step masks are derived on demand, per thread). */
@@ -89,7 +93,7 @@ export function scanFromData(d: ScanData, targetNames: (string | null)[] | null 
   return {
     rows: d.rows,
     ts: d.ts,
-    mask: d.plan && d.codes ? atomMasks(d.plan, d.codes, d.start, (d.signatures ??= signatures(d.plan, d.codes, d.start))) : plainMasks(d.masks, d.start),
+    mask: d.plan && d.codes && d.signatures ? atomMasks(d.plan, d.codes, d.start, d.signatures) : plainMasks(d.masks, d.start),
     bd: d.bd,
     bdDict: d.bdDict,
     nTargets: d.start.length - 1,
@@ -428,8 +432,11 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
   const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
   if (plan) {
     // one INTEGER per row: event code << lowBits | value codes | atom bits
-    const branches = [...plan.eventCodes].map(([event, code]) => `WHEN ${sqlString(event)} THEN ${code << plan.lowBits}`);
-    const ev = branches.length ? `(CASE e.event ${branches.join(' ')} ELSE 0 END)` : '0';
+    // event codes are 1, 2, ... in the map's order: the code is the event's position in that
+    // list. list_position() on the event column runs once per distinct value of DuckDB's
+    // dictionary vectors, where a CASE compared every row with every name (~0.2 CPU-s on 9M rows)
+    const names = [...plan.eventCodes.keys()];
+    const ev = names.length ? `(coalesce(list_position([${names.map(sqlString).join(', ')}], e.event), 0) << ${plan.lowBits})` : '0';
     const low = plan.atoms.map((a, i) => (alwaysTrue & (1 << i) ? String(1 << i) : `(CASE WHEN ${a} THEN ${1 << i} ELSE 0 END)`));
     for (const f of plan.fields) {
       // value code = position in the value list + 1 (0: missing or another value); the ENUM cast
@@ -454,111 +461,6 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
       : null,
     plan,
   };
-}
-
-/**
- * Dense ids for 64-bit hashes (read as pairs of uint32 straight from DuckDB's UBIGINT vectors):
- * open addressing over typed arrays, so millions of rows cost milliseconds, not a string join.
- */
-export class DenseIds {
-  /** slots of [lo, hi, id + 1] (0 = empty) */
-  private table: Int32Array;
-  private mask: number;
-  private lastLo = 0;
-  private lastHi = 0;
-  private lastId = -1;
-  size = 0;
-  /** whether the last get() created a new id */
-  isNew = false;
-  constructor(capacity = 1 << 16) {
-    let cap = 1 << 4;
-    while (cap < capacity * 2) cap <<= 1;
-    this.table = new Int32Array(cap * 3);
-    this.mask = cap - 1;
-  }
-  /** id of (lo, hi); new ids are 0, 1, 2, ... in first-seen order. */
-  get(lo: number, hi: number): number {
-    if (lo === this.lastLo && hi === this.lastHi && this.lastId >= 0) {
-      this.isNew = false;
-      return this.lastId;
-    }
-    const table = this.table;
-    const mask = this.mask;
-    lo |= 0;
-    hi |= 0;
-    let h = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
-    for (;;) {
-      const k = h * 3;
-      const stored = table[k + 2]!;
-      if (stored === 0) break;
-      if (table[k] === lo && table[k + 1] === hi) {
-        this.isNew = false;
-        this.lastLo = lo;
-        this.lastHi = hi;
-        return (this.lastId = stored - 1);
-      }
-      h = (h + 1) & mask;
-    }
-    const id = this.size++;
-    const k = h * 3;
-    table[k] = lo;
-    table[k + 1] = hi;
-    table[k + 2] = id + 1;
-    this.isNew = true;
-    this.lastLo = lo;
-    this.lastHi = hi;
-    this.lastId = id;
-    if (this.size * 2 > mask) this.grow();
-    return id;
-  }
-  private grow(): void {
-    const old = this.table;
-    const cap = (this.mask + 1) * 2;
-    const table = new Int32Array(cap * 3);
-    const mask = cap - 1;
-    for (let k = 0; k < old.length; k += 3) {
-      const stored = old[k + 2]!;
-      if (stored === 0) continue;
-      const lo = old[k]!;
-      const hi = old[k + 1]!;
-      let h = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
-      while (table[h * 3 + 2] !== 0) h = (h + 1) & mask;
-      table[h * 3] = lo;
-      table[h * 3 + 1] = hi;
-      table[h * 3 + 2] = stored;
-    }
-    this.table = table;
-    this.mask = mask;
-  }
-}
-
-class Grow<T extends Int32Array | Uint32Array | Float64Array> {
-  arr: T;
-  len = 0;
-  constructor(
-    private readonly make: (n: number) => T,
-    capacity = 1 << 16,
-  ) {
-    this.arr = make(Math.max(16, capacity));
-  }
-  reserve(count: number): void {
-    if (this.len + count > this.arr.length) {
-      let cap = this.arr.length;
-      while (cap < this.len + count) cap *= 2;
-      const next = this.make(cap);
-      next.set(this.arr.subarray(0, this.len));
-      this.arr = next;
-    }
-  }
-  push(src: ArrayLike<number>, count: number): void {
-    this.reserve(count);
-    if ((src as Int32Array).subarray) this.arr.set((src as Int32Array).subarray(0, count), this.len);
-    else for (let i = 0; i < count; i++) this.arr[this.len + i] = src[i]!;
-    this.len += count;
-  }
-  done(): T {
-    return this.arr.subarray(0, this.len) as T;
-  }
 }
 
 interface VectorLike {
@@ -592,57 +494,6 @@ function numbers(v: VectorLike, count: number): ArrayLike<number> {
  * small code spaces, a map otherwise), then every row is a table read. The same pass records
  * each target's OR of masks, so funnels can skip targets that cannot enter them in O(1).
  */
-/** Target signatures: what a target's rows can match, shared by targets alike (see atomMasks). */
-export interface Signatures {
-  /** signature of each target */
-  of: Int32Array;
-  list: { ev: number; at: number; fieldSets: number[] }[];
-}
-
-/**
- * Per target, once: which event codes occur (bit per code; codes past 30 share bit 31), the OR
- * of its atoms and, per value field, which codes occur (same sharing). A funnel term can only
- * match in a target whose sets cover it, so targets that cannot reach a funnel's relevant step
- * are skipped without a row visit. Targets with equal sets share a signature, and a funnel
- * decides each signature once.
- */
-function signatures(plan: AtomPlan, codes: Int32Array, start: Int32Array): Signatures {
-  const lowBits = plan.lowBits;
-  const atomMask = (1 << plan.atoms.length) - 1;
-  const nTargets = start.length - 1;
-  const fields = plan.fields;
-  const nFields = fields.length;
-  const fShift = Int32Array.from(fields, (f) => f.shift);
-  const fMask = Int32Array.from(fields, (f) => (1 << f.bits) - 1);
-  const sigOf = new Int32Array(nTargets);
-  const sigIds = new DenseIds(1 << 10);
-  const fieldIds = fields.map(() => new DenseIds(1 << 10));
-  const sigs: Signatures['list'] = [];
-  const partial: number[] = [];
-  for (let t = 0; t < nTargets; t++) {
-    let ev = 0;
-    let at = 0;
-    for (let r = start[t]!; r < start[t + 1]!; r++) {
-      const c = codes[r]!;
-      ev |= 1 << Math.min(c >>> lowBits, 31);
-      at |= c;
-    }
-    at &= atomMask;
-    // exact signature ids: (events, atoms) -> id, then (id, field set) -> id per field
-    let id = sigIds.get(ev, at);
-    partial.length = 0;
-    for (let f = 0; f < nFields; f++) {
-      let seen = 0;
-      for (let r = start[t]!; r < start[t + 1]!; r++) seen |= 1 << Math.min((codes[r]! >>> fShift[f]!) & fMask[f]!, 31);
-      partial.push(seen);
-      id = fieldIds[f]!.get(id, seen);
-    }
-    if (nFields === 0 ? sigIds.isNew : fieldIds[nFields - 1]!.isNew) sigs[id] = { ev, at, fieldSets: partial.slice() };
-    sigOf[t] = id;
-  }
-  return { of: sigOf, list: sigs };
-}
-
 function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Signatures): (q: number, relevant: number) => FunnelMask {
   const lowBits = plan.lowBits;
   const nAtoms = plan.atoms.length;
@@ -753,164 +604,6 @@ export interface FunnelMask {
   prepare(t: number): number;
 }
 
-export interface Grouped {
-  /** group g holds rows [start[g], start[g+1]) of the permuted columns */
-  start: Int32Array;
-  /** original row index of each permuted row (empty unless requested) */
-  rowIndex: Int32Array;
-  f64: Float64Array[];
-  i32: Int32Array[];
-}
-
-/** The columns a radix grouping moves: key halves, optional row index, payload. */
-export interface RadixCols {
-  hi: Uint32Array;
-  lo: Uint32Array;
-  idx: Int32Array;
-  f64: Float64Array[];
-  i32: Int32Array[];
-}
-
-/** A radix grouping after its global pass: bucket b holds rows bounds[b] .. bounds[b+1] of B. */
-export interface RadixState {
-  A: RadixCols;
-  B: RadixCols;
-  bounds: Int32Array;
-  /** scratch: each row's destination (threads finishing disjoint buckets use disjoint parts) */
-  dest: Int32Array;
-}
-
-/**
- * Group rows by a 64-bit key (hi, lo): a stable radix sort on hi that carries the payload
- * columns along, so every group ends up contiguous in memory and keeps scan order. One global
- * pass on the top 8 bits splits the rows into 256 buckets small enough for the cache; each
- * bucket is then finished with two local passes (12 + 12 bits). Runs with equal hi but
- * different lo (hash-prefix ties) are split by lo afterwards. Overwrites the input arrays.
- */
-export function radixGroup(hi: Uint32Array, lo: Uint32Array, f64: Float64Array[], i32: Int32Array[], withRowIndex = true, shared = false): Grouped {
-  const state = radixStart({ hi, lo, idx: new Int32Array(0), f64, i32 }, withRowIndex, shared);
-  return radixGrouped(state, [radixFinish(state, 0, 256)]);
-}
-
-/**
- * The global pass (A -> B). Buckets are independent afterwards: radixFinish() on disjoint
- * bucket ranges may run on different threads (then every array must be on shared memory).
- */
-export function radixStart(input: RadixCols, withRowIndex: boolean, shared: boolean): RadixState {
-  const n = input.hi.length;
-  const u32 = (len: number) => (shared ? new Uint32Array(new SharedArrayBuffer(len * 4)) : new Uint32Array(len));
-  const f64 = (len: number) => (shared ? new Float64Array(new SharedArrayBuffer(len * 8)) : new Float64Array(len));
-  const i32 = (len: number) => (shared ? new Int32Array(new SharedArrayBuffer(len * 4)) : new Int32Array(len));
-  // the original row index is only carried along when asked for (names of actors)
-  const idx = i32(withRowIndex ? n : 0);
-  for (let i = 0; i < idx.length; i++) idx[i] = i;
-  const A: RadixCols = { ...input, idx };
-  const B: RadixCols = {
-    hi: u32(n),
-    lo: u32(n),
-    idx: i32(withRowIndex ? n : 0),
-    f64: input.f64.map(() => f64(n)),
-    i32: input.i32.map(() => i32(n)),
-  };
-  const dest = i32(n);
-  const counts = scatter(A, B, 0, n, 24, 0xff, dest);
-  const bounds = new Int32Array(257);
-  bounds.set(counts.subarray(0, 256), 1);
-  return { A, B, bounds, dest };
-}
-
-/**
- * Local passes inside buckets [fromBucket, toBucket): bits 0..11 (B -> A), then 12..23
- * (A -> B); returns the group starts of those rows (absolute row numbers), ascending.
- */
-export function radixFinish(state: RadixState, fromBucket: number, toBucket: number): Int32Array {
-  const { A, B, bounds, dest } = state;
-  for (let b = fromBucket; b < toBucket; b++) {
-    const from = bounds[b]!;
-    const to = bounds[b + 1]!;
-    if (to - from < 2) continue;
-    scatter(B, A, from, to, 0, 0xfff, dest);
-    scatter(A, B, from, to, 12, 0xfff, dest);
-  }
-  return splitRuns(B, bounds[fromBucket]!, bounds[toBucket]!);
-}
-
-/** The grouping from finished bucket ranges (their starts, in bucket order). */
-export function radixGrouped(state: RadixState, starts: Int32Array[]): Grouped {
-  const n = state.B.hi.length;
-  const total = starts.reduce((a, x) => a + x.length, 0);
-  const start = new Int32Array(total + 1);
-  let k = 0;
-  for (const x of starts) {
-    start.set(x, k);
-    k += x.length;
-  }
-  start[total] = n;
-  return { start, rowIndex: state.B.idx, f64: state.B.f64, i32: state.B.i32 };
-}
-
-/** One stable counting-sort pass of rows [from, to) on (hi >>> shift) & mask. */
-function scatter(src: RadixCols, dst: RadixCols, from: number, to: number, shift: number, mask: number, dest: Int32Array): Int32Array {
-  const counts = new Int32Array(mask + 1);
-  const sh = src.hi;
-  for (let i = from; i < to; i++) counts[(sh[i]! >>> shift) & mask]!++;
-  let sum = from;
-  for (let b = 0; b <= mask; b++) {
-    const c = counts[b]!;
-    counts[b] = sum;
-    sum += c;
-  }
-  for (let i = from; i < to; i++) dest[i] = counts[(sh[i]! >>> shift) & mask]!++;
-  // one monomorphic loop per array type (a generic helper would make V8's element loads megamorphic)
-  moveU32(src.hi, dst.hi, dest, from, to);
-  moveU32(src.lo, dst.lo, dest, from, to);
-  if (src.idx.length) moveI32(src.idx, dst.idx, dest, from, to);
-  for (let c = 0; c < src.f64.length; c++) moveF64(src.f64[c]!, dst.f64[c]!, dest, from, to);
-  for (let c = 0; c < src.i32.length; c++) moveI32(src.i32[c]!, dst.i32[c]!, dest, from, to);
-  return counts;
-}
-
-function moveU32(x: Uint32Array, y: Uint32Array, dest: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) y[dest[i]!] = x[i]!;
-}
-function moveI32(x: Int32Array, y: Int32Array, dest: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) y[dest[i]!] = x[i]!;
-}
-function moveF64(x: Float64Array, y: Float64Array, dest: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) y[dest[i]!] = x[i]!;
-}
-
-/** Group starts of rows [from, to) of B (sorted on hi; equal-hi runs are split by lo). */
-function splitRuns(B: RadixCols, from: number, to: number): Int32Array {
-  const { hi: kHi, lo: kLo, idx } = B;
-  const starts: number[] = [];
-  let i = from;
-  while (i < to) {
-    let j = i + 1;
-    const h = kHi[i]!;
-    while (j < to && kHi[j] === h) j++;
-    let mixed = false;
-    const l0 = kLo[i]!;
-    for (let k = i + 1; k < j; k++) if (kLo[k] !== l0) { mixed = true; break; }
-    if (mixed) {
-      const perm = Array.from({ length: j - i }, (_, x) => i + x);
-      perm.sort((x, y) => kLo[x]! - kLo[y]! || x - y);
-      const apply = <T extends Float64Array | Int32Array | Uint32Array>(arr: T) => {
-        const copy = perm.map((x) => arr[x]!);
-        copy.forEach((v, x) => (arr[i + x] = v));
-      };
-      apply(kLo);
-      if (idx.length) apply(idx);
-      B.f64.forEach(apply);
-      B.i32.forEach(apply);
-      starts.push(i);
-      for (let k = i + 1; k < j; k++) if (kLo[k] !== kLo[k - 1]) starts.push(k);
-    } else starts.push(i);
-    i = j;
-  }
-  return Int32Array.from(starts);
-}
-
 /** Groupings of fewer rows are finished on this thread alone. */
 const HELPER_MIN_ROWS = 1_000_000;
 
@@ -923,35 +616,32 @@ export async function eventCount(store: Store): Promise<number> {
   return Number(r.getRows()[0]?.[0] ?? 0);
 }
 
+
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
   const { sql, partSql, namesSql, plan } = buildScanSql(specs, store, opts);
+  if (process.env.DM_FUNNEL_SQL) process.stderr.write(`[funnel] scan SQL: ${sql}\n`);
   const hasBd = specs.some((x) => !!x.breakdown);
-  // Size the columns up front instead of growing and copying. The table's row count is an
-  // upper bound known instantly; pages past the rows actually read are never touched, so the
-  // over-allocation costs address space, not memory.
-  const expected = opts.events ?? (await eventCount(store));
-  // shared: on SharedArrayBuffers, so a helper thread can take part in the grouping
-  const sab = (bytes: number) => (opts.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-  const khi = new Grow((n) => new Uint32Array(sab(n * 4)), expected);
-  const klo = new Grow((n) => new Uint32Array(sab(n * 4)), expected);
-  const ts = new Grow((n) => new Float64Array(sab(n * 8)), expected);
+  const nm = specs.length;
   // with an atom plan: one code per row (event code << atoms | atom bits); else one mask per funnel
-  const codes = plan ? new Grow((n) => new Int32Array(sab(n * 4)), expected) : null;
-  const masks = plan ? [] : specs.map(() => new Grow((n) => new Int32Array(sab(n * 4)), expected));
-  const bd = hasBd ? new Grow((n) => new Int32Array(sab(n * 4)), expected) : null;
+  const nCols = plan ? 1 : nm;
+  // The columns are sized up front from the table's row count, an upper bound known instantly;
+  // pages past the rows actually read are never touched. shared: on SharedArrayBuffers, so a
+  // helper thread can take part in the grouping and the funnel passes.
+  const expected = opts.events ?? (await eventCount(store));
+  const scatter = new Scatter(expected, nCols + (hasBd ? 1 : 0), !!opts.withTargetNames, !!opts.shared);
   const rowNames: string[] = [];
   const timing = process.env.DM_FUNNEL_TIMING
     ? (label: string) => {
         const m = process.memoryUsage();
-        process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms (rss ${(m.rss / 2 ** 20).toFixed(0)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB)\n`);
+        process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms, ${performance.now().toFixed(0)} ms since start (rss ${(m.rss / 2 ** 20).toFixed(0)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB)\n`);
       }
     : null;
   const t0 = performance.now();
   // A materialized result runs the scan on every thread; a streamed one pulls it through a
   // single pipeline and was ~2x slower to read here (10M rows: 4.5 s vs 2 s). A big table is
   // scanned in rowid ranges, in order: DuckDB computes the next range on its threads while this
-  // thread copies the current one out (same rows, same order as one query).
+  // thread scatters the current one into buckets (same rows, same order as one query).
   const partRows = opts.partRows ?? SCAN_PART_ROWS;
   // (first_time_for_user steps join a per-person minimum over all events: computed once, not per range)
   const firstTime = specs.some((x) => x.steps.some((st) => st.firstTime));
@@ -967,82 +657,65 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     p.catch(() => undefined); // awaited in turn below
     return p;
   };
-  const nm = specs.length;
   const bIds = new DenseIds(1 << 8);
-  let bdBuf = new Int32Array(4096);
   let next = run(0);
   for (let k = 0; k < Math.max(1, ranges.length); k++) {
     const result = await next;
     if (k === 0) timing?.('duckdb');
     if (k + 1 < ranges.length) next = run(k + 1);
+    const chunks: ScanChunk[] = [];
+    const held: { reset(): void }[] = [];
     const nChunks = result.chunkCount;
     for (let ci = 0; ci < nChunks; ci++) {
       const chunk = result.getChunk(ci);
       const count = chunk.rowCount;
       if (count === 0) continue;
-      if (bdBuf.length < count) bdBuf = new Int32Array(count);
-      // the 64-bit target hash, read as (lo, hi) uint32 pairs
-      const th = hashHalves(chunk.getColumnVector(0) as unknown as VectorLike, count);
-      khi.reserve(count);
-      klo.reserve(count);
-      const his = khi.arr;
-      const los = klo.arr;
-      for (let i = 0, o = khi.len; i < count; i++, o++) {
-        los[o] = th[2 * i]!;
-        his[o] = th[2 * i + 1]!;
-      }
-      khi.len += count;
-      klo.len += count;
-      ts.push(numbers(chunk.getColumnVector(1) as unknown as VectorLike, count), count);
-      let col = 2;
-      if (codes) {
-        codes.push(numbers(chunk.getColumnVector(2) as unknown as VectorLike, count), count);
-        col = 3;
-      } else {
-        for (let q = 0; q < nm; q++) masks[q]!.push(numbers(chunk.getColumnVector(2 + q) as unknown as VectorLike, count), count);
-        col = 2 + nm;
-      }
-      if (bd) {
-        const bh = hashHalves(chunk.getColumnVector(col) as unknown as VectorLike, count);
-        for (let i = 0; i < count; i++) bdBuf[i] = bIds.get(bh[2 * i]!, bh[2 * i + 1]!);
-        bd.push(bdBuf, count);
-        col += 1;
+      held.push(chunk);
+      const vec = (i: number) => chunk.getColumnVector(i) as unknown as VectorLike;
+      const cols: ArrayLike<number>[] = [];
+      for (let c = 0; c < nCols; c++) cols.push(numbers(vec(2 + c), count));
+      if (hasBd) {
+        // breakdown hashes -> small dense codes (the names come from one DISTINCT query)
+        const bh = hashHalves(vec(2 + nCols), count);
+        const ids = new Int32Array(count);
+        for (let i = 0; i < count; i++) ids[i] = bIds.get(bh[2 * i]!, bh[2 * i + 1]!);
+        cols.push(ids);
       }
       if (opts.withTargetNames) {
-        const strs = chunk.getColumnVector(col) as unknown as VectorLike;
+        const strs = vec(2 + nCols + (hasBd ? 1 : 0));
         for (let i = 0; i < count; i++) rowNames.push(String(strs.getItem(i)));
       }
-      // everything is copied out: let DuckDB drop the chunk's buffers now, not when the wrapper
-      // is garbage collected (thousands of chunks would otherwise hold the whole result)
-      chunk.reset();
+      chunks.push({ count, hash: hashHalves(vec(0), count), ts: numbers(vec(1), count), i32: cols });
     }
+    scatter.addPart(chunks);
+    // everything is copied out: let DuckDB drop the part's buffers now, not when the wrappers
+    // are garbage collected
+    for (const c of held) c.reset();
   }
   timing?.('fetched');
   // the breakdown names query runs on DuckDB's threads while this thread groups the rows
   const namesResult = namesSql ? store.conn.run(namesSql) : null;
   namesResult?.catch(() => undefined); // awaited below; a failure surfaces there
-  const hiArr = khi.done();
-  const rows = hiArr.length;
-  const state = radixStart(
-    { hi: hiArr, lo: klo.done(), idx: new Int32Array(0), f64: [ts.done()], i32: [...(codes ? [codes.done()] : masks.map((m) => m.done())), ...(bd ? [bd.done()] : [])] },
-    !!opts.withTargetNames,
-    !!opts.shared,
-  );
-  let g: Grouped;
+  const sig: SigPlan | null = plan
+    ? {
+        lowBits: plan.lowBits,
+        atomMask: (1 << plan.atoms.length) - 1,
+        fieldShift: plan.fields.map((f) => f.shift),
+        fieldMask: plan.fields.map((f) => (1 << f.bits) - 1),
+      }
+    : null;
+  const state = scatter.done(sig);
+  const rows = state.rows;
+  let groups: BucketGroups[];
   // (a small grouping is done before a helper thread could even answer)
   if (opts.shared && opts.helper && rows >= HELPER_MIN_ROWS) {
     // the helper thread finishes the upper half of the buckets while this thread does the lower
     const theirs = opts.helper(state, 128, 256);
     theirs.catch(() => undefined); // awaited below
-    const mine = radixFinish(state, 0, 128);
-    g = radixGrouped(state, [mine, await theirs]);
-  } else g = radixGrouped(state, [radixFinish(state, 0, 256)]);
-  const start = opts.shared ? copyToShared(g.start) : g.start;
-  const nTargets = start.length - 1;
-  const gTs = g.f64[0]!;
-  const nCols = codes ? 1 : nm;
-  const gMasks = g.i32.slice(0, nCols);
-  const gBd = bd ? g.i32[nCols]! : null;
+    const mine = finishBuckets(state, 0, 128);
+    groups = [mine, await theirs];
+  } else groups = [finishBuckets(state, 0, 256)];
+  const { start, signatures } = joinGroups(groups, rows, !!plan, !!opts.shared);
   timing?.('grouped');
   const bdNames: string[] = [];
   if (namesResult) {
@@ -1058,173 +731,30 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     }
     timing?.('breakdown names');
   }
+  const nTargets = start.length - 1;
   let names: (string | null)[] | null = null;
   if (opts.withTargetNames) {
     names = new Array<string | null>(nTargets);
     for (let t = 0; t < nTargets; t++) {
-      const s = rowNames[g.rowIndex[start[t]!]!]!;
+      const s = rowNames[state.out.idx[start[t]!]!]!;
       names[t] = s === NULL_TARGET ? null : s;
     }
   }
-  const layOut = !!plan && !opts.withTargetNames;
-  // positions in group order, each group's positions sorted by time (stable: scan order breaks
-  // ties); a scan laid out by signature sorts while it copies instead
-  const pos = opts.shared ? new Int32Array(new SharedArrayBuffer(layOut ? 0 : rows * 4)) : new Int32Array(layOut ? 0 : rows);
-  if (!layOut) timeOrder(pos, gTs, start);
-  let data: ScanData = {
+  // rows are stored in target order, time-sorted: the positions are the identity (on the
+  // scattered hash column's memory, free now)
+  const order = new Int32Array(state.hi.buffer, state.hi.byteOffset, rows);
+  for (let r = 0; r < rows; r++) order[r] = r;
+  const data: ScanData = {
     rows,
-    ts: gTs,
-    order: pos,
+    ts: state.out.ts,
+    order,
     start,
-    codes: plan ? gMasks[0]! : null,
-    masks: plan ? [] : gMasks,
+    codes: plan ? state.out.i32[0]! : null,
+    masks: plan ? [] : state.out.i32.slice(0, nCols),
     plan,
-    bd: gBd,
+    bd: hasBd ? state.out.i32[nCols]! : null,
     bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
+    signatures,
   };
-  if (layOut) {
-    // the radix sort's input buffers are free now: the laid-out copy goes there
-    const A = state.A;
-    data = bySignature(data, {
-      ts: A.f64[0]!,
-      codes: A.i32[0]!,
-      bd: gBd ? A.i32[1]! : null,
-      order: new Int32Array(A.hi.buffer, A.hi.byteOffset, rows),
-      shared: !!opts.shared,
-    });
-    timing?.('laid out by signature');
-  }
   return scanFromData(data, names);
-}
-
-/** Positions of each group's rows sorted by time (stable: scan order breaks ties). */
-function timeOrder(pos: Int32Array, gTs: Float64Array, start: Int32Array): void {
-  const rows = pos.length;
-  const nTargets = start.length - 1;
-  for (let k = 0; k < rows; k++) pos[k] = k;
-  for (let t = 0; t < nTargets; t++) {
-    const a = start[t]!;
-    const b = start[t + 1]!;
-    if (b - a <= 64) {
-      for (let k = a + 1; k < b; k++) {
-        const r = pos[k]!;
-        const v = gTs[r]!;
-        let j = k - 1;
-        while (j >= a && gTs[pos[j]!]! > v) {
-          pos[j + 1] = pos[j]!;
-          j--;
-        }
-        pos[j + 1] = r;
-      }
-      continue;
-    }
-    let sorted = true;
-    for (let k = a + 1; k < b; k++) {
-      if (gTs[k]! < gTs[k - 1]!) {
-        sorted = false;
-        break;
-      }
-    }
-    if (!sorted) {
-      const seg = Array.from(pos.subarray(a, b));
-      seg.sort((x, y) => gTs[x]! - gTs[y]! || x - y);
-      pos.set(seg, a);
-    }
-  }
-}
-
-/**
- * Lay the targets out by signature (stable: ascending target within one), each target's rows
- * in time order. A funnel's candidates are a few signatures, so its passes then read runs of
- * adjacent memory instead of one random cache line per target and array (the passes were
- * bound by those misses). Which target a result comes from never shows; only targets' order
- * changes.
- */
-function bySignature(
-  d: ScanData,
-  into: { ts: Float64Array; codes: Int32Array; bd: Int32Array | null; order: Int32Array; shared: boolean },
-): ScanData {
-  const sig = (d.signatures ??= signatures(d.plan!, d.codes!, d.start));
-  const nTargets = d.start.length - 1;
-  const nSigs = sig.list.length;
-  const next = new Int32Array(nSigs + 1);
-  for (let t = 0; t < nTargets; t++) next[sig.of[t]! + 1]!++;
-  for (let k = 0; k < nSigs; k++) next[k + 1]! += next[k]!;
-  // new position of each target (counting sort: stable), then its first row there
-  const newIndex = new Int32Array(nTargets);
-  for (let t = 0; t < nTargets; t++) newIndex[t] = next[sig.of[t]!]!++;
-  const i32 = (n: number) => (into.shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n));
-  const start = i32(nTargets + 1);
-  const of = new Int32Array(nTargets);
-  for (let t = 0; t < nTargets; t++) {
-    start[newIndex[t]! + 1] = d.start[t + 1]! - d.start[t]!;
-    of[newIndex[t]!] = sig.of[t]!;
-  }
-  for (let k = 0; k < nTargets; k++) start[k + 1]! += start[k]!;
-  // copy in source order (sequential reads; the scattered side is the writes, which the CPU
-  // buffers) and in time order within each target
-  const { ts, codes, bd, order } = into;
-  const srcTs = d.ts;
-  const srcCodes = d.codes!;
-  const srcBd = d.bd;
-  for (let t = 0; t < nTargets; t++) {
-    const w0 = start[newIndex[t]!]!;
-    const a = d.start[t]!;
-    const len = d.start[t + 1]! - a;
-    for (let j = 0; j < len; j++) {
-      ts[w0 + j] = srcTs[a + j]!;
-      codes[w0 + j] = srcCodes[a + j]!;
-      if (bd) bd[w0 + j] = srcBd![a + j]!;
-    }
-    if (len > 1) sortByTime(ts, codes, bd, w0, w0 + len);
-  }
-  const w = start[nTargets]!;
-  for (let j = 0; j < w; j++) order[j] = j;
-  return { ...d, ts: ts.subarray(0, w), codes: codes.subarray(0, w), bd: bd ? bd.subarray(0, w) : null, order: order.subarray(0, w), start, signatures: { of, list: sig.list } };
-}
-
-/** Stable sort of rows [from, to) by time, moving their code and breakdown along (rows usually arrive sorted). */
-function sortByTime(ts: Float64Array, codes: Int32Array, bd: Int32Array | null, from: number, to: number): void {
-  let sorted = true;
-  for (let k = from + 1; k < to; k++) {
-    if (ts[k]! < ts[k - 1]!) {
-      sorted = false;
-      break;
-    }
-  }
-  if (sorted) return;
-  if (to - from <= 64) {
-    for (let k = from + 1; k < to; k++) {
-      const v = ts[k]!;
-      const c = codes[k]!;
-      const b = bd ? bd[k]! : 0;
-      let j = k - 1;
-      while (j >= from && ts[j]! > v) {
-        ts[j + 1] = ts[j]!;
-        codes[j + 1] = codes[j]!;
-        if (bd) bd[j + 1] = bd[j]!;
-        j--;
-      }
-      ts[j + 1] = v;
-      codes[j + 1] = c;
-      if (bd) bd[j + 1] = b;
-    }
-    return;
-  }
-  const idx = Array.from({ length: to - from }, (_, x) => from + x);
-  idx.sort((x, y) => ts[x]! - ts[y]! || x - y);
-  const t2 = idx.map((x) => ts[x]!);
-  const c2 = idx.map((x) => codes[x]!);
-  const b2 = bd ? idx.map((x) => bd[x]!) : null;
-  for (let k = 0; k < idx.length; k++) {
-    ts[from + k] = t2[k]!;
-    codes[from + k] = c2[k]!;
-    if (bd) bd[from + k] = b2![k]!;
-  }
-}
-
-function copyToShared(a: Int32Array): Int32Array {
-  const out = new Int32Array(new SharedArrayBuffer(a.length * 4));
-  out.set(a);
-  return out;
 }

@@ -1,11 +1,11 @@
 /**
- * Worker thread for big funnel batches: it finishes half of the scan's grouping (radix buckets
- * are independent after the global pass), then takes funnels from a shared counter alongside
+ * Worker thread for big funnel batches: it finishes half of the scan's grouping (the scan's
+ * buckets are independent; see group.ts), then takes funnels from a shared counter alongside
  * the main thread until none is left. Everything it reads or writes is on SharedArrayBuffers;
  * a funnel's result does not depend on which thread computed it.
  *
  * Requests and answers:
- *   {kind: 'radix', state, from, to}  -> {kind: 'radix', starts}   (or {kind: 'radix-failed'})
+ *   {kind: 'group', state, from, to}  -> {kind: 'group', groups}   (or {kind: 'group-failed'})
  *   {kind: 'funnels', ...FunnelJob}   -> {kind: 'funnel', q, results, ms} per funnel it took
  *                                        ({kind: 'funnel-failed', q} when one throws: the parent
  *                                        computes it itself and reports the error the usual way),
@@ -14,7 +14,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
 import { itemResults } from './run.js';
-import { radixFinish, scanFromData, type RadixState, type ScanData } from './scan.js';
+import { finishBuckets, type BucketGroups, type GroupState } from './group.js';
+import { scanFromData, type ScanData } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 
 export interface FunnelJob {
@@ -27,11 +28,11 @@ export interface FunnelJob {
   counter: Int32Array;
 }
 
-export type WorkerRequest = { kind: 'radix'; state: RadixState; from: number; to: number } | ({ kind: 'funnels' } & FunnelJob);
+export type WorkerRequest = { kind: 'group'; state: GroupState; from: number; to: number } | ({ kind: 'funnels' } & FunnelJob);
 
 export type WorkerAnswer =
-  | { kind: 'radix'; starts: Int32Array }
-  | { kind: 'radix-failed'; message: string }
+  | { kind: 'group'; groups: BucketGroups }
+  | { kind: 'group-failed'; message: string }
   | { kind: 'funnel'; q: number; results: unknown; ms: number }
   | { kind: 'funnel-failed'; q: number }
   | { kind: 'funnels-done' };
@@ -57,11 +58,11 @@ function runFunnelJob(job: FunnelJob): void {
 }
 
 parentPort?.on('message', (m: WorkerRequest) => {
-  if (m.kind === 'radix') {
+  if (m.kind === 'group') {
     try {
-      send({ kind: 'radix', starts: radixFinish(m.state, m.from, m.to) });
+      send({ kind: 'group', groups: finishBuckets(m.state, m.from, m.to) });
     } catch (e) {
-      send({ kind: 'radix-failed', message: e instanceof Error ? e.message : String(e) });
+      send({ kind: 'group-failed', message: e instanceof Error ? e.message : String(e) });
     }
   } else runFunnelJob(m);
 });
