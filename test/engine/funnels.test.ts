@@ -66,6 +66,30 @@ describe('local funnel engine', () => {
     expect((week.results as Step[]).map((s) => s.count)).toEqual([3, 1]);
   });
 
+  it('names breakdown values from the filters it knows, and asks DuckDB only for others', async () => {
+    const e = localEngineForStore(t.store);
+    const bd = { breakdown: 'plan', breakdown_type: 'event' };
+    const filtered = [{ key: 'plan', type: 'event', operator: 'exact', value: ['free', 'pro'] }];
+    const run = vi.spyOn(t.store.conn, 'run');
+    try {
+      // no filter on plan: 'free' and 'pro' are found by the DISTINCT query
+      const open = await e.run({ kind: 'FunnelsQuery', series: [node('start'), node('middle')], dateRange: range, breakdownFilter: bd }, ctx);
+      expect(run.mock.calls.some(([sql]) => String(sql).includes('SELECT DISTINCT'))).toBe(true);
+      run.mockClear();
+      // the steps name every value the rows have: no DISTINCT query, the same buckets
+      const known = await e.run({ kind: 'FunnelsQuery', series: [node('start', filtered), node('middle')], dateRange: range, breakdownFilter: bd }, ctx);
+      expect(run.mock.calls.some(([sql]) => String(sql).includes('SELECT DISTINCT'))).toBe(false);
+      const buckets = (r: typeof open) => (r.results as Step[][]).map((x) => [x[0]!.breakdown_value, x.map((s) => s.count)]);
+      expect(buckets(known)).toEqual(buckets(open));
+      expect(buckets(open)).toEqual([
+        [['pro'], [2, 1]],
+        [['free'], [1, 0]],
+      ]);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
   it('breaks down by person properties with a limit and "Other"', async () => {
     const e = localEngineForStore(t.store);
     const r = await e.run(

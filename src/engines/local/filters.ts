@@ -98,6 +98,18 @@ export function exactFilterParts(f: unknown, env: FilterEnv, where: string): { s
   return { sql: compileFilter(f, env, where), expr: propertyExpr(f, env, where), values: [...new Set(values)] };
 }
 
+/**
+ * x IN (values). Event and person properties are strings: list_contains() is the same test, and
+ * DuckDB evaluates it once per dictionary entry where it can, where an IN list of several values
+ * is planned as a join that hashes every row. Metadata columns (uuid, timestamp, ...) keep IN,
+ * which casts the values to the column's type.
+ */
+function inList(f: Obj, x: string, values: unknown[]): string {
+  const list = values.map((v) => sqlString(valueString(v))).join(', ');
+  const type = (f.type as string | undefined) ?? 'event';
+  return type === 'event' || type === 'person' ? `list_contains([${list}], ${x})` : `${x} IN (${list})`;
+}
+
 function valueString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
@@ -171,13 +183,13 @@ function compileFilter(f: Obj, env: FilterEnv, where: string): string {
     case 'in': {
       if (values.length === 0) return 'FALSE';
       if (values.length === 1) return `coalesce(${x} = ${sqlString(valueString(values[0]))}, FALSE)`;
-      return `coalesce(${x} IN (${values.map((v) => sqlString(valueString(v))).join(', ')}), FALSE)`;
+      return `coalesce(${inList(f, x, values)}, FALSE)`;
     }
     case 'is_not':
     case 'not_in': {
       if (values.length === 0) return 'TRUE';
       if (values.length === 1) return `coalesce(${x} <> ${sqlString(valueString(values[0]))}, TRUE)`;
-      return `coalesce(${x} NOT IN (${values.map((v) => sqlString(valueString(v))).join(', ')}), TRUE)`;
+      return `coalesce(NOT ${inList(f, x, values)}, TRUE)`;
     }
     case 'icontains':
       return `coalesce(contains(lower(${x}), ${sqlString(valueString(value).toLowerCase())}), FALSE)`;

@@ -471,6 +471,19 @@ export class DenseIds {
     this.table = new Int32Array(cap * 3);
     this.mask = cap - 1;
   }
+  /** id of (lo, hi), or -1 if it has none (nothing is added). */
+  find(lo: number, hi: number): number {
+    const table = this.table;
+    const mask = this.mask;
+    lo |= 0;
+    hi |= 0;
+    for (let h = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask; ; h = (h + 1) & mask) {
+      const k = h * 3;
+      const stored = table[k + 2]!;
+      if (stored === 0) return -1;
+      if (table[k] === lo && table[k + 1] === hi) return stored - 1;
+    }
+  }
   /** id of (lo, hi); new ids are 0, 1, 2, ... in first-seen order. */
   get(lo: number, hi: number): number {
     if (lo === this.lastLo && hi === this.lastHi && this.lastId >= 0) {
