@@ -16,7 +16,7 @@
  */
 
 /** Buckets of the first step (the top 8 bits of the target hash). */
-const BUCKETS = 256;
+export const BUCKETS = 256;
 const BUCKET_SHIFT = 24;
 
 /**
