@@ -87,14 +87,22 @@ export interface ScanData {
   bdDict: string[][];
   /** with a plan: each target's signature (see finishBuckets) */
   signatures: Signatures | null;
+  /**
+   * Memory of the scan's own that is free once the rows are grouped, one Int32Array of at least
+   * `rows` per thread (main, worker), for the funnel masks: reusing it spares fresh pages.
+   */
+  scratch: Int32Array[];
 }
 
-/** A ScanResult over scan data (the step masks are derived on demand, per thread). */
-export function scanFromData(d: ScanData, targetNames: (string | null)[] | null = null): ScanResult {
+/**
+ * A ScanResult over scan data (the step masks are derived on demand, per thread; `thread`: 0 the
+ * scan's own thread, 1 the worker).
+ */
+export function scanFromData(d: ScanData, targetNames: (string | null)[] | null = null, thread = 0): ScanResult {
   return {
     rows: d.rows,
     ts: d.ts,
-    mask: d.plan && d.codes && d.signatures ? atomMasks(d.plan, d.codes, d.start, d.signatures) : plainMasks(d.masks, d.start),
+    mask: d.plan && d.codes && d.signatures ? atomMasks(d.plan, d.codes, d.start, d.signatures, d.scratch[thread]) : plainMasks(d.masks, d.start),
     bd: d.bd,
     bdDict: d.bdDict,
     nTargets: d.start.length - 1,
@@ -536,7 +544,7 @@ function numbers(v: VectorLike, count: number): ArrayLike<number> {
  * small code spaces, a map otherwise), then every row is a table read. The same pass records
  * each target's OR of masks, so funnels can skip targets that cannot enter them in O(1).
  */
-function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Signatures): (q: number, relevant: number) => FunnelMask {
+function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Signatures, scratch: Int32Array | undefined): (q: number, relevant: number) => FunnelMask {
   const lowBits = plan.lowBits;
   const nAtoms = plan.atoms.length;
   const atomMask = (1 << nAtoms) - 1;
@@ -582,7 +590,7 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Si
       return m;
     };
     const gate = relevant === 0 ? [] : terms.filter((t) => (t.bit & relevant) !== 0);
-    mask ??= new Int32Array(codes.length);
+    mask ??= scratch && scratch.length >= codes.length ? scratch : new Int32Array(codes.length);
     if (direct) {
       table ??= new Int32Array(space);
       known ??= new Int32Array(space);
@@ -846,6 +854,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     bd: hasBd ? state.out.i32[nCols]! : null,
     bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
     signatures,
+    // the scattered rows' hash half and first column (the hash's other half holds `order`)
+    scratch: [new Int32Array(state.lo.buffer, state.lo.byteOffset, rows), ...(state.i32.length ? [state.i32[0]!.subarray(0, rows)] : [])],
   };
   return scanFromData(data, names);
 }

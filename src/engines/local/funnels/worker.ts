@@ -40,7 +40,7 @@ export type WorkerAnswer =
 const send = (a: WorkerAnswer) => parentPort!.postMessage(a);
 
 function runFunnelJob(job: FunnelJob): void {
-  const scan = scanFromData(job.scan);
+  const scan = scanFromData(job.scan, null, 1);
   for (;;) {
     const k = Atomics.add(job.counter, 0, 1);
     if (k >= job.items.length) break;
