@@ -724,7 +724,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     ? (label: string) => {
         const m = process.memoryUsage();
         const cu = process.cpuUsage();
-        process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms, ${performance.now().toFixed(0)} ms since start, cpu ${((cu.user + cu.system) / 1000).toFixed(0)} ms (rss ${(m.rss / 2 ** 20).toFixed(0)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB)\n`);
+        process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms, ${performance.now().toFixed(0)} ms since start, cpu ${((cu.user + cu.system) / 1000).toFixed(0)} ms, ${process.resourceUsage().minorPageFault} page faults (rss ${(m.rss / 2 ** 20).toFixed(0)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB)\n`);
       }
     : null;
   const t0 = performance.now();
