@@ -136,6 +136,18 @@ function breakdownInfo(scan: ScanResult, spec: FunnelSpec): BreakdownInfo {
 }
 
 /**
+ * The mask bits a target must have for runTargets to look at it at all (matches its skip rules;
+ * 0: every target, -1: any bit).
+ */
+function relevantBits(spec: FunnelSpec, withBreakdown: boolean): number {
+  if (spec.order === 'strict') return 0;
+  const unordered = spec.order === 'unordered';
+  if (!withBreakdown) return unordered ? -1 : 1;
+  const stepAttr = spec.attribution === 'step' ? (unordered ? 0 : spec.attributionStep) : -1;
+  return stepAttr >= 0 && !unordered ? 1 << stepAttr : -1;
+}
+
+/**
  * Run the UDF for every target of the scan. Calls `emit` per (target, breakdown value) with
  * step_reached >= 0 (PostHog's HAVING step_reached >= 0); the outcome object is reused, so
  * `emit` must copy what it keeps.
@@ -153,9 +165,7 @@ function runTargets(
   const strict = spec.order === 'strict';
   const attribution = spec.attribution;
   const stepAttr = attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
-  // the bits a target must have for the loop below to look at it (matches its skip rules)
-  const relevant = strict ? 0 : !info || !bd ? (spec.order === 'unordered' ? -1 : 1) : stepAttr >= 0 && spec.order !== 'unordered' ? 1 << stepAttr : -1;
-  const { mask, targets, nTargets, prepare } = scan.mask(q, relevant);
+  const { mask, targets, nTargets, prepare } = scan.mask(q, relevantBits(spec, !!info && !!bd));
   const need = spec.order === 'unordered' ? -1 : 1;
   const rows = scan.order;
   // one input and one filter object, updated per target and value (run() reads them only
@@ -548,6 +558,22 @@ export function workItems(specs: readonly FunnelSpec[]): number[][] {
   return items;
 }
 
+/**
+ * Work items, biggest first (by the targets their passes visit), so that two threads taking them
+ * in turn do not end with one waiting while the other runs a big one.
+ */
+function byCost(items: number[][], specs: readonly FunnelSpec[], scan: ScanResult): number[][] {
+  const cost = (item: number[]): number => {
+    const spec = specs[item[0]!]!;
+    const relevant = spec.viz === 'trends' ? 0 : relevantBits(spec, spec.viz === 'steps' && !!spec.breakdown && !!scan.bd);
+    return scan.candidates(item[0]!, relevant);
+  };
+  return items
+    .map((item, i) => ({ item, i, c: cost(item) }))
+    .sort((a, b) => b.c - a.c || a.i - b.i)
+    .map((x) => x.item);
+}
+
 /** Results of one work item (funnel indexes into specs), in its order. */
 export function itemResults(specs: readonly FunnelSpec[], item: readonly number[], scan: ScanResult, ctx: QueryContext): unknown[] {
   if (item.length === 1) return [resultsFor(specs[item[0]!]!, scan, item[0]!, ctx)];
@@ -647,7 +673,7 @@ class FunnelWorker {
    */
   async compute(scan: ScanResult, specs: FunnelSpec[], ctx: QueryContext): Promise<Computed[]> {
     const out: (Computed | undefined)[] = new Array(specs.length);
-    const items = workItems(specs);
+    const items = byCost(workItems(specs), specs, scan);
     const counter = new Int32Array(new SharedArrayBuffer(4));
     let byWorker = 0;
     const finished = this.request<void>({ kind: 'funnels', scan: scan.data, specs, items, ctx, counter }, (a, done) => {

@@ -40,6 +40,8 @@ export interface ScanResult {
    * targets that cannot have any are left out of the candidates. 0: every target.
    */
   mask(q: number, relevant: number): FunnelMask;
+  /** the number of targets mask(q, relevant) would hand out (cheap: from the signatures) */
+  candidates(q: number, relevant: number): number;
   /** breakdown code per row (null without breakdown) */
   bd: Int32Array | null;
   /** breakdown dictionary: code -> values (one string per breakdown property) */
@@ -103,6 +105,7 @@ export function scanFromData(d: ScanData, targetNames: (string | null)[] | null 
     rows: d.rows,
     ts: d.ts,
     mask: d.plan && d.codes && d.signatures ? atomMasks(d.plan, d.codes, d.start, d.signatures, d.scratch[thread]) : plainMasks(d.masks, d.start),
+    candidates: candidateCounter(d.plan, d.signatures, d.start.length - 1),
     bd: d.bd,
     bdDict: d.bdDict,
     nTargets: d.start.length - 1,
@@ -544,6 +547,31 @@ function numbers(v: VectorLike, count: number): ArrayLike<number> {
  * small code spaces, a map otherwise), then every row is a table read. The same pass records
  * each target's OR of masks, so funnels can skip targets that cannot enter them in O(1).
  */
+/** Whether a target of this signature can match one of the gate's terms. */
+function possibleFor(gate: Term[], sig: { ev: number; at: number; fieldSets: number[] }): boolean {
+  for (const g of gate) {
+    if ((g.ev !== -1 && (sig.ev & (1 << Math.min(g.ev, 31))) === 0) || (sig.at & g.req) !== g.req) continue;
+    if (g.fields.every((fr) => (sig.fieldSets[fr.field]! & fr.gate) !== 0)) return true;
+  }
+  return false;
+}
+
+/** How many targets mask(q, relevant) would hand out, from the signatures alone. */
+function candidateCounter(plan: AtomPlan | null, sig: Signatures | null, nTargets: number): (q: number, relevant: number) => number {
+  let counts: Int32Array | null = null;
+  return (q, relevant) => {
+    if (!plan || !sig || relevant === 0) return nTargets;
+    if (!counts) {
+      counts = new Int32Array(sig.list.length);
+      for (let t = 0; t < sig.of.length; t++) counts[sig.of[t]!]!++;
+    }
+    const gate = plan.terms[q]!.filter((t) => (t.bit & relevant) !== 0);
+    let n = 0;
+    for (let k = 0; k < sig.list.length; k++) if (possibleFor(gate, sig.list[k]!)) n += counts[k]!;
+    return n;
+  };
+}
+
 function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Signatures, scratch: Int32Array | undefined): (q: number, relevant: number) => FunnelMask {
   const lowBits = plan.lowBits;
   const nAtoms = plan.atoms.length;
@@ -554,13 +582,6 @@ function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Si
   const sigOf = sig.of;
   const sigs = sig.list;
   const sigPossible = new Int8Array(sigs.length);
-  const possibleFor = (gate: Term[], sig: { ev: number; at: number; fieldSets: number[] }): boolean => {
-    for (const g of gate) {
-      if ((g.ev !== -1 && (sig.ev & (1 << Math.min(g.ev, 31))) === 0) || (sig.at & g.req) !== g.req) continue;
-      if (g.fields.every((fr) => (sig.fieldSets[fr.field]! & fr.gate) !== 0)) return true;
-    }
-    return false;
-  };
   // funnels of a batch are evaluated one after another: one set of buffers serves them all.
   // Rows of skipped targets are not cleared: callers never read a target whose `or` is 0.
   let mask: Int32Array | undefined;
