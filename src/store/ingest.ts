@@ -585,7 +585,18 @@ async function insertSql(store: Store, src: Source): Promise<{ sql: string; writ
   const uuidSql = `CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}')${
     lateCheck ? ` WHEN ${lateCheck} THEN (CASE WHEN nextval('${LATE_SEQ}') IS NULL THEN NULL ELSE s.u END)` : ''
   } ELSE s.u END`;
-  const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
+  // the materialized columns, each followed by its hash companion if it has one (hashedKeys)
+  const matCols: string[] = [];
+  const matVals: string[] = [];
+  keys.forEach((k, i) => {
+    matCols.push(quoteIdent(store.materializedColumn(k)!));
+    matVals.push(`s.mk${i}`);
+    const h = store.keyHashColumn(k);
+    if (h) {
+      matCols.push(quoteIdent(h));
+      matVals.push(`hash(s.mk${i})`);
+    }
+  });
   // The person of a row: its person_id, else the stored mapping of its distinct_id, else derived.
   const mapped = await scalar(store, `SELECT count(*) FROM (SELECT 1 FROM person_distinct_ids LIMIT 1)`);
   const personSql = `CASE WHEN s.person_id IS NOT NULL THEN (CASE WHEN nextval('${PID_SEQ}') IS NULL THEN NULL ELSE s.person_id END)
@@ -595,7 +606,7 @@ async function insertSql(store: Store, src: Source): Promise<{ sql: string; writ
     joinsMapping: mapped > 0,
     sql: `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
     SELECT ${uuidSql}, s.event, s.distinct_id,
-      ${personSql}, s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
+      ${personSql}, s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${matVals.map((v) => `, ${v}`).join('')}
     FROM (${sql}) s${mapped ? ' LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id' : ''}`,
   };
 }

@@ -31,6 +31,7 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { UsageError } from '../errors.js';
+import { taxonomy } from '../events/taxonomy.js';
 import { jsonPath, keysTextSql, quoteIdent, sqlString } from './sql.js';
 
 // @duckdb/node-api is CommonJS. An ESM `import` of it makes Node scan each of its ~100 files for
@@ -39,6 +40,19 @@ import { jsonPath, keysTextSql, quoteIdent, sqlString } from './sql.js';
 const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as { DuckDBInstance: typeof DuckDBInstanceType };
 
 export const SCHEMA_VERSION = '1';
+
+/**
+ * Property keys whose materialized column gets a companion `<col>__hash` UBIGINT column holding
+ * DuckDB's hash() of the value (NULL included, so it is never NULL): the Discover wizard session
+ * id, which funnels aggregate by. A funnel scan then reads 8 bytes per row instead of
+ * decompressing and hashing a 36-character string (~0.35 CPU-s per 10M events). Only columns
+ * created with their companion have one; the scan falls back to hashing otherwise.
+ */
+export function hashedKeys(): readonly string[] {
+  return [taxonomy().discover.properties.sessionId!];
+}
+
+const HASH_SUFFIX = '__hash';
 
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DISCOVER_METRICS_STORE) return resolve(env.DISCOVER_METRICS_STORE);
@@ -95,6 +109,8 @@ export class Store {
   }
 
   private materializedCols = new Map<string, string>();
+  /** property key -> its hash companion column (see hashedKeys) */
+  private hashCols = new Map<string, string>();
 
   private async migrate(): Promise<void> {
     await this.conn.run(`
@@ -131,6 +147,17 @@ export class Store {
     const r = await this.conn.runAndReadAll(`SELECT key, col FROM materialized`);
     this.materializedCols.clear();
     for (const [k, c] of r.getRows()) this.materializedCols.set(String(k), String(c));
+    const cols = await this.conn.runAndReadAll(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'events' AND table_schema = current_schema() AND column_name LIKE '%${HASH_SUFFIX}'`,
+    );
+    const present = new Set(cols.getRows().map(([c]) => String(c)));
+    this.hashCols.clear();
+    for (const [k, c] of this.materializedCols) if (present.has(c + HASH_SUFFIX)) this.hashCols.set(k, c + HASH_SUFFIX);
+  }
+
+  /** The column holding hash(<materialized column of key>), if the store has one (see hashedKeys). */
+  keyHashColumn(key: string): string | undefined {
+    return this.hashCols.get(key);
   }
 
   /** Column name on `events` holding this property key, if it is materialized. */
@@ -161,12 +188,21 @@ export class Store {
     if (added.length === 0) return;
     // One statement batch: the ALTERs, one UPDATE filling every new column in a single scan
     // (of the rows whose JSON text can hold one of the keys), one INSERT into the registry.
+    // a hashed key's companion starts as hash(NULL) on every row, like its column's NULL
+    const hashed = new Set(hashedKeys());
     const alters = added
-      .map(([, col]) => `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col)} VARCHAR USING COMPRESSION dictionary;`)
+      .map(
+        ([key, col]) =>
+          `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col)} VARCHAR USING COMPRESSION dictionary;` +
+          (hashed.has(key) ? `\nALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col + HASH_SUFFIX)} UBIGINT DEFAULT hash(NULL::VARCHAR);` : ''),
+      )
       .join('\n');
     await this.conn.run(alters);
     await this.conn.run(`INSERT INTO materialized VALUES ${added.map(([k, c]) => `(${sqlString(k)}, ${sqlString(c)})`).join(', ')}`);
-    for (const [key, col] of added) this.materializedCols.set(key, col);
+    for (const [key, col] of added) {
+      this.materializedCols.set(key, col);
+      if (hashed.has(key)) this.hashCols.set(key, col + HASH_SUFFIX);
+    }
     await this.fillMaterialized(
       added.map(([key]) => key),
       'true',
@@ -183,7 +219,12 @@ export class Store {
     const n = await this.conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM events)`);
     if (!n.getRows()[0]?.[0]) return;
     const paths = keys.map((key) => sqlString(jsonPath(key))).join(', ');
-    const sets = keys.map((key, i) => `${quoteIdent(this.materializedCols.get(key)!)} = m[${i + 1}]`).join(', ');
+    const sets = keys
+      .map((key, i) => {
+        const h = this.hashCols.get(key);
+        return `${quoteIdent(this.materializedCols.get(key)!)} = m[${i + 1}]${h ? `, ${quoteIdent(h)} = hash(m[${i + 1}])` : ''}`;
+      })
+      .join(', ');
     await this.conn.run(
       `UPDATE events SET ${sets} FROM (SELECT rowid AS rid, json_extract_string(properties, [${paths}]) AS m FROM events
         WHERE (${where}) AND ${keysTextSql('properties', keys, opts)}) x WHERE events.rowid = x.rid`,

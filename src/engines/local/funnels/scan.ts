@@ -14,7 +14,7 @@
  */
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { Store } from '../../../store/store.js';
-import { sqlString } from '../../../store/sql.js';
+import { quoteIdent, sqlString } from '../../../store/sql.js';
 import { UsageError } from '../../../errors.js';
 import { timestampRangeSql } from '../dates.js';
 import { exactFilterParts, propertyFiltersSql, usesPersonProperties } from '../filters.js';
@@ -130,6 +130,17 @@ export function scanKey(spec: FunnelSpec, store: Store, withBreakdown = true): s
     withBreakdown ? breakdownSql(spec, store) : null,
     seesEveryEvent,
   ]);
+}
+
+/**
+ * The 64-bit hash the rows are grouped by: the store's hash column when the target is a
+ * property that has one (see hashedKeys in store.ts; NULL is hashed too), else hash() of the
+ * value. Rows of one scan all use the same expression.
+ */
+function targetHashSql(spec: FunnelSpec, store: Store): string {
+  const ref = spec.aggregateBy;
+  const h = ref.kind === 'event_property' ? store.keyHashColumn(ref.key) : undefined;
+  return h ? `e.${quoteIdent(h)}` : `hash(coalesce(${targetSql(spec, store)}, ${sqlString(NULL_TARGET)}))`;
 }
 
 function targetSql(spec: FunnelSpec, store: Store): string {
@@ -476,7 +487,7 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: S
     });
     alwaysTrue = common;
   }
-  const cols = [`hash(${tgt}) AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
+  const cols = [`${targetHashSql(first, store)} AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
   if (plan) {
     // one INTEGER per row: event code << lowBits | value codes | atom bits
     // event codes are 1, 2, ... in the map's order: the code is the event's position in that
