@@ -397,15 +397,19 @@ async function baseSql(store: Store, src: Source): Promise<{ base: string; jsonT
 
 /**
  * Normalized rows of one source with per-row problem flags (used by the insert and by diagnosis),
- * with the values of `keys` as columns mk0.. (in that order).
+ * with the values of `keys` as columns mk0.. (in that order) and, when `late` keys are given, a
+ * boolean column `late_key`: the row carries one of them (top level, exact).
  *
- * DuckDB's cost grows with the number of JSON paths looked up per row, and a file usually
- * carries only a few of the taxonomy keys: the insert extracts the keys seen in its first rows;
- * rows with other keys get their columns afterwards (fillLateKeys). Vocabulary checks on keys
- * not extracted look them up only for the events their rules apply to.
+ * The properties are parsed once per row, by one json_transform into a struct of every key the
+ * statement needs (the extracted keys, the vocabulary's keys, the late candidates): it looks each
+ * of the object's keys up in a hash table, where a list of JSON pointers (json_extract_string)
+ * scans the object once per key; a key absent from most rows then costs next to nothing, so the
+ * late candidates need no text pre-check. Values are json_extract_string's (strings unquoted,
+ * anything else as JSON text), except that json_transform prints a JSON number in exponent form
+ * its own way (1e-7 -> '1e-07', 1e16 -> '1e+16'): such short numeric strings are re-read by
+ * json_extract_string (see transformedString).
  */
-function normalizedSql(base: string, keys: string[]): string {
-  const ptrs = (ks: string[]) => ks.map((k) => sqlString(jsonPointer(k))).join(', ');
+function normalizedSql(base: string, keys: string[], late: string[] = []): string {
   const mcol = new Map(keys.map((k, i) => [k, `mk${i}`]));
   // Vocabulary: events are mapped to a rule group by one hash join (a VALUES table), then each
   // group's checks run on integers and ENUM casts (hash lookups) instead of scanning name lists.
@@ -418,16 +422,9 @@ function normalizedSql(base: string, keys: string[]): string {
     if (g < 0) g = groups.push(ids) - 1;
     groupOf.set(name, g + 1);
   }
-  // Rule keys that are not extracted anyway: looked up (one list lookup) for the groups using them.
-  const extra: string[] = [];
-  const extraGroups: number[] = [];
-  groups.forEach((ids, g) => {
-    const ks = ids.flatMap((i) => [rules[i]!.key, ...(rules[i]!.when ? [rules[i]!.when!.key] : [])]).filter((k) => !mcol.has(k));
-    if (ks.length === 0) return;
-    extraGroups.push(g + 1);
-    for (const k of ks) if (!extra.includes(k)) extra.push(k);
-  });
-  const val = (k: string) => mcol.get(k) ?? `vx[${extra.indexOf(k) + 1}]`;
+  const ruleKeys = rules.flatMap((r) => [r.key, ...(r.when ? [r.when.key] : [])]);
+  const fields = propertyFields([...keys, ...ruleKeys, ...late]);
+  const val = (k: string) => mcol.get(k) ?? fields.ref(k);
   const ruleSql = (r: VocabRule) => {
     const v = val(r.key);
     const empty = r.allowed === undefined ? (r.when ? `trim(${v}) = ''` : `${v} = ''`) : 'false';
@@ -445,8 +442,9 @@ function normalizedSql(base: string, keys: string[]): string {
   const groupTable = groups.length
     ? `(VALUES ${[...groupOf].map(([name, g]) => `(${sqlString(name)}, ${g})`).join(', ')}) AS dm_vg(vname, vgrp)`
     : `(SELECT NULL::VARCHAR AS vname, NULL::INTEGER AS vgrp WHERE false) AS dm_vg`;
-  const keyCols = keys.map((_, i) => `, mc[${i + 1}] AS mk${i}`).join('');
-  return `SELECT *,
+  const keyCols = keys.map((k, i) => `, ${transformedString(fields.ref(k), k)} AS mk${i}`).join('');
+  const lateCol = late.length ? `, (${late.map((k) => `${fields.ref(k)} IS NOT NULL`).join(' OR ')}) AS late_key` : '';
+  return `SELECT * EXCLUDE (${fields.names.join(', ')}),
       (CASE WHEN event IS NULL OR event = '' THEN 'event'
             WHEN distinct_id IS NULL OR distinct_id = '' THEN 'distinct_id'
             WHEN raw_ts IS NULL THEN 'timestamp'
@@ -457,15 +455,54 @@ function normalizedSql(base: string, keys: string[]): string {
             WHEN vgrp IS NOT NULL AND ${vocab} THEN 'vocabulary'
        END) AS problem
     FROM (
-      SELECT * EXCLUDE (mc, vname)${keyCols}
+      SELECT * EXCLUDE (vname)${keyCols}${lateCol}
       FROM (
-        SELECT *,
-          ${keys.length ? `json_extract_string(pj, [${ptrs(keys)}])` : 'NULL::VARCHAR[]'} AS mc,
-          ${extra.length ? `(CASE WHEN ${extraGroups.map((g) => `vgrp = ${g}`).join(' OR ')} THEN json_extract_string(pj, [${ptrs(extra)}]) END)` : 'NULL::VARCHAR[]'} AS vx,
+        SELECT *, ${fields.select},
           CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
         FROM (${base}) LEFT JOIN ${groupTable} ON dm_vg.vname = event
       )
     )`;
+}
+
+/**
+ * The json_transform structs (columns dm_pf0..) holding these property keys of `pj`, and the
+ * SQL of each key's value (VARCHAR). DuckDB's struct field names are case-insensitive, so keys
+ * differing only in case go to another struct (another parse of those rows: rare).
+ */
+function propertyFields(keys: string[]): { names: string[]; select: string; ref(key: string): string } {
+  const structs: string[][] = [];
+  const at = new Map<string, number>();
+  for (const k of new Set(keys)) {
+    let i = structs.findIndex((s) => !s.some((x) => x.toLowerCase() === k.toLowerCase()));
+    if (i < 0) i = structs.push([]) - 1;
+    structs[i]!.push(k);
+    at.set(k, i);
+  }
+  if (structs.length === 0) structs.push([]);
+  const names = structs.map((_, i) => `dm_pf${i}`);
+  const select = structs
+    .map((ks, i) =>
+      ks.length
+        ? `json_transform(pj, ${sqlString(JSON.stringify(Object.fromEntries(ks.map((k) => [k, 'VARCHAR']))))}) AS ${names[i]}`
+        : `NULL::INTEGER AS ${names[i]}`,
+    )
+    .join(', ');
+  return {
+    names,
+    select,
+    ref: (key) => `struct_extract(${names[at.get(key)!]}, ${sqlString(key)})`,
+  };
+}
+
+/**
+ * A json_transform VARCHAR value as json_extract_string gives it: the two differ only for JSON
+ * numbers printed in exponent form (json_transform: '1e-07', '1e+16'; json_extract_string keeps
+ * yyjson's '1e-7', '10000000000000000.0'), which are short and start with a digit or '-'; those
+ * few rows read the key again with json_extract_string.
+ */
+function transformedString(v: string, key: string): string {
+  return `(CASE WHEN ${v} >= '-' AND ${v} < ':' AND strlen(${v}) <= 24 AND contains(${v}, 'e')
+    THEN json_extract_string(pj, ${sqlString(jsonPointer(key))}) ELSE ${v} END)`;
 }
 
 /** Rows whose keys decide the columns an insert extracts (a source this small is seen whole). */
@@ -566,24 +603,17 @@ async function disabledOptimizers(store: Store): Promise<string> {
 }
 
 async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
-  const { base, jsonTyped } = await baseSql(store, src);
+  const { base } = await baseSql(store, src);
   const seen = await sampleKeys(store, base, src);
   const candidates = candidateKeys(store);
   const keys = candidates.filter((k) => seen.has(k));
   await store.materialize(keys);
-  const sql = normalizedSql(base, keys);
-  // Rows that may carry a candidate key not extracted here are counted (the text pre-check of
-  // fillLateKeys, run in the parallel insert; the counter's THEN branch runs for those rows only),
-  // so the exact search after the insert runs only when there is something to find. JSON from
-  // the reader is minified with unescaped keys; a properties string holding JSON is not.
+  // Rows that carry a candidate key not extracted here are counted (the counter's THEN branch runs
+  // for those rows only), so the search after the insert runs only when there is something to find.
   const late = candidates.filter((k) => !keys.includes(k));
-  const lateCheck = late.length
-    ? jsonTyped
-      ? `(${keysTextSql('s.pj', late, { normalizedJson: true })} OR (NOT starts_with(s.props, '{') AND contains(s.pj, '\\')))`
-      : keysTextSql('s.pj', late)
-    : undefined;
+  const sql = normalizedSql(base, keys, late);
   const uuidSql = `CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}')${
-    lateCheck ? ` WHEN ${lateCheck} THEN (CASE WHEN nextval('${LATE_SEQ}') IS NULL THEN NULL ELSE s.u END)` : ''
+    late.length ? ` WHEN s.late_key THEN (CASE WHEN nextval('${LATE_SEQ}') IS NULL THEN NULL ELSE s.u END)` : ''
   } ELSE s.u END`;
   const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
   // The person of a row: its person_id, else the stored mapping of its distinct_id, else derived.

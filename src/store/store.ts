@@ -143,13 +143,14 @@ export class Store {
    */
   async materialize(keys: readonly string[]): Promise<void> {
     const added: [string, string][] = [];
-    const used = new Set(this.materializedCols.values());
+    // (compared in lower case: DuckDB's column names are case-insensitive)
+    const used = new Set([...this.materializedCols.values()].map((c) => c.toLowerCase()));
     for (const key of new Set(keys)) {
       if (this.materializedCols.has(key)) continue;
       let col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
-      // keys differing only in punctuation ($set vs _set) must not share a column
-      for (let i = 2; used.has(col); i++) col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}_${i}`;
-      used.add(col);
+      // keys differing only in punctuation ($set vs _set) or case must not share a column
+      for (let i = 2; used.has(col.toLowerCase()); i++) col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}_${i}`;
+      used.add(col.toLowerCase());
       added.push([key, col]);
     }
     if (added.length === 0) return;

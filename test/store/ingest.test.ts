@@ -174,6 +174,37 @@ describe('formats', () => {
     expect(await count(`SELECT count(*) FROM events WHERE mat_tp_connector_type IS NOT NULL OR mat_custom_key IS NOT NULL`)).toBe(1);
   });
 
+  it('materialized values are json_extract_string of the key, numbers in exponent form and nested values too', async () => {
+    // json_transform (the insert's extraction) prints some numbers differently ('1e-07' for 1e-7)
+    const props = [
+      '"tp.discover.metadata.id": 1e-7, "tp.account_id": 1E16, "tp.cluster_name": -1.5e+300, "tp.user_name": 12345678901234567.0',
+      '"tp.discover.metadata.id": "1e-07", "tp.account_id": 0.5, "tp.cluster_name": [1e-7, "x"], "tp.user_name": {"a": 2.5e-9}',
+      '"tp.discover.metadata.id": true, "tp.account_id": null, "tp.cluster_name": "e\\u00e9\\"", "tp.user_name": 18446744073709551616',
+    ];
+    const text = props
+      .map((p, i) => `{"uuid": "${U(i + 1)}", "event": "$pageview", "distinct_id": "d", "timestamp": "2024-05-01T10:00:00Z", "properties": {${p}}}`)
+      .join('\n');
+    await loadFiles(store, [file('numbers.jsonl', text + '\n')]);
+    const keys = ['tp.discover.metadata.id', 'tp.account_id', 'tp.cluster_name', 'tp.user_name'];
+    const got = await rows(
+      `SELECT ${keys.map((k, i) => `${store.materializedColumn(k)} AS c${i}, json_extract_string(properties, '$."${k}"') AS j${i}`).join(', ')} FROM events ORDER BY uuid`,
+    );
+    expect(got).toHaveLength(3);
+    for (const r of got) for (let i = 0; i < keys.length; i++) expect(r[`c${i}`]).toBe(r[`j${i}`]);
+    expect(got.map((r) => r.c0)).toEqual(['1e-7', '1e-07', 'true']);
+    expect(got.map((r) => r.c2)).toEqual(['-1.5e300', '[1e-7,"x"]', 'eé"']);
+  });
+
+  it('keys that differ only in case get their own columns and values', async () => {
+    await store.transaction(() => store.materialize(['TP.Account_ID']));
+    expect(store.materializedColumn('TP.Account_ID')).toBe('mat_TP_Account_ID');
+    await loadEvents(store, [ev(1, { event: '$pageview', properties: { 'tp.account_id': 'lower', 'TP.Account_ID': 'upper' } })]);
+    // (DuckDB's column names are case-insensitive too)
+    const lower = store.materializedColumn('tp.account_id')!;
+    expect(lower).toBe('mat_tp_account_id_2');
+    expect(await rows(`SELECT "${lower}" AS l, "mat_TP_Account_ID" AS u FROM events`)).toEqual([{ l: 'lower', u: 'upper' }]);
+  });
+
   it('accepts timestamps without a zone as UTC, with offsets, and epoch milliseconds; keeps microseconds', async () => {
     await loadEvents(store, [
       ev(1, { timestamp: '2024-05-01 10:00:00.123456' }),
