@@ -27,7 +27,8 @@
  * Events without a uuid get a deterministic UUID (version 5 layout, SHA-1 of event, distinct_id,
  * timestamp in microseconds and the minified properties JSON), so re-loading stays idempotent.
  */
-import { closeSync, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -363,7 +364,7 @@ interface Batch {
   rows: number;
   /** Keys whose columns the insert filled. */
   written: string[];
-  /** Rows whose properties text may hold a candidate key not written (counted by the insert). */
+  /** Rows with a value for a candidate key not written (counted by the insert). */
   lateRows: number;
 }
 
@@ -505,7 +506,7 @@ function transformedString(v: string, key: string): string {
     THEN json_extract_string(pj, ${sqlString(jsonPointer(key))}) ELSE ${v} END)`;
 }
 
-/** Rows whose keys decide the columns an insert extracts (a source this small is seen whole). */
+/** Rows whose keys decide the columns an insert extracts. */
 const SAMPLE_ROWS = 4096;
 
 /**
@@ -516,14 +517,19 @@ const SAMPLE_ROWS = 4096;
  * them at commit (10M events: 0.7 s -> 33 s), so a wide net here is worth its milliseconds.
  */
 async function sampleKeys(store: Store, base: string, src: Source): Promise<Set<string>> {
-  // one read of the first rows: their keys and their event names
-  const r = await store.conn.runAndReadAll(
-    `SELECT list_distinct(flatten(list(json_keys(pj)) FILTER (WHERE pj IS NOT NULL))), list(DISTINCT event) FILTER (WHERE event IS NOT NULL)
-     FROM (SELECT pj, event FROM (${base}) LIMIT ${SAMPLE_ROWS})`,
-  );
-  const [keys, events] = (r.getRowsJson()[0] ?? [null, null]) as [string[] | null, string[] | null];
-  const seen = new Set(keys ?? []);
-  const names = new Set(events ?? []);
+  const seen = new Set<string>();
+  const names = new Set<string>();
+  // one read of the first rows: their keys and their event names (JSONL in JS: DuckDB's reader
+  // parses whole buffers on every thread before the LIMIT stops it, ~0.13 s)
+  if (!(await headSample(src, seen, names))) {
+    const r = await store.conn.runAndReadAll(
+      `SELECT list_distinct(flatten(list(json_keys(pj)) FILTER (WHERE pj IS NOT NULL))), list(DISTINCT event) FILTER (WHERE event IS NOT NULL)
+       FROM (SELECT pj, event FROM (${base}) LIMIT ${SAMPLE_ROWS})`,
+    );
+    const [keys, events] = (r.getRowsJson()[0] ?? [null, null]) as [string[] | null, string[] | null];
+    for (const k of keys ?? []) seen.add(k);
+    for (const e of events ?? []) names.add(e);
+  }
   spreadSample(src, seen, names);
   for (const rule of vocabRules()) {
     if (!rule.events.some((e) => names.has(e))) continue;
@@ -531,6 +537,66 @@ async function sampleKeys(store: Store, base: string, src: Source): Promise<Set<
     if (rule.when) seen.add(rule.when.key);
   }
   return seen;
+}
+
+/** Text read at most for the first rows of a JSONL source (their lines are usually ~2 MB). */
+const HEAD_SAMPLE_CHARS = 16 << 20;
+
+/**
+ * The property keys and event names of a JSONL source's first SAMPLE_ROWS lines (gunzipped as
+ * they are read). False when this is not JSONL or a line of them does not parse in JS (DuckDB
+ * then samples them: it reads some JSON that JSON.parse does not, such as NaN).
+ */
+async function headSample(src: Source, keys: Set<string>, events: Set<string>): Promise<boolean> {
+  if (src.format !== 'jsonl') return false;
+  const lines: string[] = [];
+  let rest = '';
+  let whole = true;
+  const input = createReadStream(src.path, { highWaterMark: 1 << 20 });
+  const stream = src.gzip ? input.pipe(createGunzip()) : input;
+  stream.setEncoding('utf8');
+  let read = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      read += chunk.length;
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts) if (lines.length < SAMPLE_ROWS) lines.push(l);
+      if (lines.length >= SAMPLE_ROWS || read >= HEAD_SAMPLE_CHARS) {
+        whole = false;
+        break;
+      }
+    }
+  } catch {
+    return false; // unreadable, or not gzip after all: the insert reports it
+  } finally {
+    input.destroy();
+    if (stream !== input) stream.destroy();
+  }
+  if (whole) lines.push(rest);
+  if (lines.length > 0) lines[0] = lines[0]!.replace(/^\uFEFF/, '');
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      return false;
+    }
+    if (!rec || typeof rec !== 'object' || Array.isArray(rec)) continue;
+    const { event, properties } = rec as { event?: unknown; properties?: unknown };
+    if (typeof event === 'string') events.add(event);
+    let props = properties;
+    if (typeof props === 'string') {
+      try {
+        props = JSON.parse(props); // a JSON object given as a string is unwrapped, as the insert does
+      } catch {
+        continue;
+      }
+    }
+    if (props && typeof props === 'object' && !Array.isArray(props)) for (const k of Object.keys(props)) keys.add(k);
+  }
+  return true;
 }
 
 /** Lines read from this many places spread over a big uncompressed JSONL file (64 KiB each). */
@@ -632,14 +698,14 @@ async function insertSql(store: Store, src: Source): Promise<{ sql: string; writ
 
 /**
  * After the inserts: candidate keys that a source's insert did not extract (not in its first
- * rows) may still occur further on; the insert counted the rows whose text may hold one
+ * rows) may still occur further on; the insert counted the rows with a value for one
  * (`lateRows`). Then one scan of the batch finds the keys; keys found get their column (filled
  * for every stored event) or, when they have one already (made since, or in a store with every
  * column), are filled for the batch's rows that carry them.
  */
 async function fillLateKeys(store: Store, batches: Batch[]): Promise<void> {
   for (const b of batches) {
-    if (b.lateRows === 0 || b.rows <= SAMPLE_ROWS) continue; // (a source that small was sampled whole)
+    if (b.lateRows === 0) continue; // (counted exactly: rows with a value for a candidate key not written)
     const late = candidateKeys(store).filter((k) => !b.written.includes(k));
     if (late.length === 0) continue;
     const range = `rowid > ${b.after} AND rowid <= ${b.last}`;
