@@ -157,8 +157,10 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
   const pio = await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`);
   const previousPio = String(pio.getRows()[0]?.[0]) === 'true';
   const previousDisabled = await disabledOptimizers(store);
-  // Parallel inserts: several times faster on big files (row order in a table means nothing here).
-  await conn.run(`SET preserve_insertion_order = false`);
+  // Rows are stored in input order, so a load's store does not depend on thread timing (funnels
+  // break ties in time by scan order). DuckDB still inserts on every thread; a join in the insert
+  // would reorder its rows (even with this setting), so the insert has none.
+  await conn.run(`SET preserve_insertion_order = true`);
   try {
     let failed: { source: Source; error: unknown } | undefined;
     let summary: LoadSummary | undefined;
@@ -189,6 +191,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
             throw e;
           }
         }
+        await conn.run(`DROP TYPE IF EXISTS ${REMAP_TYPE}; RESET VARIABLE ${REMAP_VAR}`);
         // New rows are appended after every stored row, so `rowid > before` is this load's batch.
         const appended = await scalar(store, `SELECT count(*) FROM events WHERE rowid > ${before}`);
         if (appended !== read) throw new Error(`load: expected ${read} appended rows after rowid ${before}, found ${appended}`);
@@ -209,6 +212,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
   } finally {
     await conn.run(`SET preserve_insertion_order = ${previousPio}`);
     await conn.run(`SET disabled_optimizers = ${sqlString(previousDisabled)}`);
+    await conn.run(`DROP TYPE IF EXISTS ${REMAP_TYPE}; RESET VARIABLE ${REMAP_VAR}`).catch(() => undefined);
   }
 }
 
@@ -412,8 +416,8 @@ async function baseSql(store: Store, src: Source): Promise<{ base: string; jsonT
  */
 function normalizedSql(base: string, keys: string[], late: string[] = []): string {
   const mcol = new Map(keys.map((k, i) => [k, `mk${i}`]));
-  // Vocabulary: events are mapped to a rule group by one hash join (a VALUES table), then each
-  // group's checks run on integers and ENUM casts (hash lookups) instead of scanning name lists.
+  // Vocabulary: events are mapped to a rule group by one ENUM cast (a hash lookup), then each
+  // group's checks run on integers and ENUM casts instead of scanning name lists.
   const rules = vocabRules();
   const groupOf = new Map<string, number>();
   const groups: number[][] = [];
@@ -440,9 +444,10 @@ function normalizedSql(base: string, keys: string[], late: string[] = []): strin
   const vocab = groups.length
     ? `(CASE vgrp ${groups.map((ids, g) => `WHEN ${g + 1} THEN (${ids.map((i) => ruleSql(rules[i]!)).join(' OR ')})`).join(' ')} ELSE false END)`
     : 'false';
-  const groupTable = groups.length
-    ? `(VALUES ${[...groupOf].map(([name, g]) => `(${sqlString(name)}, ${g})`).join(', ')}) AS dm_vg(vname, vgrp)`
-    : `(SELECT NULL::VARCHAR AS vname, NULL::INTEGER AS vgrp WHERE false) AS dm_vg`;
+  // (a join with a table of names would reorder the rows: see loadSources)
+  const vgrp = groups.length
+    ? `[${[...groupOf.values()].join(', ')}][enum_code(TRY_CAST(event AS ENUM(${[...groupOf.keys()].map(sqlString).join(', ')}))) + 1]`
+    : 'NULL::INTEGER';
   const keyCols = keys.map((k, i) => `, ${transformedString(fields.ref(k), k)} AS mk${i}`).join('');
   const lateCol = late.length ? `, (${late.map((k) => `${fields.ref(k)} IS NOT NULL`).join(' OR ')}) AS late_key` : '';
   return `SELECT * EXCLUDE (${fields.names.join(', ')}),
@@ -456,11 +461,11 @@ function normalizedSql(base: string, keys: string[], late: string[] = []): strin
             WHEN vgrp IS NOT NULL AND ${vocab} THEN 'vocabulary'
        END) AS problem
     FROM (
-      SELECT * EXCLUDE (vname)${keyCols}${lateCol}
+      SELECT *${keyCols}${lateCol}
       FROM (
-        SELECT *, ${fields.select},
+        SELECT *, ${fields.select}, ${vgrp} AS vgrp,
           CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
-        FROM (${base}) LEFT JOIN ${groupTable} ON dm_vg.vname = event
+        FROM (${base})
       )
     )`;
 }
@@ -638,36 +643,32 @@ function spreadSample(src: Source, keys: Set<string>, events: Set<string>): void
 }
 
 /**
- * The insert of one source. The candidate keys seen in its first rows get columns first (when
- * new) and are extracted by the insert; the rest are left to fillLateKeys.
- */
-/**
- * DuckDB estimates a file read at a few dozen rows, so it would build the hash join with
- * person_distinct_ids on the file's side (every row of the load, with its properties) instead of
- * on the mapping: several CPU-seconds per million events. Keep the written order (build on the
- * mapping) for that statement.
+ * DuckDB estimates a file read at a few dozen rows, so it would build the hash join with the
+ * person mappings on the file's side (every row of the load, with its properties) instead of on
+ * the mappings: several CPU-seconds per million events. Keep the written order (build on the
+ * mappings) for that statement.
  */
 async function withBuildSideKept<T>(store: Store, active: boolean, fn: () => Promise<T>): Promise<T> {
   if (!active) return fn();
   const prev = await disabledOptimizers(store);
   const list = [...new Set([...prev.split(',').map((x) => x.trim()).filter(Boolean), 'build_side_probe_side'])];
   await store.conn.run(`SET disabled_optimizers = ${sqlString(list.join(','))}`);
-  let out: T;
   try {
-    out = await fn();
-  } catch (e) {
-    // (a failed statement aborts the transaction: loadSources restores the setting after it)
+    return await fn();
+  } finally {
+    // (a failed statement aborts the transaction and this SET with it: loadSources restores it)
     await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`).catch(() => undefined);
-    throw e;
   }
-  await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`);
-  return out;
 }
 
 async function disabledOptimizers(store: Store): Promise<string> {
   return String((await store.conn.runAndReadAll(`SELECT current_setting('disabled_optimizers')`)).getRows()[0]?.[0] ?? '');
 }
 
+/**
+ * The insert of one source. The candidate keys seen in its first rows get columns first (when
+ * new) and are extracted by the insert; the rest are left to fillLateKeys.
+ */
 async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
   const { base } = await baseSql(store, src);
   const seen = await sampleKeys(store, base, src);
@@ -683,17 +684,54 @@ async function insertSql(store: Store, src: Source): Promise<{ sql: string; writ
   } ELSE s.u END`;
   const matCols = keys.map((k) => quoteIdent(store.materializedColumn(k)!));
   // The person of a row: its person_id, else the stored mapping of its distinct_id, else derived.
-  const mapped = await scalar(store, `SELECT count(*) FROM (SELECT 1 FROM person_distinct_ids LIMIT 1)`);
+  const mapped = await remappedIdsSql(store, 's.distinct_id');
+  const derived = derivedPersonSql('s.distinct_id');
   const personSql = `CASE WHEN s.person_id IS NOT NULL THEN (CASE WHEN nextval('${PID_SEQ}') IS NULL THEN NULL ELSE s.person_id END)
-    ELSE ${mapped ? `COALESCE(pdi.person_id, ${derivedPersonSql('s.distinct_id')})` : derivedPersonSql('s.distinct_id')} END`;
+    ELSE ${mapped ? `COALESCE(${mapped}, ${derived})` : derived} END`;
   return {
     written: keys,
-    joinsMapping: mapped > 0,
+    joinsMapping: mapped === JOINED,
     sql: `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
     SELECT ${uuidSql}, s.event, s.distinct_id,
       ${personSql}, s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${keys.map((_, i) => `, s.mk${i}`).join('')}
-    FROM (${sql}) s${mapped ? ' LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id' : ''}`,
+    FROM (${sql}) s${mapped === JOINED ? ` LEFT JOIN (${remappedSql()}) pdi ON pdi.distinct_id = s.distinct_id` : ''}`,
   };
+}
+
+/** Session objects holding the stored distinct_id -> person mappings an insert looks up. */
+const REMAP_TYPE = 'dm_remapped_ids';
+const REMAP_VAR = 'dm_remapped_persons';
+
+/** Mappings looked up by an ENUM cast at most; DuckDB's cost per row grows with their number. */
+const REMAP_ENUM_MAX = 10_000;
+/** remappedIdsSql's answer when the insert joins the mappings instead. */
+const JOINED = 'pdi.person_id';
+
+/** Stored distinct_id -> person mappings to another person than the derived one. */
+function remappedSql(): string {
+  return `SELECT distinct_id, min(person_id) AS person_id FROM person_distinct_ids
+    WHERE person_id <> ${derivedPersonSql('distinct_id')} GROUP BY distinct_id`;
+}
+
+/**
+ * SQL for the stored person of a distinct_id when it is not the derived one (NULL otherwise), or
+ * undefined when the store has no such mapping (no person_id in any input so far). Not a join,
+ * which would reorder the insert's rows: the mapped distinct_ids become a temporary ENUM type
+ * (a cast is one hash lookup) whose code indexes a list of their persons in a session variable.
+ * With more than REMAP_ENUM_MAX of them (stores of PostHog exports) that costs more per row than
+ * a hash join, so the insert joins them (JOINED); its rows then follow the join's order, which
+ * groups each chunk's rows by whether they matched.
+ */
+async function remappedIdsSql(store: Store, distinctId: string): Promise<string | undefined> {
+  const conn = store.conn;
+  const n = await scalar(store, `SELECT count(*) FROM (${remappedSql()})`);
+  if (n === 0) return undefined;
+  if (n > REMAP_ENUM_MAX) return JOINED;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE dm_remap AS ${remappedSql()}`);
+  await conn.run(`CREATE OR REPLACE TEMP TYPE ${REMAP_TYPE} AS ENUM (SELECT distinct_id FROM dm_remap ORDER BY distinct_id)`);
+  await conn.run(`SET VARIABLE ${REMAP_VAR} = (SELECT list(person_id ORDER BY distinct_id) FROM dm_remap)`);
+  await conn.run(`DROP TABLE dm_remap`);
+  return `getvariable('${REMAP_VAR}')[enum_code(TRY_CAST(${distinctId} AS ${REMAP_TYPE})) + 1]`;
 }
 
 /**

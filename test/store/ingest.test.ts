@@ -412,6 +412,37 @@ describe('persons', () => {
   });
 });
 
+describe('row order', () => {
+  it('stores rows in input order (funnels break ties in time by it), with vocabulary events and mapped persons among them', async () => {
+    // Discover events (checked by the vocabulary) between others, one timestamp for all
+    const mixed = (from: number, n: number, extra: (i: number) => Partial<RawEvent> = () => ({})) =>
+      Array.from({ length: n }, (_, i) =>
+        ev(from + i, { timestamp: '2024-05-01T10:00:00Z', distinct_id: `d${i % 7}`, ...(i % 3 ? { event: '$pageview', properties: { i } } : {}), ...extra(i) }),
+      );
+    const order = async (after: number) =>
+      (await rows(`SELECT uuid::VARCHAR AS u FROM events WHERE rowid >= ${after} ORDER BY rowid`)).map((r) => r.u);
+    const a = mixed(0, 3000);
+    await loadFiles(store, [file('order-a.jsonl', jsonl(a))]);
+    expect(await order(0)).toEqual(a.map((e) => e.uuid));
+    // exports map d0..d6 to other persons; later events without person_id look them up
+    await loadEvents(store, mixed(5000, 7, (i) => ({ person_id: `P${i % 2}` })));
+    const b = mixed(10000, 3000);
+    await loadFiles(store, [file('order-b.jsonl', jsonl(b))]);
+    expect(await order(3007)).toEqual(b.map((e) => e.uuid));
+    expect(await rows(`SELECT DISTINCT person_id FROM events WHERE rowid >= 3007 ORDER BY 1`)).toEqual([{ person_id: 'P0' }, { person_id: 'P1' }]);
+  });
+
+  it('with more than 10,000 distinct ids mapped to other persons, later events still follow the mappings', async () => {
+    const exported = Array.from({ length: 10_050 }, (_, i) => ev(i, { distinct_id: `x${i}`, person_id: `P${i % 100}` }));
+    await loadEvents(store, exported);
+    const later = Array.from({ length: 300 }, (_, i) => ev(20_000 + i, { distinct_id: `x${i * 31}` }));
+    await loadEvents(store, later);
+    expect(await rows(`SELECT count(*) AS n, count(*) FILTER (WHERE person_id = 'P' || (CAST(substr(distinct_id, 2) AS INTEGER) % 100)) AS ok FROM events WHERE rowid >= 10050`)).toEqual([
+      { n: '300', ok: '300' },
+    ]);
+  });
+});
+
 describe('store info', () => {
   it('gives events, persons, date span and event names with counts', async () => {
     await loadEvents(store, [ev(1), ev(2), ev(4, { event: '$pageview', timestamp: '2024-06-01T00:00:00Z' })]);
