@@ -432,6 +432,17 @@ describe('row order', () => {
     expect(await rows(`SELECT DISTINCT person_id FROM events WHERE rowid >= 3007 ORDER BY 1`)).toEqual([{ person_id: 'P0' }, { person_id: 'P1' }]);
   });
 
+  it('a load leaves the settings it changes as they were, failed or not', async () => {
+    const settings = `SELECT current_setting('preserve_insertion_order')::VARCHAR AS pio, current_setting('write_buffer_row_group_count')::VARCHAR AS wb,
+      current_setting('disabled_optimizers') AS dis`;
+    await store.conn.run(`SET preserve_insertion_order = false; SET write_buffer_row_group_count = 3`);
+    const before = await rows(settings);
+    await loadEvents(store, [ev(1)]);
+    expect(await rows(settings)).toEqual(before);
+    await expect(loadFiles(store, [file('bad-settings.jsonl', jsonl([ev(2), { ...ev(3), timestamp: 'nope' }]))])).rejects.toThrow(InputError);
+    expect(await rows(settings)).toEqual(before);
+  });
+
   it('with more than 10,000 distinct ids mapped to other persons, later events still follow the mappings', async () => {
     const exported = Array.from({ length: 10_050 }, (_, i) => ev(i, { distinct_id: `x${i}`, person_id: `P${i % 100}` }));
     await loadEvents(store, exported);
