@@ -9,10 +9,13 @@
  *
  * Materialized property columns are added as keys occur: the keys in a source's first rows, in
  * lines sampled across a big JSONL file, and those the vocabulary gives the events seen get
- * their columns before its insert and are extracted by it; the insert counts the rows whose text
- * may hold another candidate key, and only when there are some does a scan of the batch add and
- * fill those columns (fillLateKeys). A candidate key without a column thus occurs in no stored
- * event, and queries read it from the JSON.
+ * their columns before its insert and are extracted by it; the insert counts the rows with a
+ * value for another candidate key, and only when there are some does a scan of the batch add and
+ * fill those columns (fillLateKeys). A candidate key without a column thus has a value in no
+ * stored event, and queries read it from the JSON.
+ *
+ * Rows are stored in input order (preserve_insertion_order, and no join in the insert), so a
+ * load's row order does not depend on thread timing.
  *
  * After the inserts (same transaction):
  *   - uuid dedup: rows whose uuid is already stored, or repeated within the load, are removed
