@@ -9,10 +9,13 @@
  *
  * Materialized property columns are added as keys occur: the keys in a source's first rows, in
  * lines sampled across a big JSONL file, and those the vocabulary gives the events seen get
- * their columns before its insert and are extracted by it; the insert counts the rows whose text
- * may hold another candidate key, and only when there are some does a scan of the batch add and
- * fill those columns (fillLateKeys). A candidate key without a column thus occurs in no stored
- * event, and queries read it from the JSON.
+ * their columns before its insert and are extracted by it; the insert counts the rows with a
+ * value for another candidate key, and only when there are some does a scan of the batch add and
+ * fill those columns (fillLateKeys). A candidate key without a column thus has a value in no
+ * stored event, and queries read it from the JSON.
+ *
+ * Rows are stored in input order (preserve_insertion_order, and no join in the insert), so a
+ * load's row order does not depend on thread timing.
  *
  * After the inserts (same transaction):
  *   - uuid dedup: rows whose uuid is already stored, or repeated within the load, are removed
@@ -27,7 +30,8 @@
  * Events without a uuid get a deterministic UUID (version 5 layout, SHA-1 of event, distinct_id,
  * timestamp in microseconds and the minified properties JSON), so re-loading stays idempotent.
  */
-import { closeSync, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -156,8 +160,16 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
   const pio = await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`);
   const previousPio = String(pio.getRows()[0]?.[0]) === 'true';
   const previousDisabled = await disabledOptimizers(store);
-  // Parallel inserts: several times faster on big files (row order in a table means nothing here).
-  await conn.run(`SET preserve_insertion_order = false`);
+  // Rows are stored in input order, so a load's store does not depend on thread timing (funnels
+  // break ties in time by scan order). DuckDB still inserts on every thread; a join in the insert
+  // would reorder its rows (even with this setting), so the insert has none.
+  await conn.run(`SET preserve_insertion_order = true`);
+  // Each insert thread writes its row groups out one at a time instead of buffering 5 (~0.6 GB
+  // on the bench): fresh memory costs a page fault per 4 KiB, ~0.5-1 CPU-s per 2M events.
+  const previousBuffer = String(
+    (await conn.runAndReadAll(`SELECT current_setting('write_buffer_row_group_count')`)).getRows()[0]?.[0] ?? '5',
+  );
+  await conn.run(`SET write_buffer_row_group_count = 1`);
   try {
     let failed: { source: Source; error: unknown } | undefined;
     let summary: LoadSummary | undefined;
@@ -188,6 +200,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
             throw e;
           }
         }
+        await conn.run(`DROP TYPE IF EXISTS ${REMAP_TYPE}; RESET VARIABLE ${REMAP_VAR}`);
         // New rows are appended after every stored row, so `rowid > before` is this load's batch.
         const appended = await scalar(store, `SELECT count(*) FROM events WHERE rowid > ${before}`);
         if (appended !== read) throw new Error(`load: expected ${read} appended rows after rowid ${before}, found ${appended}`);
@@ -207,7 +220,9 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     return summary;
   } finally {
     await conn.run(`SET preserve_insertion_order = ${previousPio}`);
+    await conn.run(`SET write_buffer_row_group_count = ${Number(previousBuffer) || 5}`);
     await conn.run(`SET disabled_optimizers = ${sqlString(previousDisabled)}`);
+    await conn.run(`DROP TYPE IF EXISTS ${REMAP_TYPE}; RESET VARIABLE ${REMAP_VAR}`).catch(() => undefined);
   }
 }
 
@@ -363,7 +378,7 @@ interface Batch {
   rows: number;
   /** Keys whose columns the insert filled. */
   written: string[];
-  /** Rows whose properties text may hold a candidate key not written (counted by the insert). */
+  /** Rows with a value for a candidate key not written (counted by the insert). */
   lateRows: number;
 }
 
@@ -397,18 +412,22 @@ async function baseSql(store: Store, src: Source): Promise<{ base: string; jsonT
 
 /**
  * Normalized rows of one source with per-row problem flags (used by the insert and by diagnosis),
- * with the values of `keys` as columns mk0.. (in that order).
+ * with the values of `keys` as columns mk0.. (in that order) and, when `late` keys are given, a
+ * boolean column `late_key`: the row carries one of them (top level, exact).
  *
- * DuckDB's cost grows with the number of JSON paths looked up per row, and a file usually
- * carries only a few of the taxonomy keys: the insert extracts the keys seen in its first rows;
- * rows with other keys get their columns afterwards (fillLateKeys). Vocabulary checks on keys
- * not extracted look them up only for the events their rules apply to.
+ * The properties are parsed once per row, by one json_transform into a struct of every key the
+ * statement needs (the extracted keys, the vocabulary's keys, the late candidates): it looks each
+ * of the object's keys up in a hash table, where a list of JSON pointers (json_extract_string)
+ * scans the object once per key; a key absent from most rows then costs next to nothing, so the
+ * late candidates need no text pre-check. Values are json_extract_string's (strings unquoted,
+ * anything else as JSON text), except that json_transform prints a JSON number in exponent form
+ * its own way (1e-7 -> '1e-07', 1e16 -> '1e+16'): such short numeric strings are re-read by
+ * json_extract_string (see transformedString).
  */
-function normalizedSql(base: string, keys: string[]): string {
-  const ptrs = (ks: string[]) => ks.map((k) => sqlString(jsonPointer(k))).join(', ');
+function normalizedSql(base: string, keys: string[], late: string[] = []): string {
   const mcol = new Map(keys.map((k, i) => [k, `mk${i}`]));
-  // Vocabulary: events are mapped to a rule group by one hash join (a VALUES table), then each
-  // group's checks run on integers and ENUM casts (hash lookups) instead of scanning name lists.
+  // Vocabulary: events are mapped to a rule group by one ENUM cast (a hash lookup), then each
+  // group's checks run on integers and ENUM casts instead of scanning name lists.
   const rules = vocabRules();
   const groupOf = new Map<string, number>();
   const groups: number[][] = [];
@@ -418,16 +437,9 @@ function normalizedSql(base: string, keys: string[]): string {
     if (g < 0) g = groups.push(ids) - 1;
     groupOf.set(name, g + 1);
   }
-  // Rule keys that are not extracted anyway: looked up (one list lookup) for the groups using them.
-  const extra: string[] = [];
-  const extraGroups: number[] = [];
-  groups.forEach((ids, g) => {
-    const ks = ids.flatMap((i) => [rules[i]!.key, ...(rules[i]!.when ? [rules[i]!.when!.key] : [])]).filter((k) => !mcol.has(k));
-    if (ks.length === 0) return;
-    extraGroups.push(g + 1);
-    for (const k of ks) if (!extra.includes(k)) extra.push(k);
-  });
-  const val = (k: string) => mcol.get(k) ?? `vx[${extra.indexOf(k) + 1}]`;
+  const ruleKeys = rules.flatMap((r) => [r.key, ...(r.when ? [r.when.key] : [])]);
+  const fields = propertyFields([...keys, ...ruleKeys, ...late]);
+  const val = (k: string) => mcol.get(k) ?? fields.ref(k);
   const ruleSql = (r: VocabRule) => {
     const v = val(r.key);
     const empty = r.allowed === undefined ? (r.when ? `trim(${v}) = ''` : `${v} = ''`) : 'false';
@@ -442,11 +454,13 @@ function normalizedSql(base: string, keys: string[]): string {
   const vocab = groups.length
     ? `(CASE vgrp ${groups.map((ids, g) => `WHEN ${g + 1} THEN (${ids.map((i) => ruleSql(rules[i]!)).join(' OR ')})`).join(' ')} ELSE false END)`
     : 'false';
-  const groupTable = groups.length
-    ? `(VALUES ${[...groupOf].map(([name, g]) => `(${sqlString(name)}, ${g})`).join(', ')}) AS dm_vg(vname, vgrp)`
-    : `(SELECT NULL::VARCHAR AS vname, NULL::INTEGER AS vgrp WHERE false) AS dm_vg`;
-  const keyCols = keys.map((_, i) => `, mc[${i + 1}] AS mk${i}`).join('');
-  return `SELECT *,
+  // (a join with a table of names would reorder the rows: see loadSources)
+  const vgrp = groups.length
+    ? `[${[...groupOf.values()].join(', ')}][enum_code(TRY_CAST(event AS ENUM(${[...groupOf.keys()].map(sqlString).join(', ')}))) + 1]`
+    : 'NULL::INTEGER';
+  const keyCols = keys.map((k, i) => `, ${transformedString(fields.ref(k), k)} AS mk${i}`).join('');
+  const lateCol = late.length ? `, (${late.map((k) => `${fields.ref(k)} IS NOT NULL`).join(' OR ')}) AS late_key` : '';
+  return `SELECT * EXCLUDE (${fields.names.join(', ')}),
       (CASE WHEN event IS NULL OR event = '' THEN 'event'
             WHEN distinct_id IS NULL OR distinct_id = '' THEN 'distinct_id'
             WHEN raw_ts IS NULL THEN 'timestamp'
@@ -457,18 +471,57 @@ function normalizedSql(base: string, keys: string[]): string {
             WHEN vgrp IS NOT NULL AND ${vocab} THEN 'vocabulary'
        END) AS problem
     FROM (
-      SELECT * EXCLUDE (mc, vname)${keyCols}
+      SELECT *${keyCols}${lateCol}
       FROM (
-        SELECT *,
-          ${keys.length ? `json_extract_string(pj, [${ptrs(keys)}])` : 'NULL::VARCHAR[]'} AS mc,
-          ${extra.length ? `(CASE WHEN ${extraGroups.map((g) => `vgrp = ${g}`).join(' OR ')} THEN json_extract_string(pj, [${ptrs(extra)}]) END)` : 'NULL::VARCHAR[]'} AS vx,
+        SELECT *, ${fields.select}, ${vgrp} AS vgrp,
           CASE WHEN raw_uuid IS NULL THEN ${derivedUuidSql('event', 'distinct_id', 'ts', 'pj')} ELSE gu END AS u
-        FROM (${base}) LEFT JOIN ${groupTable} ON dm_vg.vname = event
+        FROM (${base})
       )
     )`;
 }
 
-/** Rows whose keys decide the columns an insert extracts (a source this small is seen whole). */
+/**
+ * The json_transform structs (columns dm_pf0..) holding these property keys of `pj`, and the
+ * SQL of each key's value (VARCHAR). DuckDB's struct field names are case-insensitive, so keys
+ * differing only in case go to another struct (another parse of those rows: rare).
+ */
+function propertyFields(keys: string[]): { names: string[]; select: string; ref(key: string): string } {
+  const structs: string[][] = [];
+  const at = new Map<string, number>();
+  for (const k of new Set(keys)) {
+    let i = structs.findIndex((s) => !s.some((x) => x.toLowerCase() === k.toLowerCase()));
+    if (i < 0) i = structs.push([]) - 1;
+    structs[i]!.push(k);
+    at.set(k, i);
+  }
+  if (structs.length === 0) structs.push([]);
+  const names = structs.map((_, i) => `dm_pf${i}`);
+  const select = structs
+    .map((ks, i) =>
+      ks.length
+        ? `json_transform(pj, ${sqlString(JSON.stringify(Object.fromEntries(ks.map((k) => [k, 'VARCHAR']))))}) AS ${names[i]}`
+        : `NULL::INTEGER AS ${names[i]}`,
+    )
+    .join(', ');
+  return {
+    names,
+    select,
+    ref: (key) => `struct_extract(${names[at.get(key)!]}, ${sqlString(key)})`,
+  };
+}
+
+/**
+ * A json_transform VARCHAR value as json_extract_string gives it: the two differ only for JSON
+ * numbers printed in exponent form (json_transform: '1e-07', '1e+16'; json_extract_string keeps
+ * yyjson's '1e-7', '10000000000000000.0'), which are short and start with a digit or '-'; those
+ * few rows read the key again with json_extract_string.
+ */
+function transformedString(v: string, key: string): string {
+  return `(CASE WHEN ${v} >= '-' AND ${v} < ':' AND strlen(${v}) <= 24 AND contains(${v}, 'e')
+    THEN json_extract_string(pj, ${sqlString(jsonPointer(key))}) ELSE ${v} END)`;
+}
+
+/** Rows whose keys decide the columns an insert extracts. */
 const SAMPLE_ROWS = 4096;
 
 /**
@@ -479,14 +532,19 @@ const SAMPLE_ROWS = 4096;
  * them at commit (10M events: 0.7 s -> 33 s), so a wide net here is worth its milliseconds.
  */
 async function sampleKeys(store: Store, base: string, src: Source): Promise<Set<string>> {
-  // one read of the first rows: their keys and their event names
-  const r = await store.conn.runAndReadAll(
-    `SELECT list_distinct(flatten(list(json_keys(pj)) FILTER (WHERE pj IS NOT NULL))), list(DISTINCT event) FILTER (WHERE event IS NOT NULL)
-     FROM (SELECT pj, event FROM (${base}) LIMIT ${SAMPLE_ROWS})`,
-  );
-  const [keys, events] = (r.getRowsJson()[0] ?? [null, null]) as [string[] | null, string[] | null];
-  const seen = new Set(keys ?? []);
-  const names = new Set(events ?? []);
+  const seen = new Set<string>();
+  const names = new Set<string>();
+  // one read of the first rows: their keys and their event names (JSONL in JS: DuckDB's reader
+  // parses whole buffers on every thread before the LIMIT stops it, ~0.13 s)
+  if (!(await headSample(src, seen, names))) {
+    const r = await store.conn.runAndReadAll(
+      `SELECT list_distinct(flatten(list(json_keys(pj)) FILTER (WHERE pj IS NOT NULL))), list(DISTINCT event) FILTER (WHERE event IS NOT NULL)
+       FROM (SELECT pj, event FROM (${base}) LIMIT ${SAMPLE_ROWS})`,
+    );
+    const [keys, events] = (r.getRowsJson()[0] ?? [null, null]) as [string[] | null, string[] | null];
+    for (const k of keys ?? []) seen.add(k);
+    for (const e of events ?? []) names.add(e);
+  }
   spreadSample(src, seen, names);
   for (const rule of vocabRules()) {
     if (!rule.events.some((e) => names.has(e))) continue;
@@ -494,6 +552,66 @@ async function sampleKeys(store: Store, base: string, src: Source): Promise<Set<
     if (rule.when) seen.add(rule.when.key);
   }
   return seen;
+}
+
+/** Text read at most for the first rows of a JSONL source (their lines are usually ~2 MB). */
+const HEAD_SAMPLE_CHARS = 16 << 20;
+
+/**
+ * The property keys and event names of a JSONL source's first SAMPLE_ROWS lines (gunzipped as
+ * they are read). False when this is not JSONL or a line of them does not parse in JS (DuckDB
+ * then samples them: it reads some JSON that JSON.parse does not, such as NaN).
+ */
+async function headSample(src: Source, keys: Set<string>, events: Set<string>): Promise<boolean> {
+  if (src.format !== 'jsonl') return false;
+  const lines: string[] = [];
+  let rest = '';
+  let whole = true;
+  const input = createReadStream(src.path, { highWaterMark: 1 << 20 });
+  const stream = src.gzip ? input.pipe(createGunzip()) : input;
+  stream.setEncoding('utf8');
+  let read = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      read += chunk.length;
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts) if (lines.length < SAMPLE_ROWS) lines.push(l);
+      if (lines.length >= SAMPLE_ROWS || read >= HEAD_SAMPLE_CHARS) {
+        whole = false;
+        break;
+      }
+    }
+  } catch {
+    return false; // unreadable, or not gzip after all: the insert reports it
+  } finally {
+    input.destroy();
+    if (stream !== input) stream.destroy();
+  }
+  if (whole) lines.push(rest);
+  if (lines.length > 0) lines[0] = lines[0]!.replace(/^\uFEFF/, '');
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      return false;
+    }
+    if (!rec || typeof rec !== 'object' || Array.isArray(rec)) continue;
+    const { event, properties } = rec as { event?: unknown; properties?: unknown };
+    if (typeof event === 'string') events.add(event);
+    let props = properties;
+    if (typeof props === 'string') {
+      try {
+        props = JSON.parse(props); // a JSON object given as a string is unwrapped, as the insert does
+      } catch {
+        continue;
+      }
+    }
+    if (props && typeof props === 'object' && !Array.isArray(props)) for (const k of Object.keys(props)) keys.add(k);
+  }
+  return true;
 }
 
 /** Lines read from this many places spread over a big uncompressed JSONL file (64 KiB each). */
@@ -535,55 +653,44 @@ function spreadSample(src: Source, keys: Set<string>, events: Set<string>): void
 }
 
 /**
- * The insert of one source. The candidate keys seen in its first rows get columns first (when
- * new) and are extracted by the insert; the rest are left to fillLateKeys.
- */
-/**
- * DuckDB estimates a file read at a few dozen rows, so it would build the hash join with
- * person_distinct_ids on the file's side (every row of the load, with its properties) instead of
- * on the mapping: several CPU-seconds per million events. Keep the written order (build on the
- * mapping) for that statement.
+ * DuckDB estimates a file read at a few dozen rows, so it would build the hash join with the
+ * person mappings on the file's side (every row of the load, with its properties) instead of on
+ * the mappings: several CPU-seconds per million events. Keep the written order (build on the
+ * mappings) for that statement.
  */
 async function withBuildSideKept<T>(store: Store, active: boolean, fn: () => Promise<T>): Promise<T> {
   if (!active) return fn();
   const prev = await disabledOptimizers(store);
   const list = [...new Set([...prev.split(',').map((x) => x.trim()).filter(Boolean), 'build_side_probe_side'])];
   await store.conn.run(`SET disabled_optimizers = ${sqlString(list.join(','))}`);
-  let out: T;
   try {
-    out = await fn();
-  } catch (e) {
-    // (a failed statement aborts the transaction: loadSources restores the setting after it)
+    return await fn();
+  } finally {
+    // (a failed statement aborts the transaction and this SET with it: loadSources restores it)
     await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`).catch(() => undefined);
-    throw e;
   }
-  await store.conn.run(`SET disabled_optimizers = ${sqlString(prev)}`);
-  return out;
 }
 
 async function disabledOptimizers(store: Store): Promise<string> {
   return String((await store.conn.runAndReadAll(`SELECT current_setting('disabled_optimizers')`)).getRows()[0]?.[0] ?? '');
 }
 
+/**
+ * The insert of one source. The candidate keys seen in its first rows get columns first (when
+ * new) and are extracted by the insert; the rest are left to fillLateKeys.
+ */
 async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
-  const { base, jsonTyped } = await baseSql(store, src);
+  const { base } = await baseSql(store, src);
   const seen = await sampleKeys(store, base, src);
   const candidates = candidateKeys(store);
   const keys = candidates.filter((k) => seen.has(k));
   await store.materialize(keys);
-  const sql = normalizedSql(base, keys);
-  // Rows that may carry a candidate key not extracted here are counted (the text pre-check of
-  // fillLateKeys, run in the parallel insert; the counter's THEN branch runs for those rows only),
-  // so the exact search after the insert runs only when there is something to find. JSON from
-  // the reader is minified with unescaped keys; a properties string holding JSON is not.
+  // Rows that carry a candidate key not extracted here are counted (the counter's THEN branch runs
+  // for those rows only), so the search after the insert runs only when there is something to find.
   const late = candidates.filter((k) => !keys.includes(k));
-  const lateCheck = late.length
-    ? jsonTyped
-      ? `(${keysTextSql('s.pj', late, { normalizedJson: true })} OR (NOT starts_with(s.props, '{') AND contains(s.pj, '\\')))`
-      : keysTextSql('s.pj', late)
-    : undefined;
+  const sql = normalizedSql(base, keys, late);
   const uuidSql = `CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}')${
-    lateCheck ? ` WHEN ${lateCheck} THEN (CASE WHEN nextval('${LATE_SEQ}') IS NULL THEN NULL ELSE s.u END)` : ''
+    late.length ? ` WHEN s.late_key THEN (CASE WHEN nextval('${LATE_SEQ}') IS NULL THEN NULL ELSE s.u END)` : ''
   } ELSE s.u END`;
   // the materialized columns, each followed by its hash companion if it has one (hashedKeys)
   const matCols: string[] = [];
@@ -598,29 +705,66 @@ async function insertSql(store: Store, src: Source): Promise<{ sql: string; writ
     }
   });
   // The person of a row: its person_id, else the stored mapping of its distinct_id, else derived.
-  const mapped = await scalar(store, `SELECT count(*) FROM (SELECT 1 FROM person_distinct_ids LIMIT 1)`);
+  const mapped = await remappedIdsSql(store, 's.distinct_id');
+  const derived = derivedPersonSql('s.distinct_id');
   const personSql = `CASE WHEN s.person_id IS NOT NULL THEN (CASE WHEN nextval('${PID_SEQ}') IS NULL THEN NULL ELSE s.person_id END)
-    ELSE ${mapped ? `COALESCE(pdi.person_id, ${derivedPersonSql('s.distinct_id')})` : derivedPersonSql('s.distinct_id')} END`;
+    ELSE ${mapped ? `COALESCE(${mapped}, ${derived})` : derived} END`;
   return {
     written: keys,
-    joinsMapping: mapped > 0,
+    joinsMapping: mapped === JOINED,
     sql: `INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, person_properties${matCols.map((c) => ', ' + c).join('')})
     SELECT ${uuidSql}, s.event, s.distinct_id,
       ${personSql}, s.ts, COALESCE(s.pj, '{}'::JSON), s.ppj${matVals.map((v) => `, ${v}`).join('')}
-    FROM (${sql}) s${mapped ? ' LEFT JOIN person_distinct_ids pdi ON pdi.distinct_id = s.distinct_id' : ''}`,
+    FROM (${sql}) s${mapped === JOINED ? ` LEFT JOIN (${remappedSql()}) pdi ON pdi.distinct_id = s.distinct_id` : ''}`,
   };
+}
+
+/** Session objects holding the stored distinct_id -> person mappings an insert looks up. */
+const REMAP_TYPE = 'dm_remapped_ids';
+const REMAP_VAR = 'dm_remapped_persons';
+
+/** Mappings looked up by an ENUM cast at most; DuckDB's cost per row grows with their number. */
+const REMAP_ENUM_MAX = 10_000;
+/** remappedIdsSql's answer when the insert joins the mappings instead. */
+const JOINED = 'pdi.person_id';
+
+/** Stored distinct_id -> person mappings to another person than the derived one. */
+function remappedSql(): string {
+  return `SELECT distinct_id, min(person_id) AS person_id FROM person_distinct_ids
+    WHERE person_id <> ${derivedPersonSql('distinct_id')} GROUP BY distinct_id`;
+}
+
+/**
+ * SQL for the stored person of a distinct_id when it is not the derived one (NULL otherwise), or
+ * undefined when the store has no such mapping (no person_id in any input so far). Not a join,
+ * which would reorder the insert's rows: the mapped distinct_ids become a temporary ENUM type
+ * (a cast is one hash lookup) whose code indexes a list of their persons in a session variable.
+ * With more than REMAP_ENUM_MAX of them (stores of PostHog exports) that costs more per row than
+ * a hash join, so the insert joins them (JOINED); its rows then follow the join's order, which
+ * groups each chunk's rows by whether they matched.
+ */
+async function remappedIdsSql(store: Store, distinctId: string): Promise<string | undefined> {
+  const conn = store.conn;
+  const n = await scalar(store, `SELECT count(*) FROM (${remappedSql()})`);
+  if (n === 0) return undefined;
+  if (n > REMAP_ENUM_MAX) return JOINED;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE dm_remap AS ${remappedSql()}`);
+  await conn.run(`CREATE OR REPLACE TEMP TYPE ${REMAP_TYPE} AS ENUM (SELECT distinct_id FROM dm_remap ORDER BY distinct_id)`);
+  await conn.run(`SET VARIABLE ${REMAP_VAR} = (SELECT list(person_id ORDER BY distinct_id) FROM dm_remap)`);
+  await conn.run(`DROP TABLE dm_remap`);
+  return `getvariable('${REMAP_VAR}')[enum_code(TRY_CAST(${distinctId} AS ${REMAP_TYPE})) + 1]`;
 }
 
 /**
  * After the inserts: candidate keys that a source's insert did not extract (not in its first
- * rows) may still occur further on; the insert counted the rows whose text may hold one
+ * rows) may still occur further on; the insert counted the rows with a value for one
  * (`lateRows`). Then one scan of the batch finds the keys; keys found get their column (filled
  * for every stored event) or, when they have one already (made since, or in a store with every
  * column), are filled for the batch's rows that carry them.
  */
 async function fillLateKeys(store: Store, batches: Batch[]): Promise<void> {
   for (const b of batches) {
-    if (b.lateRows === 0 || b.rows <= SAMPLE_ROWS) continue; // (a source that small was sampled whole)
+    if (b.lateRows === 0) continue; // (counted exactly: rows with a value for a candidate key not written)
     const late = candidateKeys(store).filter((k) => !b.written.includes(k));
     if (late.length === 0) continue;
     const range = `rowid > ${b.after} AND rowid <= ${b.last}`;

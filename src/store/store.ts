@@ -176,20 +176,24 @@ export class Store {
    */
   async materialize(keys: readonly string[]): Promise<void> {
     const added: [string, string][] = [];
-    const used = new Set(this.materializedCols.values());
+    // (compared in lower case: DuckDB's column names are case-insensitive)
+    const used = new Set([...this.materializedCols.values(), ...this.hashCols.values()].map((c) => c.toLowerCase()));
+    const hashed = new Set(hashedKeys());
     for (const key of new Set(keys)) {
       if (this.materializedCols.has(key)) continue;
       let col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
-      // keys differing only in punctuation ($set vs _set) must not share a column
-      for (let i = 2; used.has(col); i++) col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}_${i}`;
-      used.add(col);
+      // keys differing only in punctuation ($set vs _set) or case must not share a column (nor
+      // take the name of a hash companion)
+      const taken = (c: string) => used.has(c.toLowerCase()) || (hashed.has(key) && used.has((c + HASH_SUFFIX).toLowerCase()));
+      for (let i = 2; taken(col); i++) col = `mat_${key.replace(/[^A-Za-z0-9_]/g, '_')}_${i}`;
+      used.add(col.toLowerCase());
+      if (hashed.has(key)) used.add((col + HASH_SUFFIX).toLowerCase());
       added.push([key, col]);
     }
     if (added.length === 0) return;
     // One statement batch: the ALTERs, one UPDATE filling every new column in a single scan
     // (of the rows whose JSON text can hold one of the keys), one INSERT into the registry.
     // a hashed key's companion starts as hash(NULL) on every row, like its column's NULL
-    const hashed = new Set(hashedKeys());
     const alters = added
       .map(
         ([key, col]) =>

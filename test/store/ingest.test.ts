@@ -139,6 +139,30 @@ describe('formats', () => {
     expect(await count(`SELECT count(*) FROM events WHERE mat_download_arch IS NOT NULL`)).toBe(160);
   });
 
+  it('the first rows of gzipped JSONL give their keys columns before the insert, as do first rows only DuckDB parses', async () => {
+    const events = (from: number, tag: string) =>
+      Array.from({ length: 5000 }, (_, i) => ev(from + i, { event: '$pageview', properties: { n: i, ...(i >= 100 && i < 200 ? { [tag]: `v${i}` } : {}) } }));
+    // NaN is read by DuckDB, not by JSON.parse: first rows with it are sampled by DuckDB
+    const nan = jsonl(events(10000, 'download.kind')).replace(/"n":\d+,"download.kind"/g, '"n":NaN,"download.kind"');
+    expect(nan.split('NaN')).toHaveLength(101);
+    // rows changed by UPDATEs of events (a key filled after the insert rewrites the new rows)
+    const updated: number[] = [];
+    const run = store.conn.run.bind(store.conn);
+    store.conn.run = (async (sql: string, ...rest: unknown[]) => {
+      const r = await (run as (...a: unknown[]) => Promise<{ rowsChanged: number }>)(sql, ...rest);
+      if (/^\s*UPDATE events/i.test(String(sql))) updated.push(r.rowsChanged);
+      return r;
+    }) as typeof store.conn.run;
+    try {
+      await loadFiles(store, [file('head.jsonl.gz', gzipSync(jsonl(events(0, 'download.arch')))), file('nan.jsonl', nan)]);
+    } finally {
+      store.conn.run = run;
+    }
+    expect(updated.filter((n) => n > 0)).toEqual([]);
+    expect(await count(`SELECT count(*) FROM events WHERE mat_download_arch IS NOT NULL`)).toBe(100);
+    expect(await count(`SELECT count(*) FROM events WHERE mat_download_kind IS NOT NULL`)).toBe(100);
+  });
+
   it('fills keys that occur only late in a file, in a later file of the same load, and in stores with every column already', async () => {
     const plain = (n: number) => ev(n, { event: '$pageview', properties: { n } });
     const a = Array.from({ length: 5000 }, (_, i) => plain(i));
@@ -172,6 +196,37 @@ describe('formats', () => {
     await loadFiles(store, [file('escaped.csv', csv)]);
     expect(await rows(`SELECT mat_tp_connector_type AS c, mat_custom_key AS k FROM events WHERE uuid = '${U(9000)}'`)).toEqual([{ c: 'github', k: '5' }]);
     expect(await count(`SELECT count(*) FROM events WHERE mat_tp_connector_type IS NOT NULL OR mat_custom_key IS NOT NULL`)).toBe(1);
+  });
+
+  it('materialized values are json_extract_string of the key, numbers in exponent form and nested values too', async () => {
+    // json_transform (the insert's extraction) prints some numbers differently ('1e-07' for 1e-7)
+    const props = [
+      '"tp.discover.metadata.id": 1e-7, "tp.account_id": 1E16, "tp.cluster_name": -1.5e+300, "tp.user_name": 12345678901234567.0',
+      '"tp.discover.metadata.id": "1e-07", "tp.account_id": 0.5, "tp.cluster_name": [1e-7, "x"], "tp.user_name": {"a": 2.5e-9}',
+      '"tp.discover.metadata.id": true, "tp.account_id": null, "tp.cluster_name": "e\\u00e9\\"", "tp.user_name": 18446744073709551616',
+    ];
+    const text = props
+      .map((p, i) => `{"uuid": "${U(i + 1)}", "event": "$pageview", "distinct_id": "d", "timestamp": "2024-05-01T10:00:00Z", "properties": {${p}}}`)
+      .join('\n');
+    await loadFiles(store, [file('numbers.jsonl', text + '\n')]);
+    const keys = ['tp.discover.metadata.id', 'tp.account_id', 'tp.cluster_name', 'tp.user_name'];
+    const got = await rows(
+      `SELECT ${keys.map((k, i) => `${store.materializedColumn(k)} AS c${i}, json_extract_string(properties, '$."${k}"') AS j${i}`).join(', ')} FROM events ORDER BY uuid`,
+    );
+    expect(got).toHaveLength(3);
+    for (const r of got) for (let i = 0; i < keys.length; i++) expect(r[`c${i}`]).toBe(r[`j${i}`]);
+    expect(got.map((r) => r.c0)).toEqual(['1e-7', '1e-07', 'true']);
+    expect(got.map((r) => r.c2)).toEqual(['-1.5e300', '[1e-7,"x"]', 'eé"']);
+  });
+
+  it('keys that differ only in case get their own columns and values', async () => {
+    await store.transaction(() => store.materialize(['TP.Account_ID']));
+    expect(store.materializedColumn('TP.Account_ID')).toBe('mat_TP_Account_ID');
+    await loadEvents(store, [ev(1, { event: '$pageview', properties: { 'tp.account_id': 'lower', 'TP.Account_ID': 'upper' } })]);
+    // (DuckDB's column names are case-insensitive too)
+    const lower = store.materializedColumn('tp.account_id')!;
+    expect(lower).toBe('mat_tp_account_id_2');
+    expect(await rows(`SELECT "${lower}" AS l, "mat_TP_Account_ID" AS u FROM events`)).toEqual([{ l: 'lower', u: 'upper' }]);
   });
 
   it('accepts timestamps without a zone as UTC, with offsets, and epoch milliseconds; keeps microseconds', async () => {
@@ -354,6 +409,48 @@ describe('persons', () => {
     // later events without person_id follow the mapping
     await loadEvents(store, [{ uuid: U(5), event: 'e', distinct_id: 'anon1', timestamp: '2024-05-03T10:00:00Z' }]);
     expect(await count(`SELECT count(*) FROM events WHERE person_id = 'P'`)).toBe(5);
+  });
+});
+
+describe('row order', () => {
+  it('stores rows in input order (funnels break ties in time by it), with vocabulary events and mapped persons among them', async () => {
+    // Discover events (checked by the vocabulary) between others, one timestamp for all
+    const mixed = (from: number, n: number, extra: (i: number) => Partial<RawEvent> = () => ({})) =>
+      Array.from({ length: n }, (_, i) =>
+        ev(from + i, { timestamp: '2024-05-01T10:00:00Z', distinct_id: `d${i % 7}`, ...(i % 3 ? { event: '$pageview', properties: { i } } : {}), ...extra(i) }),
+      );
+    const order = async (after: number) =>
+      (await rows(`SELECT uuid::VARCHAR AS u FROM events WHERE rowid >= ${after} ORDER BY rowid`)).map((r) => r.u);
+    const a = mixed(0, 3000);
+    await loadFiles(store, [file('order-a.jsonl', jsonl(a))]);
+    expect(await order(0)).toEqual(a.map((e) => e.uuid));
+    // exports map d0..d6 to other persons; later events without person_id look them up
+    await loadEvents(store, mixed(5000, 7, (i) => ({ person_id: `P${i % 2}` })));
+    const b = mixed(10000, 3000);
+    await loadFiles(store, [file('order-b.jsonl', jsonl(b))]);
+    expect(await order(3007)).toEqual(b.map((e) => e.uuid));
+    expect(await rows(`SELECT DISTINCT person_id FROM events WHERE rowid >= 3007 ORDER BY 1`)).toEqual([{ person_id: 'P0' }, { person_id: 'P1' }]);
+  });
+
+  it('a load leaves the settings it changes as they were, failed or not', async () => {
+    const settings = `SELECT current_setting('preserve_insertion_order')::VARCHAR AS pio, current_setting('write_buffer_row_group_count')::VARCHAR AS wb,
+      current_setting('disabled_optimizers') AS dis`;
+    await store.conn.run(`SET preserve_insertion_order = false; SET write_buffer_row_group_count = 3`);
+    const before = await rows(settings);
+    await loadEvents(store, [ev(1)]);
+    expect(await rows(settings)).toEqual(before);
+    await expect(loadFiles(store, [file('bad-settings.jsonl', jsonl([ev(2), { ...ev(3), timestamp: 'nope' }]))])).rejects.toThrow(InputError);
+    expect(await rows(settings)).toEqual(before);
+  });
+
+  it('with more than 10,000 distinct ids mapped to other persons, later events still follow the mappings', async () => {
+    const exported = Array.from({ length: 10_050 }, (_, i) => ev(i, { distinct_id: `x${i}`, person_id: `P${i % 100}` }));
+    await loadEvents(store, exported);
+    const later = Array.from({ length: 300 }, (_, i) => ev(20_000 + i, { distinct_id: `x${i * 31}` }));
+    await loadEvents(store, later);
+    expect(await rows(`SELECT count(*) AS n, count(*) FILTER (WHERE person_id = 'P' || (CAST(substr(distinct_id, 2) AS INTEGER) % 100)) AS ok FROM events WHERE rowid >= 10050`)).toEqual([
+      { n: '300', ok: '300' },
+    ]);
   });
 });
 
