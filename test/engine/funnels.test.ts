@@ -256,6 +256,29 @@ describe('building blocks', () => {
     }
   });
 
+  it('median of big inputs (narrowed by a histogram) matches a sort, whatever the distribution', () => {
+    let x = 7;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
+    const shapes: Record<string, () => number> = {
+      uniform: () => rnd() * 1000,
+      // conversion times: mostly seconds, a few close to a day
+      skewed: () => (rnd() < 0.999 ? Math.round(rnd() * 30e6) / 1e6 : 86000 + rnd() * 400),
+      twoValues: () => (rnd() < 0.5 ? 1 : 2),
+      manyTies: () => Math.floor(rnd() * 5),
+      constant: () => 42,
+      tinyRange: () => 1 + Math.floor(rnd() * 4) * Number.EPSILON,
+    };
+    for (const [name, gen] of Object.entries(shapes)) {
+      for (const n of [4096, 5001, 20000, 20001]) {
+        const xs = Array.from({ length: n }, gen);
+        const s = [...xs].sort((a, b) => a - b);
+        const mid = (n - 1) / 2;
+        const want = s[Math.floor(mid)]! + (s[Math.ceil(mid)]! - s[Math.floor(mid)]!) * (mid - Math.floor(mid));
+        expect(median(xs), `${name} n=${n}`).toBe(want);
+      }
+    }
+  });
+
   it('groups rows by their 64-bit key across scan parts, each group in time order (scan order on ties)', () => {
     // 3 parts of chunks; keys share buckets and even their high word, timestamps tie often
     const parts: ScanChunk[][] = [];

@@ -49,20 +49,67 @@ function select(a: Float64Array, n: number, k: number): number {
   return a[k]!;
 }
 
+/** Values at or above this count are narrowed down by a histogram before the quickselect. */
+const HISTOGRAM_MIN = 1 << 12;
+const HISTOGRAM_BUCKETS = 1 << 12;
+
+/**
+ * The values of a[0..n) at sorted positions lo and lo + 1 (lo + 1 < n), without reordering a.
+ * Big inputs: one pass counts the values per histogram bucket of [min, max] (bucket index is
+ * monotonic in the value, so the ranks fall in known buckets), then only those buckets' values
+ * are selected from; a quickselect over all of them took ~3x as long.
+ */
+function middlePair(a: Float64Array, n: number, lo: number, narrow = true): [number, number] {
+  if (n < HISTOGRAM_MIN || !narrow) {
+    const c = a.slice(0, n);
+    const vlo = select(c, n, lo);
+    // the upper value is the minimum of the part above lo
+    let vhi = Infinity;
+    for (let i = lo + 1; i < n; i++) if (c[i]! < vhi) vhi = c[i]!;
+    return [vlo, vhi];
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = a[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min === max) return [min, min];
+  const last = HISTOGRAM_BUCKETS - 1;
+  const scale = HISTOGRAM_BUCKETS / (max - min);
+  const bucketOf = (v: number) => Math.min(last, Math.floor((v - min) * scale));
+  const counts = new Int32Array(HISTOGRAM_BUCKETS);
+  for (let i = 0; i < n; i++) counts[bucketOf(a[i]!)]!++;
+  // buckets holding ranks lo and lo + 1, and how many values lie below the first
+  let below = 0;
+  let b = 0;
+  while (below + counts[b]! <= lo) below += counts[b++]!;
+  let b2 = b;
+  let below2 = below;
+  while (below2 + counts[b2]! <= lo + 1) below2 += counts[b2++]!;
+  const size = counts[b]! + (b2 !== b ? counts[b2]! : 0);
+  const part = new Float64Array(size);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const x = bucketOf(a[i]!);
+    if (x === b || x === b2) part[m++] = a[i]!;
+  }
+  // part holds the values of buckets b and b2 (all below them are smaller): ranks shift by
+  // `below`; if nothing was narrowed down (two values only, say), select directly
+  return middlePair(part, m, lo - below, m < n);
+}
+
 /** ClickHouse median (quantile(0.5)) computed exactly: linear interpolation between middle values. */
 export function median(values: Samples | number[]): number | null {
   const n = values.length;
   if (n === 0) return null;
-  const a = values instanceof Samples ? values.data.slice(0, n) : Float64Array.from(values);
+  const a = values instanceof Samples ? values.data : Float64Array.from(values);
+  if (n === 1) return a[0]!;
   const pos = (n - 1) * 0.5;
   const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const vlo = select(a, n, lo);
-  if (hi === lo) return vlo;
-  // the upper middle value is the minimum of the part above lo
-  let vhi = Infinity;
-  for (let i = lo + 1; i < n; i++) if (a[i]! < vhi) vhi = a[i]!;
-  return vlo + (vhi - vlo) * (pos - lo);
+  const [vlo, vhi] = middlePair(a, n, lo);
+  return Math.ceil(pos) === lo ? vlo : vlo + (vhi - vlo) * (pos - lo);
 }
 
 /**
