@@ -50,8 +50,10 @@ async function build() {
   // ~73% of range rows survive the drop-off filter, as in the anchor generator
   const n = Math.round(target / 0.73);
   const t0 = Date.now();
+  // a store keeps hash(session id) next to it (Store.keyHashColumn): written here like a load does
+  const hashCol = store.keyHashColumn(SESSION);
   await store.conn.run(`
-    INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, ${col(SESSION)}, ${col(RESOURCE)}, ${col(STATUS)})
+    INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties, ${col(SESSION)}, ${col(RESOURCE)}, ${col(STATUS)}${hashCol ? `, "${hashCol}"` : ''})
     WITH s AS (SELECT i, i // 7 AS sess, i % 7 AS step FROM range(${n}) t(i))
     SELECT uuid() AS uuid,
       [${STEPS.map(q).join(', ')}][(step + 1)::BIGINT] AS event,
@@ -61,7 +63,8 @@ async function build() {
       NULL::JSON AS properties,
       'sess-' || sess::VARCHAR,
       [${RESOURCES.map(q).join(', ')}][(hash(sess) % 4 + 1)::BIGINT],
-      'SUCCESS'
+      'SUCCESS'${hashCol ? `,
+      hash('sess-' || sess::VARCHAR)` : ''}
     FROM s WHERE hash(sess * 7 + 3) % 100 >= step * 9`);
   // the JSON column mirrors the materialized values (what a load would produce)
   await store.conn.run(`UPDATE events SET properties = json_object(${q(SESSION)}, ${col(SESSION)}, ${q(RESOURCE)}, ${col(RESOURCE)}, ${q(STATUS)}, ${col(STATUS)})`);

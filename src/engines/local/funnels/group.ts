@@ -405,6 +405,32 @@ function sortByTime(ts: Float64Array, cols: Int32Array[], idx: Int32Array, from:
     }
   }
   if (sorted) return;
+  if (to - from <= 64) {
+    // small groups (nearly all): a stable insertion sort in place, no allocation
+    const nc = cols.length;
+    const withIdx = idx.length > 0;
+    for (let k = from + 1; k < to; k++) {
+      const v = ts[k]!;
+      let j = k - 1;
+      if (ts[j]! <= v) continue;
+      const c0 = nc > 0 ? cols[0]![k]! : 0;
+      const c1 = nc > 1 ? cols[1]![k]! : 0;
+      const ix = withIdx ? idx[k]! : 0;
+      const rest = nc > 2 ? cols.slice(2).map((c) => c[k]!) : null;
+      while (j >= from && ts[j]! > v) {
+        ts[j + 1] = ts[j]!;
+        for (let c = 0; c < nc; c++) cols[c]![j + 1] = cols[c]![j]!;
+        if (withIdx) idx[j + 1] = idx[j]!;
+        j--;
+      }
+      ts[j + 1] = v;
+      if (nc > 0) cols[0]![j + 1] = c0;
+      if (nc > 1) cols[1]![j + 1] = c1;
+      if (rest) for (let c = 2; c < nc; c++) cols[c]![j + 1] = rest[c - 2]!;
+      if (withIdx) idx[j + 1] = ix;
+    }
+    return;
+  }
   const perm = Array.from({ length: to - from }, (_, x) => from + x);
   perm.sort((x, y) => ts[x]! - ts[y]! || x - y);
   const apply = <T extends Float64Array | Int32Array>(a: T) => {
