@@ -214,10 +214,9 @@ function runTargets(
   const stepAttr = attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
   const { mask, targets, nTargets, prepare } = scan.mask(q, relevantBits(spec, !!info && !!bd));
   const need = spec.order === 'unordered' ? -1 : 1;
-  const rows = scan.order;
   // one input and one filter object, updated per target and value (run() reads them only
   // while it runs), and typed scratch buffers instead of per-target arrays and sets
-  const inp: UdfInput = { rows, from: 0, to: 0, ts: scan.ts, mask, bd: info && bd ? bd : null, dropUnmatched: !strict };
+  const inp: UdfInput = { from: 0, to: 0, ts: scan.ts, mask, bd: info && bd ? bd : null, dropUnmatched: !strict };
   const pv: PropValFilter = { propVal: -1, filterEvents: false, breakdownStep: -1 };
   // emitted outcomes are read by `emit` at once, never kept: one object serves them all
   const out: TargetOutcome = { target: 0, propVal: 0, res: null as unknown as UdfResult };
@@ -263,7 +262,7 @@ function runTargets(
       let pick = -1;
       const first = attribution === 'first_touch';
       for (let j = a; j < b; j++) {
-        const r = rows[first ? j : a + b - 1 - j]!;
+        const r = first ? j : a + b - 1 - j;
         if (!strict && mask[r] === 0) continue;
         anyKept = true;
         if (info.nonEmpty[bd[r]!]) {
@@ -278,7 +277,7 @@ function runTargets(
       // on events matching that step (unordered: prop_basic = every event)
       const onlyStep = !(attribution === 'all_events' || stepAttr < 0) && spec.order !== 'unordered';
       for (let j = a; j < b; j++) {
-        const r = rows[j]!;
+        const r = j;
         if (!strict && mask[r] === 0) continue;
         anyKept = true;
         if (onlyStep && !(mask[r]! & (1 << stepAttr))) continue;
@@ -518,7 +517,7 @@ function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx: Query
       for (let slot = 1; slot < n; slot++) if (m & (1 << (full + slot - 1))) out |= 1 << (n + slot - 1);
       trMask[r] = out;
     }
-    const entries = runTrendsUdf({ rows: scan.order, from: a, to: b, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
+    const entries = runTrendsUdf({ from: a, to: b, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
       startOf(scan.ts[r]! / 1000),
     );
     for (const e of entries) {

@@ -51,9 +51,8 @@ export interface ScanResult {
   targetNames: (string | null)[] | null;
   /**
    * Rows grouped by target (ts, masks and bd are stored in group order): target t's rows are
-   * order[start[t] .. start[t+1]), positions into those arrays, sorted by time.
+   * start[t] .. start[t+1] of those arrays, sorted by time.
    */
-  order: Int32Array;
   start: Int32Array;
   /** the same scan as plain data */
   data: ScanData;
@@ -79,7 +78,6 @@ export interface ScanOptions {
 export interface ScanData {
   rows: number;
   ts: Float64Array;
-  order: Int32Array;
   start: Int32Array;
   /** atom plan codes (one per row), or one mask column per funnel without a plan */
   codes: Int32Array | null;
@@ -110,7 +108,6 @@ export function scanFromData(d: ScanData, targetNames: (string | null)[] | null 
     bdDict: d.bdDict,
     nTargets: d.start.length - 1,
     targetNames,
-    order: d.order,
     start: d.start,
     data: d,
   };
@@ -894,14 +891,9 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
       names[t] = s === NULL_TARGET ? null : s;
     }
   }
-  // rows are stored in target order, time-sorted: the positions are the identity (on the
-  // scattered hash column's memory, free now)
-  const order = new Int32Array(state.hi.buffer, state.hi.byteOffset, rows);
-  for (let r = 0; r < rows; r++) order[r] = r;
   const data: ScanData = {
     rows,
     ts: state.out.ts,
-    order,
     start,
     codes: plan ? state.out.i32[0]! : null,
     masks: plan ? [] : state.out.i32.slice(0, nCols),
@@ -909,8 +901,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     bd: hasBd ? state.out.i32[nCols]! : null,
     bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
     signatures,
-    // the scattered rows' hash half and first column (the hash's other half holds `order`)
-    scratch: [new Int32Array(state.lo.buffer, state.lo.byteOffset, rows), ...(state.i32.length ? [state.i32[0]!.subarray(0, rows)] : [])],
+    // the scattered rows' hash halves
+    scratch: [new Int32Array(state.lo.buffer, state.lo.byteOffset, rows), new Int32Array(state.hi.buffer, state.hi.byteOffset, rows)],
   };
   return scanFromData(data, names);
 }

@@ -1,7 +1,7 @@
 /**
  * TypeScript port of PostHog's funnel UDF (funnel-udf/src/steps.rs for ordered and strict
  * funnels, unordered_steps.rs for unordered ones, trends.rs for funnel trends), operating on
- * typed arrays: one target's rows (indices into the scan), time-ordered.
+ * typed arrays: one target's rows (a contiguous range of the scan, time-ordered).
  *
  * Event "steps" are encoded as a bitmask: bit i (i < n) = series step i+1 (1-indexed in the
  * UDF), bit n+i-1 = exclusion slot i (UDF step -(i+1)), i = 1..n-1. Timestamps are epoch
@@ -9,8 +9,7 @@
  */
 
 export interface UdfInput {
-  /** row indices of one target, ordered by time: rows[from .. to) */
-  rows: Int32Array;
+  /** one target's rows are from .. to of the scan's columns, ordered by time */
   from: number;
   to: number;
   ts: Float64Array;
@@ -113,16 +112,16 @@ export class OrderedFunnel {
     this.maxExcl = 0;
     this.maxSteps = 0;
     this.maxLen = 0;
-    const { rows, ts, mask, bd } = inp;
+    const { ts, mask, bd } = inp;
     const len = inp.to;
     let i = inp.from;
     const drop = inp.dropUnmatched;
     const filter = pv.filterEvents;
     while (i < len) {
-      const r0 = rows[i]!;
+      const r0 = i;
       const t = ts[r0]!;
       // fast path: a lone event at this timestamp (the usual case)
-      if (i + 1 >= len || ts[rows[i + 1]!] !== t) {
+      if (i + 1 >= len || ts[i + 1] !== t) {
         i++;
         const m0 = mask[r0]!;
         if ((drop && m0 === 0) || (filter && bd![r0] !== pv.propVal)) continue;
@@ -140,8 +139,8 @@ export class OrderedFunnel {
       let firstKept = -1;
       let allSame = true;
       let firstMask = 0;
-      for (; j < len && ts[rows[j]!] === t; j++) {
-        const r = rows[j]!;
+      for (; j < len && ts[j] === t; j++) {
+        const r = j;
         if (inp.dropUnmatched && mask[r] === 0) continue;
         if (pv.filterEvents && bd![r] !== pv.propVal) continue;
         if (count === 0) {
@@ -158,7 +157,7 @@ export class OrderedFunnel {
         this.eLen[0] = 0;
         if (count === 1 || allSame) {
           for (let k = firstKept; k < groupEnd; k++) {
-            const r = rows[k]!;
+            const r = k;
             if (inp.dropUnmatched && mask[r] === 0) continue;
             if (pv.filterEvents && bd![r] !== pv.propVal) continue;
             this.processEvent(r, t, mask[r]!, false, bd === null || bd[r] === pv.propVal, pv.breakdownStep);
@@ -168,7 +167,7 @@ export class OrderedFunnel {
           const items = this.items;
           items.length = 0;
           for (let k = firstKept; k < groupEnd; k++) {
-            const r = rows[k]!;
+            const r = k;
             if (inp.dropUnmatched && mask[r] === 0) continue;
             if (pv.filterEvents && bd![r] !== pv.propVal) continue;
             const m = mask[r]!;
@@ -311,7 +310,7 @@ export class UnorderedFunnel {
 
   run(inp: UdfInput, pv: PropValFilter): UdfResult {
     const n = this.n;
-    const { rows, ts, mask, bd } = inp;
+    const { ts, mask, bd } = inp;
     const dq = this.deques;
     const heads = this.heads;
     const clear = () => {
@@ -333,7 +332,7 @@ export class UnorderedFunnel {
     };
     const kept: number[] = [];
     for (let i = inp.from; i < inp.to; i++) {
-      const r = rows[i]!;
+      const r = i;
       if (inp.dropUnmatched && mask[r] === 0) continue;
       if (pv.filterEvents && bd![r] !== pv.propVal) continue;
       kept.push(r);
@@ -423,7 +422,7 @@ export function runTrendsUdf(
   intervalOf: (row: number) => number,
 ): TrendsEntry[] {
   const w = windowSeconds * 1e6;
-  const { rows, ts, mask } = inp;
+  const { ts, mask } = inp;
   interface IntervalData {
     maxStep: number;
     maxTs: number;
@@ -434,7 +433,7 @@ export function runTrendsUdf(
   const data = new Map<number, IntervalData>();
   const results = new Map<number, 1 | -1>();
   for (let i = inp.from; i < inp.to; i++) {
-    const r = rows[i]!;
+    const r = i;
     const m = mask[r]!;
     if (inp.dropUnmatched && m === 0) continue;
     const t = ts[r]!;
