@@ -41,6 +41,7 @@ import { DmError, InputError, UsageError } from '../errors.js';
 import { taxonomyPropertyKeys } from '../events/taxonomy.js';
 import { checkTeleportEvent, isTeleportEvent } from '../events/vocabulary.js';
 import { keysTextSql, quoteIdent, sqlString, type Store } from './store.js';
+import { stringInSql } from './sql.js';
 import { openSources, readRecords, type Source } from './sources.js';
 import { brokenRule, extractString, vocabRules, type VocabRule } from './vocab-rules.js';
 
@@ -998,7 +999,7 @@ async function strictCheck(store: Store, before: number): Promise<void> {
     .filter((e) => isTeleportEvent(e) || names.includes(e));
   if (all.length === 0) return;
   const result = await store.conn.stream(
-    `SELECT uuid::VARCHAR, event, CAST(properties AS VARCHAR) FROM events WHERE rowid > ${before} AND event IN (${all.map(sqlString).join(', ')})`,
+    `SELECT uuid::VARCHAR, event, CAST(properties AS VARCHAR) FROM events WHERE rowid > ${before} AND ${stringInSql('event', all)}`,
   );
   for (;;) {
     const chunk = await result.fetchChunk();

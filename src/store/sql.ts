@@ -30,6 +30,21 @@ export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** SQL list literal of strings: ['a', 'b']. */
+export function stringListSql(values: Iterable<string>): string {
+  return `[${[...values].map(sqlString).join(', ')}]`;
+}
+
+/**
+ * SQL boolean: the VARCHAR expression equals one of the values (NULL when it is NULL), like
+ * `expr IN (...)`. DuckDB plans an IN list of several strings as a join that hashes every row;
+ * list_contains() runs once per dictionary entry where the column's vectors are dictionaries
+ * (the event name: ~0.15 CPU-s per 10M rows as IN, ~0.04 this way).
+ */
+export function stringInSql(expr: string, values: Iterable<string>): string {
+  return `list_contains(${stringListSql(values)}, ${expr})`;
+}
+
 export function quoteIdent(s: string): string {
   return `"${s.replace(/"/g, '""')}"`;
 }

@@ -12,7 +12,7 @@
 import { UsageError } from '../../errors.js';
 import { PROPERTY_OPERATORS } from '../../query/schema.js';
 import type { Store } from '../../store/store.js';
-import { personPropertySql, propertySql, sqlString } from '../../store/sql.js';
+import { personPropertySql, propertySql, sqlString, stringInSql } from '../../store/sql.js';
 
 export interface FilterEnv {
   store: Pick<Store, 'materializedColumn'>;
@@ -99,15 +99,13 @@ export function exactFilterParts(f: unknown, env: FilterEnv, where: string): { s
 }
 
 /**
- * x IN (values). Event and person properties are strings: list_contains() is the same test, and
- * DuckDB evaluates it once per dictionary entry where it can, where an IN list of several values
- * is planned as a join that hashes every row. Metadata columns (uuid, timestamp, ...) keep IN,
- * which casts the values to the column's type.
+ * x IN (values). Event and person properties are strings (stringInSql, the cheaper form);
+ * metadata columns (uuid, timestamp, ...) keep IN, which casts the values to the column's type.
  */
 function inList(f: Obj, x: string, values: unknown[]): string {
-  const list = values.map((v) => sqlString(valueString(v))).join(', ');
+  const strings = values.map(valueString);
   const type = (f.type as string | undefined) ?? 'event';
-  return type === 'event' || type === 'person' ? `list_contains([${list}], ${x})` : `${x} IN (${list})`;
+  return type === 'event' || type === 'person' ? stringInSql(x, strings) : `${x} IN (${strings.map(sqlString).join(', ')})`;
 }
 
 function valueString(v: unknown): string {

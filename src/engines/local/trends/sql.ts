@@ -11,6 +11,7 @@
  *    the reduced rows are joined to the persons' pre-extracted values (one value per person).
  */
 import { propertySql, sqlString, type Store } from '../../../store/store.js';
+import { jsonPath, stringInSql } from '../../../store/sql.js';
 import { UsageError } from '../../../errors.js';
 import { propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { toInstant, toNaive, US_DAY, US_HOUR, US_MINUTE, US_SECOND, type TrendsDateRange, type TrendsInterval } from './range.js';
@@ -201,7 +202,7 @@ function aggSql(fn: string, x: string): string {
 }
 
 function jsonKeySql(alias: string, key: string): string {
-  return `json_extract_string(${alias}.properties, ${sqlString(`$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)})`;
+  return `json_extract_string(${alias}.properties, ${sqlString(jsonPath(key))})`;
 }
 
 function mathPropertySql(store: Store, s: SeriesNode): string {
@@ -363,7 +364,7 @@ export async function sharedTotalValueRows(
     const w = [
       `e.timestamp >= ${ts(range.adjustedDateFrom(), tz)}`,
       `e.timestamp <= ${ts(range.dateTo(), tz)}`,
-      `e.event IN (${events.map(sqlString).join(', ')})`,
+      stringInSql('e.event', events),
       ...scan.conds,
     ].join(' AND ');
     const names = bvNames(scan.nBv);
