@@ -190,8 +190,13 @@ function relevantBits(spec: FunnelSpec, withBreakdown: boolean): number {
   if (spec.order === 'strict') return 0;
   const unordered = spec.order === 'unordered';
   if (!withBreakdown) return unordered ? -1 : 1;
-  const stepAttr = spec.attribution === 'step' ? (unordered ? 0 : spec.attributionStep) : -1;
+  const stepAttr = attributionStep(spec);
   return stepAttr >= 0 && !unordered ? 1 << stepAttr : -1;
+}
+
+/** 0-indexed step whose event gives the breakdown value (step attribution), or -1. */
+function attributionStep(spec: FunnelSpec): number {
+  return spec.attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
 }
 
 /**
@@ -211,7 +216,7 @@ function runTargets(
   const info = useBreakdown && bd ? breakdownInfo(scan, spec) : null;
   const strict = spec.order === 'strict';
   const attribution = spec.attribution;
-  const stepAttr = attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
+  const stepAttr = attributionStep(spec);
   const { mask, targets, nTargets, prepare } = scan.mask(q, relevantBits(spec, !!info && !!bd));
   const need = spec.order === 'unordered' ? -1 : 1;
   // one input and one filter object, updated per target and value (run() reads them only
@@ -276,8 +281,7 @@ function runTargets(
       // all_events (and no attribution step): every kept row's value; step attribution: values
       // on events matching that step (unordered: prop_basic = every event)
       const onlyStep = !(attribution === 'all_events' || stepAttr < 0) && spec.order !== 'unordered';
-      for (let j = a; j < b; j++) {
-        const r = j;
+      for (let r = a; r < b; r++) {
         if (!strict && mask[r] === 0) continue;
         anyKept = true;
         if (onlyStep && !(mask[r]! & (1 << stepAttr))) continue;
