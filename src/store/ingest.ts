@@ -599,20 +599,25 @@ async function headSample(src: Source, keys: Set<string>, events: Set<string>): 
     } catch {
       return false;
     }
-    if (!rec || typeof rec !== 'object' || Array.isArray(rec)) continue;
-    const { event, properties } = rec as { event?: unknown; properties?: unknown };
-    if (typeof event === 'string') events.add(event);
-    let props = properties;
-    if (typeof props === 'string') {
-      try {
-        props = JSON.parse(props); // a JSON object given as a string is unwrapped, as the insert does
-      } catch {
-        continue;
-      }
-    }
-    if (props && typeof props === 'object' && !Array.isArray(props)) for (const k of Object.keys(props)) keys.add(k);
+    collectRecord(rec, keys, events);
   }
   return true;
+}
+
+/** Adds a parsed JSONL record's event name and property keys (properties given as a JSON string are unwrapped, as the insert does). */
+function collectRecord(rec: unknown, keys: Set<string>, events: Set<string>): void {
+  if (!rec || typeof rec !== 'object' || Array.isArray(rec)) return;
+  const { event, properties } = rec as { event?: unknown; properties?: unknown };
+  if (typeof event === 'string') events.add(event);
+  let props = properties;
+  if (typeof props === 'string') {
+    try {
+      props = JSON.parse(props);
+    } catch {
+      return;
+    }
+  }
+  if (props && typeof props === 'object' && !Array.isArray(props)) for (const k of Object.keys(props)) keys.add(k);
 }
 
 /** Lines read from this many places spread over a big uncompressed JSONL file (64 KiB each). */
@@ -640,10 +645,7 @@ function spreadSample(src: Source, keys: Set<string>, events: Set<string>): void
         } catch {
           continue; // the insert reports bad lines with their place
         }
-        if (!rec || typeof rec !== 'object') continue;
-        const { event, properties } = rec as { event?: unknown; properties?: unknown };
-        if (typeof event === 'string') events.add(event);
-        if (properties && typeof properties === 'object' && !Array.isArray(properties)) for (const k of Object.keys(properties)) keys.add(k);
+        collectRecord(rec, keys, events);
       }
     }
   } catch {
