@@ -40,8 +40,8 @@ import type { Readable } from 'node:stream';
 import { DmError, InputError, UsageError } from '../errors.js';
 import { taxonomyPropertyKeys } from '../events/taxonomy.js';
 import { checkTeleportEvent, isTeleportEvent } from '../events/vocabulary.js';
-import { keysTextSql, quoteIdent, sqlString, type Store } from './store.js';
-import { stringInSql } from './sql.js';
+import type { Store } from './store.js';
+import { keysTextSql, quoteIdent, sqlString, stringInSql } from './sql.js';
 import { openSources, readRecords, type Source } from './sources.js';
 import { brokenRule, extractString, vocabRules, type VocabRule } from './vocab-rules.js';
 

@@ -10,8 +10,8 @@
  *    reduced per actor (distinct (bucket, person), counts per person, first times...) and only
  *    the reduced rows are joined to the persons' pre-extracted values (one value per person).
  */
-import { propertySql, sqlString, type Store } from '../../../store/store.js';
-import { jsonPath, stringInSql } from '../../../store/sql.js';
+import type { Store } from '../../../store/store.js';
+import { jsonPath, propertySql, sqlString, stringInSql } from '../../../store/sql.js';
 import { UsageError } from '../../../errors.js';
 import { propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { toInstant, toNaive, US_DAY, US_HOUR, US_MINUTE, US_SECOND, type TrendsDateRange, type TrendsInterval } from './range.js';
