@@ -245,6 +245,7 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
   let sigCount = new Int32Array(64);
   let rankOf = new Int32Array(64);
   let rankStamp = new Int32Array(64);
+  const held = new Int32Array(i32.length);
   const fieldShift = Int32Array.from(sig?.fieldShift ?? []);
   const fieldMask = Int32Array.from(sig?.fieldMask ?? []);
   for (let b = from; b < to; b++) {
@@ -333,7 +334,7 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
     for (let x = first; x < nOut; x++) {
       const g0 = starts[x]!;
       const g1 = x + 1 < nOut ? starts[x + 1]! : base + n;
-      if (g1 - g0 > 1) sortByTime(out.ts, out.i32, out.idx, g0, g1);
+      if (g1 - g0 > 1) sortByTime(out.ts, out.i32, out.idx, g0, g1, held);
     }
   }
   return { starts: starts.slice(0, nOut), sigOf: sigOf.slice(0, sig ? nOut : 0), sigs };
@@ -395,8 +396,8 @@ function moveI32(src: Int32Array, dst: Int32Array, dest: Int32Array, j0: number,
   for (let r = from, j = j0; r < to; r++, j++) dst[dest[j]!] = src[r]!;
 }
 
-/** Stable sort of rows [from, to) by time, moving the other columns along. */
-function sortByTime(ts: Float64Array, cols: Int32Array[], idx: Int32Array, from: number, to: number): void {
+/** Stable sort of rows [from, to) by time, moving the other columns along (`held`: cols.length ints of scratch). */
+function sortByTime(ts: Float64Array, cols: Int32Array[], idx: Int32Array, from: number, to: number, held: Int32Array): void {
   let sorted = true;
   for (let k = from + 1; k < to; k++) {
     if (ts[k]! < ts[k - 1]!) {
@@ -413,10 +414,8 @@ function sortByTime(ts: Float64Array, cols: Int32Array[], idx: Int32Array, from:
       const v = ts[k]!;
       let j = k - 1;
       if (ts[j]! <= v) continue;
-      const c0 = nc > 0 ? cols[0]![k]! : 0;
-      const c1 = nc > 1 ? cols[1]![k]! : 0;
+      for (let c = 0; c < nc; c++) held[c] = cols[c]![k]!;
       const ix = withIdx ? idx[k]! : 0;
-      const rest = nc > 2 ? cols.slice(2).map((c) => c[k]!) : null;
       while (j >= from && ts[j]! > v) {
         ts[j + 1] = ts[j]!;
         for (let c = 0; c < nc; c++) cols[c]![j + 1] = cols[c]![j]!;
@@ -424,9 +423,7 @@ function sortByTime(ts: Float64Array, cols: Int32Array[], idx: Int32Array, from:
         j--;
       }
       ts[j + 1] = v;
-      if (nc > 0) cols[0]![j + 1] = c0;
-      if (nc > 1) cols[1]![j + 1] = c1;
-      if (rest) for (let c = 2; c < nc; c++) cols[c]![j + 1] = rest[c - 2]!;
+      for (let c = 0; c < nc; c++) cols[c]![j + 1] = held[c]!;
       if (withIdx) idx[j + 1] = ix;
     }
     return;
