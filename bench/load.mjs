@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, createReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGzip, constants } from 'node:zlib';
@@ -150,22 +150,22 @@ function timeLoad(file, label) {
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'dm-bench-load-'));
 mkdirSync(dir, { recursive: true });
 try {
+  const machine = () => console.log(`cpus: ${cpus().length}, load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (input) {
-    console.log(`cpus: ${cpus().length}, load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    machine();
     timeLoad(input, 'input');
   } else {
     const jsonl = join(dir, 'events.jsonl');
     const g0 = Date.now();
     await generate(jsonl, N);
     console.log(`generated ${N.toLocaleString('en-US')} events in ${((Date.now() - g0) / 1000).toFixed(1)} s (${dir})`);
-    console.log(`cpus: ${(await import('node:os')).cpus().length}, load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    machine();
     timeLoad(jsonl, 'jsonl');
-  }
-  if (gzipToo && !input) {
-    const gz = join(dir, 'events.jsonl.gz');
-    const jsonl = join(dir, 'events.jsonl');
-    await pipeline(createReadStream(jsonl), createGzip({ level: constants.Z_BEST_SPEED }), createWriteStream(gz));
-    timeLoad(gz, 'gzip');
+    if (gzipToo) {
+      const gz = join(dir, 'events.jsonl.gz');
+      await pipeline(createReadStream(jsonl), createGzip({ level: constants.Z_BEST_SPEED }), createWriteStream(gz));
+      timeLoad(gz, 'gzip');
+    }
   }
 } finally {
   if (!keep) rmSync(dir, { recursive: true, force: true });
