@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { register as funnel } from '../commands/funnel.js';
+import { register as compare } from '../commands/compare.js';
 import { register as steps } from '../commands/steps.js';
 import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
@@ -25,6 +26,7 @@ export type Registrar = (program: Command) => void;
 
 export const registrars: Registrar[] = [
   funnel,
+  compare,
   ttfr,
   steps,
   failures,
