@@ -10,6 +10,8 @@ import { type TableSpec } from '../output/table.js';
 import { bar } from '../output/chart.js';
 import { formatDuration, formatPercent } from '../output/duration.js';
 import { formatWindow } from '../cli/range-options.js';
+import { UsageError } from '../errors.js';
+import type { PeriodInterval } from '../downloads/periods.js';
 
 export async function funnelCommand(command: Command): Promise<void> {
   const o = command.opts() as Record<string, string>;
@@ -21,6 +23,13 @@ export async function funnelCommand(command: Command): Promise<void> {
   }
   const tracks = tracksFor(o.resource!);
   const opts = funnelOptionsFrom(o, q.ctx);
+  if (o.interval) {
+    if (tracks.length !== 1) throw new UsageError('--interval: give one --resource (conversion per period is one track\'s)', `For example: --resource ${tracks[0]?.slug ?? 'server'} --interval week.`);
+    if (opts.breakdown) throw new UsageError('--interval: cannot be combined with --breakdown');
+    const { funnelTrendCommand } = await import('./funnel-trend-run.js');
+    await funnelTrendCommand(command, tracks[0]!, opts, o.interval as PeriodInterval);
+    return;
+  }
   if (q.printQuery) {
     printQueries(tracks.map((t) => buildTrackFunnelQuery(t, opts)));
     info(g, 'Also sent per resource: a two-step funnel (first → last step) whose median is the time to complete.');
