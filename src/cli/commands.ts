@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { register as funnel } from '../commands/funnel.js';
 import { register as compare } from '../commands/compare.js';
+import { register as report } from '../commands/report.js';
 import { register as steps } from '../commands/steps.js';
 import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
@@ -35,6 +36,7 @@ export const registrars: Registrar[] = [
   dau,
   features,
   platforms,
+  report,
   query,
   seed,
   fixtures,

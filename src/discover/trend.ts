@@ -60,21 +60,32 @@ function localDay(ms: number, tz: string): string {
   return periodOf(ms, { interval: 'day', timezone: tz, weekStart: 0 });
 }
 
-export async function funnelTrend(
+/** The periods of a range given as --from/--to, in the team timezone. */
+export function periodsOfDateRange(dateRange: TrackFunnelOptions['dateRange'], interval: PeriodInterval, ctx: QueryContext): Period[] {
+  if (dateRange.date_from === 'all') throw new UsageError('--interval: give --from a date (all has no first period)');
+  const r = resolveDateRange(dateRange, 'day', ctx, { where: '--from/--to' });
+  const day = (ms: number) => localDay(ms, ctx.timezone);
+  return periodsOfRange(day(r.from.getTime()), day(r.to.getTime()), interval, ctx.weekStart, day(ctx.now.getTime()));
+}
+
+/** Conversion per period for several tracks: one batch per period (the tracks share its scan). */
+export async function funnelTrends(
   engine: Engine,
-  track: Track,
+  tracks: Track[],
   opts: TrackFunnelOptions,
   interval: PeriodInterval,
   ctx: QueryContext,
-): Promise<TrendRow[]> {
-  if (opts.dateRange.date_from === 'all') throw new UsageError('--interval: give --from a date (all has no first period)');
-  const r = resolveDateRange(opts.dateRange, 'day', ctx, { where: '--from/--to' });
-  const periods = periodsOfRange(localDay(r.from.getTime(), ctx.timezone), localDay(r.to.getTime(), ctx.timezone), interval, ctx.weekStart, localDay(ctx.now.getTime(), ctx.timezone));
-  const rows: TrendRow[] = [];
-  for (const p of periods) {
-    const { reports } = await runTrackFunnels(engine, [track], { ...opts, dateRange: { date_from: p.from, date_to: p.to } }, ctx);
-    const rep = reports[0]!;
-    rows.push({ ...p, sessions: rep.sessions, completed: rep.completed, rate: rep.completionRate, medianSeconds: rep.medianSecondsToComplete });
+): Promise<Map<string, TrendRow[]>> {
+  const out = new Map<string, TrendRow[]>(tracks.map((t) => [t.slug, []]));
+  for (const p of periodsOfDateRange(opts.dateRange, interval, ctx)) {
+    const { reports } = await runTrackFunnels(engine, tracks, { ...opts, dateRange: { date_from: p.from, date_to: p.to } }, ctx);
+    for (const rep of reports) {
+      out.get(rep.slug)!.push({ ...p, sessions: rep.sessions, completed: rep.completed, rate: rep.completionRate, medianSeconds: rep.medianSecondsToComplete });
+    }
   }
-  return rows;
+  return out;
+}
+
+export async function funnelTrend(engine: Engine, track: Track, opts: TrackFunnelOptions, interval: PeriodInterval, ctx: QueryContext): Promise<TrendRow[]> {
+  return (await funnelTrends(engine, [track], opts, interval, ctx)).get(track.slug)!;
 }
