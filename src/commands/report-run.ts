@@ -1,6 +1,6 @@
 /** The `report` action: collect the digest, then write HTML or markdown (or print JSON). */
 import type { Command } from 'commander';
-import { renameSync, writeFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { globalsOf } from '../cli/globals.js';
 import { openEngine, queryOptionsOf } from '../cli/query-options.js';
@@ -31,6 +31,14 @@ export async function reportCommand(command: Command): Promise<void> {
   const opts = funnelOptionsFrom(o, q.ctx);
   const out = o.out;
   if (out !== undefined && out.trim() === '') throw new UsageError('--out: give a file name');
+  if (out) {
+    // fail before the queries run, not after
+    try {
+      accessSync(dirname(out) || '.', constants.W_OK);
+    } catch (e) {
+      throw new UsageError(`--out: cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
   if (g.format === 'csv') throw new UsageError('--format: the digest is html (with --out), markdown or json, not csv');
   const engine = await openEngine(command, q);
   try {
