@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as funnel } from '../commands/funnel.js';
 import { register as compare } from '../commands/compare.js';
 import { register as report } from '../commands/report.js';
+import { register as dropoffs } from '../commands/dropoffs.js';
 import { register as steps } from '../commands/steps.js';
 import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
@@ -31,6 +32,7 @@ export const registrars: Registrar[] = [
   ttfr,
   steps,
   failures,
+  dropoffs,
   downloads,
   adoption,
   dau,

@@ -44,8 +44,21 @@ function sessions(): FixtureLine[] {
             [p.resource]: 'DISCOVER_RESOURCE_SERVER',
             [p.status]: 'DISCOVER_STATUS_SUCCESS',
             [t.cluster.properties.teleportVersion]: version,
+            [t.cluster.properties.accountId]: `${week}-acct-${u}`,
           },
         });
+      }
+      if (week === 'after' && u >= completing) {
+        // the drop-offs of the second week fail at Deploy service (an ERROR does not advance the
+        // funnel); the even ones come back two hours later for PostgreSQL, every other one completes it
+        const base = { [p.sessionId]: `${week}-session-${u}`, [p.resource]: 'DISCOVER_RESOURCE_SERVER', [t.cluster.properties.accountId]: `${week}-acct-${u}` };
+        out.push({ uuid: uuidFor('compare', i++), event: ev.deployService, distinct_id: `${week}-acct-${u}`, timestamp: new Date(start + 60_000).toISOString(), properties: { ...base, [p.status]: 'DISCOVER_STATUS_ERROR', [p.error]: `boom ${u % 2 ? 'odd' : 'even'}` } });
+        if (u % 2 === 0) {
+          const pg = { [p.sessionId]: `retry-${u}`, [p.resource]: 'DISCOVER_RESOURCE_DATABASE_POSTGRES_SELF_HOSTED', [t.cluster.properties.accountId]: `${week}-acct-${u}`, [p.status]: 'DISCOVER_STATUS_SUCCESS' };
+          const later = start + 2 * 3_600_000;
+          const retry = u % 4 === 0 ? [ev.started, ev.resourceSelection, ev.completed] : [ev.started, ev.resourceSelection];
+          retry.forEach((e, k) => out.push({ uuid: uuidFor('compare', i++), event: e, distinct_id: `${week}-acct-${u}`, timestamp: new Date(later + k * 60_000).toISOString(), properties: pg }));
+        }
       }
     }
   }
@@ -169,7 +182,38 @@ describe('compare on PostHog (the sandbox)', () => {
     expect(p.tracks[0].verdict).toBe('regressed');
     const trend = await runCli(['--store', join(dir, 'unused.duckdb'), 'funnel', '--resource', 'server', '--interval', 'week', '--week-start', 'monday', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW, ...ph]);
     expect(trend.code, trend.stderr).toBe(0);
+    const drops = await runCli(['--store', join(dir, 'unused.duckdb'), 'dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15', '--format', 'json', ...NOW, ...ph]);
+    expect(drops.code, drops.stderr).toBe(0);
+    expect(JSON.parse(drops.stdout).summary).toMatchObject({ withError: 26, cameBack: 13, completedNext: 6 });
     expect(JSON.parse(trend.stdout).trend.map((t: { sessions: number; completed: number }) => [t.sessions, t.completed])).toEqual([[40, 30], [40, 14]]);
+  });
+});
+
+describe('dropoffs', () => {
+  it('lists the sessions that reached a step and not the next, their error and what the account did next', () => {
+    const r = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15', '--format', 'json', ...NOW]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = json(r);
+    // sessions 14..39 of the second week stopped after resource selection
+    expect(out.count).toBe(26);
+    expect(out.sessions.map((s: { session: string }) => s.session).sort()).toEqual(Array.from({ length: 26 }, (_, k) => `after-session-${k + 14}`).sort());
+    const s14 = out.sessions.find((s: { session: string }) => s.session === 'after-session-14');
+    expect(s14).toMatchObject({ account: 'after-acct-14', lastError: 'boom even', errors: 1, next: { session: 'retry-14', track: 'postgres', completed: false } });
+    expect(out.sessions.find((s: { session: string }) => s.session === 'after-session-16').next).toMatchObject({ session: 'retry-16', completed: true });
+    expect(out.sessions.find((s: { session: string }) => s.session === 'after-session-15').next).toBeNull();
+    // even u in 14..38: 13 came back; u % 4 = 0 (16, 20, …, 36): 6 completed
+    expect(out.summary).toMatchObject({ withError: 26, accounts: 26, cameBack: 13, completedNext: 6 });
+    expect(out.summary.errors).toEqual([{ message: 'boom even', sessions: 13 }, { message: 'boom odd', sessions: 13 }]);
+    expect(out.summary.nextTracks).toEqual([{ track: 'postgres', sessions: 13, completed: 6 }]);
+  });
+
+  it('rejects a step that is not the track\'s, or its last', () => {
+    const bad = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'deployServce', ...NOW]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--step: 'deployServce' is not a step of server — did you mean 'deployService'\?/);
+    const last = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'completed', ...NOW]);
+    expect(last.code).toBe(2);
+    expect(last.stderr).toMatch(/last step/);
   });
 });
 
