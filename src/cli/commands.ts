@@ -7,6 +7,7 @@ import { register as funnel } from '../commands/funnel.js';
 import { register as compare } from '../commands/compare.js';
 import { register as report } from '../commands/report.js';
 import { register as dropoffs } from '../commands/dropoffs.js';
+import { register as correlation } from '../commands/correlation.js';
 import { register as steps } from '../commands/steps.js';
 import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
@@ -33,6 +34,7 @@ export const registrars: Registrar[] = [
   steps,
   failures,
   dropoffs,
+  correlation,
   downloads,
   adoption,
   dau,

@@ -1,82 +1,14 @@
-/**
- * `compare` end to end on a hand-made store whose answer is known: the server track converts
- * 30 of 40 sessions in the week before 16.2 shipped and 14 of 40 in the week after. Expected
- * values are computed here by hand formulas, independently of src/stats.
- */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { json, run, tmpDir } from './cli.js';
-import { taxonomy } from '../../src/events/taxonomy.js';
-import { sandbox, PKEY, writeFixture, uuidFor, type FixtureLine } from '../sandbox/helpers.js';
+/** `compare` end to end on sessions whose answer is known (the store: test/e2e/known-sessions.ts). */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { json, run } from './cli.js';
+import { loadedStore, NOW, SPANS, twoSidedP } from './known-sessions.js';
+import { parseSpan } from '../../src/commands/compare-run.js';
+import { parseReleaseVersion } from '../../src/discover/release.js';
+import { UsageError } from '../../src/errors.js';
 
-const dir = tmpDir('dm-compare-');
-const store = join(dir, 'store.duckdb');
-const NOW = ['--now', '2026-04-01T00:00:00Z'];
-const SPANS = ['--before', '2026-03-02..2026-03-08', '--after', '2026-03-09..2026-03-15'];
-
-/** Time to complete (seconds) of completing session u: distinct values, median known. */
-const duration = (u: number) => 300 + 20 * u;
-
-function sessions(): FixtureLine[] {
-  const t = taxonomy();
-  const ev = t.discover.events;
-  const p = t.discover.properties;
-  const steps = [ev.started, ev.resourceSelection, ev.deployService, ev.principalsConfigure, ev.testConnection, ev.completed];
-  const out: FixtureLine[] = [];
-  let i = 0;
-  for (const [week, day0, completing, version] of [
-    ['before', Date.parse('2026-03-02T09:00:00Z'), 30, '16.1.3'],
-    ['after', Date.parse('2026-03-09T09:00:00Z'), 14, '16.2.0'],
-  ] as const) {
-    for (let u = 0; u < 40; u++) {
-      const start = day0 + (u % 7) * 86_400_000 + u * 60_000;
-      // the sessions that do not complete stop after resource selection (deploy service fails)
-      const reach = u < completing ? steps.length : 2;
-      const gap = (duration(u) * 1000) / (steps.length - 1);
-      for (let s = 0; s < reach; s++) {
-        out.push({
-          uuid: uuidFor('compare', i++),
-          event: steps[s]!,
-          distinct_id: `${week}-acct-${u}`,
-          timestamp: new Date(start + Math.round(s * gap)).toISOString(),
-          properties: {
-            [p.sessionId]: `${week}-session-${u}`,
-            [p.resource]: 'DISCOVER_RESOURCE_SERVER',
-            [p.status]: 'DISCOVER_STATUS_SUCCESS',
-            [t.cluster.properties.teleportVersion]: version,
-            [t.cluster.properties.accountId]: `${week}-acct-${u}`,
-          },
-        });
-      }
-      if (week === 'after' && u >= completing) {
-        // the drop-offs of the second week fail at Deploy service (an ERROR does not advance the
-        // funnel); the even ones come back two hours later for PostgreSQL, every other one completes it
-        const base = { [p.sessionId]: `${week}-session-${u}`, [p.resource]: 'DISCOVER_RESOURCE_SERVER', [t.cluster.properties.accountId]: `${week}-acct-${u}` };
-        out.push({ uuid: uuidFor('compare', i++), event: ev.deployService, distinct_id: `${week}-acct-${u}`, timestamp: new Date(start + 60_000).toISOString(), properties: { ...base, [p.status]: 'DISCOVER_STATUS_ERROR', [p.error]: `boom ${u % 2 ? 'odd' : 'even'}` } });
-        if (u % 2 === 0) {
-          const pg = { [p.sessionId]: `retry-${u}`, [p.resource]: 'DISCOVER_RESOURCE_DATABASE_POSTGRES_SELF_HOSTED', [t.cluster.properties.accountId]: `${week}-acct-${u}`, [p.status]: 'DISCOVER_STATUS_SUCCESS' };
-          const later = start + 2 * 3_600_000;
-          const retry = u % 4 === 0 ? [ev.started, ev.resourceSelection, ev.completed] : [ev.started, ev.resourceSelection];
-          retry.forEach((e, k) => out.push({ uuid: uuidFor('compare', i++), event: e, distinct_id: `${week}-acct-${u}`, timestamp: new Date(later + k * 60_000).toISOString(), properties: pg }));
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** Reference normal tail via erfc (Abramowitz & Stegun 7.1.26 on a continued product, |ε| < 1.5e-7). */
-function twoSidedP(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return y * Math.exp(-x * x);
-}
-
+let store = '';
 beforeAll(() => {
-  const file = writeFixture(dir, 'events.jsonl', sessions());
-  const l = run(['--store', store, 'load', file]);
-  expect(l.code, l.stderr).toBe(0);
+  ({ store } = loadedStore('dm-compare-'));
 });
 
 describe('compare', () => {
@@ -143,13 +75,30 @@ describe('compare', () => {
     expect(t.summary).toMatch(/only a change of about \d+\.\d points or more would be detected/);
   });
 
-  it('rejects bad input with exit 2 naming the option', () => {
+  it('rejects bad ranges and versions naming the option (exit 2)', () => {
+    const now = new Date('2026-04-01T00:00:00Z');
+    const usage = (f: () => unknown, msg: RegExp) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(UsageError);
+        expect((e as UsageError).exitCode).toBe(2);
+        expect((e as Error).message).toMatch(msg);
+        return;
+      }
+      throw new Error(`no error for ${msg}`);
+    };
+    usage(() => parseSpan('--before', '2026-03-02', now), /--before: '2026-03-02' is not a range/);
+    usage(() => parseSpan('--before', '2026-03-10..2026-03-02', now), /--before: 2026-03-10 is after 2026-03-02/);
+    usage(() => parseSpan('--after', '2026-03-10..soon', now), /--after: 'soon' is not a date/);
+    usage(() => parseReleaseVersion('banana'), /--release: 'banana' is not a version/);
+    expect(parseReleaseVersion('v16.2')).toBe('16.2.0');
+    expect(parseSpan('--before', '-60d..-31d', now)).toEqual({ date_from: '-60d', date_to: '-31d' });
+  });
+
+  it('says so on the command line, with nothing on stdout', () => {
     const cases: [string[], RegExp][] = [
-      [['--before', '2026-03-02', '--after', '2026-03-09..2026-03-15'], /--before: '2026-03-02' is not a range/],
-      [['--before', '2026-03-10..2026-03-02', '--after', '2026-03-09..2026-03-15'], /--before: 2026-03-10 is after 2026-03-02/],
       [['--before', '2026-03-02..2026-03-08'], /--after missing/],
-      [['--release', '16.2', ...SPANS], /either --release or --before/],
-      [['--release', 'banana'], /--release: 'banana' is not a version/],
       [['--release', '99', '--from', '2026-03-01', '--to', '2026-03-20'], /no event .* 99\.0\.0 or later/],
       [['--release', '16.1', '--from', '2026-03-02', '--to', '2026-03-20'], /already out on 2026-03-02/],
     ];
@@ -162,96 +111,3 @@ describe('compare', () => {
   });
 });
 
-describe('compare on PostHog (the sandbox)', () => {
-  let sb: Awaited<ReturnType<typeof sandbox>> | undefined;
-  afterAll(async () => sb?.close());
-
-  it("gives the known answer through PostHog's query API, release split included", async () => {
-    sb = await sandbox({ storePath: store });
-    const ph = ['--engine', 'posthog', '--host', sb.url, '--project-id', '1', '--personal-api-key', PKEY];
-    const args = ['compare', '--resource', 'server', '--release', '16.2.0', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW];
-    const { runCli } = await import('../sandbox/helpers.js');
-    const remote = await runCli(['--store', join(dir, 'unused.duckdb'), ...args, ...ph]);
-    expect(remote.code, remote.stderr).toBe(0);
-    const local = run(['--store', join(dir, 'copy-unused.duckdb'), ...args]);
-    expect(local.code).not.toBe(0); // an empty store has no release day: the data really came from PostHog
-    const p = JSON.parse(remote.stdout);
-    expect(p.engine).toBe('posthog');
-    expect(p.tracks[0].before).toMatchObject({ sessions: 40, completed: 30, medianSeconds: 590 });
-    expect(p.tracks[0].after).toMatchObject({ sessions: 40, completed: 14, medianSeconds: 430 });
-    expect(p.tracks[0].verdict).toBe('regressed');
-    const trend = await runCli(['--store', join(dir, 'unused.duckdb'), 'funnel', '--resource', 'server', '--interval', 'week', '--week-start', 'monday', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW, ...ph]);
-    expect(trend.code, trend.stderr).toBe(0);
-    const drops = await runCli(['--store', join(dir, 'unused.duckdb'), 'dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15', '--format', 'json', ...NOW, ...ph]);
-    expect(drops.code, drops.stderr).toBe(0);
-    expect(JSON.parse(drops.stdout).summary).toMatchObject({ withError: 26, cameBack: 13, completedNext: 6 });
-    expect(JSON.parse(trend.stdout).trend.map((t: { sessions: number; completed: number }) => [t.sessions, t.completed])).toEqual([[40, 30], [40, 14]]);
-  });
-});
-
-describe('dropoffs', () => {
-  it('lists the sessions that reached a step and not the next, their error and what the account did next', () => {
-    const r = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15', '--format', 'json', ...NOW]);
-    expect(r.code, r.stderr).toBe(0);
-    const out = json(r);
-    // sessions 14..39 of the second week stopped after resource selection
-    expect(out.count).toBe(26);
-    expect(out.sessions.map((s: { session: string }) => s.session).sort()).toEqual(Array.from({ length: 26 }, (_, k) => `after-session-${k + 14}`).sort());
-    const s14 = out.sessions.find((s: { session: string }) => s.session === 'after-session-14');
-    expect(s14).toMatchObject({ account: 'after-acct-14', lastError: 'boom even', errors: 1, next: { session: 'retry-14', track: 'postgres', completed: false } });
-    expect(out.sessions.find((s: { session: string }) => s.session === 'after-session-16').next).toMatchObject({ session: 'retry-16', completed: true });
-    expect(out.sessions.find((s: { session: string }) => s.session === 'after-session-15').next).toBeNull();
-    // even u in 14..38: 13 came back; u % 4 = 0 (16, 20, …, 36): 6 completed
-    expect(out.summary).toMatchObject({ withError: 26, accounts: 26, cameBack: 13, completedNext: 6 });
-    expect(out.summary.errors).toEqual([{ message: 'boom even', sessions: 13 }, { message: 'boom odd', sessions: 13 }]);
-    expect(out.summary.nextTracks).toEqual([{ track: 'postgres', sessions: 13, completed: 6 }]);
-  });
-
-  it('rejects a step that is not the track\'s, or its last', () => {
-    const bad = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'deployServce', ...NOW]);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--step: 'deployServce' is not a step of server — did you mean 'deployService'\?/);
-    const last = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'completed', ...NOW]);
-    expect(last.code).toBe(2);
-    expect(last.stderr).toMatch(/last step/);
-  });
-});
-
-describe('funnel --interval (conversion per period)', () => {
-  it('counts each week as its own funnel: 30 of 40, then 14 of 40', () => {
-    const r = run(['--store', store, 'funnel', '--resource', 'server', '--interval', 'week', '--week-start', 'monday', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW]);
-    expect(r.code, r.stderr).toBe(0);
-    const out = json(r);
-    expect(out.trend).toEqual([
-      { period: '2026-03-02', from: '2026-03-02', to: '2026-03-08', sessions: 40, completed: 30, rate: 0.75, medianSeconds: 590, incomplete: false },
-      { period: '2026-03-09', from: '2026-03-09', to: '2026-03-15', sessions: 40, completed: 14, rate: 0.35, medianSeconds: 430, incomplete: false },
-    ]);
-  });
-
-  it('daily periods add up to the week, and a cut or unfinished period is marked incomplete', () => {
-    const out = json(run(['--store', store, 'funnel', '--resource', 'server', '--interval', 'day', '--from', '2026-03-02', '--to', '2026-03-08', '--format', 'json', ...NOW]));
-    expect(out.trend).toHaveLength(7);
-    // session u starts on day u % 7: days 0 and 1 hold 6 sessions each, the rest 5 or 6
-    expect(out.trend.map((t: { sessions: number }) => t.sessions)).toEqual([6, 6, 6, 6, 6, 5, 5]);
-    expect(out.trend.reduce((s: number, t: { completed: number }) => s + t.completed, 0)).toBe(30);
-    const weeks = json(run(['--store', store, 'funnel', '--resource', 'server', '--interval', 'week', '--from', '2026-03-04', '--to', '2026-03-15', '--format', 'json', ...NOW]));
-    // Sunday weeks: 03-01 (cut by the range: from 03-04), 03-08, 03-15 (cut: to 03-15)
-    expect(weeks.trend.map((t: { period: string; incomplete: boolean }) => [t.period, t.incomplete])).toEqual([
-      ['2026-03-01', true],
-      ['2026-03-08', false],
-      ['2026-03-15', true],
-    ]);
-  });
-
-  it('prints a table with the periods and rejects --interval without one resource', () => {
-    const t = run(['--store', store, 'funnel', '--resource', 'server', '--interval', 'week', '--week-start', 'monday', '--from', '2026-03-02', '--to', '2026-03-15', ...NOW]);
-    expect(t.code, t.stderr).toBe(0);
-    expect(t.stdout).toMatch(/2026-03-09 .* 40 .* 14 .* 35\.0%/);
-    const bad = run(['--store', store, 'funnel', '--resource', 'all', '--interval', 'week', ...NOW]);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--interval: give one --resource/);
-    const badUnit = run(['--store', store, 'funnel', '--resource', 'server', '--interval', 'year', ...NOW]);
-    expect(badUnit.code).toBe(2);
-    expect(badUnit.stderr).toMatch(/--interval/);
-  });
-});

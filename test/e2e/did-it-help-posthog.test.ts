@@ -1,0 +1,40 @@
+/** compare, funnel --interval, dropoffs and correlation through the sandbox's PostHog query API (the store: test/e2e/known-sessions.ts). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, PKEY, runCli } from '../sandbox/helpers.js';
+import { join } from 'node:path';
+import { loadedStore, NOW } from './known-sessions.js';
+
+let dir = '';
+let store = '';
+beforeAll(() => {
+  ({ dir, store } = loadedStore('dm-ph-'));
+});
+
+describe('did it help? on PostHog (the sandbox)', () => {
+  let sb: Awaited<ReturnType<typeof sandbox>> | undefined;
+  afterAll(async () => sb?.close());
+
+  it("gives the known answer through PostHog's query API, release split included", async () => {
+    sb = await sandbox({ storePath: store });
+    const ph = ['--engine', 'posthog', '--host', sb.url, '--project-id', '1', '--personal-api-key', PKEY];
+    const empty = join(dir, 'empty.duckdb'); // nothing local: every number below came from PostHog
+    const cli = (args: string[]) => runCli(['--store', empty, ...args, '--format', 'json', ...NOW, ...ph]);
+    const [compare, trend, drops, corr] = await Promise.all([
+      cli(['compare', '--resource', 'server', '--release', '16.2.0', '--from', '2026-03-02', '--to', '2026-03-15']),
+      cli(['funnel', '--resource', 'server', '--interval', 'week', '--week-start', 'monday', '--from', '2026-03-02', '--to', '2026-03-15']),
+      cli(['dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15']),
+      cli(['correlation', '--resource', 'server', '--from', '2026-03-02', '--to', '2026-03-15']),
+    ]);
+    for (const r of [compare, trend, drops, corr]) expect(r.code, r.stderr).toBe(0);
+    const p = JSON.parse(compare.stdout);
+    expect(p.engine).toBe('posthog');
+    expect(p.release).toMatchObject({ day: '2026-03-09' });
+    expect(p.tracks[0].before).toMatchObject({ sessions: 40, completed: 30, medianSeconds: 590 });
+    expect(p.tracks[0].after).toMatchObject({ sessions: 40, completed: 14, medianSeconds: 430 });
+    expect(p.tracks[0].verdict).toBe('regressed');
+    expect(JSON.parse(trend.stdout).trend.map((t: { sessions: number; completed: number }) => [t.sessions, t.completed])).toEqual([[40, 30], [40, 14]]);
+    expect(JSON.parse(drops.stdout).summary).toMatchObject({ withError: 26, cameBack: 13, completedNext: 6 });
+    expect(JSON.parse(corr.stdout).properties.map((x: { value: string; successCount: number }) => [x.value, x.successCount])).toEqual([['16.1.3', 30], ['16.2.0', 14]]);
+  });
+});
+
