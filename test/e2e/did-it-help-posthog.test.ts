@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, PKEY, runCli } from '../sandbox/helpers.js';
 import { join } from 'node:path';
 import { loadedStore, NOW } from './known-sessions.js';
+import { run } from './cli.js';
 
 let dir = '';
 let store = '';
@@ -15,17 +16,26 @@ describe('did it help? on PostHog (the sandbox)', () => {
   afterAll(async () => sb?.close());
 
   it("gives the known answer through PostHog's query API, release split included", async () => {
+    // the local answer first: the sandbox then holds the store open
+    const digestArgs = ['report', '--from', '2026-03-09', '--to', '2026-03-15'];
+    const localDigest = run(['--store', store, ...digestArgs, '--format', 'json', ...NOW]);
+    expect(localDigest.code, localDigest.stderr).toBe(0);
     sb = await sandbox({ storePath: store });
     const ph = ['--engine', 'posthog', '--host', sb.url, '--project-id', '1', '--personal-api-key', PKEY];
     const empty = join(dir, 'empty.duckdb'); // nothing local: every number below came from PostHog
     const cli = (args: string[]) => runCli(['--store', empty, ...args, '--format', 'json', ...NOW, ...ph]);
-    const [compare, trend, drops, corr] = await Promise.all([
+    const [compare, trend, drops, corr, digest] = await Promise.all([
       cli(['compare', '--resource', 'server', '--release', '16.2.0', '--from', '2026-03-02', '--to', '2026-03-15']),
       cli(['funnel', '--resource', 'server', '--interval', 'week', '--week-start', 'monday', '--from', '2026-03-02', '--to', '2026-03-15']),
       cli(['dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15']),
       cli(['correlation', '--resource', 'server', '--from', '2026-03-02', '--to', '2026-03-15']),
+      cli(digestArgs),
     ]);
-    for (const r of [compare, trend, drops, corr]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [compare, trend, drops, corr, digest]) expect(r.code, r.stderr).toBe(0);
+    // the digest through PostHog equals the local one (the sandbox answers from the same events)
+    const d = JSON.parse(digest.stdout);
+    expect(d.discover.overall.previous).toMatchObject({ sessions: 40, completed: 30 });
+    expect({ ...d, engine: 'local' }).toEqual(JSON.parse(localDigest.stdout));
     const p = JSON.parse(compare.stdout);
     expect(p.engine).toBe('posthog');
     expect(p.release).toMatchObject({ day: '2026-03-09' });
@@ -35,6 +45,6 @@ describe('did it help? on PostHog (the sandbox)', () => {
     expect(JSON.parse(trend.stdout).trend.map((t: { sessions: number; completed: number }) => [t.sessions, t.completed])).toEqual([[40, 30], [40, 14]]);
     expect(JSON.parse(drops.stdout).summary).toMatchObject({ withError: 26, cameBack: 13, completedNext: 6 });
     expect(JSON.parse(corr.stdout).properties.map((x: { value: string; successCount: number }) => [x.value, x.successCount])).toEqual([['16.1.3', 30], ['16.2.0', 14]]);
-  });
+  }, 120_000);
 });
 
