@@ -23,32 +23,23 @@ export interface PeriodSummary {
   medianCi: [number, number] | null;
 }
 
-export interface StepComparison {
+/** A two-proportion test's result and its verdict: after − before. */
+export type Tested = ProportionTest & { verdict: Verdict };
+
+export interface StepComparison extends Tested {
   step: number;
   key: string;
   name: string;
   /** sessions that reached the previous step, and this one; rate = conversion from previous */
   before: { entered: number; reached: number; rate: number };
   after: { entered: number; reached: number; rate: number };
-  difference: number;
-  ci: [number, number] | null;
-  pValue: number | null;
-  method: ProportionTest['method'];
-  significant: boolean;
-  verdict: Verdict;
 }
 
-export interface TrackComparison {
+export interface TrackComparison extends Tested {
   slug: string;
   title: string;
   before: PeriodSummary;
   after: PeriodSummary;
-  difference: number;
-  ci: [number, number] | null;
-  pValue: number | null;
-  method: ProportionTest['method'];
-  significant: boolean;
-  verdict: Verdict;
   /** smallest change of the completion rate these sample sizes detect (80% power), or null */
   minimumDetectableChange: number | null;
   /** the median time to complete changed beyond both periods' intervals */
@@ -117,11 +108,7 @@ export function stepComparisons(before: TrackFunnelReport, after: TrackFunnelRep
       name: s.name,
       before: { ...b, rate: b.entered > 0 ? b.reached / b.entered : 0 },
       after: { ...a, rate: a.entered > 0 ? a.reached / a.entered : 0 },
-      difference: t.difference,
-      ci: t.ci,
-      pValue: t.pValue,
-      method: t.method,
-      significant: t.significant,
+      ...t,
       verdict: verdictOf(t),
     };
   });
@@ -164,11 +151,7 @@ export function compareReports(before: TrackFunnelReport, after: TrackFunnelRepo
     title: after.title,
     before: b,
     after: a,
-    difference: t.difference,
-    ci: t.ci,
-    pValue: t.pValue,
-    method: t.method,
-    significant: t.significant,
+    ...t,
     verdict: verdictOf(t),
     minimumDetectableChange: minimumDetectableChange(b.rate, b.sessions, a.sessions),
     timeChange: timeChange(b, a),
