@@ -40,6 +40,12 @@ run dau-month dau --interval month --now "$now"
 run features features --now "$now"
 run platforms platforms --now "$now"
 run adoption adoption --now "$now"
+run compare-all compare --before 2026-09-22..2026-10-21 --after 2026-10-22..2026-11-20 --now "$now"
+run compare-release compare --resource server --release 17.5 --now "$now"
+run funnel-week funnel --resource server --interval week --from -60d --now "$now"
+run dropoffs-rds dropoffs --resource rds-postgres --step integrationAwsOidcConnect --now "$now"
+run correlation-server correlation --resource server --from -60d --now "$now"
+run report report --now "$now"
 run store-info store info
 # the store's path differs from run to run: name it STORE
 for f in "$out"/*; do sed -i "s#$store#STORE#g" "$f"; done
