@@ -29,6 +29,7 @@ export async function reportCommand(command: Command): Promise<void> {
   const g = globalsOf(command);
   const q = queryOptionsOf(command);
   const opts = funnelOptionsFrom(o, q.ctx);
+  if (opts.dateRange.date_from === 'all') throw new UsageError('--from: the digest compares a range with the one before it; give a date or a relative range, not all');
   const out = o.out;
   if (out !== undefined && out.trim() === '') throw new UsageError('--out: give a file name');
   if (out) {

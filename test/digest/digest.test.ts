@@ -132,6 +132,10 @@ describe('report --out digest.html', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--out: cannot write .*missing-dir.*ENOENT/);
     expect(existsSync(target)).toBe(false);
+    const all = run(['--store', store, 'report', '--from', 'all', '--format', 'markdown', ...NOW]);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toMatch(/--from: .* not all/);
+    expect(all.stdout).toBe('');
   });
 });
 
