@@ -6,7 +6,7 @@ import { UsageError, suggest } from '../errors.js';
 import { formatNumber, type TableSpec } from '../output/table.js';
 import type { Download } from './count.js';
 import type { ReadStats } from './logs.js';
-import { periodOf, startOfLocalDay, type PeriodOptions } from './periods.js';
+import { periodOf, startOfLocalDay, type PeriodOptions } from '../time/index.js';
 
 export type Dimension = 'period' | 'platform' | 'arch' | 'version' | 'artifact' | 'kind';
 export const DIMENSIONS: readonly Dimension[] = ['period', 'platform', 'arch', 'version', 'artifact', 'kind'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextPeriod, periodOf, periodsBetween, startOfLocalDay } from '../../src/downloads/periods.js';
+import { nextPeriod, periodOf, periodsBetween, startOfLocalDay } from '../../src/time/index.js';
 import { buildReport, compareVersionsDesc, parseDimensions, skippedMessage } from '../../src/downloads/report.js';
 import type { Download } from '../../src/downloads/count.js';
 import type { ReadStats } from '../../src/downloads/logs.js';
