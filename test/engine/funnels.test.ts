@@ -357,7 +357,7 @@ describe('building blocks', () => {
     const { start, signatures } = joinGroups([finishBuckets(state, 0, 256)], state.rows, true, false);
     const nT = start.length - 1;
     expect(nT).toBe(500);
-    const last = new Map<number, number>();
+    const last = new Map<string, number>();
     for (let t = 0; t < nT; t++) {
       let ev = 0;
       let at = 0;
