@@ -121,6 +121,7 @@ export class PostHogClient {
 
   /**
    * One HTTP exchange with retries for 429 (waiting what PostHog states), 5xx and network errors.
+   * Hand-written: generic retry libraries do not wait PostHog's Retry-After nor read its throttle text.
    * Returns status and parsed JSON body for 2xx; throws HttpError otherwise.
    */
   async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, deadline = Date.now() + this.opts.maxQueryMs): Promise<{ status: number; json: unknown }> {
