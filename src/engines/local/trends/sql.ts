@@ -80,6 +80,7 @@ interface OffsetSegment {
 }
 
 /** UTC offsets in effect between two instants (µs), with the exact transition instants. */
+// Hand-written: @date-fns/tz's tzScan finds changes to the hour only (and one per month at most).
 export function offsetSegments(fromUs: number, toUs: number, tz: string): OffsetSegment[] {
   const off = (us: number) => toNaive(us, tz) - us;
   const start = fromUs - 2 * US_DAY;
