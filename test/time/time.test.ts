@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isoNaive, periodOf, resolveDateRange, TrendsDateRange } from '../../src/time/index.js';
+import { formatDay, formatLabel, isoNaive, periodOf, resolveDateRange, TrendsDateRange } from '../../src/time/index.js';
 import { checkRelativeOrder, dateRangeFromOptions, parseDateOption } from '../../src/cli/range-options.js';
 import { localEngineForStore } from '../../src/engines/local/index.js';
 import { parseQuery } from '../../src/query/parse.js';
@@ -85,6 +85,30 @@ describe('buckets', () => {
     expect(periodOf(ts, { interval: 'week', timezone: 'UTC', weekStart: 1 })).toBe('2024-03-04');
     expect(periodOf(ts, { interval: 'week', timezone: 'UTC', weekStart: 0 })).toBe('2024-03-10');
     expect(periodOf(ts, { interval: 'month', timezone: 'Pacific/Kiritimati', weekStart: 0 })).toBe('2024-03-01');
+  });
+});
+
+describe('labels', () => {
+  it('do not depend on the machine timezone', () => {
+    const c = ctx('2024-03-14T14:30:00Z', 'Europe/Warsaw', 1);
+    const labels = () => {
+      const r = new TrendsDateRange({ date_from: '-30d' }, 'week', c);
+      return r.allValues().map((n) => `${formatLabel(n, r)} ${formatDay(n, 'week')} ${isoNaive(n, c.timezone)}`);
+    };
+    const saved = process.env.TZ;
+    try {
+      process.env.TZ = 'UTC';
+      const utc = labels();
+      expect(utc[0]).toBe('13–18 Feb 2024-02-12 2024-02-12T00:00:00+01:00');
+      expect(utc[2]).toBe('26-Feb – 3-Mar 2024-02-26 2024-02-26T00:00:00+01:00');
+      for (const tz of ['America/New_York', 'Pacific/Chatham']) {
+        process.env.TZ = tz;
+        expect(labels()).toEqual(utc);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
 });
 
