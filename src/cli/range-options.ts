@@ -4,12 +4,9 @@
  * PostHog (or the local engine, which follows PostHog's rules) interprets.
  */
 import { UsageError } from '../errors.js';
+import type { DateRange, WindowUnit } from '../engines/types.js';
 
-export interface DateRange {
-  date_from: string | null;
-  date_to: string | null;
-  explicitDate?: boolean;
-}
+export type { DateRange, WindowUnit } from '../engines/types.js';
 
 const RELATIVE = /^(-\d+[hdwmyq]|[dmwyq]Start|-\d+[dmwy]Start|all)$/;
 const ABSOLUTE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -70,8 +67,6 @@ function approxInstant(v: string | null, now: Date, end: boolean): number | unde
   return undefined;
 }
 
-export type WindowUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month';
-
 const UNIT_ALIASES: Record<string, WindowUnit> = {
   s: 'second', sec: 'second', secs: 'second', second: 'second', seconds: 'second',
   m: 'minute', min: 'minute', mins: 'minute', minute: 'minute', minutes: 'minute',
@@ -90,8 +85,4 @@ export function parseWindow(value: string): { funnelWindowInterval: number; funn
     throw new UsageError(`--window: '${value}' is not a conversion window`, 'Examples: 30m, 2h, 1d, 14d, 2w, 1mo (a PostHog month is 31 days).');
   }
   return { funnelWindowInterval: n, funnelWindowIntervalUnit: unit };
-}
-
-export function formatWindow(w: { funnelWindowInterval: number; funnelWindowIntervalUnit: WindowUnit }): string {
-  return `${w.funnelWindowInterval} ${w.funnelWindowIntervalUnit}${w.funnelWindowInterval === 1 ? '' : 's'}`;
 }

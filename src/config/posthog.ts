@@ -100,7 +100,7 @@ function str(v: unknown): string | undefined {
  * Merge flags (commander option names: host, projectId, personalApiKey, projectApiKey, config),
  * environment and config files into one connection. Nothing is required here; see requireQueryConnection.
  */
-export function resolveConnection(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): PostHogConnection {
+export function resolveConnection(opts: { [K in keyof PostHogConnection | 'config']?: unknown }, env: NodeJS.ProcessEnv = process.env): PostHogConnection {
   const fromFlags: PostHogConnection = {
     host: str(opts.host),
     projectId: str(opts.projectId),

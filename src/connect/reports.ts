@@ -3,9 +3,8 @@
  * platform shares. Each report compiles its definitions to TrendsQuery objects, runs them through
  * the Engine interface (local DuckDB or PostHog) and returns plain data; rendering is separate.
  */
-import type { Engine, QueryContext } from '../engines/types.js';
+import type { DateRange, Engine, QueryContext } from '../engines/types.js';
 import type { TrendsQuery } from '../query/schema.js';
-import type { DateRange } from '../cli/range-options.js';
 import {
   buildActiveTotalQuery,
   buildDauQuery,

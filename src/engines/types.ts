@@ -4,6 +4,16 @@
  */
 export type PostHogQuery = { kind: string; [k: string]: unknown };
 
+/** PostHog's dateRange: absolute dates or relative ones (-7d, mStart, all), resolved by the engine. */
+export interface DateRange {
+  date_from: string | null;
+  date_to: string | null;
+  explicitDate?: boolean;
+}
+
+/** PostHog's funnelWindowIntervalUnit. */
+export type WindowUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month';
+
 /** Team-level settings that change query semantics, plus a pinned "now" for relative dates. */
 export interface QueryContext {
   /** IANA timezone of the team (PostHog "project timezone"). Default UTC. */

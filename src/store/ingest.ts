@@ -44,6 +44,7 @@ import type { Store } from './store.js';
 import { keysTextSql, quoteIdent, sqlString, stringInSql } from './sql.js';
 import { openSources, readRecords, type Source } from './sources.js';
 import { brokenRule, extractString, vocabRules, type VocabRule } from './vocab-rules.js';
+import { debug, debugEnabled } from '../debug.js';
 
 export interface RawEvent {
   uuid?: string;
@@ -85,16 +86,15 @@ export const PERSON_OPS = ['$set', '$set_once', '$unset'] as const;
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const INVALID_ROW = 'dm:invalid-row';
 
-/** DISCOVER_METRICS_DEBUG_LOAD=1 prints the duration of each load step on stderr. */
-const DEBUG = !!process.env.DISCOVER_METRICS_DEBUG_LOAD;
+/** DISCOVER_METRICS_DEBUG=load prints the duration of each load step on stderr. */
 let stepStart = 0;
 let stepCpu = process.cpuUsage();
 function step(name: string): void {
-  if (!DEBUG) return;
+  if (!debugEnabled('load')) return;
   const now = performance.now();
   const cpu = process.cpuUsage(stepCpu);
   if (stepStart) {
-    process.stderr.write(`[load] ${name} ${((now - stepStart) / 1000).toFixed(2)}s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)\n`);
+    debug('load', `${name} ${((now - stepStart) / 1000).toFixed(2)}s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)`);
   }
   stepStart = now;
   stepCpu = process.cpuUsage();
@@ -184,7 +184,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         for (const source of sources) {
           try {
             const ins = await insertSql(store, source);
-            if (process.env.DISCOVER_METRICS_DEBUG_LOAD === 'sql') process.stderr.write(ins.sql + '\n');
+            debug('sql', () => `load: ${ins.sql}`);
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
             const lateBefore = await counted(store, LATE_SEQ);

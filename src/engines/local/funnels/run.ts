@@ -15,6 +15,7 @@ import { eventCount, scanFunnels, scanKey, type BucketGroups, type GroupState, t
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
 import type { WorkerAnswer, WorkerRequest } from './worker.js';
 import { OrderedFunnel, UnorderedFunnel, runTrendsUdf, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
+import { debug } from '../../../debug.js';
 
 /** k-th smallest of a[0..n) (reorders a), Hoare quickselect with median-of-three pivots. */
 function select(a: Float64Array, n: number, k: number): number {
@@ -738,7 +739,7 @@ class FunnelWorker {
       computeItem(specs, items[k]!, scan, ctx, out);
     }
     await finished;
-    if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${byWorker} by the worker, done ${performance.now().toFixed(0)} ms since start\n`);
+    debug('funnel', () => `${specs.length} funnels on 2 threads, ${byWorker} by the worker, done ${performance.now().toFixed(0)} ms since start`);
     for (const item of items) if (item.some((q) => !out[q])) computeItem(specs, item, scan, ctx, out);
     return out as Computed[];
   }
@@ -784,7 +785,7 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
       }
       const computed = worker && scan.data.ts.buffer instanceof SharedArrayBuffer ? await worker.compute(scan, specs, ctx) : computeAll(specs, scan, ctx);
       idxs.forEach((qi, k) => {
-        if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] query ${qi}: ${computed[k]!.ms.toFixed(0)} ms\n`);
+        debug('funnel', () => `query ${qi}: ${computed[k]!.ms.toFixed(0)} ms`);
         out[qi] = responseFor(specs[k]!, computed[k]!.results, ctx, performance.now() - t0);
       });
     } finally {
