@@ -12,6 +12,28 @@ import { globalsOf } from './globals.js';
 type Raw = Record<string, any>;
 type Run<O> = (o: O, c: CommandContext) => Promise<CommandResult>;
 
+/** Receives a command's typed options instead of running it (the argv -> options tests). */
+export type Intercept = (command: string, options: unknown, globals: ReturnType<typeof globalsOf>) => void;
+const intercepts = new WeakMap<Command, Intercept>();
+
+/** Make every command of `program` hand its normalised options to `fn` instead of running. */
+export function interceptCommands(program: Command, fn: Intercept): void {
+  intercepts.set(program, fn);
+}
+
+function rootOf(cmd: Command): Command {
+  let c = cmd;
+  while (c.parent) c = c.parent;
+  return c;
+}
+
+/** `store info`, `funnel`: the command's full name below the program. */
+function nameOf(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 /**
  * Set `cmd`'s action: `normalise(opts, args, cmd)` builds the typed options (usage errors exit 2
  * before anything runs), `load()` imports the command.
@@ -23,6 +45,8 @@ export function action<O>(cmd: Command, normalise: (o: Raw, args: string[][], cm
     const g = globalsOf(command);
     const out = new Output({ format: g.format, quiet: g.quiet });
     const options = await normalise(command.opts(), args, command);
+    const intercept = intercepts.get(rootOf(command));
+    if (intercept) return intercept(nameOf(command), options, g);
     const run = await load();
     const result = await run(options, { store: g.store, storeChosen: g.storeChosen, quiet: g.quiet, out });
     out.result(result);
