@@ -44,12 +44,12 @@ export async function loadCommand(o: LoadOptions, c: CommandContext): Promise<Re
     json: { store: store.path, ...summary },
     tables: [
       {
-      title: `loaded into ${store.path}: ${describeSummary(summary)}`,
-      columns: [
-        { key: 'what', header: '' },
-        { key: 'value', header: 'count', align: 'right' },
-      ],
-      rows: c.quiet ? [] : rows,
+        title: `loaded into ${store.path}: ${describeSummary(summary)}`,
+        columns: [
+          { key: 'what', header: '' },
+          { key: 'value', header: 'count', align: 'right' },
+        ],
+        rows: c.quiet ? [] : rows,
       },
     ],
   };

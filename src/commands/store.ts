@@ -19,13 +19,13 @@ export async function storeInfoCommand(c: CommandContext): Promise<Report> {
     json: info,
     tables: [
       {
-      title: `${info.path}: ${formatNumber(info.events)} events, ${formatNumber(info.persons)} persons (${formatNumber(info.distinctIds)} distinct ids), ${span}`,
-      columns: [
-        { key: 'name', header: 'event' },
-        { key: 'count', header: 'events', align: 'right' },
-      ],
-      rows: info.eventNames,
-      notes: [`materialized properties: ${info.materialized.length ? info.materialized.join(', ') : 'none'}`],
+        title: `${info.path}: ${formatNumber(info.events)} events, ${formatNumber(info.persons)} persons (${formatNumber(info.distinctIds)} distinct ids), ${span}`,
+        columns: [
+          { key: 'name', header: 'event' },
+          { key: 'count', header: 'events', align: 'right' },
+        ],
+        rows: info.eventNames,
+        notes: [`materialized properties: ${info.materialized.length ? info.materialized.join(', ') : 'none'}`],
       },
     ],
   };
@@ -49,11 +49,11 @@ export async function storeMaterializeCommand(given: string[], c: CommandContext
     json: { store: store.path, added, already: keys.filter((k) => !added.includes(k)) },
     tables: [
       {
-      columns: [
-        { key: 'key', header: 'property' },
-        { key: 'status', header: 'status' },
-      ],
-      rows,
+        columns: [
+          { key: 'key', header: 'property' },
+          { key: 'status', header: 'status' },
+        ],
+        rows,
       },
     ],
   };

@@ -11,7 +11,7 @@ import {
   type Track,
   type TrackFunnelOptions,
 } from '../definitions/discover.js';
-import { stepViews } from '../output/funnel.js';
+import { stepViews, type FunnelStepView } from '../output/funnel.js';
 
 export interface PostHogFunnelStep {
   name?: string;
@@ -24,20 +24,10 @@ export interface PostHogFunnelStep {
   breakdown_value?: unknown;
 }
 
-export interface FunnelStepRow {
-  step: number;
+/** A step of a Discover funnel: the shared step view plus its taxonomy key and event name. */
+export interface FunnelStepRow extends FunnelStepView {
   key: string;
-  name: string;
   event: string;
-  count: number;
-  /** Conversion from the previous step (0..1); null for the first step. */
-  conversionFromPrevious: number | null;
-  /** Conversion from the first step (0..1). */
-  conversionFromFirst: number;
-  /** Sessions lost since the previous step. */
-  dropOff: number;
-  medianSeconds: number | null;
-  averageSeconds: number | null;
 }
 
 export interface FunnelBreakdownRow {

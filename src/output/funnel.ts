@@ -11,9 +11,11 @@ export interface FunnelStepView {
   name: string;
   event?: string;
   count: number;
-  /** 0..1; null for the first step. */
+  /** Conversion from the previous step (0..1); null for the first step. */
   conversionFromPrevious: number | null;
+  /** Conversion from the first step (0..1). */
   conversionFromFirst: number;
+  /** Entrants lost since the previous step. */
   dropOff: number;
   medianSeconds: number | null;
   averageSeconds: number | null;
