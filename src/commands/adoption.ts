@@ -24,7 +24,7 @@ export async function adoptionCommand(o: AdoptionOptions, c: CommandContext): Pr
   if (o.query.printQuery) {
     const queries = [installationsQuery('dau', { interval: o.interval, dateRange }), installationsQuery('first_time_for_user', { interval: o.interval, dateRange })];
     if (!o.logs) queries.push(downloadsQuery({ interval: o.interval, dateRange }));
-    return { queries: [queries] };
+    return { queries };
   }
   // Read the logs first: a bad log with --strict fails before any query runs.
   let logDownloads: LogDownloads | undefined;
