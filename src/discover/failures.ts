@@ -2,7 +2,7 @@
  * "Where do users experience failures?" — ERROR and ABORTED outcomes per step (ABORTED is sent
  * under the step the user was on when leaving), and the most common error messages.
  */
-import type { Engine, QueryContext } from '../engines/types.js';
+import type { DateRange, Engine, QueryContext } from '../engines/types.js';
 import {
   buildFailuresByStepQuery,
   buildTopErrorsQuery,
@@ -15,7 +15,7 @@ import {
   type Track,
   type TrendsItem,
 } from '../definitions/discover.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 
 export interface StepFailureRow {
   resource: string;
