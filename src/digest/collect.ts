@@ -8,8 +8,7 @@ import { format, parseISO, subDays, differenceInCalendarDays } from 'date-fns';
 import type { Engine, QueryContext } from '../engines/types.js';
 import { loadTracks, type TrackFunnelOptions } from '../definitions/discover.js';
 import { taxonomy } from '../events/taxonomy.js';
-import { resolveDateRange } from '../engines/local/dates.js';
-import { periodOf } from '../downloads/periods.js';
+import { resolveDateRange, periodOf } from '../time/index.js';
 import { compareTracks, type TrackComparison } from '../discover/compare.js';
 import { funnelTrends, type TrendRow } from '../discover/trend.js';
 import { stepTimes, type StepTimeRow } from '../discover/steps.js';
@@ -19,7 +18,7 @@ import { loadConnectDefinitions } from '../definitions/connect.js';
 import { runDauReport, runFeaturesReport, runPlatformsReport } from '../connect/reports.js';
 import { adoption } from '../adoption/index.js';
 import { compareProportions, type ProportionTest } from '../stats/proportions.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 
 export interface DayRange {
   from: string;
@@ -64,7 +63,7 @@ const day = (ms: number, tz: string) => periodOf(ms, { interval: 'day', timezone
 
 /** The range as local days, and the period of the same number of days right before it. */
 export function digestRanges(dateRange: DateRange, ctx: QueryContext): { range: DayRange; previous: DayRange } {
-  const r = resolveDateRange(dateRange, 'day', ctx, { where: '--from/--to' });
+  const r = resolveDateRange({ ...dateRange }, 'day', ctx, { where: '--from/--to' });
   const from = day(r.from.getTime(), ctx.timezone);
   const to = day(r.to.getTime(), ctx.timezone);
   const days = differenceInCalendarDays(parseISO(to), parseISO(from)) + 1;

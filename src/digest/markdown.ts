@@ -1,6 +1,6 @@
 /** The digest as GitHub-flavoured markdown, for a wiki page or a pull request. */
 import type { Digest, Highlight } from './collect.js';
-import { formatDuration, formatPercent } from '../output/duration.js';
+import { formatDuration, formatPercent } from '../output/format.js';
 
 const cell = (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits }));

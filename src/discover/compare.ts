@@ -6,7 +6,7 @@
  */
 import type { Engine, QueryContext } from '../engines/types.js';
 import { buildTrackCompletionQuery, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import { runTrackFunnels, type TrackFunnelReport } from './funnel.js';
 import { ttcOf } from './percentiles.js';
 import { compareProportions, minimumDetectableChange, type ProportionTest } from '../stats/proportions.js';

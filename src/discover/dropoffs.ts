@@ -12,7 +12,7 @@ import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import { buildTrackFunnelQuery, COUNTED_STATUSES, loadTracks, stepEventName, stepTitle, trackSteps, NULL_BREAKDOWN, OTHER_BREAKDOWN, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { UsageError, suggest } from '../errors.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import { addDays, format, parseISO } from 'date-fns';
 
 export const MAX_SESSIONS = 1000;

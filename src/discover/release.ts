@@ -8,7 +8,7 @@ import { format, parseISO, subDays } from 'date-fns';
 import type { Engine, QueryContext } from '../engines/types.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { UsageError } from '../errors.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 
 const VERSION_LIMIT = 1000;
 

@@ -6,8 +6,7 @@
  */
 import type { Engine, QueryContext } from '../engines/types.js';
 import type { Track, TrackFunnelOptions } from '../definitions/discover.js';
-import { resolveDateRange } from '../engines/local/dates.js';
-import { nextPeriod, periodOf, type PeriodInterval } from '../downloads/periods.js';
+import { nextPeriod, periodOf, resolveDateRange, type PeriodInterval } from '../time/index.js';
 import { runTrackFunnels } from './funnel.js';
 import { UsageError } from '../errors.js';
 
@@ -63,7 +62,7 @@ function localDay(ms: number, tz: string): string {
 /** The periods of a range given as --from/--to, in the team timezone. */
 export function periodsOfDateRange(dateRange: TrackFunnelOptions['dateRange'], interval: PeriodInterval, ctx: QueryContext): Period[] {
   if (dateRange.date_from === 'all') throw new UsageError('--interval: give --from a date (all has no first period)');
-  const r = resolveDateRange(dateRange, 'day', ctx, { where: '--from/--to' });
+  const r = resolveDateRange({ ...dateRange }, 'day', ctx, { where: '--from/--to' });
   const day = (ms: number) => localDay(ms, ctx.timezone);
   return periodsOfRange(day(r.from.getTime()), day(r.to.getTime()), interval, ctx.weekStart, day(ctx.now.getTime()));
 }

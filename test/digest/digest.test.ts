@@ -11,6 +11,20 @@ import { join } from 'node:path';
 import { json, run, tmpDir } from '../e2e/cli.js';
 import { loadTracks } from '../../src/definitions/discover.js';
 
+// page.evaluate callbacks run in the browser; the tests are type-checked without the DOM library
+interface Box {
+  width: number;
+  height: number;
+}
+interface SvgElement {
+  tagName: string;
+  getAttribute(name: string): string | null;
+  getBBox(): Box;
+  getBoundingClientRect(): Box;
+  querySelectorAll(selector: string): Iterable<SvgElement>;
+}
+declare const document: { querySelectorAll(selector: string): Iterable<SvgElement>; documentElement: { scrollWidth: number; clientWidth: number } };
+
 const CHROMIUM = '/usr/bin/chromium';
 const dir = tmpDir('dm-digest-');
 const store = join(dir, 'store.duckdb');
@@ -66,7 +80,7 @@ describe('report --out digest.html', () => {
 
       const charts = await page.evaluate(() =>
         [...document.querySelectorAll('svg.chart')].map((svg) => {
-          const marks = [...svg.querySelectorAll('path, rect, circle')] as SVGGraphicsElement[];
+          const marks = [...svg.querySelectorAll('path, rect, circle')];
           const drawn = marks.filter((m) => {
             const b = m.getBBox();
             return (m.tagName === 'path' && (m.getAttribute('d') ?? '').length > 2 && b.width + b.height > 0) || (m.tagName !== 'path' && b.width > 0 && b.height > 0);
