@@ -1,22 +1,60 @@
 /**
- * `discover-metrics report --out digest.html` — one page answering every RFD 0094 and RFD 97
- * question for a range, with what changed since the previous period.
+ * `report [--out digest.html]`: one page answering every RFD 0094 and RFD 97 question for a range,
+ * with what changed since the previous period.
  */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
-import { addFunnelShapeOptions } from './discover-options.js';
+import { accessSync, constants, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { TrackFunnelOptions } from '../definitions/discover.js';
+import { collectDigest } from '../digest/collect.js';
+import { renderDigestHtml } from '../digest/html.js';
+import { renderDigestMarkdown } from '../digest/markdown.js';
+import type { DateRange } from '../query/schema.js';
+import type { CommandResult } from '../output/report.js';
+import { renderJson } from '../output/table.js';
+import { UsageError } from '../errors.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('report')
-    .description('A digest to share: Discover and Connect for a range vs the previous period, as a self-contained HTML page or markdown')
-    .option('--from <date>', 'start of the range: a date or relative (-30d, -4w, mStart)', '-30d')
-    .option('--to <date>', 'end of the range (default: end of today)')
-    .option('-o, --out <file>', 'write the digest to FILE: HTML, or markdown with --format markdown or a .md name');
-  addFunnelShapeOptions(cmd);
-  addQueryOptions(cmd, { printQuery: false });
-  cmd.action(async (_o, command: Command) => {
-    const { reportCommand } = await import('./report-run.js');
-    await reportCommand(command);
-  });
+export interface ReportOptions {
+  dateRange: DateRange;
+  shape: Omit<TrackFunnelOptions, 'dateRange'>;
+  /** Write the digest to this file instead of stdout. */
+  out?: string;
+  /** What the file holds (stdout: JSON with --format json, otherwise markdown). */
+  as: 'html' | 'markdown' | 'json';
+  query: QueryOptions;
+}
+
+const cannotWrite = (path: string, e: unknown) => new UsageError(`--out: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+
+/** Write through a temporary file in the same folder, so a failure leaves nothing half-written. */
+function writeWhole(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw cannotWrite(path, e);
+  }
+}
+
+export async function reportCommand(o: ReportOptions, c: CommandContext): Promise<CommandResult> {
+  const { out } = o;
+  if (out) {
+    // fail before the queries run, not after
+    try {
+      accessSync(dirname(out) || '.', constants.W_OK);
+    } catch (e) {
+      throw cannotWrite(out, e);
+    }
+  }
+  const digest = await withEngine(o.query, c, (engine) => collectDigest(engine, { dateRange: o.dateRange, shape: o.shape }, o.query.ctx));
+  const generatedAt = o.query.ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (!out) return { json: digest, tables: [], document: () => renderDigestMarkdown(digest, generatedAt) };
+  if (o.as === 'json') {
+    writeWhole(out, renderJson(digest));
+    return;
+  }
+  writeWhole(out, o.as === 'markdown' ? renderDigestMarkdown(digest, generatedAt) : renderDigestHtml(digest, generatedAt));
+  c.out.info(`Wrote ${out} (${o.as === 'markdown' ? 'markdown' : 'HTML'}, ${digest.range.from} to ${digest.range.to} vs ${digest.previous.from} to ${digest.previous.to}).`);
 }

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { json, run } from './cli.js';
 import { loadedStore, NOW, SPANS, twoSidedP } from './known-sessions.js';
-import { parseSpan } from '../../src/commands/compare-run.js';
+import { parseSpan } from '../../src/cli/range-options.js';
 import { parseReleaseVersion } from '../../src/discover/release.js';
 import { UsageError } from '../../src/errors.js';
 
