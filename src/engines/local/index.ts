@@ -25,30 +25,10 @@ export function localEngineForStore(store: Store): Engine {
 
 class LocalEngine implements Engine {
   readonly name = 'local' as const;
-  private checked = false;
-
   constructor(
     readonly store: Store,
     private readonly ownsStore = true,
   ) {}
-
-  private async ensureData(): Promise<void> {
-    if (this.checked) return;
-    let n = 0;
-    try {
-      const r = await this.store.conn.runAndReadAll('SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)');
-      n = Number(r.getRows()[0]?.[0] ?? 0);
-    } catch {
-      n = 0;
-    }
-    if (n === 0) {
-      throw new UsageError(
-        `the event store ${this.store.path} has no events`,
-        'Load PostHog events with `discover-metrics load FILE...` (JSONL/CSV export), or try the demo data with `discover-metrics seed`.',
-      );
-    }
-    this.checked = true;
-  }
 
   async run(query: PostHogQuery, ctx: QueryContext): Promise<QueryResponse> {
     const [r] = await this.runMany([query], ctx);
@@ -64,7 +44,6 @@ class LocalEngine implements Engine {
         );
       }
     }
-    await this.ensureData();
     const out: QueryResponse[] = new Array(queries.length);
     const funnelIdx: number[] = [];
     for (let i = 0; i < queries.length; i++) {
