@@ -5,22 +5,11 @@
 // flow) and shares no code with the engine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localEngineForStore } from '../../src/engines/local/index.js';
+import { prng as rng } from '../../src/downloads/generate.js';
 import { tempStore, type TempStore, type TestEvent } from './helpers.js';
 
 const ctx = { timezone: 'UTC', weekStart: 0 as const, now: new Date('2024-02-01T00:00:00Z') };
 const BASE_US = Date.UTC(2024, 0, 10) * 1000;
-
-/** Seeded PRNG (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface RefEvent {
   /** seconds (toFloat(timestamp)) */
@@ -161,12 +150,10 @@ function median(xs: number[]): number | null {
   return s[lo]! + (s[Math.ceil(pos)]! - s[lo]!) * (pos - lo);
 }
 
-/** The steps answer PostHog's aggregation gives for these per-target events. */
-function refSteps(f: Funnel, byTarget: Map<string, { us: number; event: string; id: number }[]>): { count: number; avg: number | null; med: number | null }[] {
+/** Each target's UDF result (those with step_reached >= 0), as PostHog's inner aggregation. */
+function refRun(f: Funnel, byTarget: Map<string, { us: number; event: string; id: number }[]>): RefResult[] {
   const n = f.steps.length;
-  const counts = new Array<number>(n).fill(0);
-  const samples: number[][] = Array.from({ length: n }, () => []);
-  let any = false;
+  const out: RefResult[] = [];
   for (const list of byTarget.values()) {
     let events: RefEvent[] = list.map((e) => {
       const steps = f.steps.flatMap((s, i) => (s === e.event ? [i + 1] : []));
@@ -178,13 +165,33 @@ function refSteps(f: Funnel, byTarget: Map<string, { us: number; event: string; 
     events = arrayFilter(events);
     const windowS = f.windowMinutes * 60;
     const r = f.order === 'unordered' ? refUnordered(events, n, windowS) : refOrdered(events, n, windowS, f.order === 'strict');
-    if (r.stepReached < 0) continue;
-    any = true;
+    if (r.stepReached >= 0) out.push(r);
+  }
+  return out;
+}
+
+/** Time to convert from the first to the last step: the samples' average and median. */
+function refTtc(f: Funnel, byTarget: Map<string, { us: number; event: string; id: number }[]>): { samples: number; avg: number | null; med: number | null } {
+  const to = f.steps.length - 1;
+  const xs = refRun(f, byTarget)
+    .filter((r) => r.stepReached >= to)
+    .map((r) => r.timings.slice(0, to).reduce((a, b) => a + b, 0));
+  return { samples: xs.length, avg: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null, med: median(xs) };
+}
+
+/** The steps answer PostHog's aggregation gives for these per-target events. */
+function refSteps(f: Funnel, byTarget: Map<string, { us: number; event: string; id: number }[]>): { count: number; avg: number | null; med: number | null }[] {
+  const n = f.steps.length;
+  const counts = new Array<number>(n).fill(0);
+  const samples: number[][] = Array.from({ length: n }, () => []);
+  const results = refRun(f, byTarget);
+  for (const r of results) {
     for (let i = 0; i < n; i++) if (r.bitfield & (1 << i)) counts[i]!++;
     r.timings.forEach((t, k) => {
       if (t > 0) samples[k + 1]!.push(t);
     });
   }
+  const any = results.length > 0;
   if (!any) return [];
   return counts.map((count, i) => ({
     count,
@@ -281,6 +288,28 @@ describe('funnel engine vs a reference of PostHog’s current UDF (random funnel
     });
     // the data must make the check bite: most funnels have somebody in them
     expect(checked).toBeGreaterThan(80);
+  });
+
+  it('answers time to convert like the reference (samples, average and median)', async () => {
+    const funnels = randomFunnels(11, 40);
+    const engine = localEngineForStore(t.store);
+    const answers = await engine.runMany(
+      funnels.map((f) => {
+        const q = toQuery(f);
+        return { ...q, funnelsFilter: { ...(q.funnelsFilter as object), funnelVizType: 'time_to_convert' } };
+      }),
+      ctx,
+    );
+    funnels.forEach((f, k) => {
+      const want = refTtc(f, data.byTarget);
+      const got = answers[k]!.results as { bins: [number, number][]; average_conversion_time: number | null; median_conversion_time: number | null };
+      const label = JSON.stringify(f);
+      expect(got.bins.reduce((a, b) => a + b[1], 0), label).toBe(want.samples);
+      for (const [key, w] of [['average_conversion_time', want.avg], ['median_conversion_time', want.med]] as const) {
+        if (w === null) expect(got[key], `${label} ${key}`).toBeNull();
+        else expect(got[key]!, `${label} ${key}`).toBeCloseTo(w, 5);
+      }
+    });
   });
 
   it('the generated data exercises both rules: sub-50 ms groups of different steps and thinned runs', () => {
