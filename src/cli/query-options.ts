@@ -64,12 +64,12 @@ export function queryOptionsOf(cmd: Command, env: NodeJS.ProcessEnv = process.en
 }
 
 /** Open the engine selected by the options. Callers must close() it. */
-export async function openEngine(cmd: Command, q: QueryOptions): Promise<Engine> {
+export async function openEngine(cmd: Command, q: QueryOptions, opts: { requireEvents?: boolean } = {}): Promise<Engine> {
   if (q.engine === 'posthog') {
     const { createPostHogEngineFromOptions } = await import('../engines/posthog/index.js');
     return createPostHogEngineFromOptions(cmd.optsWithGlobals());
   }
   const { createLocalEngine } = await import('../engines/local/index.js');
   const g = globalsOf(cmd);
-  return createLocalEngine(g.store);
+  return createLocalEngine(g.store, opts);
 }

@@ -20,7 +20,8 @@ export async function queryRunCommand(files: string[], cmd: Command): Promise<vo
     process.stdout.write(renderJson(queries.length === 1 ? queries[0] : queries));
     return;
   }
-  const engine = await openEngine(cmd, q);
+  // raw queries answer PostHog's empty results on an empty store, like PostHog would
+  const engine = await openEngine(cmd, q, { requireEvents: false });
   let responses: QueryResponse[];
   try {
     responses = await engine.runMany(queries, q.ctx);
