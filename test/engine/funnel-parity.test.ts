@@ -5,6 +5,7 @@
 // flow) and shares no code with the engine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localEngineForStore } from '../../src/engines/local/index.js';
+import type { PostHogQuery } from '../../src/engines/types.js';
 import { prng as rng } from '../../src/downloads/generate.js';
 import { tempStore, type TempStore, type TestEvent } from './helpers.js';
 
@@ -238,7 +239,7 @@ function randomFunnels(seed: number, count: number): Funnel[] {
   });
 }
 
-function toQuery(f: Funnel): Record<string, unknown> {
+function toQuery(f: Funnel): PostHogQuery {
   return {
     kind: 'FunnelsQuery',
     series: f.steps.map((event) => ({ kind: 'EventsNode', event, name: event })),
