@@ -89,6 +89,12 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/**
+ * DuckDB's messages for a damaged database file (a block whose checksum does not match, a file
+ * cut short, a header that does not parse).
+ */
+export const CORRUPT_STORE_RE = /Corrupt database file|checksum .* does not match|Could not read enough bytes|file is too small|database file .* (is )?corrupt|failed to read database header/i;
+
 /** Redact anything that looks like a PostHog key (phc_, phx_, phs_) from a string. */
 export function redactSecrets(text: string, extra: readonly (string | undefined)[] = []): string {
   let out = text.replace(/\bph[cxs]_[A-Za-z0-9_-]{4,}/g, (m) => `${m.slice(0, 4)}…redacted`);

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { globalsOf } from '../../cli/globals.js';
-import { emit } from '../../output/emit.js';
+import { emit, info } from '../../output/emit.js';
 import { formatNumber } from '../../output/table.js';
 import { Store } from '../store.js';
 import { loadFiles, type LoadSummary } from '../ingest.js';
@@ -23,6 +23,7 @@ export function describeSummary(s: LoadSummary): string {
 export async function loadCommand(files: string[], opts: { strictVocabulary?: boolean }, cmd: Command): Promise<void> {
   const g = globalsOf(cmd);
   const store = await Store.open(g.store);
+  if (store.recovery) info(g, `note: ${store.recovery}`);
   let summary: LoadSummary;
   try {
     summary = await loadFiles(store, files, { strictVocabulary: !!opts.strictVocabulary });

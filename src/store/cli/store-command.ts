@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { globalsOf } from '../../cli/globals.js';
 import { UsageError } from '../../errors.js';
-import { emit } from '../../output/emit.js';
+import { emit, info } from '../../output/emit.js';
 import { formatNumber } from '../../output/table.js';
 import { Store } from '../store.js';
 import { storeInfo } from '../info.js';
@@ -12,23 +12,24 @@ import { storeInfo } from '../info.js';
 export async function storeInfoCommand(cmd: Command): Promise<void> {
   const g = globalsOf(cmd);
   const store = await Store.open(g.store, { readOnly: true });
-  let info;
+  if (store.recovery) info(g, `note: ${store.recovery}`);
+  let result;
   try {
-    info = await storeInfo(store);
+    result = await storeInfo(store);
   } finally {
     await store.close();
   }
-  const span = info.first ? `${info.first} … ${info.last}` : 'no events';
+  const span = result.first ? `${result.first} … ${result.last}` : 'no events';
   emit(g, {
-    json: info,
+    json: result,
     table: {
-      title: `${info.path}: ${formatNumber(info.events)} events, ${formatNumber(info.persons)} persons (${formatNumber(info.distinctIds)} distinct ids), ${span}`,
+      title: `${result.path}: ${formatNumber(result.events)} events, ${formatNumber(result.persons)} persons (${formatNumber(result.distinctIds)} distinct ids), ${span}`,
       columns: [
         { key: 'name', header: 'event' },
         { key: 'count', header: 'events', align: 'right' },
       ],
-      rows: info.eventNames,
-      notes: [`materialized properties: ${info.materialized.length ? info.materialized.join(', ') : 'none'}`],
+      rows: result.eventNames,
+      notes: [`materialized properties: ${result.materialized.length ? result.materialized.join(', ') : 'none'}`],
     },
   });
 }

@@ -1,7 +1,9 @@
 /**
  * The phases of a load, for its debug timing (DISCOVER_METRICS_DEBUG_LOAD=1 prints each phase's
- * duration on stderr).
+ * duration on stderr), and the test hook that stops a load at one of them.
  */
+import { writeSync } from 'node:fs';
+
 const DEBUG = !!process.env.DISCOVER_METRICS_DEBUG_LOAD;
 let stepStart = 0;
 let stepCpu = process.cpuUsage();
@@ -16,3 +18,15 @@ export function step(name: string): void {
   stepCpu = process.cpuUsage();
 }
 
+
+/**
+ * Tests only: DISCOVER_METRICS_TEST_PAUSE_AT=<phase> makes a load stop at that phase for good
+ * (it says `dm-test-phase <phase>` on stderr, then blocks this thread), so that a test can kill
+ * the process there. DuckDB work already started (a COMMIT, a CHECKPOINT) goes on in DuckDB's
+ * own threads meanwhile, so a kill lands inside it.
+ */
+export function pauseForTest(phase: string): void {
+  if (process.env.DISCOVER_METRICS_TEST_PAUSE_AT !== phase) return;
+  writeSync(2, `dm-test-phase ${phase}\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
