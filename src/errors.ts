@@ -95,6 +95,9 @@ export function editDistance(a: string, b: string): number {
  */
 export const CORRUPT_STORE_RE = /Corrupt database file|checksum .* does not match|Could not read enough bytes|file is too small|database file .* (is )?corrupt|failed to read database header/i;
 
+export const CORRUPT_STORE_HINT =
+  'It cannot be read. Move it aside (or delete it) and load your event files again (loading is idempotent), or restore a copy made while no discover-metrics was running.';
+
 /** Redact anything that looks like a PostHog key (phc_, phx_, phs_) from a string. */
 export function redactSecrets(text: string, extra: readonly (string | undefined)[] = []): string {
   let out = text.replace(/\bph[cxs]_[A-Za-z0-9_-]{4,}/g, (m) => `${m.slice(0, 4)}…redacted`);

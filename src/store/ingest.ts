@@ -45,7 +45,7 @@ import { openSources, type Source } from './sources.js';
 import { diagnose } from './load/diagnose.js';
 import { finishLoad } from './load/persons.js';
 import { pauseForTest, step } from './load/phases.js';
-import { loadMarkerPath } from './recovery.js';
+import { corruptStoreError, loadMarkerPath } from './recovery.js';
 import {
   counted,
   disabledOptimizers,
@@ -216,6 +216,8 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
       });
       step('commit');
     } catch (e) {
+      const corrupt = corruptStoreError(e, store.path);
+      if (corrupt) throw corrupt;
       if (e instanceof StrictVocabularyError) throw await locateStrict(sources, e);
       if (!failed || e instanceof DmError) throw e;
       throw (await failed.source.check) ?? (await diagnose(store, failed.source, failed.error));

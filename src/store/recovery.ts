@@ -11,7 +11,7 @@
  *     persons rebuilt from the events, which carry every person id.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { CORRUPT_STORE_RE, UsageError } from '../errors.js';
+import { CORRUPT_STORE_HINT, CORRUPT_STORE_RE, UsageError } from '../errors.js';
 import { rebuildPersons } from './load/persons.js';
 import { scalar } from './load/sql.js';
 import type { Store } from './store.js';
@@ -26,7 +26,7 @@ export function corruptStoreError(e: unknown, path: string): UsageError | undefi
   if (!CORRUPT_STORE_RE.test(msg)) return undefined;
   return new UsageError(
     `the event store ${path} is corrupt: ${msg.split('\n')[0]!.replace(/^[A-Za-z ]*Error: /, '')}`,
-    'It cannot be read. Move it aside (or delete it) and load your event files again (loading is idempotent), or restore a copy made while no discover-metrics was running.',
+    CORRUPT_STORE_HINT,
   );
 }
 

@@ -149,7 +149,7 @@ export async function detect(display: string, file: string, temps: string[]): Pr
     try {
       head = gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH }).subarray(0, HEAD_BYTES);
     } catch (e) {
-      throw new InputError(display, `looks gzipped but does not inflate: ${(e as Error).message}`);
+      throw new InputError(display, gzipProblem(e));
     }
   }
   if (isParquet(head)) {
@@ -160,7 +160,7 @@ export async function detect(display: string, file: string, temps: string[]): Pr
     try {
       await pipeline(createReadStream(file), createGunzip(), createWriteStream(out));
     } catch (e) {
-      throw new InputError(display, `cannot inflate: ${(e as Error).message}`);
+      throw new InputError(display, gzipProblem(e));
     }
     return { display, path: out, format: 'parquet', gzip: false };
   }
