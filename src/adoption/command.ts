@@ -36,7 +36,7 @@ export async function adoptionCommand(cmd: Command): Promise<void> {
   let logDownloads;
   if (o.logs) {
     const { analyzeDownloadLogs, resolveSalt } = await import('../downloads/index.js');
-    const analysis = await analyzeDownloadLogs(o.logs, { salt: await resolveSalt(undefined, o.salt), strict: o.strict });
+    const analysis = await analyzeDownloadLogs(o.logs, { salt: resolveSalt(o.salt), strict: o.strict });
     const skipped = skippedMessage(analysis.stats);
     if (skipped) warn(g, skipped);
     if (analysis.downloads.length === 0) warn(g, `no Teleport Connect downloads in ${analysis.stats.files} log file(s) (${analysis.stats.requests} requests read)`);

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 export function register(program: Command): void {
   const common = (cmd: Command) =>
     cmd
-      .option('--salt <secret>', 'secret for hashing client addresses (env DISCOVER_METRICS_IP_SALT; default: the store\'s own)')
+      .option('--salt <secret>', 'secret for hashing client addresses, never stored (env DISCOVER_METRICS_IP_SALT; default: a random one for this run)')
       .option('--strict', 'fail (exit 2) on the first malformed log line instead of skipping it');
 
   const downloads = program

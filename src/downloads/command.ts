@@ -63,7 +63,7 @@ export async function downloadsCommand(logs: string[], cmd: Command): Promise<vo
       await store.close();
     }
   } else {
-    const salt = await resolveSalt(undefined, o.salt);
+    const salt = resolveSalt(o.salt);
     analysis = await analyzeDownloadLogs(logs, { salt, strict: o.strict });
   }
   const report = buildReport(analysis.downloads, analysis.stats, {

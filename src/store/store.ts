@@ -166,6 +166,9 @@ export class Store {
       CREATE TABLE IF NOT EXISTS materialized (key VARCHAR NOT NULL, col VARCHAR NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR);
     `);
+    // Stores made before the downloads' hashing key was kept out of the store held it here:
+    // with it, each stored client hash could be reversed to its address by trying them all.
+    await this.conn.run(`DELETE FROM meta WHERE key = 'downloads.client_salt'`);
     const v = await this.conn.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`);
     if (v.getRows().length === 0) {
       await this.conn.run(`INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
