@@ -15,7 +15,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(c().red(str)) })
+    .configureOutput({ outputError: (str, write) => write(c().red(redactSecrets(str))) })
     .exitOverride();
   addGlobalOptions(program);
   for (const register of registrars) register(program);
