@@ -95,7 +95,8 @@ export function readConfigFile(path: string): PostHogConnection {
 
 /** A config key name as shown in an error: a short plain name as it is, anything else (a pasted secret?) not at all. */
 function shownKeyName(k: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/.test(k) && !/^ph[a-z]_/i.test(k) ? `'${k}'` : `(one not shown: ${k.length} characters that do not look like a key name)`;
+  const plain = /^[A-Za-z_$][A-Za-z0-9_$]{0,31}$/.test(k) && !/^ph[a-z]_/i.test(k) && !(k.length >= 16 && /\d/.test(k));
+  return plain ? `'${k}'` : `(one not shown: ${k.length} characters that do not look like a key name)`;
 }
 
 function str(v: unknown): string | undefined {
