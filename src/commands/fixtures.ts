@@ -3,7 +3,7 @@
  * Discover and Connect usage (byte-identical for the same seed and options).
  */
 import type { Command } from 'commander';
-import { DEMO_ACCOUNTS, DEMO_DAYS, DEMO_END_DAY, DEMO_INSTALLATIONS, DEMO_SEED } from '../fixtures/defaults.js';
+import { DEMO_ACCOUNTS, DEMO_DAYS, DEMO_END_DAY, DEMO_INSTALLATIONS, DEMO_SEED } from '../synthetic/defaults.js';
 
 export function register(program: Command): void {
   const fixtures = program.command('fixtures').description('Synthetic Teleport usage events for tests and demos');
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--start <date>', `first day (YYYY-MM-DD, UTC; default: --days before ${DEMO_END_DAY})`)
     .option('--cdn-logs <dir>', 'also write CloudFront download logs matching the installations into DIR')
     .action(async (_opts, command: Command) => {
-      const { fixturesGenerateCommand } = await import('../fixtures/command.js');
+      const { fixturesGenerateCommand } = await import('../synthetic/command.js');
       await fixturesGenerateCommand(command);
     });
 }

@@ -2,7 +2,7 @@
  * `discover-metrics seed` — load the built-in demo data set into the event store (idempotent).
  */
 import type { Command } from 'commander';
-import { DEMO_ACCOUNTS, DEMO_DAYS, DEMO_INSTALLATIONS } from '../fixtures/defaults.js';
+import { DEMO_ACCOUNTS, DEMO_DAYS, DEMO_INSTALLATIONS } from '../synthetic/defaults.js';
 
 export function register(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('--now <iso>', 'end the demo window at the start of this day (UTC) instead of today')
     .option('--no-downloads', 'skip the generated CDN download logs')
     .action(async (_opts, command: Command) => {
-      const { seedCommand } = await import('../fixtures/command.js');
+      const { seedCommand } = await import('../synthetic/command.js');
       await seedCommand(command);
     });
 }
