@@ -7,6 +7,8 @@ import { register as funnel } from '../commands/funnel.js';
 import { register as steps } from '../commands/steps.js';
 import { register as failures } from '../commands/failures.js';
 import { register as ttfr } from '../commands/ttfr.js';
+import { register as demand } from '../commands/demand.js';
+import { register as doctor } from '../commands/doctor.js';
 import { register as downloads } from '../commands/downloads.js';
 import { register as adoption } from '../commands/adoption.js';
 import { register as query } from '../commands/query.js';
@@ -28,6 +30,8 @@ export const registrars: Registrar[] = [
   ttfr,
   steps,
   failures,
+  demand,
+  doctor,
   downloads,
   adoption,
   dau,

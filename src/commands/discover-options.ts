@@ -3,7 +3,7 @@
  */
 import { Option, type Command } from 'commander';
 import { dateRangeFromOptions, checkRelativeOrder, parseWindow } from '../cli/range-options.js';
-import type { TrackFunnelOptions, Deployment } from '../definitions/discover.js';
+import { DEPLOYMENTS, type TrackFunnelOptions, type Deployment } from '../definitions/discover.js';
 import { findTrack, loadTracks, type Track } from '../definitions/discover.js';
 import { UsageError } from '../errors.js';
 import type { QueryContext } from '../engines/types.js';
@@ -21,11 +21,14 @@ export function addFunnelShapeOptions(cmd: Command): Command {
   return cmd
     .option('--window <span>', 'conversion window per wizard session (30m, 2h, 1d, 14d)', DEFAULT_WINDOW)
     .addOption(new Option('--order <order>', 'step order').choices(['ordered', 'strict', 'unordered']).default('ordered'))
-    .addOption(
-      new Option('--deployment <kind>', 'cluster kind whose wizard flow to follow (steps shown only on self-hosted clusters)')
-        .choices(['cloud', 'self-hosted'])
-        .default('cloud'),
-    );
+    .addOption(deploymentOption());
+}
+
+/** --deployment: filter on tp.is_cloud; by default every cluster counts. */
+export function deploymentOption(): Option {
+  return new Option('--deployment <kind>', "clusters to count, told apart by tp.is_cloud ('all': every cluster; a step one kind never shows is optional)")
+    .choices([...DEPLOYMENTS])
+    .default('all');
 }
 
 export function funnelOptionsFrom(o: Record<string, unknown>, ctx: QueryContext): TrackFunnelOptions {
@@ -35,7 +38,7 @@ export function funnelOptionsFrom(o: Record<string, unknown>, ctx: QueryContext)
     dateRange,
     window: parseWindow(String(o.window ?? DEFAULT_WINDOW)),
     order: (o.order as TrackFunnelOptions['order']) ?? 'ordered',
-    deployment: ((o.deployment as Deployment) ?? 'cloud'),
+    deployment: (o.deployment as Deployment) ?? 'all',
     breakdown: o.breakdown as string | undefined,
     steps: o.steps ? parseSteps(String(o.steps)) : undefined,
   };

@@ -3,8 +3,8 @@ import { globalsOf } from '../cli/globals.js';
 import { openEngine, queryOptionsOf } from '../cli/query-options.js';
 import { DEFAULT_FROM, tracksFor } from './discover-options.js';
 import { checkRelativeOrder, dateRangeFromOptions } from '../cli/range-options.js';
-import { buildFailuresByStepQuery, buildTopErrorsQuery, trackSteps, type Deployment } from '../definitions/discover.js';
-import { failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
+import { type Deployment } from '../definitions/discover.js';
+import { failureQueries, failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
 import { emit, printQueries } from '../output/emit.js';
 import { bar } from '../output/chart.js';
 import { UsageError } from '../errors.js';
@@ -21,9 +21,7 @@ export async function failuresCommand(command: Command): Promise<void> {
   checkRelativeOrder(dateRange, q.ctx.now);
   const deployment = o.deployment as Deployment;
   if (q.printQuery) {
-    const stepKeys = [...new Set(tracks.flatMap((t) => trackSteps(t, deployment)))];
-    const resources = all ? undefined : tracks.map((t) => t.resource);
-    printQueries([buildFailuresByStepQuery(stepKeys, dateRange, resources), buildTopErrorsQuery(dateRange, resources, top)]);
+    printQueries(failureQueries(tracks, { dateRange, deployment, top, all }).all);
     return;
   }
   const engine = await openEngine(command, q);
@@ -41,7 +39,10 @@ export async function failuresCommand(command: Command): Promise<void> {
           { key: 'name', header: 'Step' },
           { key: 'event', header: 'Event', dataOnly: true },
           { key: 'errors', header: 'Errors', align: 'right' },
-          { key: 'aborted', header: 'Aborted here', align: 'right' },
+          { key: 'aborted', header: 'Left here', align: 'right' },
+          { key: 'abortedEvents', header: 'ABORTED events', align: 'right', dataOnly: true },
+          { key: 'cameBack', header: 'Came back', align: 'right', dataOnly: true },
+          { key: 'wentBack', header: 'Went back', align: 'right', dataOnly: true },
           {
             key: 'bar',
             header: 'errors ▇ / aborted ░',
@@ -54,7 +55,8 @@ export async function failuresCommand(command: Command): Promise<void> {
         ],
         rows,
         notes: [
-          'Events with status ERROR or ABORTED (ABORTED is sent under the step the user left from). A session can error several times before succeeding.',
+          'Errors: ERROR outcomes (a session can fail several times before it succeeds). Left here: sessions whose last outcome was ABORTED on this step —',
+          'leaving to create an AWS integration and coming back, or going back from the first view to the resource cards, is not counted.',
           ...(r.abortedBeforeSelection !== null ? [`Aborted before choosing a resource (on "started"): ${r.abortedBeforeSelection.toLocaleString('en-US')}.`] : []),
         ],
       },

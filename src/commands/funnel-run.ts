@@ -73,8 +73,9 @@ function stepTable(title: string, steps: FunnelStepRow[], notes: string[] = []):
   const max = steps[0]?.count ?? 0;
   const columns: TableSpec<FunnelStepRow>['columns'] = [
     { key: 'step', header: '#', align: 'right' },
-    { key: 'name', header: 'Step' },
+    { key: 'name', header: 'Step', text: (r) => (r.optional ? `${r.name} (optional)` : r.name) },
     { key: 'event', header: 'Event', dataOnly: true },
+    { key: 'optional', header: 'Optional', dataOnly: true },
     { key: 'count', header: 'Sessions', align: 'right' },
     { key: 'conversionFromPrevious', header: 'From prev', align: 'right', text: (r) => (r.step === 1 ? '' : formatPercent(r.conversionFromPrevious)) },
     { key: 'conversionFromFirst', header: 'From first', align: 'right', text: (r) => formatPercent(r.conversionFromFirst) },
@@ -87,7 +88,7 @@ function stepTable(title: string, steps: FunnelStepRow[], notes: string[] = []):
 }
 
 function describeRange(meta: { dateRange: { date_from: string | null; date_to: string | null }; window: Parameters<typeof formatWindow>[0]; order: string; deployment: string; engine: string }): string {
-  return `${meta.dateRange.date_from ?? ''} → ${meta.dateRange.date_to ?? 'today'} · window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment} flow · engine ${meta.engine}`;
+  return `${meta.dateRange.date_from ?? ''} → ${meta.dateRange.date_to ?? 'today'} · window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment === 'all' ? 'every cluster' : `${meta.deployment} clusters`} · engine ${meta.engine}`;
 }
 
 function renderOne(g: GlobalOptions, r: TrackFunnelReport, meta: Parameters<typeof describeRange>[0] & Record<string, unknown>): void {
@@ -95,7 +96,10 @@ function renderOne(g: GlobalOptions, r: TrackFunnelReport, meta: Parameters<type
     `${describeRange(meta)}`,
     `Completed ${r.completed.toLocaleString('en-US')} of ${r.sessions.toLocaleString('en-US')} sessions (${formatPercent(r.completionRate)}); ` +
       `median time to complete ${formatDuration(r.medianSecondsToComplete)}, average ${formatDuration(r.averageSecondsToComplete)}.`,
-    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Times are from the previous step.',
+    `Added: sessions that passed "${r.steps.find((s) => s.key === r.addedAt)?.name ?? r.addedAt}" (SUCCESS or SKIPPED); ${r.completedEventSent ?? 0} of them sent \`completed\` (lost when a tab closes on the Finished page).`,
+    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Optional steps never hold a session up;',
+    'drop-off and times are from the previous required step.',
+    ...(r.legacy ? [`Legacy: ${r.legacy}.`] : []),
   ];
   const csvRows = r.steps;
   emit(g, {
@@ -108,7 +112,7 @@ function renderOne(g: GlobalOptions, r: TrackFunnelReport, meta: Parameters<type
 function renderAll(g: GlobalOptions, reports: TrackFunnelReport[], meta: Parameters<typeof describeRange>[0] & Record<string, unknown>): void {
   const rows = reports.map((r, i) => ({
     rank: r.sessions > 0 ? i + 1 : null,
-    slug: r.slug,
+    slug: r.legacy ? `${r.slug} (legacy)` : r.slug,
     title: r.title,
     steps: r.steps.length,
     sessions: r.sessions,
@@ -134,7 +138,7 @@ function renderAll(g: GlobalOptions, reports: TrackFunnelReport[], meta: Paramet
       { key: 'bar', header: '', text: (r) => bar(r.completionRate, 1, 10), terminalOnly: true },
       ],
       rows,
-      notes: [describeRange(meta), 'Per-resource details: discover-metrics funnel --resource <slug>.'],
+      notes: [describeRange(meta), 'Completed = added the resource (passed the last required step). Selection-only cards: discover-metrics demand.', 'Per-resource details: discover-metrics funnel --resource <slug>.'],
     },
   });
 }

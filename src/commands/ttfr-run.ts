@@ -22,7 +22,7 @@ export async function ttfrCommand(command: Command): Promise<void> {
     if (!Number.isInteger(bins) || bins < 1 || bins > 90) throw new UsageError(`--bins: '${o.bins}' is not an integer from 1 to 90`);
   }
   const wizard = !!o.wizard;
-  const signupEvent = o.firstSeen ? null : (o.signupEvent as string);
+  const signupEvent = o.firstSeen ? null : ((o.signupEvent as string | undefined) ?? null);
   const base = { dateRange, window, signupEvent, wizard };
   if (q.printQuery) {
     printQueries([

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .alias('ttfr')
     .description('Time from signup (or first seen) to the first resource added per account; --wizard: wizard start to completion per session')
     .option('--wizard', 'measure wizard start → completion per wizard session, by resource')
-    .option('--signup-event <name>', 'event that marks signup', taxonomy().discover.signupEvent)
+    .option('--signup-event <name>', "event that marks signup, for projects that send one (default: the taxonomy's discover.signupEvent; none: the account's first-seen event)", taxonomy().discover.signupEvent ?? undefined)
     .option('--first-seen', 'measure from the first event seen in the range instead of a signup event')
     .option('--window <span>', 'longest time counted as converting (default: 90d per account, 1d per wizard session)')
     .option('--bins <n>', 'histogram bins (PostHog: 1-90; default automatic)');
