@@ -115,7 +115,7 @@ export function flowSteps(track: Track, deployment: Deployment, order: 'ordered'
   for (const key of track.steps) {
     const only = track.deploymentOnly?.[key];
     if (only && deployment !== 'all' && only !== deployment) continue;
-    const why = key === 'completed' ? COMPLETED_WHY : (track.optional?.[key] ?? (only ? `shown on ${only} clusters only` : undefined));
+    const why = key === 'completed' ? COMPLETED_WHY : (track.optional?.[key] ?? (only && deployment === 'all' ? `shown on ${only} clusters only` : undefined));
     out.push(why ? { key, optional: true, why } : { key, optional: false });
   }
   return order === 'unordered' ? out.filter((s) => !s.optional) : out;
