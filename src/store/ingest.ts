@@ -61,7 +61,8 @@ import {
 import { locateStrict, strictCheck, StrictVocabularyError } from './load/strict.js';
 import type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
 
-export { PERSON_OPS, deriveEventUuid, derivePersonId } from './load/sql.js';
+export { PERSON_OPS, derivePersonId } from './load/sql.js';
+export { deriveEventUuid } from '../events/uuid.js';
 export { applyPersonOps } from './load/persons.js';
 export { checkRecord } from './load/diagnose.js';
 export type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
