@@ -14,11 +14,7 @@ import { doctor } from '../../src/discover/doctor.js';
 import { storeDefinitions } from '../../src/store/definitions.js';
 import type { Engine } from '../../src/engines/types.js';
 import type { Store } from '../../src/store/store.js';
-import { FLOW, R, RANGE, Stream, ctx, localEngineFor } from './streams.js';
-
-const cloud = { id: 'acct-cloud', cloud: true };
-const selfHosted = { id: 'acct-self', cloud: false };
-const other = { id: 'acct-other', cloud: true };
+import { R, RANGE, ctx, localEngineFor, realStream } from './streams.js';
 
 const opts = (over: Partial<TrackFunnelOptions> = {}): TrackFunnelOptions => ({
   dateRange: RANGE,
@@ -28,46 +24,7 @@ const opts = (over: Partial<TrackFunnelOptions> = {}): TrackFunnelOptions => ({
   ...over,
 });
 
-// One stream holding every quirk; each test reads the part it is about.
-const s = new Stream();
-// 1. lost `completed`: two server sessions finish the last real step, one sends completed
-s.session(cloud, R.server, FLOW.serverNoCompleted);
-s.session(cloud, R.server, FLOW.server);
-// a server session that really drops off at "Set up access"
-s.session(cloud, R.server, [['deployService', 'SUCCESS'], ['principalsConfigure', 'ABORTED', 300]]);
-// 2. Connect My Computer under SERVER
-s.session(other, R.server, FLOW.connectMyComputer);
-// 4. RDS auto-deploy: iampolicy SKIPPED one second before deployService SUCCESS (cloud)
-s.session(cloud, R.rdsPostgres, FLOW.rdsAutoDeployCloud);
-// RDS manual on a self-hosted cluster: createDiscoveryConfig shown, iampolicy after deployService
-s.session(selfHosted, R.rdsPostgres, [
-  ['integrationAwsOidcConnect', 'SUCCESS'], ['databaseEnrollRds', 'SUCCESS'], ['createDiscoveryConfig', 'SUCCESS'],
-  ['deployService', 'SUCCESS'], ['databaseConfigureIamPolicy', 'SUCCESS'], ['principalsConfigure', 'SUCCESS'], ['testConnection', 'SUCCESS'],
-]);
-// 5. leave to create an AWS integration and come back (same session id), then finish
-s.session(cloud, R.ec2, [
-  ['integrationAwsOidcConnect', 'ABORTED', 30], ['integrationAwsOidcConnect', 'SUCCESS', 600],
-  ['createDiscoveryConfig', 'SUCCESS'], ['createDiscoveryConfig', 'SUCCESS', 0], ['principalsConfigure', 'SUCCESS'], ['testConnection', 'SUCCESS'],
-]);
-// a real abandonment on the AWS integration step
-s.session(other, R.ec2, [['integrationAwsOidcConnect', 'ABORTED', 30]]);
-// 5. going back from the first view: ABORTED, then a new session at once
-s.session(selfHosted, R.postgres, [['databaseRegister', 'ABORTED', 15]], { user: 'u-back' });
-s.wait(-59);
-s.session(selfHosted, R.kubernetes, [['deployService', 'SUCCESS'], ['principalsConfigure', 'SUCCESS'], ['testConnection', 'SUCCESS'], ['completed', 'SUCCESS']], { user: 'u-back' });
-// 6. duplicates: self-hosted postgres deployService twice, EC2 createDiscoveryConfig twice (self-hosted), SAML started twice
-s.session(selfHosted, R.postgres, FLOW.postgresSelfHosted);
-s.session(selfHosted, R.ec2, FLOW.ec2SelfHosted);
-s.session(cloud, R.saml, FLOW.saml, { startedTwice: true });
-// EKS auto-enroll: testConnection SKIPPED, no completed
-s.session(cloud, R.eks, FLOW.eksAutoEnroll);
-// 8. selection-only cards and sessions that never choose
-s.session(cloud, R.appHttp);
-s.session(other, R.appHttp);
-s.session(cloud, R.snowflake);
-s.session(other, R.mongodb);
-s.session(cloud, null);
-s.session(other, null);
+const s = realStream();
 
 let engine: Engine;
 let store: Store;
