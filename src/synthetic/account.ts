@@ -7,7 +7,7 @@ import { anonymize } from '../events/anonymizer.js';
 import { Rng, Weighted, hash32 } from './rng.js';
 import { connectMyComputerTrack, stepsFor, type Deployment, type Track } from './tracks.js';
 import { loadResourceCatalog } from '../definitions/resources.js';
-import { DAY_MS, GENERIC_ERRORS, HOUR_MS, LINK_CARD_POPULARITY, MIN_MS, RETRY_AFTER_ERROR, STEP_ABANDON, STEP_ERROR, STEP_ERRORS, STEP_MEDIAN_S, STEP_SKIP, TRACK_DIFFICULTY, TRACK_POPULARITY, TZ_OFFSETS, dayProfile, releaseIndexAt, timeInDay, versionOf } from './world.js';
+import { DAY_MS, HOUR_MS, LINK_CARD_POPULARITY, MIN_MS, RETRY_AFTER_ERROR, STEP_ABANDON, STEP_ERROR, errorTextsFor, STEP_MEDIAN_S, STEP_SKIP, TRACK_DIFFICULTY, TRACK_POPULARITY, TZ_OFFSETS, dayProfile, releaseIndexAt, timeInDay, versionOf } from './world.js';
 import { Actor, flat, q, type Names, type Sink } from './jsonl.js';
 import type { GenerateOptions } from './types.js';
 
@@ -247,8 +247,8 @@ export class Account extends Actor {
       let errors = 0;
       while (r.chance(errRate)) {
         t += dur() * (0.3 + 0.7 * r.float());
-        const texts = STEP_ERRORS[step] ?? GENERIC_ERRORS;
-        this.emit(t, name, head + withResource + withStatus('ERROR') + ',' + dp.error + ':' + q(r.pick(texts)) + extras('ERROR'));
+        const texts = errorTextsFor(step, choice.resource);
+        this.emit(t, name, head + withResource + withStatus('ERROR') + ',' + dp.error + ':' + q(texts[Math.min(texts.length - 1, Math.floor(texts.length * r.float() ** 2.2))]!) + extras('ERROR'));
         errors++;
         if (errors >= 3 || !r.chance(RETRY_AFTER_ERROR)) {
           t += r.lognormal(45_000, 0.9);

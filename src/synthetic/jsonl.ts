@@ -7,7 +7,7 @@
 import { taxonomy } from '../events/taxonomy.js';
 import { eventUuidWords, hash32, type Rng } from './rng.js';
 import type { GenerateStats } from './types.js';
-import { DAY_MS, GENERIC_ERRORS, HOUR_MS, MIN_MS, STEP_ERRORS } from './world.js';
+import { DAY_MS, GENERIC_ERRORS, HOUR_MS, MIN_MS, RESOURCE_STEP_ERRORS, STEP_ERRORS } from './world.js';
 import { loadTracks } from './tracks.js';
 import { loadResourceCatalog } from '../definitions/resources.js';
 
@@ -250,7 +250,7 @@ export class Sink {
   }
 
   private readonly encoding: 'latin1' | 'utf8' =
-    /^[\x20-\x7e]*$/.test(JSON.stringify([{ ...taxonomy(), $comment: undefined }, STEP_ERRORS, GENERIC_ERRORS, loadResourceCatalog(), loadTracks()])) ? 'latin1' : 'utf8';
+    /^[\x20-\x7e]*$/.test(JSON.stringify([{ ...taxonomy(), $comment: undefined }, STEP_ERRORS, RESOURCE_STEP_ERRORS, GENERIC_ERRORS, loadResourceCatalog(), loadTracks()])) ? 'latin1' : 'utf8';
 
   /** Bytes of `,"<marker>":true},"person_properties":{`. */
   readonly mid: Buffer;
