@@ -11,7 +11,7 @@
  *    `started` within a minute]; those are subtracted (an account counts once per range).
  */
 import { taxonomy } from '../events/taxonomy.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import { deploymentProperties, sessionAggregationHogQL } from './discover.js';
 import { stepEventName, type Deployment } from './tracks.js';
 

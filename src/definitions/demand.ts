@@ -6,7 +6,7 @@
  * Counting distinct sessions keeps duplicate emissions (SAML sends `started` twice) out.
  */
 import { taxonomy } from '../events/taxonomy.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import { deploymentProperties, sessionAggregationHogQL } from './discover.js';
 import type { Deployment } from './tracks.js';
 

@@ -13,7 +13,8 @@
  */
 import { taxonomy } from '../events/taxonomy.js';
 import { UsageError } from '../errors.js';
-import type { DateRange, WindowUnit } from '../cli/range-options.js';
+import type { WindowUnit } from '../engines/types.js';
+import type { DateRange } from '../query/schema.js';
 import { addedStep, flowSteps, stepEventName, stepTitle, type Deployment, type FlowStep, type Track } from './tracks.js';
 
 export {

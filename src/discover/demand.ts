@@ -7,7 +7,8 @@ import type { Engine, QueryContext } from '../engines/types.js';
 import { NULL_BREAKDOWN, OTHER_BREAKDOWN, loadTracks, type Deployment, type TrendsItem } from '../definitions/discover.js';
 import { buildChoseQuery, buildSelectionsQuery } from '../definitions/demand.js';
 import { loadResourceCatalog, type CardKind } from '../definitions/resources.js';
-import type { DateRange, WindowUnit } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
+import type { WindowUnit } from '../engines/types.js';
 import type { PostHogFunnelStep } from './funnel.js';
 
 export interface DemandRow {

@@ -19,7 +19,7 @@ import {
   type TrendsItem,
 } from '../definitions/discover.js';
 import { buildCameBackQuery, buildWentBackQuery } from '../definitions/abandonment.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import type { PostHogFunnelStep } from './funnel.js';
 
 export interface StepFailureRow {

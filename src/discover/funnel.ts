@@ -12,6 +12,7 @@ import {
   type Track,
   type TrackFunnelOptions,
 } from '../definitions/discover.js';
+import { stepViews, type FunnelStepView } from '../output/funnel.js';
 
 export interface PostHogFunnelStep {
   name?: string;
@@ -24,10 +25,9 @@ export interface PostHogFunnelStep {
   breakdown_value?: unknown;
 }
 
-export interface FunnelStepRow {
-  step: number;
+/** A step of a Discover funnel: the shared step view plus its taxonomy key and event name. */
+export interface FunnelStepRow extends FunnelStepView {
   key: string;
-  name: string;
   event: string;
   count: number;
   /** An optional step never holds a session up: it counts the sessions that showed it. */

@@ -19,11 +19,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Store } from '../store/store.js';
 import type { Engine, PostHogQuery, QueryContext } from '../engines/types.js';
 import { DmError } from '../errors.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { checkTeleportEvent } from '../events/vocabulary.js';
 import { brokenRule } from '../store/vocab-rules.js';
 import { DEFINITION_ROUTES, definitionsResponse } from './definitions.js';
 import { BATCH_BODY_LIMIT, CaptureError, decodeBodySized, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SandboxOptions {
   storePath: string;
