@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 const track = async (slug: string, over: Partial<TrackFunnelOptions> = {}) => (await runTrackFunnels(engine, [findTrack(slug)], opts(over), ctx)).reports[0]!;
-const step = (r: { steps: { key: string; count: number; dropOff: number }[] }, key: string) => r.steps.find((x) => x.key === key)!;
+const step = <S extends { key: string }>(r: { steps: S[] }, key: string): S => r.steps.find((x) => x.key === key)!;
 
 describe('1. resource added without `completed`', () => {
   it('a session whose last real step succeeded has added its resource', async () => {
