@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { globalsOf, type GlobalOptions } from '../cli/globals.js';
 import { openEngine, queryOptionsOf } from '../cli/query-options.js';
 import { funnelOptionsFrom, tracksFor } from './discover-options.js';
-import { loadTracks, trackSteps, buildTrackFunnelQuery } from '../definitions/discover.js';
-import { rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
+import { loadTracks, trackSteps } from '../definitions/discover.js';
+import { planTrackFunnels, rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
 import { emit, info, printQueries, warn } from '../output/emit.js';
 import { type TableSpec } from '../output/table.js';
 import { bar } from '../output/chart.js';
@@ -22,8 +22,9 @@ export async function funnelCommand(command: Command): Promise<void> {
   const tracks = tracksFor(o.resource!);
   const opts = funnelOptionsFrom(o, q.ctx);
   if (q.printQuery) {
-    printQueries(tracks.map((t) => buildTrackFunnelQuery(t, opts)));
-    info(g, 'Also sent per resource: a two-step funnel (first → last step) whose median is the time to complete.');
+    const plan = planTrackFunnels(tracks, opts);
+    printQueries([...plan.steps, ...plan.completion]);
+    info(g, `${plan.steps.length} step funnel(s), then ${plan.completion.length} two-step funnel(s) (first → last step) whose median is the time to complete.`);
     return;
   }
   const engine = await openEngine(command, q);

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { globalsOf } from '../cli/globals.js';
 import { openEngine, queryOptionsOf } from '../cli/query-options.js';
 import { funnelOptionsFrom, tracksFor } from './discover-options.js';
-import { buildTrackFunnelQuery } from '../definitions/discover.js';
-import { stepTimes, type StepTimeRow } from '../discover/steps.js';
+import { planStepHistograms, stepTimes, type StepTimeRow } from '../discover/steps.js';
+import { planTrackFunnels } from '../discover/funnel.js';
 import { emit, info, printQueries } from '../output/emit.js';
 import { bar } from '../output/chart.js';
 import { formatDuration } from '../output/duration.js';
@@ -18,8 +18,14 @@ export async function stepsCommand(command: Command): Promise<void> {
   const top = Number(o.top);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top: '${o.top}' is not a positive integer`);
   if (q.printQuery) {
-    printQueries(tracks.map((t) => buildTrackFunnelQuery(t, opts)));
-    info(g, 'Also sent per step: a time_to_convert funnel between it and the previous step (for p90).');
+    const funnels = planTrackFunnels(tracks, opts, false).steps;
+    const histograms = planStepHistograms(tracks, opts).queries;
+    printQueries([...funnels, ...histograms]);
+    info(
+      g,
+      `${funnels.length} step funnel(s), then ${histograms.length} time_to_convert funnel(s), one per step (for p90); ` +
+        'with --engine posthog a histogram is sent only for a step some session reached.',
+    );
     return;
   }
   const engine = await openEngine(command, q);

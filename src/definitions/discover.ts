@@ -237,6 +237,27 @@ export function buildTrackCompletionQuery(track: Track, o: TrackFunnelOptions): 
   return q;
 }
 
+/**
+ * One completion funnel for several tracks that share their first and last step (ordered funnels):
+ * the last step is not filtered on a resource, the breakdown by resource is attributed to it, and
+ * PostHog's step attribution makes each bucket hold exactly the sessions whose last-step event
+ * carries that resource, i.e. what buildTrackCompletionQuery gives per track. One query instead
+ * of one per track (PostHog's rate limit counts requests).
+ */
+export function buildSharedCompletionQuery(tracks: readonly Track[], o: TrackFunnelOptions): Record<string, unknown> {
+  if (o.order !== 'ordered') throw new Error('buildSharedCompletionQuery: only ordered funnels attribute the breakdown to the last step');
+  const q = buildTrackCompletionQuery(tracks[0]!, o);
+  const resource = taxonomy().discover.properties.resource;
+  for (const s of q.series as { properties: { key: string }[] }[]) s.properties = s.properties.filter((p) => p.key !== resource);
+  return q;
+}
+
+/** The first and last step of a track's completion funnel (tracks sharing them share one query). */
+export function completionEnds(track: Track, o: TrackFunnelOptions): string {
+  const steps = o.steps ?? trackSteps(track, o.deployment);
+  return `${steps[0]} → ${steps[steps.length - 1]}`;
+}
+
 /** Breakdown value of a track's own bucket in a response. */
 export function trackBucketKey(track: Track): string {
   return track.resource;

@@ -4,8 +4,10 @@
  */
 import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import {
+  buildSharedCompletionQuery,
   buildTrackCompletionQuery,
   buildTrackFunnelQuery,
+  completionEnds,
   stepTitle,
   trackSteps,
   type Track,
@@ -60,10 +62,40 @@ export interface TrackFunnelReport {
 
 export interface FunnelRunResult {
   reports: TrackFunnelReport[];
-  /** The step funnels that were run (what --print-query shows). */
+  /** Every query that was sent, in order (step funnels, completion funnels, extra). */
   queries: Record<string, unknown>[];
   /** Responses to the `extra` queries, in their order. */
   extra: QueryResponse[];
+}
+
+/** The queries a funnel report sends. */
+export interface FunnelPlan {
+  /** One step funnel per track. */
+  steps: Record<string, unknown>[];
+  /** Completion funnels (time to complete); fewer than tracks when tracks share one. */
+  completion: Record<string, unknown>[];
+  /** Index into `completion` for each track (-1: none planned). */
+  completionOf: number[];
+}
+
+/**
+ * Plan the queries for tracks: a step funnel each and, when `completion`, the completion funnels —
+ * shared by tracks with the same first and last step in ordered funnels (one query per group).
+ */
+export function planTrackFunnels(tracks: readonly Track[], opts: TrackFunnelOptions, completion = true): FunnelPlan {
+  const steps = tracks.map((t) => buildTrackFunnelQuery(t, opts));
+  if (!completion) return { steps, completion: [], completionOf: tracks.map(() => -1) };
+  if (opts.order !== 'ordered' || tracks.length < 2) {
+    return { steps, completion: tracks.map((t) => buildTrackCompletionQuery(t, opts)), completionOf: tracks.map((_, i) => i) };
+  }
+  const groups = new Map<string, Track[]>();
+  for (const t of tracks) groups.set(completionEnds(t, opts), [...(groups.get(completionEnds(t, opts)) ?? []), t]);
+  const keys = [...groups.keys()];
+  return {
+    steps,
+    completion: keys.map((k) => buildSharedCompletionQuery(groups.get(k)!, opts)),
+    completionOf: tracks.map((t) => keys.indexOf(completionEnds(t, opts))),
+  };
 }
 
 function asStepLists(results: unknown): PostHogFunnelStep[][] {
@@ -130,17 +162,22 @@ export async function runTrackFunnels(
   ctx: QueryContext,
   /** more queries sent in the same batch (the local engine answers them from the same scan) */
   extra: Record<string, unknown>[] = [],
+  /** run the completion funnels (time to complete); `steps` does not need them */
+  completion = true,
 ): Promise<FunnelRunResult> {
-  const funnelQueries = tracks.map((t) => buildTrackFunnelQuery(t, opts));
-  const completionQueries = tracks.map((t) => buildTrackCompletionQuery(t, opts));
-  const responses = await engine.runMany([...funnelQueries, ...completionQueries, ...extra] as never, ctx);
+  const plan = planTrackFunnels(tracks, opts, completion);
+  const funnelQueries = plan.steps;
+  const sent = [...funnelQueries, ...plan.completion, ...extra];
+  const responses = await engine.runMany(sent as never, ctx);
+  const completionResponses = responses.slice(tracks.length, tracks.length + plan.completion.length);
   const reports = tracks.map((track, ti) => {
     const keys = opts.steps ?? trackSteps(track, opts.deployment);
     const events = (funnelQueries[ti]!.series as { event: string }[]).map((s) => s.event);
     const lists = asStepLists(responses[ti]!.results).filter((l) => bucketValue(l)[0] === track.resource);
     const total = sumBuckets(lists);
     const steps = stepRows(keys, events, total);
-    const completion = asStepLists(responses[tracks.length + ti]!.results).find((l) => bucketValue(l)[0] === track.resource);
+    const ci = plan.completionOf[ti]!;
+    const completion = ci < 0 ? undefined : asStepLists(completionResponses[ci]!.results).find((l) => bucketValue(l)[0] === track.resource);
     const sessions = steps[0]?.count ?? 0;
     const completed = steps[steps.length - 1]?.count ?? 0;
     const warnings: string[] = [];
@@ -176,7 +213,7 @@ export async function runTrackFunnels(
     }
     return report;
   });
-  return { reports, queries: funnelQueries, extra: responses.slice(2 * tracks.length) };
+  return { reports, queries: sent, extra: responses.slice(tracks.length + plan.completion.length) };
 }
 
 /** Rank tracks: highest completion rate first, then fastest median time to complete. */

@@ -44,7 +44,11 @@ export function info(g: GlobalOptions, message: string): void {
   if (!g.quiet) process.stderr.write(c().dim(message) + '\n');
 }
 
-/** --print-query: one query as an object, several as an array (what `query run` reads back). */
+/**
+ * --print-query: every query a report sends, as the body PostHog's query API takes
+ * (`{"query": …}`), one as an object, several as a list (`query run` reads either back).
+ */
 export function printQueries(queries: readonly unknown[], write: (s: string) => void = (s) => void process.stdout.write(s)): void {
-  write(renderJson(queries.length === 1 ? queries[0] : queries));
+  const bodies = queries.map((query) => ({ query }));
+  write(renderJson(bodies.length === 1 ? bodies[0] : bodies));
 }

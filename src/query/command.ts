@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { globalsOf } from '../cli/globals.js';
 import { openEngine, queryOptionsOf } from '../cli/query-options.js';
 import { UsageError } from '../errors.js';
-import { emit } from '../output/emit.js';
+import { emit, printQueries } from '../output/emit.js';
 import { renderJson } from '../output/table.js';
 import type { PostHogQuery, QueryResponse } from '../engines/types.js';
 import { readQueryFile } from './input.js';
@@ -15,9 +15,9 @@ export async function queryRunCommand(files: string[], cmd: Command): Promise<vo
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('query run: stdin (-) can be given only once');
   // validate everything before opening the engine: bad input never half-runs
   const queries: PostHogQuery[] = [];
-  for (const f of files) queries.push(await readQueryFile(f));
+  for (const f of files) queries.push(...(await readQueryFile(f)));
   if (q.printQuery) {
-    process.stdout.write(renderJson(queries.length === 1 ? queries[0] : queries));
+    printQueries(queries);
     return;
   }
   const engine = await openEngine(cmd, q);

@@ -96,8 +96,12 @@ describe('funnel', () => {
   });
 
   it('prints the exact FunnelsQuery with --print-query and renders csv/markdown', () => {
-    const q = json(run(['funnel', '--resource', 'eks', '--print-query', ...RANGE]));
+    const sent = json(run(['funnel', '--resource', 'eks', '--print-query', ...RANGE]));
+    // every query the report sends, as PostHog's request bodies: the step funnel and the completion funnel
+    expect(sent).toHaveLength(2);
+    const q = sent[0].query;
     expect(q.kind).toBe('FunnelsQuery');
+    expect(sent[1].query.series).toHaveLength(2);
     expect(q.dateRange).toEqual({ date_from: '2026-01-01', date_to: '2026-12-31' });
     const csv = run(['--store', store, 'funnel', '--resource', 'server', '--format', 'csv', ...RANGE]);
     expect(csv.code).toBe(0);
@@ -126,7 +130,7 @@ describe('funnel', () => {
     const printed = run(['funnel', '--resource', 'kubernetes', '--print-query', ...RANGE]);
     expect(printed.code).toBe(0);
     const response = json(run(['--store', store, 'query', 'run', '-', '--format', 'json', '--now', '2026-11-20T12:00:00Z'], { input: printed.stdout }));
-    const bucket = (response.results as any[][]).find((steps) => steps[0].breakdown_value[0] === 'DISCOVER_RESOURCE_KUBERNETES');
+    const bucket = (response[0].results as any[][]).find((steps) => steps[0].breakdown_value[0] === 'DISCOVER_RESOURCE_KUBERNETES');
     const report = json(run(['--store', store, 'funnel', '--resource', 'kubernetes', '--format', 'json', ...RANGE]));
     expect(bucket!.map((s: any) => s.count)).toEqual(report.steps.map((s: any) => s.count));
     expect(bucket!.map((s: any) => s.median_conversion_time)).toEqual(report.steps.map((s: any) => s.medianSeconds));
