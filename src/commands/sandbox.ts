@@ -12,6 +12,13 @@ function num(name: string, min: number, max: number) {
   };
 }
 
+function rateLimit(v: string): { perMinute: number; perHour: number } | null {
+  if (v === 'off') return null;
+  const m = /^(\d+)\/min,(\d+)\/h$/.exec(v.replace(/\s+/g, ''));
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError(`--query-rate-limit: '${v}' must look like 240/min,1200/h (or off)`);
+  return { perMinute: Number(m[1]), perHour: Number(m[2]) };
+}
+
 export function register(program: Command): void {
   const sandbox = program.command('sandbox').description('a local PostHog-compatible server for tests and CI');
   sandbox
@@ -30,6 +37,8 @@ export function register(program: Command): void {
     .option('--timeout-rate <p>', 'fault injection: probability a capture request is stored but answered only after --hold', num('--timeout-rate', 0, 1), 0)
     .option('--hold <ms>', 'how long --timeout-rate holds an answer', num('--hold', 0, 600000), 15000)
     .option('--seed <n>', 'seed for fault injection', num('--seed', 0, 2 ** 32), 1)
+    .option('--no-dedup', "store every accepted event, re-sent uuids included, as PostHog's events table holds them until a background merge")
+    .option('--query-rate-limit <spec>', "query API limits per personal API key, PostHog's by default: 'PER_MINUTE/min,PER_HOUR/h', or 'off'", rateLimit, { perMinute: 240, perHour: 1200 })
     .action(async (_opts, command: Command) => {
       const { sandboxServeCommand } = await import('../sandbox/cli.js');
       await sandboxServeCommand(command);

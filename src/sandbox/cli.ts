@@ -40,6 +40,8 @@ export async function sandboxServeCommand(cmd: Command): Promise<void> {
     timeoutRate: o.timeoutRate as number,
     holdMs: o.hold as number,
     seed: o.seed as number,
+    noDedup: o.dedup === false,
+    queryRateLimits: o.queryRateLimit as { perMinute: number; perHour: number } | null,
     log: (l) => process.stderr.write(redactSecrets(l, [projectToken, personalApiKey]) + '\n'),
   });
   process.stdout.write(`${sb.url}\n`);
