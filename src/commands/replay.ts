@@ -31,6 +31,10 @@ export function register(program: Command): void {
     .option('--retries <n>', 're-send rounds for events not acknowledged after the SDK retries', int('--retries'), 5)
     .option('--retry-delay <ms>', 'delay between SDK retries (ms)', int('--retry-delay'), 3000)
     .option('--request-timeout <ms>', 'HTTP request timeout (ms)', int('--request-timeout'), 10000)
+    .option('--personal-api-key <key>', 'personal API key phx_... (env POSTHOG_PERSONAL_API_KEY): after an unanswered request, ask PostHog which events it holds before re-sending')
+    .option('--project-id <id>', 'PostHog project id for those questions (env POSTHOG_PROJECT_ID)')
+    .option('--query-host <url>', 'app host for those questions (default: the capture host; us.i.posthog.com -> us.posthog.com)')
+    .option('--ingestion-lag <ms>', 'wait this long before asking (default 30000, 0 to a loopback host)', int('--ingestion-lag'))
     .option('--gzip', 'gzip request bodies (default, except to a loopback host such as the sandbox)')
     .option('--no-gzip', 'send uncompressed bodies')
     .action(async (files: string[], _opts, command: Command) => {

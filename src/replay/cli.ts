@@ -5,13 +5,30 @@
 import type { Command } from 'commander';
 import { globalsOf } from '../cli/globals.js';
 import { emit } from '../output/emit.js';
-import { resolveConnection } from '../config/posthog.js';
-import { assertComplete, replay, type ReplaySummary } from './replay.js';
+import { resolveConnection, type PostHogConnection } from '../config/posthog.js';
+import { assertComplete, replay, type ReplaySummary, type UuidVerifier } from './replay.js';
+
+/**
+ * With a personal API key and project id, replay asks PostHog which uuids it holds after an
+ * unanswered request. Queries go to the app host: --query-host, else the capture host with
+ * PostHog Cloud's ingest host (us.i.posthog.com) mapped to its app host (us.posthog.com).
+ */
+async function verifierFor(conn: PostHogConnection, queryHost: string | undefined, quiet: boolean): Promise<UuidVerifier | undefined> {
+  if (!conn.personalApiKey || !conn.projectId || !conn.host) return undefined;
+  const host = queryHost ?? conn.host.replace(/^(https?:\/\/)([a-z]+)\.i\.posthog\.com/i, '$1$2.posthog.com');
+  const { requireQueryConnection } = await import('../config/posthog.js');
+  const { createPostHogEngine } = await import('../engines/posthog/index.js');
+  const { postHogUuidVerifier } = await import('./verify.js');
+  const q = requireQueryConnection({ host, projectId: conn.projectId, personalApiKey: conn.personalApiKey });
+  const engine = createPostHogEngine({ ...q, onNote: (m) => void (quiet || process.stderr.write(`note: ${m}\n`)) });
+  return postHogUuidVerifier(engine.client);
+}
 
 export async function replayCommand(files: string[], cmd: Command): Promise<void> {
   const g = globalsOf(cmd);
   const o = cmd.opts() as Record<string, unknown>;
-  const conn = resolveConnection({ host: o.host, projectApiKey: o.projectApiKey, config: o.config });
+  const conn = resolveConnection({ host: o.host, projectApiKey: o.projectApiKey, personalApiKey: o.personalApiKey, projectId: o.projectId, config: o.config });
+  const verify = await verifierFor(conn, o.queryHost as string | undefined, g.quiet);
   // Ctrl-C / SIGTERM: finish the chunks in flight, keep the checkpoint exact, report; a second one kills
   const stop = new AbortController();
   const onSignal = (sig: string) => {
@@ -35,10 +52,12 @@ export async function replayCommand(files: string[], cmd: Command): Promise<void
     batchSize: o.batchSize as number,
     chunkSize: o.chunkSize as number,
     retries: o.retries as number,
-    concurrency: Math.max(1, o.concurrency as number),
+    concurrency: o.concurrency as number,
     retryDelayMs: o.retryDelay as number,
     requestTimeoutMs: o.requestTimeout as number,
     gzip: o.gzip as boolean | undefined,
+    verify,
+    ingestionLagMs: o.ingestionLag as number | undefined,
     tty: !!process.stderr.isTTY,
     quiet: g.quiet,
   }).finally(() => {

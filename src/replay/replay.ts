@@ -45,6 +45,14 @@ export interface ReplayOptions {
   gzip?: boolean;
   /** Stop sending new chunks (Ctrl-C): in-flight chunks finish, the checkpoint stays exact. */
   signal?: AbortSignal;
+  /**
+   * Ask PostHog's query API which uuids it already stored before re-sending events whose request
+   * failed ambiguously (a timeout, a reset connection: the events may be stored). Without it such
+   * events are re-sent, and PostHog counts a re-sent event twice until a background merge.
+   */
+  verify?: UuidVerifier;
+  /** Ingestion lag to wait before asking (ms). Default 0 to a loopback host, else 30 s. */
+  ingestionLagMs?: number;
   /** Value of the synthetic marker property (default true; smoke uses a run id to find its own events). */
   markerValue?: string | true;
   /** Progress and notes. */
@@ -71,6 +79,8 @@ export interface ReplaySummary {
   requestErrors: number;
   /** Re-send rounds used. */
   resendRounds: number;
+  /** Events of unanswered requests that PostHog already held (not re-sent). */
+  verifiedStored?: number;
   seconds: number;
   eventsPerSecond: number;
   distinctIds?: number;
@@ -80,9 +90,20 @@ export interface ReplaySummary {
   interrupted?: boolean;
 }
 
+/** Which of these uuids does the project already hold? (`from`/`to`: the events' timestamp range) */
+export type UuidVerifier = (uuids: string[], from: Date, to: Date) => Promise<Set<string>>;
+
 type Message = { distinctId: string; event: string; uuid: string; timestamp: Date; properties: Record<string, unknown> };
 
-/** posthog-node with per-uuid acknowledgement tracking and a way to empty its queue. */
+/**
+ * posthog-node with per-uuid acknowledgement tracking and a way to empty its queue.
+ * Why not only the documented API: posthog-node's public 'flush' event fires once per flush and
+ * not at all when any batch of it failed, so it cannot say which uuids a partly failed flush
+ * delivered; `sendBatch` (one call per HTTP request) can. The queue length/clear and the request
+ * size are not exposed either (the constructor raises maxBatchSize to flushAt, and replay keeps
+ * flushAt above the chunk so that no background flush races the awaited ones). These three touch
+ * points are exercised against the pinned posthog-node by test/replay/wire.test.ts (batch size, acks).
+ */
 export class TrackingPostHog extends PostHog {
   readonly acked = new Set<string>();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -128,7 +149,8 @@ export class TrackingPostHog extends PostHog {
     self.enqueue.call(
       this,
       'capture',
-      { distinctId: m.distinctId, event: m.event, properties: { ...m.properties, ...this.common } },
+      // the fixture's own $lib/$lib_version (the SDK that sent the original event) win over posthog-node's
+      { distinctId: m.distinctId, event: m.event, properties: { ...this.common, ...m.properties } },
       { timestamp: m.timestamp, uuid: m.uuid, disableGeoip: true },
     );
   }
@@ -174,6 +196,9 @@ async function describeError(e: unknown, secrets: string[]): Promise<string> {
     return base;
   }
 }
+
+/** uuids per verification query. */
+const VERIFY_BATCH = 500;
 
 /** Events kept in memory between the validation pass and sending (else the files are read twice). */
 const KEEP_IN_MEMORY = 250_000;
@@ -248,6 +273,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
         'Pass --resume to send the rest, or remove the checkpoint file to start over.',
       );
     }
+    if (!cp && o.resume && !o.quiet) log(`--resume: no checkpoint at ${o.checkpoint}: nothing was recorded before, so every event is sent`);
     if (cp && o.resume) {
       const why = checkpointMismatch(cp, inputs, target);
       if (why) throw new UsageError(`--resume: the checkpoint ${o.checkpoint} does not match this replay: ${why}`);
@@ -258,7 +284,14 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     throw new UsageError('--resume needs --checkpoint FILE');
   }
 
-  const batchSize = Math.max(1, o.batchSize ?? 1000);
+  for (const [name, v] of [
+    ['--batch-size', o.batchSize],
+    ['--chunk-size', o.chunkSize],
+    ['--concurrency', o.concurrency],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`${name}: '${v}' must be a positive integer`);
+  }
+  const batchSize = o.batchSize ?? 1000;
   const chunkSize = Math.max(batchSize, o.chunkSize ?? 10_000);
   const retries = Math.max(0, o.retries ?? 5);
   const marker = taxonomy().synthetic.markerProperty;
@@ -275,7 +308,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       maxQueueSize: chunkSize + 1,
       maxBatchSize: batchSize,
       flushInterval: 0,
-      fetchRetryCount: o.sdkRetries ?? 3,
+      // with a verifier every retry goes through replay, which asks before re-sending what may be stored
+      fetchRetryCount: o.verify ? 0 : (o.sdkRetries ?? 3),
       fetchRetryDelay: o.retryDelayMs ?? 3000,
       requestTimeout: o.requestTimeoutMs ?? 10_000,
       historicalMigration: !!o.historical,
@@ -320,22 +354,58 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let sent = 0;
   let failed = 0;
   let resendRounds = 0;
+  let verified = 0;
   let stopped = false;
   let chunk: Message[] = [];
+
+  const lagMs = o.ingestionLagMs ?? (isLoopbackHost(host) ? 0 : 30_000);
+  let warnedResend = false;
+  /** After an ambiguous failure: the events PostHog does not hold yet (all of them without a verifier). */
+  const warnBlindResend = (): void => {
+    if (!warnedResend && !o.quiet) {
+      log(
+        'replay: a request got no answer (timeout or reset), so its events may be stored already; they are re-sent, and PostHog counts a re-sent event twice until it merges duplicates. ' +
+          'Pass --personal-api-key and --project-id so replay asks PostHog which it holds first.',
+      );
+    }
+    warnedResend = true;
+  };
+  const unstored = async (msgs: Message[]): Promise<Message[]> => {
+    if (!o.verify) return msgs;
+    if (lagMs > 0) {
+      if (!o.quiet) log(`replay: a request got no answer; asking PostHog which of its ${msgs.length} events it holds in ${(lagMs / 1000).toFixed(0)} s (ingestion lag)`);
+      await sleep(lagMs);
+    }
+    const have = new Set<string>();
+    for (let i = 0; i < msgs.length; i += VERIFY_BATCH) {
+      const part = msgs.slice(i, i + VERIFY_BATCH);
+      const ts = part.map((m) => Date.parse(m.timestamp as unknown as string));
+      for (const u of await o.verify(part.map((m) => m.uuid), new Date(Math.min(...ts)), new Date(Math.max(...ts)))) have.add(u);
+    }
+    verified += have.size;
+    return msgs.filter((m) => !have.has(m.uuid));
+  };
 
   /** Send one chunk until every event is acknowledged or retries run out; returns the unacknowledged count. */
   const sendChunk = async (client: TrackingPostHog, msgs: Message[]): Promise<number> => {
     let pending = msgs;
     let lastStatus: number | undefined;
+    let ambiguous = false;
     const off = client.on('error', (e: unknown) => {
       requestErrors++;
       lastError = errText(e);
       lastErrorDetail = describeError(e, [token]).then((t) => (lastError = t));
       lastStatus = (e as { status?: number }).status;
+      // no HTTP answer (timeout, reset): the request may have been stored
+      if (lastStatus === undefined) {
+        ambiguous = true;
+        if (!o.verify) warnBlindResend();
+      }
     });
     try {
       for (let round = 0; ; round++) {
         lastStatus = undefined;
+        ambiguous = false;
         for (const m of pending) client.captureReplayed(m);
         // flush drains batch by batch and stops at the first failed one; keep flushing until the
         // queue is empty (network failures stay queued, HTTP failures are dropped by the SDK)
@@ -347,6 +417,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
             /* counted by on('error') */
           }
           if (client.queueLength() === 0) break;
+          // an unanswered batch stays queued; flushing again would re-send it blindly: ask first
+          if (ambiguous && o.verify) break;
         }
         client.clearQueue();
         pending = pending.filter((m) => !client.acked.has(m.uuid));
@@ -357,7 +429,11 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
           return pending.length;
         }
         // 400 and 413 are not transient: re-sending the same events cannot help
-        if (round >= retries || lastStatus === 400 || lastStatus === 413 || stopped) return pending.length;
+        if (round >= retries || lastStatus === 400 || lastStatus === 413 || stopped || o.signal?.aborted) return pending.length;
+        if (ambiguous) {
+          pending = await unstored(pending);
+          if (pending.length === 0) return 0;
+        }
         resendRounds++;
         await lastErrorDetail;
         const wait = Math.min(30_000, (o.retryDelayMs ?? 3000) * 2 ** round);
@@ -462,6 +538,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     notSent: scan.events - startAt - sent - failed,
     requestErrors,
     resendRounds,
+    verifiedStored: verified,
     seconds,
     eventsPerSecond: seconds > 0 ? sent / seconds : 0,
     lastError,

@@ -7,7 +7,7 @@
  */
 import { gunzip } from 'node:zlib';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { MAX_JSON_DEPTH, jsonDepth } from './http.js';
+import { MAX_JSON_DEPTH, jsonDepth } from '../events/json-depth.js';
 
 /** The event shape handed to the store's loader (src/store/ingest.ts RawEvent). */
 export interface CapturedEvent {
