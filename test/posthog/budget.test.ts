@@ -46,8 +46,8 @@ describe('request budget (240/min, 1,200/h per personal API key)', () => {
     for (let i = 0; i < 5; i++) await b.acquire('query');
     expect(b.counts).toMatchObject({ total: 5, queries: 5 });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/pacing for PostHog's rate limit \(3 requests\/minute per personal API key\): next request in 60 s \(request 4 of about 5\)/);
-    expect(b.counts.pacedMs).toBe(60_000);
+    expect(lines[0]).toMatch(/pacing for PostHog's rate limit \(3 requests\/minute per personal API key\): next request in 61 s \(request 4 of about 5\)/);
+    expect(b.counts.pacedMs).toBe(61_000);
   });
 
   it('keeps a ledger per host and project, so a second run knows the hour the first one spent', async () => {

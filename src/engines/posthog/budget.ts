@@ -17,6 +17,10 @@ export const POSTHOG_QUERY_LIMITS = { perMinute: 240, perHour: 1200, concurrentQ
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
+/** PostHog counts a request when it arrives, a little after it is recorded here. */
+const MARGIN = 1_000;
+/** At most one pacing line this often (several queries wait at once). */
+const NOTE_EVERY = 10_000;
 
 export type RequestKind = 'query' | 'poll' | 'other';
 
@@ -67,6 +71,7 @@ export class RequestBudget {
   private readonly ledgerPath: string | null;
   /** Requests expected for the current run (for the progress line). */
   private expected = 0;
+  private lastNote = -Infinity;
 
   constructor(o: BudgetOptions = {}) {
     this.perMinute = o.perMinute ?? POSTHOG_QUERY_LIMITS.perMinute;
@@ -111,7 +116,7 @@ export class RequestBudget {
   used(now = this.now()): { minute: number; hour: number } {
     this.prune(now);
     let minute = 0;
-    for (let i = this.times.length - 1; i >= 0 && this.times[i]! > now - MINUTE; i--) minute++;
+    for (let i = this.times.length - 1; i >= 0 && this.times[i]! > now - MINUTE - MARGIN; i--) minute++;
     return { minute, hour: this.times.length };
   }
 
@@ -119,8 +124,8 @@ export class RequestBudget {
   waitMs(now = this.now()): number {
     const u = this.used(now);
     let wait = 0;
-    if (u.minute >= this.perMinute) wait = Math.max(wait, this.times[this.times.length - this.perMinute]! + MINUTE - now);
-    if (u.hour >= this.perHour) wait = Math.max(wait, this.times[this.times.length - this.perHour]! + HOUR - now);
+    if (u.minute >= this.perMinute) wait = Math.max(wait, this.times[this.times.length - this.perMinute]! + MINUTE + MARGIN - now);
+    if (u.hour >= this.perHour) wait = Math.max(wait, this.times[this.times.length - this.perHour]! + HOUR + MARGIN - now);
     return Math.max(0, Math.ceil(wait));
   }
 
@@ -149,8 +154,12 @@ export class RequestBudget {
       if (wait <= 0) break;
       const u = this.used();
       const which = u.hour >= this.perHour ? `${this.perHour.toLocaleString('en-US')} requests/hour` : `${this.perMinute} requests/minute`;
-      const of = this.expected > 0 ? ` (request ${this.counts.total + 1} of about ${this.expected})` : '';
-      this.onWait(`pacing for PostHog's rate limit (${which} per personal API key): next request in ${Math.ceil(wait / 1000)} s${of}`);
+      const next = this.counts.total + 1;
+      const of = this.expected >= next ? ` (request ${next} of about ${this.expected})` : '';
+      if (this.now() - this.lastNote >= NOTE_EVERY) {
+        this.lastNote = this.now();
+        this.onWait(`pacing for PostHog's rate limit (${which} per personal API key): next request in ${Math.ceil(wait / 1000)} s${of}`);
+      }
       const t0 = this.now();
       await this.sleep(wait);
       this.counts.pacedMs += Math.max(0, this.now() - t0);
