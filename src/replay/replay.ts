@@ -263,6 +263,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     }
   }
 
+  await probeHost(host);
   const target = targetId(host, token);
   let startAt = 0;
   if (o.checkpoint) {
@@ -546,6 +547,27 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   };
   if (o.checkpoint && !stopped) writeCheckpoint(o.checkpoint, cp);
   return summary;
+}
+
+/**
+ * Fail fast when nothing listens at the capture host (connection refused, unknown name): the
+ * SDK's retries and replay's re-send rounds would otherwise spend minutes on a dead host.
+ * Any HTTP answer, even an error status, means the host is up.
+ */
+export async function probeHost(host: string, attempts = 3): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(host, { method: 'HEAD', signal: AbortSignal.timeout(5_000) });
+      await r.arrayBuffer().catch(() => undefined);
+      return;
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      const dead = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+      if (!dead) return; // a timeout or reset is for the replay's own retries to judge
+      if (i + 1 >= attempts) throw new HttpError(0, `cannot reach ${host} (${code}): is the host right, and is it up? Nothing was sent.`);
+      await sleep(250 * (i + 1));
+    }
+  }
 }
 
 /** Throw a FindingError (exit 1) when a replay could not send everything. */

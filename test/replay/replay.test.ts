@@ -183,3 +183,18 @@ describe('replay exact where capture does not dedup', () => {
     expect(e.message).toMatch(/deep\.jsonl:4: the event is nested 2802 levels deep/);
   });
 });
+
+describe('replay to a dead host', () => {
+  it('fails within seconds when the connection is refused, sending nothing', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    const file = writeFixture(tmp(), 'f.jsonl', plainEvents('dead', 5));
+    const t0 = Date.now();
+    const e = await replay({ files: [file], host: `http://127.0.0.1:${port}`, projectApiKey: TOKEN, ...quiet }).catch((x) => x);
+    expect(e.message).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): is the host right, and is it up\? Nothing was sent\./);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
