@@ -106,11 +106,16 @@ type Message = { distinctId: string; event: string; uuid: string; timestamp: Dat
  */
 export class TrackingPostHog extends PostHog {
   readonly acked = new Set<string>();
+  /** Called after each acknowledged batch with its uuids (replay checkpoints per batch). */
+  onAck: ((uuids: string[]) => void) | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   protected override async sendBatch(batchMessages: any[], ...rest: any[]): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     await (super.sendBatch as (...a: any[]) => Promise<void>).call(this, batchMessages, ...rest);
-    for (const m of batchMessages) if (m && typeof m.uuid === 'string') this.acked.add(m.uuid);
+    const uuids: string[] = [];
+    for (const m of batchMessages) if (m && typeof m.uuid === 'string') uuids.push(m.uuid);
+    for (const u of uuids) this.acked.add(u);
+    this.onAck?.(uuids);
   }
   queueLength(): number {
     const q = this.getPersistedProperty('queue' as never) as unknown[] | undefined;
@@ -266,6 +271,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   await probeHost(host);
   const target = targetId(host, token);
   let startAt = 0;
+  /** Ranges [from, to) past startAt acknowledged before (from the checkpoint). */
+  let skip: [number, number][] = [];
   if (o.checkpoint) {
     const cp = readCheckpoint(o.checkpoint);
     if (cp && !o.resume && cp.done > 0) {
@@ -279,7 +286,9 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       const why = checkpointMismatch(cp, inputs, target);
       if (why) throw new UsageError(`--resume: the checkpoint ${o.checkpoint} does not match this replay: ${why}`);
       startAt = Math.min(cp.done, scan.events);
-      if (!o.quiet) log(`resuming: ${startAt}/${scan.events} events were acknowledged before`);
+      skip = (cp.partial ?? []).filter(([a, b]) => b > a && a >= startAt);
+      const before = startAt + skip.reduce((n, [a, b]) => n + Math.min(b, scan.events) - a, 0);
+      if (!o.quiet) log(`resuming: ${before}/${scan.events} events were acknowledged before`);
     }
   } else if (o.resume) {
     throw new UsageError('--resume needs --checkpoint FILE');
@@ -356,6 +365,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let failed = 0;
   let resendRounds = 0;
   let verified = 0;
+  let skipped = 0;
   let stopped = false;
   let chunk: Message[] = [];
 
@@ -446,17 +456,53 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
-  // Chunks go out up to `concurrency` at a time; the checkpoint advances over the contiguous
-  // prefix of acknowledged chunks only, so a resume re-sends at most the chunks in flight.
-  const finished = new Map<number, number>(); // chunk number -> size, acknowledged but not yet contiguous
+  // Chunks go out up to `concurrency` at a time. The checkpoint's `done` advances over the
+  // contiguous prefix of acknowledged chunks; `partial` adds what in-flight chunks have had
+  // acknowledged so far (their acknowledged prefix, updated per batch) and the ranges a resumed
+  // run skipped, so a kill re-sends at most the batch each worker had on the wire.
+  interface ChunkState {
+    from: number;
+    to: number;
+    msgs: Message[];
+    /** event index of each message */
+    idx: number[];
+    acked: Set<string>;
+  }
+  const finished = new Map<number, number>(); // chunk number -> `to`, acknowledged but not yet contiguous
+  const live = new Map<number, ChunkState>();
   let nextChunkNo = 0;
   let contiguousNo = 0;
   const inFlight = new Set<Promise<void>>();
   const idle = [...pool];
 
-  const launch = (msgs: Message[]): Promise<void> => {
+  const partialRanges = (): [number, number][] => {
+    const out: [number, number][] = skip.filter(([, b]) => b > cp.done);
+    for (const [no, to] of finished) out.push([live.get(no)?.from ?? to, to]);
+    for (const [no, c] of live) {
+      if (finished.has(no)) continue;
+      let i = 0;
+      while (i < c.msgs.length && c.acked.has(c.msgs[i]!.uuid)) i++;
+      const end = i < c.msgs.length ? c.idx[i]! : c.to;
+      if (end > c.from) out.push([c.from, end]);
+    }
+    return out.filter(([a, b]) => b > a && b > cp.done).sort((x, y) => x[0] - y[0]);
+  };
+  const saveCheckpoint = (): void => {
+    if (!o.checkpoint) return;
+    cp.partial = partialRanges();
+    cp.updatedAt = new Date().toISOString();
+    writeCheckpoint(o.checkpoint, cp);
+  };
+
+  const launch = (state: ChunkState): Promise<void> => {
     const no = nextChunkNo++;
+    live.set(no, state);
     const client = idle.pop()!;
+    client.onAck = (uuids) => {
+      for (const u of uuids) state.acked.add(u);
+      saveCheckpoint();
+    };
+    const msgs = state.msgs;
     const p = sendChunk(client, msgs)
       .then((left) => {
         if (left > 0) {
@@ -466,21 +512,19 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
           return;
         }
         sent += msgs.length;
-        finished.set(no, msgs.length);
-        let advanced = false;
+        for (const m of msgs) state.acked.add(m.uuid); // verified as stored counts too
+        finished.set(no, state.to);
         while (finished.has(contiguousNo)) {
-          cp.done += finished.get(contiguousNo)!;
+          cp.done = finished.get(contiguousNo)!;
           finished.delete(contiguousNo);
+          live.delete(contiguousNo);
           contiguousNo++;
-          advanced = true;
         }
-        if (advanced) {
-          cp.updatedAt = new Date().toISOString();
-          if (o.checkpoint) writeCheckpoint(o.checkpoint, cp);
-          progress.update(cp.done);
-        }
+        saveCheckpoint();
+        progress.update(cp.done);
       })
       .finally(() => {
+        client.onAck = undefined;
         idle.push(client);
         inFlight.delete(p);
       });
@@ -488,13 +532,17 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     return p;
   };
 
+  let chunkFrom = startAt;
+  let chunkIdx: number[] = [];
   const dispatch = async (): Promise<void> => {
     if (!chunk.length) return;
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (stopped) return;
-    const msgs = chunk;
+    const state: ChunkState = { from: chunkFrom, to: index, msgs: chunk, idx: chunkIdx, acked: new Set() };
     chunk = [];
-    void launch(msgs).catch(() => undefined);
+    chunkIdx = [];
+    chunkFrom = index;
+    void launch(state).catch(() => undefined);
   };
 
   try {
@@ -502,8 +550,14 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     const source: Iterable<FixtureEvent> | AsyncIterable<FixtureEvent> = scan.kept ?? readFixtures(inputs);
     scan.kept = undefined;
     for await (const ev of source) {
-      if (index++ < startAt) continue;
+      const at = index++;
+      if (at < startAt) continue;
+      if (skip.some(([a, b]) => at >= a && at < b)) {
+        skipped++;
+        continue;
+      }
       chunk.push(toMessage(ev, marker, o.markerValue ?? true));
+      chunkIdx.push(at);
       if (chunk.length >= chunkSize) {
         await dispatch();
         if (stopped || o.signal?.aborted) break;
@@ -533,17 +587,17 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     host,
     files: inputs.length,
     events: scan.events,
-    alreadyDone: startAt,
+    alreadyDone: startAt + skipped,
     sent,
     failed,
-    notSent: scan.events - startAt - sent - failed,
+    notSent: scan.events - startAt - skipped - sent - failed,
     requestErrors,
     resendRounds,
     verifiedStored: verified,
     seconds,
     eventsPerSecond: seconds > 0 ? sent / seconds : 0,
     lastError,
-    interrupted: !!o.signal?.aborted && scan.events - startAt - sent - failed > 0,
+    interrupted: !!o.signal?.aborted && scan.events - startAt - skipped - sent - failed > 0,
   };
   if (o.checkpoint && !stopped) writeCheckpoint(o.checkpoint, cp);
   return summary;
