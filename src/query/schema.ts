@@ -271,26 +271,8 @@ function buildSchemas(mode: 'strict' | 'loose') {
     version: any,
   });
 
-  return {
-    PropertyFilterSchema,
-    PropertyGroupSchema,
-    PropertiesSchema,
-    DateRangeSchema,
-    EventsNodeSchema,
-    ActionsNodeSchema,
-    SeriesNodeSchema,
-    BreakdownSchema,
-    BreakdownFilterSchema,
-    FunnelExclusionSchema,
-    FunnelsFilterSchema,
-    CompareFilterSchema,
-    FunnelsQuerySchema,
-    FunnelsActorsQuerySchema,
-    ActorsQuerySchema,
-    TrendsFilterSchema,
-    TrendsQuerySchema,
-    HogQLQuerySchema,
-  };
+  return { PropertyFilterSchema, FunnelsQuerySchema, FunnelsActorsQuerySchema, ActorsQuerySchema, TrendsQuerySchema, HogQLQuerySchema };
+
 }
 
 /** TrendsFilter keys that only change how PostHog draws the chart (accepted, not interpreted). */
@@ -324,33 +306,14 @@ const TRENDS_FILTER_DISPLAY_KEYS = [
 export const BreakdownTypeSchema = z.enum(['event', 'person', 'event_metadata', 'cohort', 'group', 'session', 'hogql', 'data_warehouse', 'data_warehouse_person_property']);
 
 const loose = buildSchemas('loose');
-export const {
-  PropertyFilterSchema,
-  PropertyGroupSchema,
-  PropertiesSchema,
-  DateRangeSchema,
-  EventsNodeSchema,
-  ActionsNodeSchema,
-  SeriesNodeSchema,
-  BreakdownSchema,
-  BreakdownFilterSchema,
-  FunnelExclusionSchema,
-  FunnelsFilterSchema,
-  CompareFilterSchema,
-  FunnelsQuerySchema,
-  FunnelsActorsQuerySchema,
-  ActorsQuerySchema,
-  TrendsFilterSchema,
-  TrendsQuerySchema,
-  HogQLQuerySchema,
-} = loose;
+export const { PropertyFilterSchema, FunnelsQuerySchema, FunnelsActorsQuerySchema, ActorsQuerySchema, TrendsQuerySchema, HogQLQuerySchema } = loose;
 export type PropertyFilter = z.infer<typeof PropertyFilterSchema>;
-export type EventsNode = z.infer<typeof EventsNodeSchema>;
-export type SeriesNode = z.infer<typeof SeriesNodeSchema>;
-export type BreakdownFilter = z.infer<typeof BreakdownFilterSchema>;
-export type FunnelExclusion = z.infer<typeof FunnelExclusionSchema>;
-export type FunnelsFilter = z.infer<typeof FunnelsFilterSchema>;
 export type FunnelsQuery = z.infer<typeof FunnelsQuerySchema>;
+export type SeriesNode = FunnelsQuery['series'][number];
+export type EventsNode = Extract<SeriesNode, { kind: 'EventsNode' }>;
+export type BreakdownFilter = NonNullable<FunnelsQuery['breakdownFilter']>;
+export type FunnelsFilter = NonNullable<FunnelsQuery['funnelsFilter']>;
+export type FunnelExclusion = NonNullable<FunnelsFilter['exclusions']>[number];
 export type FunnelsActorsQuery = z.infer<typeof FunnelsActorsQuerySchema>;
 export type ActorsQuery = z.infer<typeof ActorsQuerySchema>;
 export type TrendsQuery = z.infer<typeof TrendsQuerySchema>;
