@@ -1,44 +1,106 @@
 /**
- * `discover-metrics replay FILE... --host URL --project-api-key phc_...` — send fixture events to a
- * PostHog project or the sandbox with posthog-node, accounting for every event.
+ * `replay FILE...`: send fixture events to PostHog or the sandbox, then summarize. Exit 1 when
+ * anything could not be sent (after the summary is printed).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { resolveConnection, type PostHogConnection } from '../config/posthog.js';
+import type { Report } from '../output/report.js';
+import { assertComplete, replay, type ReplayOptions, type ReplaySummary, type UuidVerifier } from '../replay/replay.js';
+import type { CommandContext } from './context.js';
 
-function int(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: '${v}' is not a non-negative integer`);
-    return n;
-  };
+export interface ReplayCommandOptions extends Omit<ReplayOptions, 'signal' | 'host' | 'projectApiKey' | 'tty' | 'quiet' | 'verify'> {
+  host?: string;
+  projectApiKey?: string;
+  config?: string;
+  /** With these, replay asks PostHog which uuids it holds before re-sending unanswered events. */
+  personalApiKey?: string;
+  projectId?: string;
+  queryHost?: string;
 }
 
-export function register(program: Command): void {
-  program
-    .command('replay')
-    .description('send fixture events (PostHog-shaped JSONL, .gz ok) to PostHog or the sandbox, keeping uuids and timestamps')
-    .argument('<files...>', 'fixture files (JSONL, gzip ok)')
-    .option('--host <url>', 'capture host, e.g. http://127.0.0.1:8010 (sandbox) or https://us.i.posthog.com (env POSTHOG_HOST)')
-    .option('--project-api-key <token>', 'project API key phc_... (env POSTHOG_PROJECT_API_KEY)')
-    .option('--config <file>', 'config file with PostHog connection settings (JSON)')
-    .option('--historical', 'mark batches as historical migration (backfills of past-dated events)')
-    .option('--dry-run', 'validate and count the events without sending anything')
-    .option('--yes', 'allow writing to a non-local host')
-    .option('--checkpoint <file>', 'record progress here after each acknowledged chunk (atomic)')
-    .option('--resume', 'continue from --checkpoint: send only what was not acknowledged')
-    .option('--batch-size <n>', 'events per HTTP request', int('--batch-size'), 1000)
-    .option('--chunk-size <n>', 'events per awaited flush (at most the SDK queue size)', int('--chunk-size'), 10000)
-    .option('--concurrency <n>', 'chunks in flight at once', int('--concurrency'), 3)
-    .option('--retries <n>', 're-send rounds for events not acknowledged after the SDK retries', int('--retries'), 5)
-    .option('--retry-delay <ms>', 'delay between SDK retries (ms)', int('--retry-delay'), 3000)
-    .option('--request-timeout <ms>', 'HTTP request timeout (ms)', int('--request-timeout'), 10000)
-    .option('--personal-api-key <key>', 'personal API key phx_... (env POSTHOG_PERSONAL_API_KEY): after an unanswered request, ask PostHog which events it holds before re-sending')
-    .option('--project-id <id>', 'PostHog project id for those questions (env POSTHOG_PROJECT_ID)')
-    .option('--query-host <url>', 'app host for those questions (default: the capture host; us.i.posthog.com -> us.posthog.com)')
-    .option('--ingestion-lag <ms>', 'wait this long before asking (default 30000, 0 to a loopback host)', int('--ingestion-lag'))
-    .option('--gzip', 'gzip request bodies (default, except to a loopback host such as the sandbox)')
-    .option('--no-gzip', 'send uncompressed bodies')
-    .action(async (files: string[], _opts, command: Command) => {
-      const { replayCommand } = await import('../replay/cli.js');
-      await replayCommand(files, command);
-    });
+/**
+ * With a personal API key and project id, replay asks PostHog which uuids it holds after an
+ * unanswered request. Queries go to the app host: --query-host, else the capture host with
+ * PostHog Cloud's ingest host (us.i.posthog.com) mapped to its app host (us.posthog.com).
+ */
+async function verifierFor(conn: PostHogConnection, queryHost: string | undefined, c: CommandContext): Promise<UuidVerifier | undefined> {
+  if (!conn.personalApiKey || !conn.projectId || !conn.host) return undefined;
+  const host = queryHost ?? conn.host.replace(/^(https?:\/\/)([a-z]+)\.i\.posthog\.com/i, '$1$2.posthog.com');
+  const { requireQueryConnection } = await import('../config/posthog.js');
+  const { createPostHogEngine } = await import('../engines/posthog/index.js');
+  const { postHogUuidVerifier } = await import('../replay/verify.js');
+  const q = requireQueryConnection({ host, projectId: conn.projectId, personalApiKey: conn.personalApiKey });
+  const engine = createPostHogEngine({ ...q, onNote: (m) => c.out.status(`note: ${m}`) });
+  return postHogUuidVerifier(engine.client);
+}
+
+export async function replayCommand(o: ReplayCommandOptions, c: CommandContext): Promise<Report> {
+  const conn = resolveConnection({ host: o.host, projectApiKey: o.projectApiKey, personalApiKey: o.personalApiKey, projectId: o.projectId, config: o.config });
+  const verify = await verifierFor(conn, o.queryHost, c);
+  // Ctrl-C / SIGTERM: finish the chunks in flight, keep the checkpoint exact, report; a second one kills
+  const stop = new AbortController();
+  const onSignal = (sig: string) => {
+    c.out.status(`\nreplay: ${sig}: finishing the chunks in flight (again to abort)`);
+    stop.abort();
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  const { config: _config, personalApiKey: _pk, projectId: _pid, queryHost: _qh, ...rest } = o;
+  const summary = await replay({
+    ...rest,
+    verify,
+    signal: stop.signal,
+    host: conn.host,
+    projectApiKey: conn.projectApiKey,
+    tty: !!process.stderr.isTTY,
+    quiet: c.quiet,
+  }).finally(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  });
+  // the summary is printed even when events are missing; then the command fails (exit 1)
+  let failure: Error | undefined;
+  try {
+    assertComplete(summary);
+  } catch (e) {
+    failure = e as Error;
+  }
+  return { ...renderSummary(summary), failure };
+}
+
+export function renderSummary(s: ReplaySummary): Report {
+  const rows: { item: string; value: string | number }[] = s.dryRun
+    ? [
+        { item: 'files', value: s.files },
+        { item: 'events (valid)', value: s.events },
+        { item: 'distinct ids', value: s.distinctIds ?? 0 },
+        ...Object.entries(s.eventCounts ?? {})
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => ({ item: `  ${k}`, value: v })),
+      ]
+    : [
+        { item: 'host', value: s.host ?? '' },
+        { item: 'events', value: s.events },
+        { item: 'already sent (checkpoint)', value: s.alreadyDone },
+        { item: 'sent', value: s.sent },
+        { item: 'failed', value: s.failed },
+        { item: 'not attempted', value: s.notSent },
+        { item: 'failed flushes (re-sent)', value: s.requestErrors },
+        { item: 'events/s', value: Math.round(s.eventsPerSecond) },
+        { item: 'seconds', value: Number(s.seconds.toFixed(2)) },
+      ];
+  return {
+    json: s,
+    tables: [
+      {
+        title: s.dryRun ? 'replay --dry-run (nothing sent)' : 'replay',
+        columns: [
+          { key: 'item', header: 'item' },
+          { key: 'value', header: 'value', align: 'right' as const },
+        ],
+        rows,
+      },
+    ],
+  };
 }

@@ -309,6 +309,15 @@ const loose = buildSchemas('loose');
 export const { PropertyFilterSchema, FunnelsQuerySchema, FunnelsActorsQuerySchema, ActorsQuerySchema, TrendsQuerySchema, HogQLQuerySchema } = loose;
 export type PropertyFilter = z.infer<typeof PropertyFilterSchema>;
 export type FunnelsQuery = z.infer<typeof FunnelsQuerySchema>;
+/** A query's dateRange as the engines read it. */
+export type DateRangeInput = NonNullable<FunnelsQuery['dateRange']>;
+
+/** The dateRange the reports build (from --from/--to or a definition's default). */
+export interface DateRange {
+  date_from: string | null;
+  date_to: string | null;
+  explicitDate?: boolean;
+}
 export type SeriesNode = FunnelsQuery['series'][number];
 export type EventsNode = Extract<SeriesNode, { kind: 'EventsNode' }>;
 export type BreakdownFilter = NonNullable<FunnelsQuery['breakdownFilter']>;

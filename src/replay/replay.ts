@@ -18,6 +18,7 @@ import { isLoopbackHost, maskSecret, normalizeHost } from '../config/posthog.js'
 import { describeInputs, readFixtures, type FixtureEvent, type InputFile } from './input.js';
 import { checkpointMismatch, readCheckpoint, targetId, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { createProgress, type ProgressSink } from './progress.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ReplayOptions {
   files: readonly string[];
@@ -172,7 +173,6 @@ export function toMessage(ev: FixtureEvent, marker: string, markerValue: string 
   return { distinctId: ev.distinct_id, event: ev.event, uuid: ev.uuid, timestamp: ev.timestamp as unknown as Date, properties };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function errText(e: unknown): string {
   if (e instanceof Error) {
@@ -456,6 +456,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
+  // Hand-written rather than p-limit: reading waits for a free slot (p-limit would queue the whole input).
   // Chunks go out up to `concurrency` at a time. The checkpoint's `done` advances over the
   // contiguous prefix of acknowledged chunks; `partial` adds what in-flight chunks have had
   // acknowledged so far (their acknowledged prefix, updated per batch) and the ranges a resumed

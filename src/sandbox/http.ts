@@ -19,7 +19,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 
 /** One-at-a-time access to the store (DuckDB connection): writes and queries never interleave. */
 export class DbLock {

@@ -22,7 +22,7 @@ import { DmError } from '../errors.js';
 import { checkTeleportEvent } from '../events/vocabulary.js';
 import { brokenRule } from '../store/vocab-rules.js';
 import { POSTHOG_QUERY_SCHEMAS } from '../query/schema.js';
-import { zodIssuesMessage } from '../query/parse.js';
+import { zodIssuesMessage } from '../zod-issues.js';
 import { MAX_JSON_DEPTH, jsonDepth } from '../events/json-depth.js';
 import { QueryRateLimiter, DbLock, Writer, notFound, readBody, rng, sameSecret, sendError, sendJson, sleep } from './http.js';
 import { BATCH_BODY_LIMIT, CaptureError, decodeBodySized, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';

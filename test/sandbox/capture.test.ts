@@ -74,7 +74,7 @@ describe('sandbox capture parsing', () => {
 
   it('refuses JSON nested deeper than serde_json allows, before parsing it', async () => {
     const deep = '{"api_key":"' + TOKEN + '","batch":[{"event":"e","distinct_id":"u","properties":{"p":' + '['.repeat(5000) + ']'.repeat(5000) + '}}]}';
-    const e = await decodeBody(Buffer.from(deep), {}, new URLSearchParams()).catch((x) => x);
+    const e = (await decodeBody(Buffer.from(deep), {}, new URLSearchParams()).catch((x: unknown) => x)) as CaptureError;
     expect(e.status).toBe(400);
     expect(e.body.detail).toMatch(/recursion limit exceeded/);
   });

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { HttpError, QueryValidationError, redactSecrets } from '../../errors.js';
 import type { PostHogQuery, QueryResponse } from '../types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestBudget, type RequestKind } from './budget.js';
 
 /** PostHog's `refresh` modes (posthog/api/query.py); all but force_* may answer from the cache. */
@@ -107,7 +108,6 @@ function detailText(v: unknown): string | undefined {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** How long PostHog keeps a query's status after the query started. */
 export const STATUS_TTL_S = 600;
@@ -143,7 +143,7 @@ export class PostHogClient {
       maxThrottleRetries: cfg.maxThrottleRetries ?? 30,
       maxThrottleWaitS: cfg.maxThrottleWaitS ?? 3600,
       refresh: cfg.refresh ?? 'blocking',
-      sleep: cfg.sleep ?? defaultSleep,
+      sleep: cfg.sleep ?? ((ms: number) => sleep(ms)),
     };
     this.note = cfg.onNote ?? (() => {});
     this.budget = cfg.budget ?? new RequestBudget({ sleep: this.opts.sleep, onWait: (m) => this.note(m) });
@@ -159,6 +159,7 @@ export class PostHogClient {
 
   /**
    * One HTTP exchange with retries for 429 (waiting what PostHog states), 5xx and network errors.
+   * Hand-written: generic retry libraries do not wait PostHog's Retry-After nor read its throttle text.
    * Returns status and parsed JSON body for 2xx; throws HttpError otherwise. `recover` is asked
    * after an ambiguous failure (the request may have reached PostHog) before the request is sent
    * again; an answer from it is used instead of re-sending.
