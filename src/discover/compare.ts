@@ -30,7 +30,7 @@ export interface StepComparison extends Tested {
   step: number;
   key: string;
   name: string;
-  /** sessions that reached the previous step, and this one; rate = conversion from previous */
+  /** sessions that reached the previous required step, and this one; rate = conversion from it */
   before: { entered: number; reached: number; rate: number };
   after: { entered: number; reached: number; rate: number };
 }
@@ -96,22 +96,33 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const pts = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
 export const formatPValue = (p: number | null) => (p === null ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
 
+/**
+ * Each required step against the previous required step, in both periods. Optional steps are left
+ * out: a session may skip them, so their count is no share of the previous step's sessions (and the
+ * step after an optional one is a share of the required step before it, not of the optional one).
+ */
 export function stepComparisons(before: TrackFunnelReport, after: TrackFunnelReport): StepComparison[] {
-  return after.steps.slice(1).map((s, k) => {
-    const i = k + 1;
-    const b = { entered: before.steps[i - 1]?.count ?? 0, reached: before.steps[i]?.count ?? 0 };
-    const a = { entered: after.steps[i - 1]!.count, reached: s.count };
-    const t = compareProportions({ x: b.reached, n: b.entered }, { x: a.reached, n: a.entered });
-    return {
-      step: s.step,
-      key: s.key,
-      name: s.name,
-      before: { ...b, rate: b.entered > 0 ? b.reached / b.entered : 0 },
-      after: { ...a, rate: a.entered > 0 ? a.reached / a.entered : 0 },
-      ...t,
-      verdict: verdictOf(t),
-    };
+  const out: StepComparison[] = [];
+  let prev = -1; // index of the previous required step
+  after.steps.forEach((s, i) => {
+    if (s.optional) return;
+    if (prev >= 0) {
+      const b = { entered: before.steps[prev]?.count ?? 0, reached: before.steps[i]?.count ?? 0 };
+      const a = { entered: after.steps[prev]!.count, reached: s.count };
+      const t = compareProportions({ x: b.reached, n: b.entered }, { x: a.reached, n: a.entered });
+      out.push({
+        step: s.step,
+        key: s.key,
+        name: s.name,
+        before: { ...b, rate: b.entered > 0 ? b.reached / b.entered : 0 },
+        after: { ...a, rate: a.entered > 0 ? a.reached / a.entered : 0 },
+        ...t,
+        verdict: verdictOf(t),
+      });
+    }
+    prev = i;
   });
+  return out;
 }
 
 /** One sentence a PM can paste: what changed, how sure, and where. */
