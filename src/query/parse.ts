@@ -8,7 +8,7 @@ import { UsageError, suggest } from '../errors.js';
 import type { PostHogQuery } from '../engines/types.js';
 import { PASSTHROUGH_KINDS, QUERY_SCHEMAS } from './schema.js';
 
-export const KNOWN_KINDS: readonly string[] = [...Object.keys(QUERY_SCHEMAS), ...PASSTHROUGH_KINDS];
+export const KNOWN_KINDS: readonly string[] = [...new Set([...Object.keys(QUERY_SCHEMAS), ...PASSTHROUGH_KINDS])];
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';

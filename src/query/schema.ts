@@ -202,6 +202,94 @@ export const TrendsQuerySchema = z.looseObject({
 });
 export type TrendsQuery = z.infer<typeof TrendsQuerySchema>;
 
+/** LifecycleQuery (PostHog schema.json): new / returning / resurrecting / dormant actors per interval. */
+export const LifecycleFilterSchema = z.looseObject({
+  showValuesOnSeries: z.boolean().nullish(),
+  showLegend: z.boolean().nullish(),
+  stacked: z.boolean().nullish(),
+  toggledLifecycles: z.array(z.enum(['new', 'returning', 'resurrecting', 'dormant'])).nullish(),
+});
+
+export const LifecycleQuerySchema = z.looseObject({
+  kind: z.literal('LifecycleQuery'),
+  series: z.array(SeriesNodeSchema),
+  dateRange: DateRangeSchema.nullish(),
+  interval: IntervalSchema.nullish(),
+  properties: PropertiesSchema,
+  filterTestAccounts: z.boolean().nullish(),
+  aggregation_group_type_index: z.number().int().nullish(),
+  samplingFactor: z.number().nullish(),
+  lifecycleFilter: LifecycleFilterSchema.nullish(),
+});
+export type LifecycleQuery = z.infer<typeof LifecycleQuerySchema>;
+
+/** RetentionEntity: the start ("targetEntity") or return ("returningEntity") event of a retention query. */
+export const RetentionEntitySchema = z.looseObject({
+  id: z.union([z.string(), z.number()]).nullish(),
+  type: z.enum(['events', 'actions', 'new_entity', 'data_warehouse']).nullish(),
+  kind: z.enum(['EventsNode', 'ActionsNode', 'DataWarehouseNode']).nullish(),
+  name: z.string().nullish(),
+  custom_name: z.string().nullish(),
+  order: z.number().nullish(),
+  uuid: z.string().nullish(),
+  properties: PropertiesSchema,
+});
+export type RetentionEntity = z.infer<typeof RetentionEntitySchema>;
+
+export const RetentionFilterSchema = z.looseObject({
+  period: z.enum(['Hour', 'Day', 'Week', 'Month']).nullish(),
+  totalIntervals: z.number().int().min(1).nullish(),
+  retentionType: z.enum(['retention_recurring', 'retention_first_time', 'retention_first_ever_occurrence']).nullish(),
+  targetEntity: RetentionEntitySchema.nullish(),
+  returningEntity: RetentionEntitySchema.nullish(),
+  cumulative: z.boolean().nullish(),
+  display: z.string().nullish(),
+  meanRetentionCalculation: z.enum(['simple', 'weighted', 'none']).nullish(),
+  retentionReference: z.enum(['total', 'previous']).nullish(),
+  showTrendLines: z.boolean().nullish(),
+  minimumOccurrences: z.number().int().nullish(),
+  timeWindowMode: z.enum(['strict_calendar_dates', '24_hour_windows']).nullish(),
+  retentionCustomBrackets: z.array(z.number()).nullish(),
+  aggregationType: z.string().nullish(),
+});
+export type RetentionFilter = z.infer<typeof RetentionFilterSchema>;
+
+export const RetentionQuerySchema = z.looseObject({
+  kind: z.literal('RetentionQuery'),
+  retentionFilter: RetentionFilterSchema,
+  dateRange: DateRangeSchema.nullish(),
+  properties: PropertiesSchema,
+  filterTestAccounts: z.boolean().nullish(),
+  aggregation_group_type_index: z.number().int().nullish(),
+  samplingFactor: z.number().nullish(),
+  breakdownFilter: BreakdownFilterSchema.nullish(),
+});
+export type RetentionQuery = z.infer<typeof RetentionQuerySchema>;
+
+/** StickinessQuery: how many intervals of the range each actor was active in. */
+export const StickinessFilterSchema = z.looseObject({
+  display: z.string().nullish(),
+  computedAs: z.enum(['non_cumulative', 'cumulative']).nullish(),
+  stickinessCriteria: z.looseObject({ operator: z.enum(['gte', 'lte', 'exact']), value: z.number().int() }).nullish(),
+  showLegend: z.boolean().nullish(),
+  showValuesOnSeries: z.boolean().nullish(),
+  hiddenLegendIndexes: z.array(z.number()).nullish(),
+});
+
+export const StickinessQuerySchema = z.looseObject({
+  kind: z.literal('StickinessQuery'),
+  series: z.array(SeriesNodeSchema),
+  dateRange: DateRangeSchema.nullish(),
+  interval: IntervalSchema.nullish(),
+  intervalCount: z.number().int().min(1).nullish(),
+  properties: PropertiesSchema,
+  filterTestAccounts: z.boolean().nullish(),
+  samplingFactor: z.number().nullish(),
+  stickinessFilter: StickinessFilterSchema.nullish(),
+  compareFilter: CompareFilterSchema.nullish(),
+});
+export type StickinessQuery = z.infer<typeof StickinessQuerySchema>;
+
 export const HogQLQuerySchema = z.looseObject({
   kind: z.literal('HogQLQuery'),
   query: z.string(),
@@ -216,6 +304,9 @@ export const QUERY_SCHEMAS = {
   ActorsQuery: ActorsQuerySchema,
   TrendsQuery: TrendsQuerySchema,
   HogQLQuery: HogQLQuerySchema,
+  LifecycleQuery: LifecycleQuerySchema,
+  RetentionQuery: RetentionQuerySchema,
+  StickinessQuery: StickinessQuerySchema,
 } as const;
 
 /** Other PostHog query kinds accepted as-is (forwarded to PostHog; the local engine rejects them). */
