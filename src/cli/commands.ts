@@ -13,6 +13,9 @@ import { register as query } from '../commands/query.js';
 import { register as dau } from '../commands/dau.js';
 import { register as features } from '../commands/features.js';
 import { register as platforms } from '../commands/platforms.js';
+import { register as lifecycle } from '../commands/lifecycle.js';
+import { register as retention } from '../commands/retention.js';
+import { register as stickiness } from '../commands/stickiness.js';
 import { register as seed } from '../commands/seed.js';
 import { register as fixtures } from '../commands/fixtures.js';
 import { register as replay } from '../commands/replay.js';
@@ -33,6 +36,9 @@ export const registrars: Registrar[] = [
   dau,
   features,
   platforms,
+  lifecycle,
+  retention,
+  stickiness,
   query,
   seed,
   fixtures,

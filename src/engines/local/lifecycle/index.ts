@@ -82,7 +82,7 @@ export async function runLifecycle(store: Store, query: LifecycleQuery, ctx: Que
   if (series.custom_name !== undefined && series.custom_name !== null) action.custom_name = series.custom_name;
   const results = LIFECYCLE_STATUSES.map((status) => {
     const m = counts.get(status)!;
-    const data = periods.map((p) => (status === 'dormant' ? -1 : 1) * (m.get(p) ?? 0));
+    const data = periods.map((p) => (status === 'dormant' ? 0 - (m.get(p) ?? 0) : m.get(p) ?? 0));
     return {
       action,
       data,

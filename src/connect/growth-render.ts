@@ -1,0 +1,142 @@
+/**
+ * Rendering of the Connect growth reports: the lifecycle per period (with a chart of new,
+ * returning, resurrecting and dormant installations), the retention triangle with its mean
+ * curve, and the stickiness distribution.
+ */
+import type { OutputFormat } from '../cli/globals.js';
+import type { Emittable } from '../output/emit.js';
+import type { Column, TableSpec } from '../output/table.js';
+import { bar, lineChart } from '../output/chart.js';
+import { formatPercent } from '../output/duration.js';
+import type { LifecyclePeriod, LifecycleReport, RetentionCohort, RetentionReport, StickinessReport, StickinessRow } from './growth.js';
+
+function rangeText(r: { dateRange: { date_from: string | null; date_to: string | null }; timezone: string; engine: string }): string {
+  return `${r.dateRange.date_from ?? '(from the number of periods)'} → ${r.dateRange.date_to ?? 'today'} (${r.timezone}) · engine ${r.engine}`;
+}
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export function renderLifecycle(r: LifecycleReport, format: OutputFormat): Emittable<LifecyclePeriod> {
+  const json = {
+    report: 'lifecycle',
+    title: r.title,
+    engine: r.engine,
+    timezone: r.timezone,
+    dateRange: r.dateRange,
+    interval: r.interval,
+    periods: r.periods.map(({ label: _label, ...p }) => p),
+    query: r.query,
+  };
+  const columns: Column<LifecyclePeriod>[] = [
+    { key: 'label', header: cap(r.interval), text: (p) => `${p.label}${p.incomplete ? ' *' : ''}` },
+    { key: 'period', header: 'Period start', dataOnly: true },
+    { key: 'new', header: 'New', align: 'right' },
+    { key: 'returning', header: 'Returning', align: 'right' },
+    { key: 'resurrecting', header: 'Resurrecting', align: 'right' },
+    { key: 'dormant', header: 'Dormant', align: 'right' },
+    { key: 'net', header: 'Net', align: 'right', value: (p) => p.new + p.resurrecting + p.dormant, text: (p) => signed(p.new + p.resurrecting + p.dormant) },
+    { key: 'incomplete', header: 'Incomplete', dataOnly: true },
+  ];
+  const notes = [
+    rangeText(r),
+    'New: first event ever in the period. Returning: also active the period before. Resurrecting: active again after a gap. Dormant: active the period before, not in this one (negative, as PostHog shows it).',
+    'Net = new + resurrecting − dormant: the change in active installations.',
+  ];
+  if (r.periods.some((p) => p.incomplete)) notes.push('* the period has not ended yet.');
+  const extra =
+    format === 'table' && r.periods.length > 1
+      ? lineChart(
+          r.periods.map((p) => p.label),
+          (['new', 'returning', 'resurrecting', 'dormant'] as const).map((k) => ({ name: cap(k), values: r.periods.map((p) => p[k]) })),
+          { width: 80, height: 10 },
+        )
+      : undefined;
+  return { json, table: { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes }, extra };
+}
+
+function signed(n: number): string {
+  return n > 0 ? `+${n}` : String(n);
+}
+
+interface TriangleRow {
+  cohort: RetentionCohort;
+}
+
+export function renderRetention(r: RetentionReport, format: OutputFormat): Emittable<any> {
+  const json = {
+    report: 'retention',
+    title: r.title,
+    engine: r.engine,
+    timezone: r.timezone,
+    dateRange: r.dateRange,
+    period: r.period,
+    retentionType: r.kind,
+    cohorts: r.cohorts.map((c) => ({ period: c.period, size: c.size, values: c.values, incomplete: c.incomplete })),
+    openEnded: r.openEnded,
+    mean: r.mean,
+    query: r.query,
+  };
+  const unit = cap(r.period);
+  const notes = [
+    rangeText(r),
+    r.kind === 'first_time'
+      ? `Cohort: installations whose first Connect event ever falls in the ${r.period}. ${unit} k: share of the cohort active again k ${r.period}s later.`
+      : `Cohort: installations active in the ${r.period}. ${unit} k: share of the cohort active again k ${r.period}s later.`,
+  ];
+  if (r.cohorts.some((c) => c.incomplete)) notes.push(`* the cohort's ${r.period} has not ended yet: it can still grow.`);
+  if (r.openEnded) notes.push(`The last value of each row is the current ${r.period}, which has not ended yet.`);
+  if (format === 'csv') {
+    const rows = r.cohorts.flatMap((c) => c.values.map((v, k) => ({ cohort: c.period, size: c.size, offset: k, installations: v, share: c.size ? v / c.size : null })));
+    const table: TableSpec<(typeof rows)[number]> = {
+      columns: [
+        { key: 'cohort', header: 'Cohort' },
+        { key: 'size', header: 'Size' },
+        { key: 'offset', header: `${unit}s later` },
+        { key: 'installations', header: 'Installations' },
+        { key: 'share', header: 'Share' },
+      ],
+      rows,
+    };
+    return { json, table };
+  }
+  const columns: Column<TriangleRow>[] = [
+    { key: 'cohort', header: 'Cohort', value: (x) => x.cohort.period, text: (x) => `${x.cohort.period}${x.cohort.incomplete ? ' *' : ''}` },
+    { key: 'size', header: 'Installations', align: 'right', value: (x) => x.cohort.size },
+    ...Array.from({ length: r.intervals }, (_, k) => ({
+      key: `k${k}`,
+      header: `${unit} ${k}`,
+      align: 'right' as const,
+      value: (x: TriangleRow) => x.cohort.values[k] ?? null,
+      text: (x: TriangleRow) => (k < x.cohort.values.length ? (x.cohort.size ? formatPercent(x.cohort.values[k]! / x.cohort.size, 0) : '–') : ''),
+    })),
+  ];
+  const rows: TriangleRow[] = r.cohorts.map((cohort) => ({ cohort }));
+  const meanLine = `Mean (weighted by cohort size): ${r.mean.map((m, k) => `${unit.charAt(0)}${k} ${m === null ? '–' : formatPercent(m, 0)}`).join(' · ')}`;
+  const curve = r.mean.filter((m): m is number => m !== null).map((m) => Math.round(m * 1000) / 10);
+  const extra = format === 'table' && curve.length > 1 ? lineChart(curve.map((_, k) => `${unit} ${k}`), [{ name: 'Mean retention %', values: curve }], { width: 80, height: 10 }) : undefined;
+  return { json, table: { title: `${r.title} by ${r.period}`, columns, rows, notes: [...notes, meanLine] }, extra };
+}
+
+export function renderStickiness(r: StickinessReport, _format: OutputFormat): Emittable<StickinessRow> {
+  const json = {
+    report: 'stickiness',
+    title: r.title,
+    engine: r.engine,
+    timezone: r.timezone,
+    dateRange: r.dateRange,
+    interval: r.interval,
+    total: r.total,
+    rows: r.rows.map(({ label: _l, ...x }) => x),
+    query: r.query,
+  };
+  const max = Math.max(0, ...r.rows.map((x) => x.installations));
+  const columns: Column<StickinessRow>[] = [
+    { key: 'label', header: `Active ${r.interval}s` },
+    { key: 'intervals', header: 'Intervals', dataOnly: true },
+    { key: 'installations', header: 'Installations', align: 'right' },
+    { key: 'share', header: 'Share', align: 'right', text: (x) => formatPercent(x.share) },
+    { key: 'bar', header: '', text: (x) => bar(x.installations, max, 24), terminalOnly: true },
+  ];
+  const notes = [rangeText(r), `${r.total} installations were active; each counts once, at the number of ${r.interval}s it sent any Connect event in.`];
+  return { json, table: { title: `${r.title} (${r.interval}s active in the range)`, columns, rows: r.rows, notes } };
+}
