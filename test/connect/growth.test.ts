@@ -109,3 +109,45 @@ describe('stickiness', () => {
     expect(Object.keys(json.rows[0]!)).toEqual(['intervals', 'installations', 'share']);
   });
 });
+
+describe('growth commands with --engine posthog (sandbox on 127.0.0.1) equal the local engine', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { startSandbox } = await import('../../src/sandbox/server.js');
+  const { runCli } = await import('../peer/harness.js');
+  const TOKEN = 'phc_growthTestToken001';
+  const PKEY = 'phx_growthTestKey0001';
+  let dir = '';
+  let path = '';
+  let sb: Awaited<ReturnType<typeof startSandbox>> | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dm-growth-ph-'));
+    path = join(dir, 'events.duckdb');
+    const s = await storeWith(fx.events, fx.persons, { path });
+    await s.close();
+    sb = await startSandbox({ storePath: path, projectToken: TOKEN, personalApiKey: PKEY, port: 0, bind: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await sb?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const lifecycleOpts = { dateRange, interval: 'day' as const };
+  const retentionOpts = { dateRange, period: 'week' as const, intervals: 4, kind: 'first_time' as const };
+  const cases: [string, string[], string, () => Promise<unknown>][] = [
+    ['lifecycle', ['--interval', 'day'], 'periods', async () => (renderLifecycle(await runLifecycleReport(engine, defs, lifecycleOpts, ctx), 'json').json as any).periods],
+    ['retention', ['--period', 'week', '--intervals', '4'], 'cohorts', async () => (renderRetention(await runRetentionReport(engine, defs, retentionOpts, ctx), 'json').json as any).cohorts],
+    ['stickiness', [], 'rows', async () => (renderStickiness(await runStickinessReport(engine, defs, { dateRange, interval: 'day' }, ctx), 'json').json as any).rows],
+  ];
+  for (const [cmd, args, key, local] of cases) {
+    it(cmd, async () => {
+      const argv = [cmd, ...args, '--from', '2026-01-01', '--to', '2026-01-20', '--now', '2026-01-25T12:00:00Z', '--format', 'json'];
+      const remote = await runCli([...argv, '--engine', 'posthog', '--host', sb!.url, '--project-id', '1', '--personal-api-key', PKEY]);
+      expect(remote.code, remote.stderr).toBe(0);
+      const r = JSON.parse(remote.stdout);
+      expect(r.engine).toBe('posthog');
+      expect(r[key]).toEqual(await local());
+      expect(remote.stdout + remote.stderr).not.toContain(PKEY);
+    });
+  }
+});
