@@ -16,6 +16,7 @@ import { register as platforms } from '../commands/platforms.js';
 import { register as lifecycle } from '../commands/lifecycle.js';
 import { register as retention } from '../commands/retention.js';
 import { register as stickiness } from '../commands/stickiness.js';
+import { register as connectShare } from '../commands/connect-share.js';
 import { register as seed } from '../commands/seed.js';
 import { register as fixtures } from '../commands/fixtures.js';
 import { register as replay } from '../commands/replay.js';
@@ -39,6 +40,7 @@ export const registrars: Registrar[] = [
   lifecycle,
   retention,
   stickiness,
+  connectShare,
   query,
   seed,
   fixtures,

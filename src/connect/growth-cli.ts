@@ -10,7 +10,9 @@ import { UsageError, suggest } from '../errors.js';
 import { loadConnectDefinitions, REPORT_INTERVALS, type ReportInterval } from '../definitions/connect.js';
 import { buildLifecycleQuery, buildRetentionQuery, buildStickinessQuery, type RetentionKind } from '../definitions/connect-growth.js';
 import { runLifecycleReport, runRetentionReport, runStickinessReport } from './growth.js';
-import { renderLifecycle, renderRetention, renderStickiness } from './growth-render.js';
+import { renderLifecycle, renderRetention, renderShare, renderStickiness } from './growth-render.js';
+import { loadShareDefinition, buildShareQueries } from '../definitions/connect-share.js';
+import { runShareReport } from './share.js';
 import { emit, warn } from '../output/emit.js';
 import { renderJson } from '../output/table.js';
 import type { Engine } from '../engines/types.js';
@@ -83,4 +85,17 @@ export async function stickinessCommand(command: Command): Promise<void> {
   const report = await withEngine(command, q, (e) => runStickinessReport(e, defs, opts, q.ctx));
   if (report.total === 0) warn(g, 'no Teleport Connect installation was active in the range; check --from/--to');
   emit(g, renderStickiness(report, g.format));
+}
+
+export async function shareCommand(command: Command): Promise<void> {
+  const o = command.opts() as Record<string, unknown>;
+  const g = globalsOf(command);
+  const q = queryOptionsOf(command);
+  const opts = { dateRange: range(o, q, '-12w'), interval: interval('--interval', o.interval, 'week') };
+  const defs = loadConnectDefinitions();
+  const share = loadShareDefinition();
+  if (q.printQuery) return void process.stdout.write(renderJson(buildShareQueries(defs, share, opts)));
+  const report = await withEngine(command, q, (e) => runShareReport(e, defs, share, opts, q.ctx));
+  if (report.caveat) warn(g, report.caveat);
+  emit(g, renderShare(report, g.format));
 }

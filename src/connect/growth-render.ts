@@ -1,7 +1,7 @@
 /**
  * Rendering of the Connect growth reports: the lifecycle per period (with a chart of new,
  * returning, resurrecting and dormant installations), the retention triangle with its mean
- * curve, and the stickiness distribution.
+ * curve, the stickiness distribution, and the share of cluster users on Connect.
  */
 import type { OutputFormat } from '../cli/globals.js';
 import type { Emittable } from '../output/emit.js';
@@ -9,6 +9,7 @@ import type { Column, TableSpec } from '../output/table.js';
 import { bar, lineChart } from '../output/chart.js';
 import { formatPercent } from '../output/duration.js';
 import type { LifecyclePeriod, LifecycleReport, RetentionCohort, RetentionReport, StickinessReport, StickinessRow } from './growth.js';
+import type { SharePeriod, ShareReport } from './share.js';
 
 function rangeText(r: { dateRange: { date_from: string | null; date_to: string | null }; timezone: string; engine: string }): string {
   return `${r.dateRange.date_from ?? '(from the number of periods)'} → ${r.dateRange.date_to ?? 'today'} (${r.timezone}) · engine ${r.engine}`;
@@ -139,4 +140,35 @@ export function renderStickiness(r: StickinessReport, _format: OutputFormat): Em
   ];
   const notes = [rangeText(r), `${r.total} installations were active; each counts once, at the number of ${r.interval}s it sent any Connect event in.`];
   return { json, table: { title: `${r.title} (${r.interval}s active in the range)`, columns, rows: r.rows, notes } };
+}
+
+export function renderShare(r: ShareReport, _format: OutputFormat): Emittable<SharePeriod> {
+  const json = {
+    report: 'connect-share',
+    title: r.title,
+    engine: r.engine,
+    timezone: r.timezone,
+    dateRange: r.dateRange,
+    interval: r.interval,
+    periods: r.periods.map(({ label: _l, ...p }) => p),
+    connectPairs: r.connectPairs,
+    matchedPairs: r.matchedPairs,
+    caveat: r.caveat,
+    queries: r.queries,
+  };
+  const columns: Column<SharePeriod>[] = [
+    { key: 'label', header: cap(r.interval) },
+    { key: 'period', header: 'Period start', dataOnly: true },
+    { key: 'clusterUsers', header: 'Cluster users', align: 'right' },
+    { key: 'connectUsers', header: 'On Connect', align: 'right' },
+    { key: 'share', header: 'Share', align: 'right', text: (p) => (p.share === null ? 'unknown' : formatPercent(p.share)) },
+  ];
+  if (r.periods.some((p) => p.share !== null)) columns.push({ key: 'bar', header: '', text: (p) => (p.share === null ? '' : bar(p.share, 1, 20)), terminalOnly: true });
+  const notes = [
+    rangeText(r),
+    'A user is a (cluster, user) pair of anonymized names. Share = pairs active on the cluster side that also sent Connect events in the period ÷ pairs active on the cluster side.',
+    `${r.matchedPairs} of ${r.connectPairs} Connect pairs match a cluster-side pair.`,
+  ];
+  if (r.caveat) notes.push(`Caveat: ${r.caveat}.`);
+  return { json, table: { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes } };
 }

@@ -6,6 +6,8 @@ import type { Engine } from '../../src/engines/types.js';
 import type { Store } from '../../src/store/store.js';
 import { loadConnectDefinitions } from '../../src/definitions/connect.js';
 import { runLifecycleReport, runRetentionReport, runStickinessReport } from '../../src/connect/growth.js';
+import { runShareReport } from '../../src/connect/share.js';
+import { loadShareDefinition } from '../../src/definitions/connect-share.js';
 import { renderLifecycle, renderRetention, renderStickiness } from '../../src/connect/growth-render.js';
 import { storeWith } from '../trends/helpers.js';
 import { connectFixture, isInstallationEvent } from '../trends/connect-fixture.js';
@@ -137,6 +139,7 @@ describe('growth commands with --engine posthog (sandbox on 127.0.0.1) equal the
   const cases: [string, string[], string, () => Promise<unknown>][] = [
     ['lifecycle', ['--interval', 'day'], 'periods', async () => (renderLifecycle(await runLifecycleReport(engine, defs, lifecycleOpts, ctx), 'json').json as any).periods],
     ['retention', ['--period', 'week', '--intervals', '4'], 'cohorts', async () => (renderRetention(await runRetentionReport(engine, defs, retentionOpts, ctx), 'json').json as any).cohorts],
+    ['connect-share', ['--interval', 'week'], 'caveat', async () => (await runShareReport(engine, defs, loadShareDefinition(), { dateRange, interval: 'week' }, ctx)).caveat],
     ['stickiness', [], 'rows', async () => (renderStickiness(await runStickinessReport(engine, defs, { dateRange, interval: 'day' }, ctx), 'json').json as any).rows],
   ];
   for (const [cmd, args, key, local] of cases) {
