@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempStore, type TempStore } from './helpers.js';
 import { localEngineForStore } from '../../src/engines/local/index.js';
-import { median } from '../../src/engines/local/funnels/run.js';
+import { median } from '../../src/engines/local/funnels/stats.js';
 import { Scatter, finishBuckets, joinGroups, type ScanChunk, type SigPlan } from '../../src/engines/local/funnels/group.js';
 import type { QueryContext } from '../../src/engines/types.js';
 
@@ -197,7 +197,8 @@ describe('local funnel engine', () => {
       funnelsFilter: { funnelVizType: 'time_to_convert', funnelFromStep: from, funnelToStep: to, ...(bins ? { binCount: bins } : {}) },
     });
     const qs = [ttc(0, 1), ttc(1, 2, 5), ttc(0, 2), { kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range }];
-    const { workItems, prepareFunnel } = await import('../../src/engines/local/funnels/run.js');
+    const { prepareFunnel } = await import('../../src/engines/local/funnels/run.js');
+    const { workItems } = await import('../../src/engines/local/funnels/results.js');
     expect(workItems(qs.map((q) => prepareFunnel(q as never, t.store, ctx).spec))).toEqual([[0, 1, 2], [3]]);
     const single = [];
     for (const q of qs) single.push((await e.run(q, ctx)).results);

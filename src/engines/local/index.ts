@@ -113,8 +113,7 @@ class LocalEngine implements Engine {
   }
 
   private async actors(aq: ActorsQuery, faq: FunnelsActorsQuery, ctx: QueryContext): Promise<QueryResponse> {
-    const { funnelActorIds } = await import('./funnels/run.js');
-    const { actorRows } = await import('./funnels/actors.js');
+    const { funnelActorIds, actorRows } = await import('./funnels/actors.js');
     const { ids, spec } = await funnelActorIds(this.store, faq, ctx);
     const select = aq.select && aq.select.length > 0 ? aq.select : ['actor'];
     const limit = aq.limit ?? DEFAULT_ACTORS_LIMIT;

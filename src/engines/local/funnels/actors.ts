@@ -1,8 +1,15 @@
 /**
- * Actor objects for funnel actors queries, shaped like PostHog's ActorsQuery "actor" column:
+ * Funnel actors queries: which aggregation targets a FunnelsActorsQuery selects (funnelActorIds),
+ * and their actor objects, shaped like PostHog's ActorsQuery "actor" column:
  * {id, distinct_ids, properties, created_at}.
  */
 import { sqlString, type Store } from '../../../store/store.js';
+import { UsageError } from '../../../errors.js';
+import type { FunnelsActorsQuery } from '../../../query/schema.js';
+import type { QueryContext } from '../../types.js';
+import { scanFunnels } from './scan.js';
+import { buildFunnelSpec, type FunnelSpec } from './spec.js';
+import { runTargets } from './targets.js';
 
 export interface ActorObject {
   id: string | null;
@@ -54,4 +61,54 @@ export async function actorRows(store: Store, ids: (string | null)[], byPerson: 
   }
   actors.sort((x, y) => String(x.id).localeCompare(String(y.id)));
   return actors;
+}
+
+
+export interface FunnelActor {
+  /** aggregation value (person id, or the HogQL aggregation value) */
+  id: string | null;
+}
+
+function flatten(v: unknown): string[] {
+  if (Array.isArray(v)) return v.flatMap(flatten);
+  if (v === null || v === undefined) return [];
+  return [typeof v === 'number' ? String(Math.trunc(v)) : String(v)];
+}
+
+/** Targets matching a FunnelsActorsQuery (funnelStep 1-indexed; negative = dropped off before |N|). */
+export async function funnelActorIds(store: Store, aq: FunnelsActorsQuery, ctx: QueryContext): Promise<{ ids: (string | null)[]; spec: FunnelSpec }> {
+  const spec = buildFunnelSpec(aq.source, ctx);
+  if (spec.viz === 'trends') {
+    throw new UsageError('query.source: actors of funnel trends are not supported by the local engine', 'Use funnelVizType "steps" in the source, or run with --engine posthog.');
+  }
+  const step = aq.funnelStep;
+  if (step === null || step === undefined) throw new UsageError('query.funnelStep: Missing funnelStep in actors query');
+  const n = spec.steps.length;
+  if (step === 0 || Math.abs(step) > n) throw new UsageError(`query.funnelStep: must be between 1 and ${n} (or -2..-${n} for drop-offs), got ${step}`);
+  let prior = -1;
+  if (step < 0) {
+    for (let i = Math.abs(step) - 2; i >= 0; i--) {
+      if (!spec.steps[i]!.optional) {
+        prior = i;
+        break;
+      }
+    }
+    if (prior < 0) throw new UsageError('query.funnelStep: Missing prior required step in actors query');
+  }
+  const wantBreakdown = aq.funnelStepBreakdown;
+  const scan = await scanFunnels(store, [spec], { withTargetNames: true });
+  const matches = new Set<number>();
+  const useBd = !!spec.breakdown && spec.viz === 'steps';
+  runTargets(spec, scan, 0, useBd, (o, info) => {
+    const bits = o.res.bitfield;
+    const ok = step > 0 ? (bits & (1 << (step - 1))) !== 0 : (bits & (1 << prior)) !== 0 && (bits & (1 << (Math.abs(step) - 1))) === 0;
+    if (!ok) return;
+    if (wantBreakdown !== null && wantBreakdown !== undefined && info) {
+      const value = info.values[o.propVal]!;
+      if (JSON.stringify(flatten(value)) !== JSON.stringify(flatten(wantBreakdown))) return;
+    }
+    matches.add(o.target);
+  });
+  const ids = [...matches].map((t) => scan.targetNames![t] ?? null);
+  return { ids, spec };
 }

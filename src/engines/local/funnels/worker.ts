@@ -13,7 +13,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
-import { itemResults } from './run.js';
+import { itemResults } from './results.js';
 import { finishBuckets, type BucketGroups, type GroupState } from './group.js';
 import { scanFromData, type ScanData } from './scan.js';
 import type { FunnelSpec } from './spec.js';
