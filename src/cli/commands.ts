@@ -10,6 +10,7 @@ import { register as ttfr } from '../commands/ttfr.js';
 import { register as downloads } from '../commands/downloads.js';
 import { register as adoption } from '../commands/adoption.js';
 import { register as query } from '../commands/query.js';
+import { register as pushCmd } from '../commands/push.js';
 import { register as dau } from '../commands/dau.js';
 import { register as features } from '../commands/features.js';
 import { register as platforms } from '../commands/platforms.js';
@@ -42,6 +43,7 @@ export const registrars: Registrar[] = [
   stickiness,
   connectShare,
   query,
+  pushCmd,
   seed,
   fixtures,
   replay,

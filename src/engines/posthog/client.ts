@@ -123,7 +123,7 @@ export class PostHogClient {
    * One HTTP exchange with retries for 429 (waiting what PostHog states), 5xx and network errors.
    * Returns status and parsed JSON body for 2xx; throws HttpError otherwise.
    */
-  async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, deadline = Date.now() + this.opts.maxQueryMs): Promise<{ status: number; json: unknown }> {
+  async request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, deadline = Date.now() + this.opts.maxQueryMs): Promise<{ status: number; json: unknown }> {
     const url = this.url(path);
     const what = `${method} ${this.host}/api/projects/${this.projectId}${path}`;
     for (let attempt = 0; ; attempt++) {
