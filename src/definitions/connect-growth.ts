@@ -16,15 +16,20 @@ export interface LifecycleOptions {
   interval: ReportInterval;
 }
 
-export function buildLifecycleQuery(defs: ConnectDefinitions, o: LifecycleOptions): LifecycleQuery {
+/** A one-series insight over "any Connect event" (lifecycle and stickiness share this shape). */
+function activityQuery(kind: 'LifecycleQuery' | 'StickinessQuery', defs: ConnectDefinitions, o: { dateRange: DateRange; interval: ReportInterval }): Record<string, unknown> {
   return {
-    kind: 'LifecycleQuery',
+    kind,
     series: [{ ...ANY_EVENT }],
     interval: o.interval,
     dateRange: { date_from: o.dateRange.date_from, date_to: o.dateRange.date_to },
     properties: activityProperties(defs.activity),
     filterTestAccounts: false,
-  } as LifecycleQuery;
+  };
+}
+
+export function buildLifecycleQuery(defs: ConnectDefinitions, o: LifecycleOptions): LifecycleQuery {
+  return activityQuery('LifecycleQuery', defs, o) as LifecycleQuery;
 }
 
 export type RetentionKind = 'first_time' | 'recurring';
@@ -62,12 +67,5 @@ export interface StickinessOptions {
 }
 
 export function buildStickinessQuery(defs: ConnectDefinitions, o: StickinessOptions): StickinessQuery {
-  return {
-    kind: 'StickinessQuery',
-    series: [{ ...ANY_EVENT }],
-    interval: o.interval,
-    dateRange: { date_from: o.dateRange.date_from, date_to: o.dateRange.date_to },
-    properties: activityProperties(defs.activity),
-    filterTestAccounts: false,
-  } as StickinessQuery;
+  return activityQuery('StickinessQuery', defs, o) as StickinessQuery;
 }

@@ -210,15 +210,20 @@ export const LifecycleFilterSchema = z.looseObject({
   toggledLifecycles: z.array(z.enum(['new', 'returning', 'resurrecting', 'dormant'])).nullish(),
 });
 
-export const LifecycleQuerySchema = z.looseObject({
-  kind: z.literal('LifecycleQuery'),
+/** Fields LifecycleQuery and StickinessQuery share (series over an interval axis, no breakdown). */
+const SERIES_INSIGHT_FIELDS = {
   series: z.array(SeriesNodeSchema),
   dateRange: DateRangeSchema.nullish(),
   interval: IntervalSchema.nullish(),
   properties: PropertiesSchema,
   filterTestAccounts: z.boolean().nullish(),
-  aggregation_group_type_index: z.number().int().nullish(),
   samplingFactor: z.number().nullish(),
+};
+
+export const LifecycleQuerySchema = z.looseObject({
+  kind: z.literal('LifecycleQuery'),
+  ...SERIES_INSIGHT_FIELDS,
+  aggregation_group_type_index: z.number().int().nullish(),
   lifecycleFilter: LifecycleFilterSchema.nullish(),
 });
 export type LifecycleQuery = z.infer<typeof LifecycleQuerySchema>;
@@ -278,13 +283,8 @@ export const StickinessFilterSchema = z.looseObject({
 
 export const StickinessQuerySchema = z.looseObject({
   kind: z.literal('StickinessQuery'),
-  series: z.array(SeriesNodeSchema),
-  dateRange: DateRangeSchema.nullish(),
-  interval: IntervalSchema.nullish(),
+  ...SERIES_INSIGHT_FIELDS,
   intervalCount: z.number().int().min(1).nullish(),
-  properties: PropertiesSchema,
-  filterTestAccounts: z.boolean().nullish(),
-  samplingFactor: z.number().nullish(),
   stickinessFilter: StickinessFilterSchema.nullish(),
   compareFilter: CompareFilterSchema.nullish(),
 });
