@@ -94,7 +94,7 @@ export function jsonDiff(a: unknown, b: unknown, path: string, out: string[] = [
   return out;
 }
 
-function insightChanges(have: Obj, want: DesiredInsight, dashboardId: number | null): { changes: string[]; patch: Obj } {
+function insightChanges(have: Obj, want: DesiredInsight, dashboardId: number | null, tagsKept: boolean): { changes: string[]; patch: Obj } {
   const changes: string[] = [];
   const patch: Obj = {};
   for (const f of ['name', 'description'] as const) {
@@ -110,7 +110,7 @@ function insightChanges(have: Obj, want: DesiredInsight, dashboardId: number | n
   }
   const tags = Array.isArray(have.tags) ? (have.tags as string[]) : [];
   const missing = want.tags.filter((t) => !tags.includes(t));
-  if (missing.length) {
+  if (missing.length && tagsKept) {
     changes.push(`tags: add ${missing.join(', ')}`);
     patch.tags = [...tags, ...missing];
   }
@@ -151,6 +151,9 @@ export async function push(client: PostHogClient, want: DesiredInsight[], o: Pus
     const k = keyOf(i.description)!;
     byKey.set(k, [...(byKey.get(k) ?? []), i]);
   }
+  // PostHog keeps tags only on plans with tagging: when none of the insights we pushed kept ours,
+  // the project drops them, and asking again on every push would never settle
+  const tagsKept = existing.length === 0 || existing.some((i) => Array.isArray(i.tags) && (i.tags as string[]).includes(MANAGED_TAG));
   const planned: PlannedInsight[] = [];
   const wanted = new Set(want.map((w) => w.key));
   for (const w of want) {
@@ -166,7 +169,7 @@ export async function push(client: PostHogClient, want: DesiredInsight[], o: Pus
       }
       planned.push(row);
     } else {
-      const { changes, patch } = insightChanges(have, w, dashboardId);
+      const { changes, patch } = insightChanges(have, w, dashboardId, tagsKept);
       const row: PlannedInsight = { key: w.key, name: w.name, action: changes.length ? 'update' : 'unchanged', id: Number(have.id), short_id: (have.short_id as string) ?? null, changes };
       if (changes.length && !o.dryRun) await client.request('PATCH', `/insights/${have.id}/`, patch);
       planned.push(row);

@@ -86,6 +86,13 @@ describe('push', () => {
     expect((await pushJson()).unchanged).toBe(want.length);
   });
 
+  it('settles on projects that drop tags (PostHog plans without tagging): no endless tag updates', async () => {
+    const mine = (await listAll(client, 'insights')).filter((i) => keyOf(i.description));
+    for (const i of mine) await client.request('PATCH', `/insights/${i.id}/`, { tags: [] });
+    expect(await pushJson()).toMatchObject({ updated: 0, unchanged: want.length });
+    for (const i of mine) await client.request('PATCH', `/insights/${i.id}/`, { tags: i.tags });
+  });
+
   it('--prune removes insights pushed earlier that no definition produces, and only those', async () => {
     const { json } = await client.request('POST', '/insights/', { name: 'old', description: managedDescription('gone', 'connect/obsolete'), query: { kind: 'InsightVizNode', source: { kind: 'TrendsQuery', series: [] } } });
     await client.request('POST', '/insights/', { name: 'someone else’s insight', description: 'hand-made' });
