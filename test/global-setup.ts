@@ -1,5 +1,5 @@
 // Tests that spawn the CLI run the compiled dist/; build it once before the suite.
-// Type errors are reported by `npm run typecheck` (run by .ci/run); tsc still emits JS
+// Type errors (src and test) are reported by `npm test` before vitest starts; tsc still emits JS
 // when it finds them, so a type error elsewhere does not hide behavioural test results.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

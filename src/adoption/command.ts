@@ -6,7 +6,7 @@ import { checkRelativeOrder, dateRangeFromOptions } from '../cli/range-options.j
 import { emit, warn } from '../output/emit.js';
 import { renderJson } from '../output/table.js';
 import { skippedMessage } from '../downloads/report.js';
-import type { PeriodInterval } from '../downloads/periods.js';
+import type { PeriodInterval } from '../time/index.js';
 import { adoption, downloadsQuery, installationsQuery, type AdoptionReport } from './index.js';
 import { adoptionChart, adoptionTable, totalsTable } from './render.js';
 

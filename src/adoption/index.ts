@@ -15,7 +15,7 @@ import { taxonomy } from '../events/taxonomy.js';
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../engines/types.js';
 import { PLATFORMS, platformOfOs, type Platform } from '../downloads/artifacts.js';
 import type { Download } from '../downloads/count.js';
-import { periodOf, periodsBetween, startOfLocalDay, type PeriodInterval } from '../downloads/periods.js';
+import { periodOf, periodsBetween, startOfLocalDay, type PeriodInterval } from '../time/index.js';
 
 export interface AdoptionOptions {
   interval: PeriodInterval;

@@ -4,70 +4,59 @@
  * PostHog (or the local engine, which follows PostHog's rules) interprets.
  */
 import { UsageError } from '../errors.js';
+import type { DateRange } from '../query/schema.js';
+import { parsePostHogDate, startOfInterval, US_DAY, type ParsedDate } from '../time/index.js';
 
-export interface DateRange {
-  date_from: string | null;
-  date_to: string | null;
-  explicitDate?: boolean;
+const DATE_OPTION_HINT = 'Use an absolute date (2026-11-01, 2026-11-01T12:00:00Z) or a relative one (-7d, -4w, -3m, -1y, -24h, mStart, all).';
+
+/** Read a --from/--to value with PostHog's own parser (in UTC against `now`); undefined for "all". */
+function readDate(option: string, value: string, now: Date): ParsedDate | undefined {
+  if (value.trim() === 'all') return undefined;
+  try {
+    return parsePostHogDate(value, { timezone: 'UTC', weekStart: 0 }, now.getTime() * 1000, { where: option });
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${option}: '${value}' is not a date`, DATE_OPTION_HINT);
+    throw e;
+  }
 }
-
-const RELATIVE = /^(-\d+[hdwmyq]|[dmwyq]Start|-\d+[dmwy]Start|all)$/;
-const ABSOLUTE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Validate one --from/--to value; returns it unchanged (PostHog accepts both forms). */
 export function parseDateOption(option: string, value: string): string {
-  const v = value.trim();
-  if (RELATIVE.test(v)) return v;
-  if (ABSOLUTE.test(v)) {
-    const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v.replace(' ', 'T'));
-    if (!Number.isNaN(d.getTime()) && validCalendarDate(v)) return v;
-  }
-  throw new UsageError(
-    `${option}: '${value}' is not a date`,
-    'Use an absolute date (2026-11-01, 2026-11-01T12:00:00Z) or a relative one (-7d, -4w, -3m, -1y, -24h, mStart, all).',
-  );
+  readDate(option, value, new Date());
+  return value.trim();
 }
 
-function validCalendarDate(v: string): boolean {
-  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
-  const dt = new Date(Date.UTC(y, m - 1, d));
-  return dt.getUTCFullYear() === y && dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
+/**
+ * --from must not be after --to: both read in UTC against `now`; a --to that is a relative date or
+ * a bare day counts to the end of its day, and a missing --to means the end of today.
+ */
+function checkOrder(range: DateRange, now: Date): void {
+  const from = range.date_from === null ? undefined : readDate('--from', range.date_from, now);
+  if (!from) return;
+  const to = range.date_to === null ? undefined : readDate('--to', range.date_to, now);
+  const wholeDay = !to || to.delta !== null || /^\s*\d{4}-\d{1,2}(-\d{1,2})?\s*$/.test(range.date_to ?? '');
+  const toNaive = to?.naive ?? now.getTime() * 1000;
+  const end = wholeDay ? startOfInterval(toNaive, 'day', 0) + US_DAY - 1 : toNaive;
+  if (from.naive > end) {
+    throw new UsageError(range.date_to ? `--from ${range.date_from} is after --to ${range.date_to}` : `--from ${range.date_from} is after today`);
+  }
 }
 
 /**
  * Build a PostHog dateRange from --from/--to. When both are absolute, --from after --to is an
- * error (relative values are checked by the engine once "now" is known).
+ * error (relative values are checked by checkRelativeOrder once "now" is known).
  */
 export function dateRangeFromOptions(from: string | undefined, to: string | undefined, defaultFrom: string): DateRange {
   const date_from = from !== undefined ? parseDateOption('--from', from) : defaultFrom;
   const date_to = to !== undefined ? parseDateOption('--to', to) : null;
-  if (date_to && ABSOLUTE.test(date_from) && ABSOLUTE.test(date_to)) {
-    const a = Date.parse(date_from.length === 10 ? `${date_from}T00:00:00Z` : date_from.replace(' ', 'T'));
-    const b = Date.parse(date_to.length === 10 ? `${date_to}T23:59:59.999Z` : date_to.replace(' ', 'T'));
-    if (a > b) throw new UsageError(`--from ${date_from} is after --to ${date_to}`);
-  }
+  const absolute = (v: string) => readDate('--from', v, new Date(0))?.delta === null;
+  if (date_to && absolute(date_from) && absolute(date_to)) checkOrder({ date_from, date_to }, new Date(0));
   return { date_from, date_to };
 }
 
-/** Relative date strings resolved against "now" (UTC day granularity) to check --from <= --to. */
+/** --from after --to (either may be relative, resolved against "now" in UTC) is an error. */
 export function checkRelativeOrder(range: DateRange, now: Date): void {
-  const f = approxInstant(range.date_from, now, false);
-  const t = range.date_to ? approxInstant(range.date_to, now, true) : now.getTime() + 86_400_000;
-  if (f !== undefined && t !== undefined && f > t) {
-    throw new UsageError(`--from ${range.date_from} is after --to ${range.date_to}`);
-  }
-}
-
-function approxInstant(v: string | null, now: Date, end: boolean): number | undefined {
-  if (!v) return undefined;
-  const m = /^-(\d+)([hdwmy])$/.exec(v);
-  if (m) {
-    const n = Number(m[1]);
-    const unitMs = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, m: 30 * 86_400_000, y: 365 * 86_400_000 }[m[2] as 'h'];
-    return now.getTime() - n * unitMs + (end ? 86_400_000 - 1 : 0);
-  }
-  if (ABSOLUTE.test(v)) return Date.parse(v.length === 10 ? `${v}T${end ? '23:59:59.999' : '00:00:00'}Z` : v.replace(' ', 'T'));
-  return undefined;
+  checkOrder(range, now);
 }
 
 export type WindowUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month';

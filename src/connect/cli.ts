@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { globalsOf, type GlobalOptions } from '../cli/globals.js';
 import { openEngine, queryOptionsOf, type QueryOptions } from '../cli/query-options.js';
-import { checkRelativeOrder, dateRangeFromOptions, type DateRange } from '../cli/range-options.js';
+import { checkRelativeOrder, dateRangeFromOptions } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import { UsageError, suggest } from '../errors.js';
 import {
   ACTIVE_MATHS,

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { globalsOf } from '../cli/globals.js';
 import { openEngine, queryOptionsOf, type QueryOptions } from '../cli/query-options.js';
-import { checkRelativeOrder, dateRangeFromOptions, type DateRange } from '../cli/range-options.js';
+import { checkRelativeOrder, dateRangeFromOptions } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import { UsageError, suggest } from '../errors.js';
 import { loadConnectDefinitions, REPORT_INTERVALS, type ReportInterval } from '../definitions/connect.js';
 import { buildLifecycleQuery, buildRetentionQuery, buildStickinessQuery, type RetentionKind } from '../definitions/connect-growth.js';

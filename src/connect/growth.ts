@@ -4,7 +4,7 @@
  * PostHog) and returns plain data for the renderer.
  */
 import type { Engine, QueryContext } from '../engines/types.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import type { ConnectDefinitions, ReportInterval } from '../definitions/connect.js';
 import {
   buildLifecycleQuery,
@@ -14,7 +14,7 @@ import {
   type RetentionOptions,
   type StickinessOptions,
 } from '../definitions/connect-growth.js';
-import { startOf, toNaive, naiveParts } from '../engines/local/trends/range.js';
+import { startOfInterval as startOf, toNaive, naiveParts } from '../time/index.js';
 
 interface Common {
   title: string;

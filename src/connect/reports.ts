@@ -4,8 +4,7 @@
  * the Engine interface (local DuckDB or PostHog) and returns plain data; rendering is separate.
  */
 import type { Engine, QueryContext } from '../engines/types.js';
-import type { TrendsQuery } from '../query/schema.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange, TrendsQuery } from '../query/schema.js';
 import {
   buildActiveTotalQuery,
   buildDauQuery,

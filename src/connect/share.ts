@@ -5,7 +5,7 @@
  * share is unknown (not 0%), and the report says why instead of printing a number.
  */
 import type { Engine, QueryContext } from '../engines/types.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import type { ConnectDefinitions, ReportInterval } from '../definitions/connect.js';
 import { buildShareQueries, type ShareDefinition, type ShareQueryOptions } from '../definitions/connect-share.js';
 import { NULL_VALUE, OTHER_VALUE } from './reports.js';

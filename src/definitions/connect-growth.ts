@@ -5,7 +5,7 @@
  * intervals per installation). "Active" is the same as for DAU: any Connect event from an
  * installation (activityProperties in ./connect.ts), so every count is of installations.
  */
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import type { LifecycleQuery, RetentionQuery, StickinessQuery } from '../query/schema.js';
 import { activityProperties, type ConnectDefinitions, type ReportInterval } from './connect.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { QUERIES_DIR, taxonomy, type Taxonomy } from '../events/taxonomy.js';
 import { InputError } from '../errors.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 import type { TrendsQuery } from '../query/schema.js';
 import { activityProperties, type ConnectDefinitions, type ReportInterval } from './connect.js';
 

@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { QUERIES_DIR, taxonomy, type Taxonomy } from '../events/taxonomy.js';
 import { InputError, UsageError, suggest } from '../errors.js';
-import type { DateRange } from '../cli/range-options.js';
-import type { TrendsQuery } from '../query/schema.js';
+import type { DateRange, TrendsQuery } from '../query/schema.js';
 
 const Ref = z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'expected a taxonomy key path like "connect.events.clusterLogin"');
 

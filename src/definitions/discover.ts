@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { QUERIES_DIR, taxonomy } from '../events/taxonomy.js';
 import { InputError, UsageError, suggest } from '../errors.js';
-import type { DateRange, WindowUnit } from '../cli/range-options.js';
+import type { WindowUnit } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 
 export const COUNTED_STATUSES = ['DISCOVER_STATUS_SUCCESS', 'DISCOVER_STATUS_SKIPPED'] as const;
 

@@ -15,7 +15,7 @@ import {
   type Track,
   type TrendsItem,
 } from '../definitions/discover.js';
-import type { DateRange } from '../cli/range-options.js';
+import type { DateRange } from '../query/schema.js';
 
 export interface StepFailureRow {
   resource: string;

@@ -10,7 +10,7 @@ import { emit, info, warn } from '../output/emit.js';
 import { formatNumber } from '../output/table.js';
 import { analyzeDownloadLogs, loadDownloadLogs, resolveSalt } from './index.js';
 import { buildReport, parseDimensions, reportTable, skippedMessage, type DownloadsReport, type KindFilter } from './report.js';
-import type { PeriodInterval } from './periods.js';
+import type { PeriodInterval } from '../time/index.js';
 import type { LoadSummary } from '../store/ingest.js';
 
 interface DownloadsFlags {

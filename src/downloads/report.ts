@@ -2,11 +2,12 @@
  * Download counts grouped by any of period / platform / arch / version / artifact / kind, with
  * installs and updates side by side and unique downloaders (distinct client hashes).
  */
+import semver from 'semver';
 import { UsageError, suggest } from '../errors.js';
 import { formatNumber, type TableSpec } from '../output/table.js';
 import type { Download } from './count.js';
 import type { ReadStats } from './logs.js';
-import { periodOf, startOfLocalDay, type PeriodOptions } from './periods.js';
+import { periodOf, startOfLocalDay, type PeriodOptions } from '../time/index.js';
 
 export type Dimension = 'period' | 'platform' | 'arch' | 'version' | 'artifact' | 'kind';
 export const DIMENSIONS: readonly Dimension[] = ['period', 'platform', 'arch', 'version', 'artifact', 'kind'];
@@ -146,22 +147,13 @@ export function skippedMessage(stats: Pick<ReadStats, 'malformed' | 'firstMalfor
   return `skipped ${stats.malformed} malformed line${stats.malformed === 1 ? '' : 's'}${f ? ` (first: ${f.file}:${f.line}: ${f.reason})` : ''}`;
 }
 
-/** Newest version first (numeric semver compare; pre-releases after their release). */
+/** Newest version first (semver precedence: a pre-release after its release); non-versions last. */
 export function compareVersionsDesc(a: string, b: string): number {
-  const pa = a.split(/[.-]/);
-  const pb = b.split(/[.-]/);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return i >= 3 ? -1 : 1;
-    if (y === undefined) return i >= 3 ? 1 : -1;
-    const nx = Number(x);
-    const ny = Number(y);
-    if (!Number.isNaN(nx) && !Number.isNaN(ny)) {
-      if (nx !== ny) return ny - nx;
-    } else if (x !== y) return x < y ? 1 : -1;
-  }
-  return 0;
+  const va = semver.valid(a);
+  const vb = semver.valid(b);
+  if (va && vb) return semver.rcompare(va, vb);
+  if (va || vb) return va ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const HEADERS: Record<Dimension, string> = {

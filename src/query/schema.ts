@@ -61,6 +61,15 @@ export const DateRangeSchema = z.looseObject({
   date_to: z.string().nullish(),
   explicitDate: z.boolean().nullish(),
 });
+/** A query's dateRange as the engines read it. */
+export type DateRangeInput = z.infer<typeof DateRangeSchema>;
+
+/** The dateRange the reports build (from --from/--to or a definition's default). */
+export interface DateRange {
+  date_from: string | null;
+  date_to: string | null;
+  explicitDate?: boolean;
+}
 
 export const IntervalSchema = z.enum(['minute', 'hour', 'day', 'week', 'month']);
 

@@ -1,6 +1,7 @@
 /**
  * Replay progress on stderr: a redrawn bar with events/s on a terminal, plain lines (every 10%
  * or 5 s) otherwise (CI logs), nothing with --quiet.
+ * Hand-written: no kept progress-bar library also does the plain CI lines and a resume-aware rate.
  */
 export interface ProgressSink {
   update(done: number): void;

@@ -18,6 +18,7 @@ import { isLoopbackHost, maskSecret, normalizeHost } from '../config/posthog.js'
 import { describeInputs, readFixtures, type FixtureEvent, type InputFile } from './input.js';
 import { checkpointMismatch, readCheckpoint, targetId, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { createProgress, type ProgressSink } from './progress.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ReplayOptions {
   files: readonly string[];
@@ -145,7 +146,6 @@ export function toMessage(ev: FixtureEvent, marker: string, markerValue: string 
   return { distinctId: ev.distinct_id, event: ev.event, uuid: ev.uuid, timestamp: ev.timestamp as unknown as Date, properties };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function errText(e: unknown): string {
   if (e instanceof Error) {
@@ -369,6 +369,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     }
   };
 
+  // Hand-written rather than p-limit: reading waits for a free slot (p-limit would queue the whole input).
   // Chunks go out up to `concurrency` at a time; the checkpoint advances over the contiguous
   // prefix of acknowledged chunks only, so a resume re-sends at most the chunks in flight.
   const finished = new Map<number, number>(); // chunk number -> size, acknowledged but not yet contiguous

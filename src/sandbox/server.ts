@@ -23,6 +23,7 @@ import { checkTeleportEvent } from '../events/vocabulary.js';
 import { brokenRule } from '../store/vocab-rules.js';
 import { InsightsApi } from './insights.js';
 import { BATCH_BODY_LIMIT, CaptureError, decodeBodySized, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SandboxOptions {
   storePath: string;
@@ -85,7 +86,6 @@ function rng(seed: number): () => number {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** One-at-a-time access to the store (DuckDB connection): writes and queries never interleave. */
 class DbLock {

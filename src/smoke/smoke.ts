@@ -18,6 +18,7 @@ import type { Engine, PostHogQuery, QueryContext } from '../engines/types.js';
 import { createPostHogEngine } from '../engines/posthog/index.js';
 import { describeInputs, readFixtures } from '../replay/input.js';
 import { replay, assertComplete, type ReplaySummary } from '../replay/replay.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SmokeOptions {
   host: string;
@@ -174,7 +175,6 @@ function summarize(kind: string, results: unknown): string {
   return `${totals.reduce((a, b) => a + b, 0)} active installation-days`;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
   const log = o.log ?? ((l: string) => void process.stderr.write(l + '\n'));

@@ -64,3 +64,8 @@ export function propertySql(store: MaterializedColumns, key: string, alias = 'e'
 export function personPropertySql(key: string, alias = 'p'): string {
   return `json_extract_string(${alias}.properties, ${sqlString(jsonPath(key))})`;
 }
+
+/** `col` within inclusive microsecond bounds, on a TIMESTAMPTZ column (PostHog's ends are .999999). */
+export function timestampRangeSql(range: { fromUs: bigint; toUs: bigint }, col: string): string {
+  return `${col} >= make_timestamptz(${range.fromUs}::BIGINT) AND ${col} <= make_timestamptz(${range.toUs}::BIGINT)`;
+}

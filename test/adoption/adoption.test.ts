@@ -3,7 +3,7 @@ import { localEngineForStore } from '../../src/engines/local/index.js';
 import { adoption, installationsQuery, downloadsQuery } from '../../src/adoption/index.js';
 import { writeCdnLogs } from '../../src/downloads/generate.js';
 import { analyzeDownloadLogs, downloadEvents, type Analysis } from '../../src/downloads/index.js';
-import { periodOf } from '../../src/downloads/periods.js';
+import { periodOf } from '../../src/time/index.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import { tempDir } from '../downloads/helpers.js';
 import { tempStore, type TempStore, type TestEvent, type TestPerson } from '../engine/helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextPeriod, periodOf, periodsBetween, startOfLocalDay } from '../../src/downloads/periods.js';
+import { nextPeriod, periodOf, periodsBetween, startOfLocalDay } from '../../src/time/index.js';
 import { buildReport, compareVersionsDesc, parseDimensions, skippedMessage } from '../../src/downloads/report.js';
 import type { Download } from '../../src/downloads/count.js';
 import type { ReadStats } from '../../src/downloads/logs.js';
@@ -70,7 +70,7 @@ describe('buildReport', () => {
     expect(west.rows.map((x) => [x.kind, x.downloads])).toEqual([['install', 3], ['update', 1]]);
   });
   it('sorts versions newest first and parses --by', () => {
-    expect(['16.4.0', '17.0.0-beta.1', '16.10.0', '17.0.0'].sort(compareVersionsDesc)).toEqual(['17.0.0', '17.0.0-beta.1', '16.10.0', '16.4.0']);
+    expect(['16.4.0', '17.0.0-beta.1', '16.10.0', '17.0.0', '17.0.0-beta.10', '17.0.0-beta.2'].sort(compareVersionsDesc)).toEqual(['17.0.0', '17.0.0-beta.10', '17.0.0-beta.2', '17.0.0-beta.1', '16.10.0', '16.4.0']);
     expect(parseDimensions('platform, arch,day')).toEqual(['platform', 'arch', 'period']);
     expect(() => parseDimensions('os')).toThrow(UsageError);
     expect(skippedMessage({ malformed: 2, firstMalformed: { file: 'a.gz', line: 7, reason: "field 'date' is not YYYY-MM-DD" } })).toBe(

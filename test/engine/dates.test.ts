@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatResolvedDateRange, resolveDateRange } from '../../src/engines/local/dates.js';
+import { formatResolvedDateRange, resolveDateRange } from '../../src/time/index.js';
 import type { QueryContext } from '../../src/engines/types.js';
 
 const ctx = (now: string, timezone = 'UTC', weekStart: 0 | 1 = 0): QueryContext => ({ now: new Date(now), timezone, weekStart });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempStore, type TempStore } from './helpers.js';
 import { localEngineForStore } from '../../src/engines/local/index.js';
 import { median } from '../../src/engines/local/funnels/stats.js';
-import { Scatter, finishBuckets, joinGroups, type ScanChunk, type SigPlan } from '../../src/engines/local/funnels/group.js';
+import { Scatter, finishBuckets, joinGroups, type ScanChunk } from '../../src/engines/local/funnels/group.js';
+import { parseQuery } from '../../src/query/parse.js';
 import type { QueryContext } from '../../src/engines/types.js';
 
 const ctx: QueryContext = { timezone: 'UTC', weekStart: 0, now: new Date('2024-02-01T00:00:00Z') };
@@ -336,46 +337,60 @@ describe('building blocks', () => {
     expect(seen.size).toBe(new Set(rows.map((r) => r.key)).size);
   });
 
-  it('lays targets out by signature: alike targets are adjacent within a bucket, signatures are exact', () => {
-    // code = event code << 3 | value code << 1 | atom bit
-    const sig: SigPlan = { lowBits: 3, atomMask: 1, fieldShift: [1], fieldMask: [3] };
-    const n = 4000;
-    const hash = new Uint32Array(n * 2);
-    const ts = new Float64Array(n);
-    const code = new Int32Array(n);
-    const keyOf = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const k = (i * 37) % 500;
-      hash[2 * i] = k;
-      hash[2 * i + 1] = (k % 3) << 24; // three buckets
-      ts[i] = i;
-      code[i] = (((k + i) % 4) << 3) | ((k % 3) << 1) | (i % 2);
-      keyOf[i] = k;
-    }
-    const sc = new Scatter(n, 2, false, false);
-    sc.addPart([{ count: n, hash, ts, i32: [code, keyOf] }]);
-    const state = sc.done(sig);
-    const { start, signatures } = joinGroups([finishBuckets(state, 0, 256)], state.rows, true, false);
-    const nT = start.length - 1;
-    expect(nT).toBe(500);
-    const last = new Map<number, number>();
-    for (let t = 0; t < nT; t++) {
-      let ev = 0;
-      let at = 0;
-      let seen = 0;
-      for (let r = start[t]!; r < start[t + 1]!; r++) {
-        const c = state.out.i32[0]![r]!;
-        ev |= 1 << (c >>> 3);
-        at |= c & 1;
-        seen |= 1 << ((c >>> 1) & 3);
+  it('gives every person the step a brute-force ordered funnel gives, over many kinds of people', async () => {
+    // People differ in which events they did and with which plan: the engine groups alike people
+    // to share work, which must never change anyone's result. 3 step events (one filtered on plan,
+    // one on two plans), noise events, distinct timestamps, a 2-hour window.
+    let x = 7;
+    const rnd = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const plans = ['free', 'pro', 'team'];
+    const events: { event: string; distinct_id: string; timestamp: string; properties: { plan: string } }[] = [];
+    for (let u = 0; u < 300; u++) {
+      let at = Date.parse('2024-01-05T00:00:00Z') + u * 60_000;
+      for (let e = 0, n = rnd(10); e < n; e++) {
+        at += (1 + rnd(40)) * 60_000;
+        events.push({ event: ['a', 'b', 'c', 'noise'][rnd(4)]!, distinct_id: `p${u}`, timestamp: new Date(at).toISOString(), properties: { plan: plans[rnd(3)]! } });
       }
-      const e = signatures!.list[signatures!.of[t]!]!;
-      expect(e).toEqual({ ev, at, fieldSets: [seen] });
-      // within a bucket, a signature's targets form one run
-      const bucket = state.out.i32[1]![start[t]!]! % 3;
-      const key = `${bucket}:${signatures!.of[t]}`;
-      if (last.has(key)) expect(last.get(key)).toBe(t - 1);
-      last.set(key, t);
+    }
+    const plan = (value: string[]) => [{ key: 'plan', value, operator: 'exact', type: 'event' }];
+    const steps = [
+      { event: 'a', ok: (p: string) => p !== 'free' },
+      { event: 'b', ok: () => true },
+      { event: 'c', ok: (p: string) => p === 'team' },
+    ];
+    const windowMs = 2 * 3_600_000;
+    // furthest step per person: from each step-0 event, take the earliest next matching event
+    const reached = new Map<string, number>();
+    const byPerson = new Map<string, typeof events>();
+    for (const e of events) byPerson.set(e.distinct_id, [...(byPerson.get(e.distinct_id) ?? []), e]);
+    for (const [id, evs] of byPerson) {
+      let best = 0;
+      evs.forEach((first, i) => {
+        if (first.event !== steps[0]!.event || !steps[0]!.ok(first.properties.plan)) return;
+        const t0 = Date.parse(first.timestamp);
+        let step = 1;
+        for (const e of evs.slice(i + 1)) {
+          if (step === steps.length || Date.parse(e.timestamp) - t0 > windowMs) break;
+          if (e.event === steps[step]!.event && steps[step]!.ok(e.properties.plan)) step++;
+        }
+        best = Math.max(best, step);
+      });
+      if (best > 0) reached.set(id, best);
+    }
+    const expected = steps.map((_, i) => [...reached.values()].filter((r) => r > i).length);
+    expect(expected[2]).toBeGreaterThan(0);
+    const s = await tempStore(events);
+    try {
+      const q = {
+        kind: 'FunnelsQuery',
+        series: [node('a', plan(['pro', 'team'])), node('b'), node('c', plan(['team']))],
+        dateRange: range,
+        funnelsFilter: { funnelWindowInterval: 2, funnelWindowIntervalUnit: 'hour' },
+      };
+      const [res] = await localEngineForStore(s.store).runMany([parseQuery(q, 'q')], ctx);
+      expect((res!.results as Step[]).map((r) => r.count)).toEqual(expected);
+    } finally {
+      await s.cleanup();
     }
   });
 });

@@ -31,8 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// retry: dist/ may be mid-rebuild by a concurrent run in a shared tree (real failures repeat)
-describe('query run', { retry: 2 }, () => {
+describe('query run', () => {
   it('prints the PostHog response with --format json and a summary table otherwise', async () => {
     const q = file('f.json', JSON.stringify({ query: funnel }));
     const json = await runCli(['--store', storePath, 'query', 'run', q, '--format', 'json', '--now', '2024-02-01T00:00:00Z']);

@@ -4,7 +4,7 @@
  * query -> `discover-metrics query run --format json`, then the response is compared with what
  * PostHog's test asserts (the file's `conventions`).
  *
- * Exported for reuse by other peer tests (e.g. trends): loadPeerCases, caseJsonl,
+ * Exported for reuse by other peer tests (e.g. trends and the in-process run): loadPeerCases, caseJsonl,
  * contextArgs, runCli, PeerCaseRun, checkFunnelCase.
  */
 import { spawn } from 'node:child_process';

@@ -1,17 +1,16 @@
 // The Connect commands end to end through the binary: DAU from the CLI equals the distinct
 // installations per day counted straight from the fixture file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, REPO_ROOT } from '../peer/harness.js';
-import { storeWith, type TestEvent } from './helpers.js';
+import { runCli } from '../peer/harness.js';
+import type { TestEvent } from './helpers.js';
 import { connectFixture, installationsPerDay, isInstallationEvent } from './connect-fixture.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import { Store } from '../../src/store/store.js';
 import { buildDauQuery, loadConnectDefinitions } from '../../src/definitions/connect.js';
 
-const hasLoad = existsSync(join(REPO_ROOT, 'src', 'commands', 'load.ts'));
 const fx = connectFixture(11, 30, 20);
 const ctxArgs = ['--now', '2026-01-25T12:00:00Z', '--timezone', 'UTC'];
 const range = ['--from', '2026-01-01', '--to', '2026-01-20'];
@@ -26,13 +25,8 @@ beforeAll(async () => {
   // PostHog export shape; person properties ride on the events like PostHog's person_properties
   const props = new Map(fx.persons.map((p) => [p.distinct_ids[0]!, p.properties ?? {}]));
   writeFileSync(fixtureFile, fx.events.map((e) => JSON.stringify({ ...e, person_properties: props.get(e.distinct_id) ?? {} })).join('\n') + '\n');
-  if (hasLoad) {
-    const r = await runCli(['--store', store, 'load', fixtureFile]);
-    if (r.code !== 0) throw new Error(`load failed: ${r.stderr}`);
-  } else {
-    const s = await storeWith(fx.events, fx.persons, { path: store });
-    await s.close();
-  }
+  const r = await runCli(['--store', store, 'load', fixtureFile]);
+  if (r.code !== 0) throw new Error(`load failed: ${r.stderr}`);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

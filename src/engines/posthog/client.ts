@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { HttpError, QueryValidationError, redactSecrets } from '../../errors.js';
 import type { PostHogQuery, QueryResponse } from '../types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -84,7 +85,6 @@ function detailText(v: unknown): string | undefined {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class PostHogClient {
   readonly host: string;
@@ -106,7 +106,7 @@ export class PostHogClient {
       maxPollMs: cfg.maxPollMs ?? 5_000,
       maxRetries: cfg.maxRetries ?? 5,
       maxThrottleWaitS: cfg.maxThrottleWaitS ?? 300,
-      sleep: cfg.sleep ?? defaultSleep,
+      sleep: cfg.sleep ?? ((ms: number) => sleep(ms)),
     };
     this.note = cfg.onNote ?? (() => {});
   }
@@ -121,6 +121,7 @@ export class PostHogClient {
 
   /**
    * One HTTP exchange with retries for 429 (waiting what PostHog states), 5xx and network errors.
+   * Hand-written: generic retry libraries do not wait PostHog's Retry-After nor read its throttle text.
    * Returns status and parsed JSON body for 2xx; throws HttpError otherwise.
    */
   async request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, deadline = Date.now() + this.opts.maxQueryMs): Promise<{ status: number; json: unknown }> {

@@ -10,6 +10,7 @@
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../types.js';
 import { PostHogClient, type PostHogClientConfig, type ProjectInfo } from './client.js';
 import { requireQueryConnection, resolveConnection, normalizeHost } from '../../config/posthog.js';
+import pLimit from 'p-limit';
 
 export { PostHogClient, throttleWaitSeconds } from './client.js';
 export type { FetchLike, ProjectInfo } from './client.js';
@@ -27,29 +28,11 @@ export interface PostHogEngine extends Engine {
   project(): Promise<ProjectInfo>;
 }
 
-/** A counting semaphore: at most `limit` tasks run at once. */
-export class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
 export function createPostHogEngine(config: PostHogEngineConfig): PostHogEngine {
   const client = new PostHogClient({ ...config, host: normalizeHost(config.host) });
-  const limiter = new Limiter(MAX_CONCURRENT_QUERIES);
+  const limit = pLimit(MAX_CONCURRENT_QUERIES);
   let projectInfo: Promise<ProjectInfo> | undefined;
-  const run = (query: PostHogQuery): Promise<QueryResponse> => limiter.run(() => client.query(query));
+  const run = (query: PostHogQuery): Promise<QueryResponse> => limit(() => client.query(query));
   return {
     name: 'posthog',
     client,

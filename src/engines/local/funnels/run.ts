@@ -5,7 +5,7 @@
 import type { Store } from '../../../store/store.js';
 import type { FunnelsQuery } from '../../../query/schema.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
-import { formatResolvedDateRange } from '../dates.js';
+import { formatResolvedDateRange } from '../../../time/index.js';
 import { eventCount, scanFunnels, type ScanResult } from './scan.js';
 import { scanKey } from './scan-sql.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';

@@ -7,7 +7,7 @@
 import type { Store } from '../../../store/store.js';
 import { quoteIdent, sqlString, stringInSql, stringListSql } from '../../../store/sql.js';
 import { UsageError } from '../../../errors.js';
-import { timestampRangeSql } from '../dates.js';
+import { timestampRangeSql } from '../../../store/sql.js';
 import { exactFilterParts, propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { fieldSql } from '../hogql.js';
 import type { FunnelSpec, StepSpec } from './spec.js';

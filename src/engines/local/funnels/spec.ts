@@ -5,7 +5,7 @@
 import { QueryValidationError, UsageError } from '../../../errors.js';
 import type { FunnelsQuery, SeriesNode } from '../../../query/schema.js';
 import type { QueryContext } from '../../types.js';
-import { resolveDateRange, type Interval, type ResolvedDateRange } from '../dates.js';
+import { resolveDateRange, type Interval, type ResolvedDateRange } from '../../../time/index.js';
 import { parseFieldExpr, type FieldRef } from '../hogql.js';
 
 export type OrderType = 'ordered' | 'strict' | 'unordered';

@@ -15,7 +15,7 @@
 import type { Store } from '../../../store/store.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import type { LifecycleQuery } from '../../../query/schema.js';
-import { addInterval, formatDay, formatLabel, isoNaive, startOf, toNaive, TrendsDateRange, type TrendsInterval } from '../trends/range.js';
+import { addInterval, formatDay, formatLabel, isoNaive, startOfInterval as startOf, toNaive, TrendsDateRange, type Interval as TrendsInterval } from '../../../time/index.js';
 import { actorActivity, checkCommon, checkEventsSeries, earliestNaive } from '../actor-scan.js';
 
 export const LIFECYCLE_STATUSES = ['new', 'returning', 'resurrecting', 'dormant'] as const;

@@ -20,7 +20,7 @@ import type { Store } from '../../../store/store.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import type { RetentionEntity, RetentionQuery } from '../../../query/schema.js';
 import { QueryValidationError } from '../../../errors.js';
-import { addInterval, isoNaive, startOf, toInstant, toNaive, TrendsDateRange, US_MINUTE, type TrendsInterval } from '../trends/range.js';
+import { addInterval, isoNaive, startOfInterval as startOf, toInstant, toNaive, TrendsDateRange, US_MINUTE, type Interval as TrendsInterval } from '../../../time/index.js';
 import { actorBuckets, checkCommon, earliestNaive, filterSql, type ScanFilter } from '../actor-scan.js';
 
 const DEFAULT_TOTAL_INTERVALS = 7;

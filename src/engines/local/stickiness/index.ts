@@ -10,7 +10,7 @@ import type { Store } from '../../../store/store.js';
 import type { QueryContext, QueryResponse } from '../../types.js';
 import type { StickinessQuery } from '../../../query/schema.js';
 import { QueryValidationError } from '../../../errors.js';
-import { CompareToDateRange, PreviousPeriodDateRange, TrendsDateRange, type TrendsInterval } from '../trends/range.js';
+import { CompareToDateRange, PreviousPeriodDateRange, TrendsDateRange, type Interval as TrendsInterval } from '../../../time/index.js';
 import { bucketSql, checkCommon, checkEventsSeries, filterSql, tsSql } from '../actor-scan.js';
 
 const CRITERIA_SQL: Record<string, string> = { gte: '>=', lte: '<=', exact: '=' };

@@ -30,8 +30,8 @@ import {
   formatLabel,
   isoNaive,
   toNaive,
-  type TrendsInterval,
-} from './range.js';
+  type Interval as TrendsInterval,
+} from '../../../time/index.js';
 import { compileFormula, naturalCompare } from './formula.js';
 import {
   BREAKDOWN_NULL,

@@ -14,7 +14,7 @@ import type { Store } from '../../../store/store.js';
 import { jsonPath, propertySql, sqlString, stringInSql } from '../../../store/sql.js';
 import { UsageError } from '../../../errors.js';
 import { propertyFiltersSql, usesPersonProperties } from '../filters.js';
-import { toInstant, toNaive, US_DAY, US_HOUR, US_MINUTE, US_SECOND, type TrendsDateRange, type TrendsInterval } from './range.js';
+import { toInstant, toNaive, US_DAY, US_HOUR, US_MINUTE, US_SECOND, type TrendsDateRange, type Interval as TrendsInterval } from '../../../time/index.js';
 import { breakdownRawSql, isPersonPart, withNullLabel, type BreakdownSpec, type BreakdownValue } from './breakdown.js';
 
 export interface SeriesNode {
@@ -80,6 +80,7 @@ interface OffsetSegment {
 }
 
 /** UTC offsets in effect between two instants (µs), with the exact transition instants. */
+// Hand-written: @date-fns/tz's tzScan finds changes to the hour only (and one per month at most).
 export function offsetSegments(fromUs: number, toUs: number, tz: string): OffsetSegment[] {
   const off = (us: number) => toNaive(us, tz) - us;
   const start = fromUs - 2 * US_DAY;
