@@ -128,7 +128,7 @@ function timeLoad(file, label) {
     process.stderr.write(r.stderr ?? '');
     throw new Error(`load failed (exit ${r.status})`);
   }
-  // DISCOVER_METRICS_DEBUG_LOAD=1: the load's phase times
+  // DISCOVER_METRICS_DEBUG=load: the load's phase times
   for (const line of (r.stderr ?? '').split('\n')) if (line.startsWith('[load]')) console.log(`       ${line}`);
   const summary = JSON.parse(r.stdout);
   const mb = statSync(file).size / 1e6;

@@ -1,7 +1,7 @@
 /**
  * Error types and the exit-code contract shared by every command:
  *   0 ok, 1 a finding or a failed check, 2 bad input or usage.
- * Anything else is an internal error (exit 70) and prints a stack trace with DEBUG=1.
+ * Anything else is an internal error (exit 70) and prints a stack trace with DISCOVER_METRICS_DEBUG=stack.
  */
 export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;

@@ -1,9 +1,9 @@
 /** Tables and a chart for the adoption report (logic in index.ts returns the data). */
 import { lineChart } from '../output/chart.js';
 import type { TableSpec } from '../output/table.js';
+import { formatPercent } from '../output/format.js';
 import type { AdoptionReport, AdoptionRow } from './index.js';
 
-const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
 const ratioValue = (r: number | null) => (r === null ? null : Number(r.toFixed(4)));
 
 export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
@@ -16,7 +16,7 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
       { key: 'platform', header: 'Platform' },
       { key: 'downloads', header: 'Downloads', align: 'right' },
       { key: 'newInstallations', header: 'New installations', align: 'right' },
-      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => pct(x.ratio), value: (x) => ratioValue(x.ratio) },
+      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },
       { key: 'activeInstallations', header: 'Active installations', align: 'right' },
       { key: 'updates', header: 'Updater fetches', align: 'right' },
     ],
@@ -37,7 +37,7 @@ export function totalsTable(r: AdoptionReport): TableSpec<TotalRow> {
       { key: 'platform', header: 'Platform' },
       { key: 'downloads', header: 'Downloads', align: 'right' },
       { key: 'newInstallations', header: 'New installations', align: 'right' },
-      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => pct(x.ratio), value: (x) => ratioValue(x.ratio) },
+      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },
       { key: 'peakActiveInstallations', header: `Peak active per ${r.interval}`, align: 'right' },
       { key: 'updates', header: 'Updater fetches', align: 'right' },
     ],

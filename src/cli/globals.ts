@@ -1,50 +1,38 @@
 /**
- * Global options shared by every command, resolved once from flags and environment.
+ * Global options shared by every command, declared once on the program and resolved once per run.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { defaultStorePath } from '../store/store.js';
-import { UsageError } from '../errors.js';
 import { setColor } from '../output/color.js';
-
-export type OutputFormat = 'table' | 'json' | 'csv' | 'markdown';
+import { FORMATS, type OutputFormat } from '../output/report.js';
 
 export interface GlobalOptions {
   store: string;
+  /** --store or DISCOVER_METRICS_STORE was given (not the default path). */
+  storeChosen: boolean;
   format: OutputFormat;
   color: boolean;
   quiet: boolean;
-  /** stdout is a terminal (tables, progress bars, charts). */
-  tty: boolean;
 }
-
-export const FORMATS: readonly OutputFormat[] = ['table', 'json', 'csv', 'markdown'];
 
 export function addGlobalOptions(program: Command): void {
   program
-    .option('--store <path>', 'event store file (env DISCOVER_METRICS_STORE)', undefined)
-    .option('--format <format>', `output format: ${FORMATS.join('|')} (default: table)`)
+    .addOption(new Option('--store <path>', 'event store file').env('DISCOVER_METRICS_STORE'))
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .option('--no-color', 'disable colours (also NO_COLOR)')
     .option('-q, --quiet', 'print only results and errors');
 }
 
-/** Resolve global options for a command (reads the root program's options). */
-export function globalsOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): GlobalOptions {
-  const o = cmd.optsWithGlobals() as { store?: string; format?: string; color?: boolean; quiet?: boolean };
-  const tty = !!process.stdout.isTTY;
-  let format: OutputFormat = 'table';
-  if (o.format !== undefined) {
-    if (!(FORMATS as readonly string[]).includes(o.format)) {
-      throw new UsageError(`--format: unknown format '${o.format}'`, `Valid formats: ${FORMATS.join(', ')}.`);
-    }
-    format = o.format as OutputFormat;
-  }
+/** Resolve the global options of a command (they are the root program's options). */
+export function globalsOf(cmd: Command, env: NodeJS.ProcessEnv = process.env, tty = !!process.stdout.isTTY): GlobalOptions {
+  const o = cmd.optsWithGlobals() as { store?: string; format: OutputFormat; color?: boolean; quiet?: boolean };
   const color = o.color !== false && !('NO_COLOR' in env && env.NO_COLOR !== '') && tty && env.TERM !== 'dumb';
   setColor(color);
   return {
     store: o.store ?? defaultStorePath(env),
-    format,
+    storeChosen: o.store !== undefined,
+    format: o.format,
     color,
     quiet: !!o.quiet,
-    tty,
   };
 }

@@ -1,8 +1,11 @@
 /**
- * The discover-metrics binary: commander wiring only. Each command module registers its
- * options and lazy-imports its logic, so `--help` stays fast and DuckDB loads only when needed.
+ * The discover-metrics binary: commander wiring only. Each registrar in ./commands declares its
+ * commands' options and lazy-imports the command modules, so `--help` stays fast and DuckDB loads
+ * only when needed.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { debugEnabled, DEBUG_ENV } from '../debug.js';
 import { addGlobalOptions } from './globals.js';
 import { registrars } from './commands.js';
 import { DmError, EXIT_INTERNAL, EXIT_USAGE, redactSecrets } from '../errors.js';
@@ -28,7 +31,8 @@ function applyExitOverride(cmd: Command): void {
   cmd.commands.forEach(applyExitOverride);
 }
 
-export const VERSION = '0.1.0';
+/** The package's version (package.json sits two levels above src/cli and dist/cli alike). */
+export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export async function main(argv: string[]): Promise<number> {
   // `discover-metrics ... | head` closes the pipe early: stop quietly, like other CLI tools.
@@ -60,8 +64,8 @@ export function reportError(e: unknown): number {
   }
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(c().red(`internal error: ${redactSecrets(msg)}`) + '\n');
-  if (process.env.DEBUG && e instanceof Error && e.stack) process.stderr.write(redactSecrets(e.stack) + '\n');
-  else process.stderr.write('(set DEBUG=1 for a stack trace)\n');
+  if (debugEnabled('stack') && e instanceof Error && e.stack) process.stderr.write(redactSecrets(e.stack) + '\n');
+  else process.stderr.write(`(set ${DEBUG_ENV}=stack for a stack trace)\n`);
   return EXIT_INTERNAL;
 }
 

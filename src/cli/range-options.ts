@@ -5,6 +5,10 @@
  */
 import { UsageError } from '../errors.js';
 import type { DateRange } from '../query/schema.js';
+import type { WindowUnit } from '../engines/types.js';
+
+export type { DateRange } from '../query/schema.js';
+export type { WindowUnit } from '../engines/types.js';
 import { parsePostHogDate, startOfInterval, US_DAY, type ParsedDate } from '../time/index.js';
 
 const DATE_OPTION_HINT = 'Use an absolute date (2026-11-01, 2026-11-01T12:00:00Z) or a relative one (-7d, -4w, -3m, -1y, -24h, mStart, all).';
@@ -59,8 +63,6 @@ export function checkRelativeOrder(range: DateRange, now: Date): void {
   checkOrder(range, now);
 }
 
-export type WindowUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month';
-
 const UNIT_ALIASES: Record<string, WindowUnit> = {
   s: 'second', sec: 'second', secs: 'second', second: 'second', seconds: 'second',
   m: 'minute', min: 'minute', mins: 'minute', minute: 'minute', minutes: 'minute',
@@ -79,8 +81,4 @@ export function parseWindow(value: string): { funnelWindowInterval: number; funn
     throw new UsageError(`--window: '${value}' is not a conversion window`, 'Examples: 30m, 2h, 1d, 14d, 2w, 1mo (a PostHog month is 31 days).');
   }
   return { funnelWindowInterval: n, funnelWindowIntervalUnit: unit };
-}
-
-export function formatWindow(w: { funnelWindowInterval: number; funnelWindowIntervalUnit: WindowUnit }): string {
-  return `${w.funnelWindowInterval} ${w.funnelWindowIntervalUnit}${w.funnelWindowInterval === 1 ? '' : 's'}`;
 }

@@ -1,23 +1,54 @@
-/**
- * `discover-metrics adoption` — Teleport Connect downloads next to new and active installations
- * per period and platform (RFD 97), with the ratio new installations / downloads.
- */
-import { Option, type Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
+/** `adoption`: Connect downloads next to new and active installations per period and platform. */
+import type { DateRange } from '../engines/types.js';
+import type { CommandResult } from '../output/report.js';
+import { skippedMessage } from '../downloads/report.js';
+import type { PeriodInterval } from '../downloads/periods.js';
+import { adoption, downloadsQuery, installationsQuery, type AdoptionReport } from '../adoption/index.js';
+import { adoptionChart, adoptionTable, totalsTable } from '../adoption/render.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('adoption')
-    .description('Connect downloads by platform next to newly active and active installations by OS, per period')
-    .addOption(new Option('--interval <interval>', 'period length').choices(['day', 'week', 'month']).default('week'))
-    .option('--from <date>', 'start of the range (2026-09-01, or relative: -90d, -12w, mStart)', '-90d')
-    .option('--to <date>', 'end of the range (default: now)')
-    .option('--logs <paths...>', 'count downloads straight from CloudFront log files or directories instead of the store')
-    .option('--salt <secret>', 'with --logs: secret for hashing client addresses (env DISCOVER_METRICS_IP_SALT)')
-    .option('--strict', 'with --logs: fail (exit 2) on the first malformed log line');
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { adoptionCommand } = await import('../adoption/command.js');
-    await adoptionCommand(command);
-  });
+type LogDownloads = Awaited<ReturnType<typeof import('../downloads/index.js').analyzeDownloadLogs>>['downloads'];
+
+export interface AdoptionOptions {
+  interval: PeriodInterval;
+  dateRange: DateRange;
+  /** Count downloads from these CloudFront logs instead of the store. */
+  logs?: string[];
+  salt?: string;
+  strict: boolean;
+  query: QueryOptions;
+}
+
+export async function adoptionCommand(o: AdoptionOptions, c: CommandContext): Promise<CommandResult> {
+  const dateRange = { date_from: o.dateRange.date_from, date_to: o.dateRange.date_to };
+  if (o.query.printQuery) {
+    const queries = [installationsQuery('dau', { interval: o.interval, dateRange }), installationsQuery('first_time_for_user', { interval: o.interval, dateRange })];
+    if (!o.logs) queries.push(downloadsQuery({ interval: o.interval, dateRange }));
+    return { queries };
+  }
+  // Read the logs first: a bad log with --strict fails before any query runs.
+  let logDownloads: LogDownloads | undefined;
+  if (o.logs) {
+    const { analyzeDownloadLogs, resolveSalt } = await import('../downloads/index.js');
+    const analysis = await analyzeDownloadLogs(o.logs, { salt: await resolveSalt(undefined, o.salt), strict: o.strict });
+    const skipped = skippedMessage(analysis.stats);
+    if (skipped) c.out.warn(skipped);
+    if (analysis.downloads.length === 0) c.out.warn(`no Teleport Connect downloads in ${analysis.stats.files} log file(s) (${analysis.stats.requests} requests read)`);
+    logDownloads = analysis.downloads;
+  }
+  const report: AdoptionReport = await withEngine(o.query, c, (engine) => adoption(engine, { interval: o.interval, dateRange, ctx: o.query.ctx, logDownloads }));
+  const anyDownloads = report.rows.some((r) => r.downloads > 0 || r.updates > 0);
+  const anyInstalls = report.rows.some((r) => r.activeInstallations > 0 || r.newInstallations > 0);
+  if (!anyDownloads && !o.logs) {
+    c.out.warn(`no Connect download events in this range on the ${o.query.engine} engine; load them with \`discover-metrics load-downloads LOG...\` or pass --logs DIR`);
+  }
+  return {
+    json: report,
+    tables: [adoptionTable(report), totalsTable(report)],
+    chart: () => adoptionChart(report),
+    empty:
+      !anyDownloads && !anyInstalls
+        ? `no Teleport Connect downloads or installations between ${report.resolvedDateRange?.date_from ?? dateRange.date_from} and ${report.resolvedDateRange?.date_to ?? dateRange.date_to ?? 'now'}`
+        : undefined,
+  };
 }

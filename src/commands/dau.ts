@@ -1,23 +1,20 @@
-/**
- * `discover-metrics dau` — active Teleport Connect installations over time (RFD 97 DAU/WAU/MAU).
- */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
+/** `dau`: active Teleport Connect installations over time (RFD 97 DAU/WAU/MAU). */
+import { buildDauQuery, loadConnectDefinitions, type DauQueryOptions } from '../definitions/connect.js';
+import { runDauReport } from '../connect/reports.js';
+import { renderDau } from '../connect/render.js';
+import type { CommandResult } from '../output/report.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { explainEmpty } from './connect-empty.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('dau')
-    .description('Active Teleport Connect installations per day/week/month (any Connect event counts), optionally split by platform')
-    .option('--interval <interval>', 'bucket size: day, week or month', 'day')
-    .option('--math <math>', 'dau (unique per interval), wau (active in the last 7 days) or mau (last 30 days)', 'dau')
-    .option('--breakdown <dimension>', 'split by a person property: os, arch, os_version, app_version')
-    .option('--compare', 'add the previous period of the same length')
-    .option('--compare-to <offset>', 'compare with the range moved back by an offset instead (e.g. -1w, -1m)')
-    .option('--from <date>', 'start of the range: a date or relative (-30d, -12w, mStart)', '-30d')
-    .option('--to <date>', 'end of the range (default: end of today)');
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { dauCommand } = await import('../connect/cli.js');
-    await dauCommand(command);
-  });
+export interface DauOptions {
+  dau: DauQueryOptions;
+  query: QueryOptions;
+}
+
+export async function dauCommand(o: DauOptions, c: CommandContext): Promise<CommandResult> {
+  const defs = loadConnectDefinitions();
+  if (o.query.printQuery) return { queries: [buildDauQuery(defs, o.dau)] };
+  const report = await withEngine(o.query, c, (engine) => runDauReport(engine, defs, o.dau, o.query.ctx));
+  if (report.series.every((s) => s.data.every((v) => v === 0))) explainEmpty(c, o.query.ctx, o.dau.dateRange);
+  return renderDau(report);
 }

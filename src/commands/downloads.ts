@@ -1,41 +1,136 @@
 /**
- * `discover-metrics downloads LOG...` — Teleport Connect installer downloads from CloudFront
- * access logs (breakdowns by period/platform/arch/version), optionally loaded into the store;
- * `discover-metrics load-downloads LOG...` — load them only.
+ * Actions behind `downloads` and `load-downloads`: parse options, run the logic, render.
  */
-import { Option, type Command } from 'commander';
+import { lineChart } from '../output/chart.js';
+import type { CommandResult, Report } from '../output/report.js';
+import { formatNumber } from '../output/format.js';
+import { analyzeDownloadLogs, loadDownloadLogs, resolveSalt } from '../downloads/index.js';
+import { buildReport, reportTable, skippedMessage, type Dimension, type DownloadsReport, type KindFilter } from '../downloads/report.js';
+import type { PeriodInterval } from '../downloads/periods.js';
+import type { LoadSummary } from '../store/ingest.js';
+import type { CommandContext } from './context.js';
 
-export function register(program: Command): void {
-  const common = (cmd: Command) =>
-    cmd
-      .option('--salt <secret>', 'secret for hashing client addresses (env DISCOVER_METRICS_IP_SALT; default: the store\'s own)')
-      .option('--strict', 'fail (exit 2) on the first malformed log line instead of skipping it');
+export interface LogOptions {
+  logs: string[];
+  salt?: string;
+  strict: boolean;
+}
 
-  const downloads = program
-    .command('downloads')
-    .description('Teleport Connect downloads from CloudFront access logs (gzipped or not; files or directories)')
-    .argument('<log...>', 'CloudFront standard log files or directories (read recursively)')
-    .option('--by <dims>', 'breakdown: comma-separated period, platform, arch, version, artifact, kind', 'platform')
-    .addOption(new Option('--interval <interval>', 'period length for --by period').choices(['day', 'week', 'month']).default('day'))
-    .addOption(new Option('--kind <kind>', 'which downloads: fresh installs, updater fetches, or all').choices(['all', 'install', 'update']).default('all'))
-    .option('--from <date>', 'first day (YYYY-MM-DD, in --timezone)')
-    .option('--to <date>', 'last day (YYYY-MM-DD, inclusive)')
-    .option('--timezone <tz>', 'timezone for days/weeks/months (IANA name; env DISCOVER_METRICS_TIMEZONE; default UTC)')
-    .addOption(new Option('--week-start <day>', 'first day of the week').choices(['sunday', 'monday']).default('sunday'))
-    .option('--load', 'also load the counted downloads into the event store (idempotent)');
-  common(downloads);
-  downloads.action(async (logs: string[], _opts, command: Command) => {
-    const { downloadsCommand } = await import('../downloads/command.js');
-    await downloadsCommand(logs, command);
-  });
+export interface DownloadsOptions extends LogOptions {
+  by: Dimension[];
+  interval: PeriodInterval;
+  kind: KindFilter;
+  /** First and last day (YYYY-MM-DD, inclusive), in `timezone`. */
+  from?: string;
+  to?: string;
+  timezone: string;
+  weekStart: 0 | 1;
+  /** Also load the counted downloads into the store. */
+  load: boolean;
+}
 
-  const load = program
-    .command('load-downloads')
-    .description('Load Teleport Connect downloads from CloudFront access logs into the event store as events')
-    .argument('<log...>', 'CloudFront standard log files or directories (read recursively)');
-  common(load);
-  load.action(async (logs: string[], _opts, command: Command) => {
-    const { loadDownloadsCommand } = await import('../downloads/command.js');
-    await loadDownloadsCommand(logs, command);
-  });
+export async function downloadsCommand(o: DownloadsOptions, c: CommandContext): Promise<CommandResult> {
+  let analysis;
+  let loaded: LoadSummary | undefined;
+  if (o.load) {
+    const { Store } = await import('../store/store.js');
+    const store = await Store.open(c.store);
+    try {
+      const r = await loadDownloadLogs(store, o.logs, { salt: o.salt, strict: o.strict });
+      analysis = r.analysis;
+      loaded = r.load;
+    } finally {
+      await store.close();
+    }
+  } else {
+    const salt = await resolveSalt(undefined, o.salt);
+    analysis = await analyzeDownloadLogs(o.logs, { salt, strict: o.strict });
+  }
+  const { from, to } = o;
+  const report = buildReport(analysis.downloads, analysis.stats, { by: o.by, interval: o.interval, kind: o.kind, from, to, timezone: o.timezone, weekStart: o.weekStart });
+  const skipped = skippedMessage(analysis.stats);
+  if (skipped) c.out.warn(skipped);
+  if (loaded !== undefined) c.out.info(`loaded into ${c.store}: ${describeLoad(loaded)}`);
+  const what = o.kind === 'all' ? 'downloads' : o.kind === 'install' ? 'installer downloads' : 'updater fetches';
+  const range = from || to ? ` between ${from ?? 'the start'} and ${to ?? 'the end'}` : '';
+  const files = analysis.stats.files;
+  const requests = analysis.stats.requests;
+  return {
+    json: { ...report, loaded },
+    tables: [reportTable(report)],
+    chart: () => periodChart(report),
+    empty:
+      report.rows.length === 0
+        ? `no Teleport Connect ${what}${range} in ${formatNumber(files)} log file${files === 1 ? '' : 's'} (${formatNumber(requests)} request${requests === 1 ? '' : 's'} read)`
+        : undefined,
+  };
+}
+
+export async function loadDownloadsCommand(o: LogOptions, c: CommandContext): Promise<Report> {
+  const { Store } = await import('../store/store.js');
+  const store = await Store.open(c.store);
+  let r;
+  try {
+    r = await loadDownloadLogs(store, o.logs, { salt: o.salt, strict: o.strict });
+  } finally {
+    await store.close();
+  }
+  const skipped = skippedMessage(r.analysis.stats);
+  if (skipped) c.out.warn(skipped);
+  const d = r.analysis.downloads;
+  const summary = {
+    store: c.store,
+    files: r.analysis.stats.files,
+    requests: r.analysis.stats.requests,
+    downloads: d.length,
+    installs: d.filter((x) => x.kind === 'install').length,
+    updates: d.filter((x) => x.kind === 'update').length,
+    malformed: r.analysis.stats.malformed,
+    load: r.load,
+  };
+  const rows = [
+    { what: 'log files', n: summary.files },
+    { what: 'requests read', n: summary.requests },
+    { what: 'downloads counted', n: summary.downloads },
+    { what: '  installs', n: summary.installs },
+    { what: '  updater fetches', n: summary.updates },
+    { what: 'malformed lines skipped', n: summary.malformed },
+    { what: 'events stored', n: r.load.inserted },
+    { what: 'already in the store', n: r.load.duplicates },
+  ];
+  return {
+    json: summary,
+    tables: [
+      {
+        title: `Loaded Teleport Connect downloads into ${c.store}`,
+        columns: [
+          { key: 'what', header: '' },
+          { key: 'n', header: 'Count', align: 'right' },
+        ],
+        rows,
+        notes: [describeLoad(r.load)],
+      },
+    ],
+  };
+}
+
+function describeLoad(load: LoadSummary): string {
+  return `${formatNumber(load.inserted)} new download event${load.inserted === 1 ? '' : 's'}, ${formatNumber(load.duplicates)} already loaded`;
+}
+
+/** Terminal chart of installs and updater fetches per period (with --by period, 4+ periods). */
+function periodChart(r: DownloadsReport): string | undefined {
+  if (!r.by.includes('period')) return undefined;
+  const periods = [...new Set(r.rows.map((x) => x.period!))].sort();
+  if (periods.length < 4) return undefined;
+  const installs = new Map<string, number>();
+  const updates = new Map<string, number>();
+  for (const x of r.rows) {
+    installs.set(x.period!, (installs.get(x.period!) ?? 0) + x.installs);
+    updates.set(x.period!, (updates.get(x.period!) ?? 0) + x.updates);
+  }
+  return lineChart(periods, [
+    { name: 'installs', values: periods.map((p) => installs.get(p) ?? 0) },
+    { name: 'updater fetches', values: periods.map((p) => updates.get(p) ?? 0) },
+  ]);
 }

@@ -1,22 +1,69 @@
-/**
- * `discover-metrics failures --resource <slug>|all` — ERROR and ABORTED per step, top errors.
- */
-import type { Command } from 'commander';
-import { Option } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
-import { addRangeOptions } from './discover-options.js';
+/** `failures --resource <slug>|all`: ERROR and ABORTED per step, and the top error messages. */
+import { buildFailuresByStepQuery, buildTopErrorsQuery, trackSteps, type Deployment, type Track } from '../definitions/discover.js';
+import { failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
+import type { DateRange } from '../engines/types.js';
+import type { CommandResult } from '../output/report.js';
+import { bar } from '../output/chart.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('failures')
-    .description('Where Discover sessions fail: ERROR and ABORTED per step, and the most common error messages')
-    .option('-r, --resource <slug>', "resource track slug or 'all'", 'all')
-    .option('--top <n>', 'how many error messages to list', '10')
-    .addOption(new Option('--deployment <kind>', 'cluster kind whose wizard flow to follow').choices(['cloud', 'self-hosted']).default('cloud'));
-  addRangeOptions(cmd);
-  addQueryOptions(cmd);
-  cmd.action(async (_o, command: Command) => {
-    const { failuresCommand } = await import('./failures-run.js');
-    await failuresCommand(command);
-  });
+export interface FailuresOptions {
+  tracks: Track[];
+  /** Every track (--resource all): rank steps across resources. */
+  all: boolean;
+  dateRange: DateRange;
+  deployment: Deployment;
+  top: number;
+  query: QueryOptions;
+}
+
+export async function failuresCommand(o: FailuresOptions, c: CommandContext): Promise<CommandResult> {
+  const { tracks, all, dateRange, deployment, top } = o;
+  if (o.query.printQuery) {
+    const stepKeys = [...new Set(tracks.flatMap((t) => trackSteps(t, deployment)))];
+    const resources = all ? undefined : tracks.map((t) => t.resource);
+    return { queries: [buildFailuresByStepQuery(stepKeys, dateRange, resources), buildTopErrorsQuery(dateRange, resources, top)] };
+  }
+  const r = await withEngine(o.query, c, (engine) => failures(engine, tracks, { dateRange, deployment, top, all }, o.query.ctx));
+  const rows = r.steps.filter((s) => !all || s.errors + s.aborted > 0).sort((a, b) => (all ? b.errors + b.aborted - (a.errors + a.aborted) : 0));
+  const max = Math.max(0, ...rows.map((s) => s.errors + s.aborted));
+  const maxErr = Math.max(0, ...r.topErrors.map((e) => e.errors));
+  return {
+    json: { engine: o.query.engine, dateRange, deployment, ...r, queries: undefined },
+    tables: [
+      {
+        title: all ? 'Discover failures by resource and step (most first)' : `Failures per step — ${tracks[0]!.title}`,
+        columns: [
+          ...(all ? [{ key: 'resource', header: 'Resource' }] : [{ key: 'step', header: '#', align: 'right' as const }]),
+          { key: 'name', header: 'Step' },
+          { key: 'event', header: 'Event', dataOnly: true },
+          { key: 'errors', header: 'Errors', align: 'right' },
+          { key: 'aborted', header: 'Aborted here', align: 'right' },
+          {
+            key: 'bar',
+            header: 'errors ▇ / aborted ░',
+            terminalOnly: true,
+            text: (s: StepFailureRow) => {
+              const e = bar(s.errors, max, 24);
+              return e + '░'.repeat(Math.max(0, Math.round(((s.errors + s.aborted) / (max || 1)) * 24) - e.length));
+            },
+          },
+        ],
+        rows,
+        notes: [
+          'Events with status ERROR or ABORTED (ABORTED is sent under the step the user left from). A session can error several times before succeeding.',
+          ...(r.abortedBeforeSelection !== null ? [`Aborted before choosing a resource (on "started"): ${r.abortedBeforeSelection.toLocaleString('en-US')}.`] : []),
+        ],
+      },
+      {
+        title: `Most common error messages (top ${top})`,
+        columns: [
+          { key: 'message', header: 'Error' },
+          { key: 'errors', header: 'Errors', align: 'right' },
+          { key: 'accounts', header: 'Accounts', align: 'right' },
+          { key: 'bar', header: '', terminalOnly: true, text: (e: ErrorMessageRow) => bar(e.errors, maxErr, 16) },
+        ],
+        rows: r.topErrors,
+      },
+    ],
+  };
 }

@@ -1,19 +1,21 @@
-/**
- * `discover-metrics features` — Teleport Connect feature adoption: installations and events per
- * feature event (logins, connections, access requests, file transfers, Connect My Computer).
- */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
+/** `features`: Teleport Connect feature adoption per feature event. */
+import { loadConnectDefinitions } from '../definitions/connect.js';
+import { featureQueries, runFeaturesReport } from '../connect/reports.js';
+import { renderFeatures } from '../connect/render.js';
+import type { DateRange } from '../engines/types.js';
+import type { CommandResult } from '../output/report.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { explainEmpty } from './connect-empty.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('features')
-    .description('Teleport Connect feature usage: installations, events and share of active installations per feature')
-    .option('--from <date>', 'start of the range: a date or relative (-30d, -12w, mStart)', '-30d')
-    .option('--to <date>', 'end of the range (default: end of today)');
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { featuresCommand } = await import('../connect/cli.js');
-    await featuresCommand(command);
-  });
+export interface FeaturesOptions {
+  dateRange: DateRange;
+  query: QueryOptions;
+}
+
+export async function featuresCommand(o: FeaturesOptions, c: CommandContext): Promise<CommandResult> {
+  const defs = loadConnectDefinitions();
+  if (o.query.printQuery) return { queries: featureQueries(defs, o.dateRange) };
+  const report = await withEngine(o.query, c, (engine) => runFeaturesReport(engine, defs, o.dateRange, o.query.ctx));
+  if (report.activeInstallations === 0) explainEmpty(c, o.query.ctx, o.dateRange);
+  return renderFeatures(report);
 }

@@ -1,24 +1,108 @@
-/**
- * `discover-metrics fixtures generate` — seeded, realistic PostHog-shaped JSONL of Teleport
- * Discover and Connect usage (byte-identical for the same seed and options).
- */
-import type { Command } from 'commander';
-import { DEMO_ACCOUNTS, DEMO_DAYS, DEMO_END_DAY, DEMO_INSTALLATIONS, DEMO_SEED } from '../fixtures/defaults.js';
+/** `fixtures generate` and `seed`: synthetic Teleport usage, to a file or into the store. */
+import { mkdirSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import type { CommandResult, Report } from '../output/report.js';
+import type { TableSpec } from '../output/table.js';
+import { formatNumber } from '../output/format.js';
+import type { GenerateOptions, InstallationInfo } from '../fixtures/generate.js';
+import { writeFixtures, type WriteSummary } from '../fixtures/write.js';
+import type { CommandContext } from './context.js';
 
-export function register(program: Command): void {
-  const fixtures = program.command('fixtures').description('Synthetic Teleport usage events for tests and demos');
-  fixtures
-    .command('generate')
-    .description('Write seeded, realistic PostHog-shaped JSONL (Discover wizard sessions, Connect installations)')
-    .requiredOption('--out <file>', 'output file (.gz = gzip) or - for stdout')
-    .option('--seed <n>', `random seed (same seed and options = same bytes; default: ${DEMO_SEED})`)
-    .option('--accounts <n>', `Teleport accounts, the cluster side running Discover (default: ${DEMO_ACCOUNTS})`)
-    .option('--installations <n>', `Teleport Connect installations (default: ${DEMO_INSTALLATIONS})`)
-    .option('--days <n>', `days of activity (default: ${DEMO_DAYS})`)
-    .option('--start <date>', `first day (YYYY-MM-DD, UTC; default: --days before ${DEMO_END_DAY})`)
-    .option('--cdn-logs <dir>', 'also write CloudFront download logs matching the installations into DIR')
-    .action(async (_opts, command: Command) => {
-      const { fixturesGenerateCommand } = await import('../fixtures/command.js');
-      await fixturesGenerateCommand(command);
-    });
+export interface FixturesGenerateOptions {
+  generate: GenerateOptions;
+  /** A file (.gz: gzip) or '-' for stdout. */
+  out: string;
+  /** Also write matching CloudFront download logs into this directory. */
+  cdnLogs?: string;
+}
+
+export interface SeedOptions {
+  /** End the demo window at the start of this day instead of today (or the stored window). */
+  now?: Date;
+  downloads: boolean;
+}
+
+interface KV {
+  key: string;
+  value: string;
+}
+
+function kvTable(rows: KV[]): TableSpec<KV> {
+  return {
+    columns: [
+      { key: 'key', header: 'item' },
+      { key: 'value', header: 'value' },
+    ],
+    rows,
+  };
+}
+
+function generationRows(s: WriteSummary): KV[] {
+  return [
+    { key: 'output', value: s.out === '-' ? 'stdout' : s.out },
+    { key: 'seed', value: String(s.seed) },
+    { key: 'window', value: `${s.start.slice(0, 10)} .. ${s.end.slice(0, 10)} (end exclusive)` },
+    { key: 'accounts', value: formatNumber(s.accounts) },
+    { key: 'installations', value: formatNumber(s.installations) },
+    { key: 'events', value: formatNumber(s.events) },
+    ...(s.cdnLogs ? [{ key: 'CDN log files', value: formatNumber(s.cdnLogs.length) }] : []),
+  ];
+}
+
+export async function fixturesGenerateCommand(o: FixturesGenerateOptions, c: CommandContext): Promise<CommandResult> {
+  if (o.out === '') throw new UsageError('--out: required (a file name, a .gz name for gzip, or - for stdout)');
+  const gen = o.generate;
+  const cdnDir = o.cdnLogs;
+  let cdnFiles: string[] | undefined;
+  const onInstallations = cdnDir
+    ? async (installations: InstallationInfo[]) => {
+        try {
+          mkdirSync(cdnDir, { recursive: true });
+        } catch (e) {
+          throw new UsageError(`--cdn-logs ${cdnDir}: cannot create the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+        const { writeCdnLogs } = await import('../downloads/generate.js');
+        cdnFiles = await writeCdnLogs(cdnDir, { seed: gen.seed, start: new Date(gen.start), days: gen.days, installations });
+      }
+    : undefined;
+  const s = await writeFixtures(gen, o.out, { onInstallations });
+  if (cdnFiles) s.cdnLogs = cdnFiles;
+  if (o.out === '-') {
+    // stdout carries the events: the summary goes to stderr.
+    c.out.info(`generated ${formatNumber(s.events)} events (seed ${s.seed}, ${s.start.slice(0, 10)} .. ${s.end.slice(0, 10)})`);
+    return;
+  }
+  return { json: s, tables: [kvTable(generationRows(s))] };
+}
+
+export async function seedCommand(o: SeedOptions, c: CommandContext): Promise<Report> {
+  const { Store } = await import('../store/store.js');
+  const { seedStore } = await import('../fixtures/seed.js');
+  const store = await Store.open(c.store);
+  let summary;
+  try {
+    // The demo window ends at the start of today (UTC), so reports on their default relative
+    // ranges (-30d, -90d) find it. A store seeded before keeps its window (re-seeding on a
+    // later day must not mix two shifted copies of the same world); --now pins it explicitly.
+    const previous = await store.conn.runAndReadAll(`SELECT value FROM meta WHERE key = 'seed.now'`);
+    const stored = previous.getRows()[0]?.[0];
+    const now = o.now ?? (stored ? new Date(String(stored)) : new Date());
+    summary = await seedStore(store, { now, downloads: o.downloads });
+    await store.conn.run(`DELETE FROM meta WHERE key = 'seed.now'`);
+    await store.conn.run(`INSERT INTO meta VALUES ('seed.now', '${now.toISOString()}')`);
+  } finally {
+    await store.close();
+  }
+  const s = summary.generated;
+  const rows: KV[] = [
+    { key: 'store', value: summary.store },
+    { key: 'window', value: `${s.start.slice(0, 10)} .. ${s.end.slice(0, 10)} (end exclusive)` },
+    { key: 'accounts (Discover)', value: formatNumber(s.accounts) },
+    { key: 'installations (Connect)', value: formatNumber(s.installations) },
+    { key: 'events', value: `${formatNumber(s.events)} (${formatNumber(summary.inserted)} new, ${formatNumber(summary.duplicates)} already stored)` },
+  ];
+  if (summary.downloads) {
+    rows.push({ key: 'downloads', value: `${formatNumber(summary.downloads.inserted)} new, ${formatNumber(summary.downloads.duplicates)} already stored (${formatNumber(summary.downloads.files)} CDN log files)` });
+  }
+  return { json: summary, tables: [kvTable(rows)], tip: 'try: discover-metrics funnel --resource all' };
 }

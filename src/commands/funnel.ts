@@ -1,22 +1,132 @@
-/**
- * `discover-metrics funnel --resource <slug>|all|list` — Discover wizard funnels per resource.
- */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
-import { addFunnelShapeOptions, addRangeOptions } from './discover-options.js';
+/** `funnel --resource <slug>|all|list`: Discover wizard funnels per resource track. */
+import { loadTracks, trackSteps, buildTrackFunnelQuery, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
+import { rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
+import type { CommandResult, Report } from '../output/report.js';
+import { funnelStepTable } from '../output/funnel.js';
+import { bar } from '../output/chart.js';
+import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('funnel')
-    .description('Discover wizard funnel per resource track: sessions per step, conversion, drop-off and time per step')
-    .option('-r, --resource <slug>', "resource track slug, 'all' to rank every track, or 'list'", 'all')
-    .option('--breakdown <prop>', 'split each funnel by an event property (person:KEY for a person property)')
-    .option('--steps <keys>', 'override the steps: comma-separated taxonomy step keys or event names');
-  addRangeOptions(cmd);
-  addFunnelShapeOptions(cmd);
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { funnelCommand } = await import('./funnel-run.js');
-    await funnelCommand(command);
-  });
+/** Run the funnels of some tracks, or list the tracks (`--resource list`). */
+export type FunnelOptions = { list: true } | { tracks: Track[]; funnel: TrackFunnelOptions; query: QueryOptions };
+
+interface Meta {
+  engine: string;
+  dateRange: TrackFunnelOptions['dateRange'];
+  window: TrackFunnelOptions['window'];
+  order: string;
+  deployment: string;
+  aggregation: string;
+}
+
+export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promise<CommandResult> {
+  if ('list' in o) return listTracks();
+  const tracks = o.tracks;
+  const opts = o.funnel;
+  if (o.query.printQuery) {
+    return {
+      queries: tracks.map((t) => buildTrackFunnelQuery(t, opts)),
+      note: 'Also sent per resource: a two-step funnel (first → last step) whose median is the time to complete.',
+    };
+  }
+  const { reports } = await withEngine(o.query, c, (engine) => runTrackFunnels(engine, tracks, opts, o.query.ctx));
+  for (const r of reports) for (const w of r.warnings) if (tracks.length === 1 || r.sessions > 0) c.out.warn(w);
+  const meta: Meta = {
+    engine: o.query.engine,
+    dateRange: opts.dateRange,
+    window: opts.window,
+    order: opts.order,
+    deployment: opts.deployment,
+    aggregation: 'wizard session',
+  };
+  return tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta);
+}
+
+function listTracks(): Report {
+  const rows = loadTracks().map((t) => ({
+    slug: t.slug,
+    title: t.title,
+    resource: t.resource,
+    steps: trackSteps(t, 'cloud').length,
+    selfHostedSteps: trackSteps(t, 'self-hosted').length,
+  }));
+  return {
+    json: { resources: rows },
+    tables: [
+      {
+        title: 'Discover resource tracks (queries/discover/*.json)',
+        columns: [
+          { key: 'slug', header: 'Resource' },
+          { key: 'title', header: 'Track' },
+          { key: 'resource', header: 'tp.discover.resource.name' },
+          { key: 'steps', header: 'Steps (cloud)', align: 'right' },
+          { key: 'selfHostedSteps', header: 'Steps (self-hosted)', align: 'right' },
+        ],
+        rows,
+      },
+    ],
+  };
+}
+
+function describeRange(meta: Meta): string {
+  return `${meta.dateRange.date_from ?? ''} → ${meta.dateRange.date_to ?? 'today'} · window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment} flow · engine ${meta.engine}`;
+}
+
+function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
+  const notes = [
+    describeRange(meta),
+    `Completed ${r.completed.toLocaleString('en-US')} of ${r.sessions.toLocaleString('en-US')} sessions (${formatPercent(r.completionRate)}); ` +
+      `median time to complete ${formatDuration(r.medianSecondsToComplete)}, average ${formatDuration(r.averageSecondsToComplete)}.`,
+    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Times are from the previous step.',
+  ];
+  return {
+    json: { ...meta, ...r },
+    tables: [
+      funnelStepTable(`${r.title} — Discover funnel (${r.slug})`, r.steps, { notes }),
+      ...(r.breakdowns ?? []).map((b) => funnelStepTable(`${r.title} — ${b.value}`, b.steps)),
+    ],
+  };
+}
+
+function allTracks(reports: TrackFunnelReport[], meta: Meta): Report {
+  const rows = reports.map((r, i) => ({
+    rank: r.sessions > 0 ? i + 1 : null,
+    slug: r.slug,
+    title: r.title,
+    steps: r.steps.length,
+    sessions: r.sessions,
+    completed: r.completed,
+    completionRate: r.completionRate,
+    medianSecondsToComplete: r.medianSecondsToComplete,
+    averageSecondsToComplete: r.averageSecondsToComplete,
+    worstStep: worstStep(r),
+  }));
+  return {
+    json: { ...meta, resources: reports },
+    tables: [
+      {
+        title: 'Discover funnels by resource — ranked by completion rate, then median time to complete',
+        columns: [
+          { key: 'rank', header: '#', align: 'right' },
+          { key: 'slug', header: 'Resource' },
+          { key: 'steps', header: 'Steps', align: 'right', dataOnly: true },
+          { key: 'sessions', header: 'Sessions', align: 'right' },
+          { key: 'completed', header: 'Completed', align: 'right' },
+          { key: 'completionRate', header: 'Completion', align: 'right', text: (r) => formatPercent(r.completionRate) },
+          { key: 'medianSecondsToComplete', header: 'Median time', align: 'right', text: (r) => formatDuration(r.medianSecondsToComplete) },
+          { key: 'worstStep', header: 'Biggest drop-off' },
+          { key: 'bar', header: '', text: (r) => bar(r.completionRate, 1, 10), terminalOnly: true },
+        ],
+        rows,
+        notes: [describeRange(meta), 'Per-resource details: discover-metrics funnel --resource <slug>.'],
+      },
+    ],
+  };
+}
+
+function worstStep(r: TrackFunnelReport): string {
+  let worst: FunnelStepRow | undefined;
+  for (const s of r.steps.slice(1)) if (!worst || s.dropOff > worst.dropOff) worst = s;
+  if (!worst || worst.dropOff === 0) return '';
+  return `${worst.name} (−${formatPercent(1 - (worst.conversionFromPrevious ?? 0), 0)})`;
 }

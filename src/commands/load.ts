@@ -1,27 +1,56 @@
-/**
- * `discover-metrics load FILE...` — load PostHog-shaped events (JSONL/NDJSON, JSON array, CSV,
- * Parquet; gzipped or not; `-` for stdin) into the event store, all or nothing, idempotent on uuid.
- */
-import type { Command } from 'commander';
+/** `load FILE...`: load PostHog-shaped events into the store, all or nothing, and summarize. */
+import type { Report } from '../output/report.js';
+import { formatNumber } from '../output/format.js';
+import { Store } from '../store/store.js';
+import { loadFiles, type LoadSummary } from '../store/ingest.js';
+import type { CommandContext } from './context.js';
 
-export function register(program: Command): void {
-  program
-    .command('load')
-    .description('Load PostHog events (JSONL/NDJSON, JSON array, CSV, Parquet; gzipped or not; - for stdin) into the event store')
-    .argument('<file...>', 'event files (PostHog shape: uuid, event, distinct_id, timestamp, properties, person_id?, person_properties?)')
-    .option('--strict-vocabulary', 'also require the prehog envelope on Teleport events (checkTeleportEvent strict mode)')
-    .addHelpText(
-      'after',
-      `
-Every row is checked (event, distinct_id, timestamp, uuid, properties, Teleport enum values); the
-first bad one is reported with its place (file:line, file[index] for JSON arrays, "row N" for
-Parquet) and nothing is stored (exit 2). Rows whose uuid is already stored are skipped, so
-loading a file twice is harmless. Events without a uuid get one derived from their content
-(UUID v5 layout over event, distinct_id, timestamp and properties), so re-loading them is
-idempotent too. $set / $set_once / $unset and person_properties update persons as PostHog does.`,
-    )
-    .action(async (files: string[], opts: { strictVocabulary?: boolean }, command: Command) => {
-      const { loadCommand } = await import('../store/cli/load-command.js');
-      await loadCommand(files, opts, command);
-    });
+export interface LoadOptions {
+  files: string[];
+  /** Also require the prehog envelope on Teleport events. */
+  strictVocabulary: boolean;
+}
+
+export function describeSummary(s: LoadSummary): string {
+  const parts = [
+    `${formatNumber(s.read)} read`,
+    `${formatNumber(s.inserted)} new`,
+    `${formatNumber(s.duplicates)} already present`,
+    `${formatNumber(s.persons)} new persons`,
+  ];
+  if (s.derivedUuids > 0) parts.push(`${formatNumber(s.derivedUuids)} without uuid (derived from content)`);
+  if (s.remappedDistinctIds > 0) parts.push(`${formatNumber(s.remappedDistinctIds)} distinct ids moved to another person`);
+  return parts.join(', ');
+}
+
+export async function loadCommand(o: LoadOptions, c: CommandContext): Promise<Report> {
+  const store = await Store.open(c.store);
+  let summary: LoadSummary;
+  try {
+    summary = await loadFiles(store, o.files, { strictVocabulary: o.strictVocabulary });
+  } finally {
+    await store.close();
+  }
+  const rows = [
+    { what: 'files', value: summary.files.length },
+    { what: 'read', value: summary.read },
+    { what: 'new events', value: summary.inserted },
+    { what: 'already present (same uuid)', value: summary.duplicates },
+    { what: 'new persons', value: summary.persons },
+    { what: 'events without uuid (derived)', value: summary.derivedUuids },
+    { what: 'distinct ids moved to another person', value: summary.remappedDistinctIds },
+  ];
+  return {
+    json: { store: store.path, ...summary },
+    tables: [
+      {
+        title: `loaded into ${store.path}: ${describeSummary(summary)}`,
+        columns: [
+          { key: 'what', header: '' },
+          { key: 'value', header: 'count', align: 'right' },
+        ],
+        rows: c.quiet ? [] : rows,
+      },
+    ],
+  };
 }

@@ -1,20 +1,24 @@
-/**
- * `discover-metrics platforms` — OS, architecture, OS version and Connect version shares among
- * active Teleport Connect installations.
- */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
+/** `platforms`: Teleport Connect installations by OS, architecture and versions. */
+import { findDimension, loadConnectDefinitions } from '../definitions/connect.js';
+import { platformQueries, runPlatformsReport } from '../connect/reports.js';
+import { renderPlatforms } from '../connect/render.js';
+import type { DateRange } from '../engines/types.js';
+import type { CommandResult } from '../output/report.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { explainEmpty } from './connect-empty.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('platforms')
-    .description('Platform shares (OS, arch, OS version, Connect version) among active Teleport Connect installations')
-    .option('--dimension <keys>', 'only these dimensions, comma-separated: os, arch, os_version, app_version')
-    .option('--from <date>', 'start of the range: a date or relative (-30d, -12w, mStart)', '-30d')
-    .option('--to <date>', 'end of the range (default: end of today)');
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { platformsCommand } = await import('../connect/cli.js');
-    await platformsCommand(command);
-  });
+export interface PlatformsOptions {
+  dateRange: DateRange;
+  /** Dimension keys (--dimension); all of them when absent. */
+  dimensions?: string[];
+  query: QueryOptions;
+}
+
+export async function platformsCommand(o: PlatformsOptions, c: CommandContext): Promise<CommandResult> {
+  const defs = loadConnectDefinitions();
+  const dims = o.dimensions ? o.dimensions.map((k) => findDimension(defs, k, '--dimension')) : defs.dimensions;
+  if (o.query.printQuery) return { queries: platformQueries(defs, o.dateRange, dims) };
+  const report = await withEngine(o.query, c, (engine) => runPlatformsReport(engine, defs, o.dateRange, o.query.ctx, dims));
+  if (report.activeInstallations === 0) explainEmpty(c, o.query.ctx, o.dateRange);
+  return renderPlatforms(report);
 }

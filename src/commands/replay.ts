@@ -1,40 +1,85 @@
 /**
- * `discover-metrics replay FILE... --host URL --project-api-key phc_...` — send fixture events to a
- * PostHog project or the sandbox with posthog-node, accounting for every event.
+ * `replay FILE...`: send fixture events to PostHog or the sandbox, then summarize. Exit 1 when
+ * anything could not be sent (after the summary is printed).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { resolveConnection } from '../config/posthog.js';
+import type { Report } from '../output/report.js';
+import { assertComplete, replay, type ReplayOptions, type ReplaySummary } from '../replay/replay.js';
+import type { CommandContext } from './context.js';
 
-function int(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: '${v}' is not a non-negative integer`);
-    return n;
-  };
+export interface ReplayCommandOptions extends Omit<ReplayOptions, 'signal' | 'host' | 'projectApiKey' | 'tty' | 'quiet'> {
+  host?: string;
+  projectApiKey?: string;
+  config?: string;
 }
 
-export function register(program: Command): void {
-  program
-    .command('replay')
-    .description('send fixture events (PostHog-shaped JSONL, .gz ok) to PostHog or the sandbox, keeping uuids and timestamps')
-    .argument('<files...>', 'fixture files (JSONL, gzip ok)')
-    .option('--host <url>', 'capture host, e.g. http://127.0.0.1:8010 (sandbox) or https://us.i.posthog.com (env POSTHOG_HOST)')
-    .option('--project-api-key <token>', 'project API key phc_... (env POSTHOG_PROJECT_API_KEY)')
-    .option('--config <file>', 'config file with PostHog connection settings (JSON)')
-    .option('--historical', 'mark batches as historical migration (backfills of past-dated events)')
-    .option('--dry-run', 'validate and count the events without sending anything')
-    .option('--yes', 'allow writing to a non-local host')
-    .option('--checkpoint <file>', 'record progress here after each acknowledged chunk (atomic)')
-    .option('--resume', 'continue from --checkpoint: send only what was not acknowledged')
-    .option('--batch-size <n>', 'events per HTTP request', int('--batch-size'), 1000)
-    .option('--chunk-size <n>', 'events per awaited flush (at most the SDK queue size)', int('--chunk-size'), 10000)
-    .option('--concurrency <n>', 'chunks in flight at once', int('--concurrency'), 3)
-    .option('--retries <n>', 're-send rounds for events not acknowledged after the SDK retries', int('--retries'), 5)
-    .option('--retry-delay <ms>', 'delay between SDK retries (ms)', int('--retry-delay'), 3000)
-    .option('--request-timeout <ms>', 'HTTP request timeout (ms)', int('--request-timeout'), 10000)
-    .option('--gzip', 'gzip request bodies (default, except to a loopback host such as the sandbox)')
-    .option('--no-gzip', 'send uncompressed bodies')
-    .action(async (files: string[], _opts, command: Command) => {
-      const { replayCommand } = await import('../replay/cli.js');
-      await replayCommand(files, command);
-    });
+export async function replayCommand(o: ReplayCommandOptions, c: CommandContext): Promise<Report> {
+  const conn = resolveConnection({ host: o.host, projectApiKey: o.projectApiKey, config: o.config });
+  // Ctrl-C / SIGTERM: finish the chunks in flight, keep the checkpoint exact, report; a second one kills
+  const stop = new AbortController();
+  const onSignal = (sig: string) => {
+    c.out.status(`\nreplay: ${sig}: finishing the chunks in flight (again to abort)`);
+    stop.abort();
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  const { config: _config, ...rest } = o;
+  const summary = await replay({
+    ...rest,
+    signal: stop.signal,
+    host: conn.host,
+    projectApiKey: conn.projectApiKey,
+    concurrency: Math.max(1, o.concurrency ?? 1),
+    tty: !!process.stderr.isTTY,
+    quiet: c.quiet,
+  }).finally(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  });
+  // the summary is printed even when events are missing; then the command fails (exit 1)
+  let failure: Error | undefined;
+  try {
+    assertComplete(summary);
+  } catch (e) {
+    failure = e as Error;
+  }
+  return { ...renderSummary(summary), failure };
+}
+
+export function renderSummary(s: ReplaySummary): Report {
+  const rows: { item: string; value: string | number }[] = s.dryRun
+    ? [
+        { item: 'files', value: s.files },
+        { item: 'events (valid)', value: s.events },
+        { item: 'distinct ids', value: s.distinctIds ?? 0 },
+        ...Object.entries(s.eventCounts ?? {})
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => ({ item: `  ${k}`, value: v })),
+      ]
+    : [
+        { item: 'host', value: s.host ?? '' },
+        { item: 'events', value: s.events },
+        { item: 'already sent (checkpoint)', value: s.alreadyDone },
+        { item: 'sent', value: s.sent },
+        { item: 'failed', value: s.failed },
+        { item: 'not attempted', value: s.notSent },
+        { item: 'failed flushes (re-sent)', value: s.requestErrors },
+        { item: 'events/s', value: Math.round(s.eventsPerSecond) },
+        { item: 'seconds', value: Number(s.seconds.toFixed(2)) },
+      ];
+  return {
+    json: s,
+    tables: [
+      {
+        title: s.dryRun ? 'replay --dry-run (nothing sent)' : 'replay',
+        columns: [
+          { key: 'item', header: 'item' },
+          { key: 'value', header: 'value', align: 'right' as const },
+        ],
+        rows,
+      },
+    ],
+  };
 }

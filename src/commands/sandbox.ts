@@ -1,37 +1,60 @@
 /**
- * `discover-metrics sandbox serve` — a local PostHog-compatible server (capture + query API) over
- * an embedded event store, for tests and CI.
+ * `sandbox serve`: start the server, print its URL on stdout (one line, for scripts), log
+ * problems on stderr, and on SIGTERM/SIGINT shut down cleanly (in-flight writes finished, store
+ * checkpointed) and exit 0.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { UsageError, redactSecrets } from '../errors.js';
+import { startSandbox } from '../sandbox/server.js';
+import { dirname, join } from 'node:path';
+import type { CommandContext } from './context.js';
 
-function num(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: '${v}' must be a number from ${min} to ${max}`);
-    return n;
-  };
+export interface SandboxServeOptions {
+  port: number;
+  bind: string;
+  projectToken?: string;
+  personalApiKey?: string;
+  projectId: number;
+  timezone: string;
+  weekStart: 0 | 1;
+  failRate: number;
+  failBurst: number;
+  latencyMs: number;
+  timeoutRate: number;
+  holdMs: number;
+  seed: number;
 }
 
-export function register(program: Command): void {
-  const sandbox = program.command('sandbox').description('a local PostHog-compatible server for tests and CI');
-  sandbox
-    .command('serve')
-    .description('serve capture (/batch/, /e/, /capture/, /i/v0/e/) and the query API for one project from an event store (--store; default sandbox.duckdb next to the default store)')
-    .option('--port <n>', 'port (0 picks a free one)', num('--port', 0, 65535), 8010)
-    .option('--bind <addr>', 'interface to listen on', '127.0.0.1')
-    .option('--project-token <token>', 'project API key (phc_...) accepted by capture (env POSTHOG_PROJECT_API_KEY)')
-    .option('--personal-api-key <key>', 'personal API key (phx_...) accepted by the query API (env POSTHOG_PERSONAL_API_KEY)')
-    .option('--project-id <id>', 'project id served', num('--project-id', 1, Number.MAX_SAFE_INTEGER), 1)
-    .option('--timezone <tz>', 'project timezone used by queries', 'UTC')
-    .option('--week-start <day>', 'project week start: sunday|monday', 'sunday')
-    .option('--fail-rate <p>', 'fault injection: probability a capture request answers 503', num('--fail-rate', 0, 1), 0)
-    .option('--fail-burst <n>', 'fault injection: the first N capture requests (and each --fail-rate failure) answer 503 N times in a row', num('--fail-burst', 0, 1e9), 0)
-    .option('--latency <ms>', 'fault injection: delay every answer', num('--latency', 0, 600000), 0)
-    .option('--timeout-rate <p>', 'fault injection: probability a capture request is stored but answered only after --hold', num('--timeout-rate', 0, 1), 0)
-    .option('--hold <ms>', 'how long --timeout-rate holds an answer', num('--hold', 0, 600000), 15000)
-    .option('--seed <n>', 'seed for fault injection', num('--seed', 0, 2 ** 32), 1)
-    .action(async (_opts, command: Command) => {
-      const { sandboxServeCommand } = await import('../sandbox/cli.js');
-      await sandboxServeCommand(command);
-    });
+export async function sandboxServeCommand(o: SandboxServeOptions, c: CommandContext): Promise<void> {
+  const { projectToken, personalApiKey } = o;
+  if (!projectToken) throw new UsageError('sandbox serve needs --project-token phc_... (env POSTHOG_PROJECT_API_KEY)');
+  if (!personalApiKey) throw new UsageError('sandbox serve needs --personal-api-key phx_... (env POSTHOG_PERSONAL_API_KEY)');
+  // never the user's own event store by default: a sandbox file next to it unless --store is given
+  const storePath = c.storeChosen ? c.store : join(dirname(c.store), 'sandbox.duckdb');
+  const sb = await startSandbox({
+    ...o,
+    storePath,
+    projectToken,
+    personalApiKey,
+    log: (l) => c.out.error(redactSecrets(l, [projectToken, personalApiKey])),
+  });
+  c.out.line(sb.url);
+  c.out.status(`sandbox: project ${o.projectId} on ${sb.url}, store ${storePath} (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      c.out.status(`sandbox: ${sig}, shutting down`);
+      sb.close().then(
+        () => resolve(),
+        (e) => {
+          c.out.error(`sandbox: shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
+          process.exitCode = 70;
+          resolve();
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }

@@ -1,35 +1,63 @@
-/**
- * `discover-metrics smoke` — CI check: replay a small seeded fixture set into a PostHog project
- * (or the sandbox), wait for ingestion, and compare the Discover funnel and Connect DAU there with
- * the local engine on the same fixtures. Exit 0 when they agree, 1 with the differences.
- */
-import { InvalidArgumentError, type Command } from 'commander';
+/** `smoke`: replay seeded fixtures to PostHog, compare its answers with the local engine; exit 1 on differences. */
+import { FindingError, UsageError } from '../errors.js';
+import { normalizeHost, resolveConnection, type PostHogConnection } from '../config/posthog.js';
+import type { Report } from '../output/report.js';
+import { runSmoke, type SmokeResult } from '../smoke/smoke.js';
+import type { CommandContext } from './context.js';
 
-function int(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: '${v}' must be an integer ≥ ${min}`);
-    return n;
+export interface SmokeOptions {
+  connection: PostHogConnection & { config?: string };
+  queryHost?: string;
+  seed?: number;
+  days: number;
+  track: string;
+  ingestTimeoutSeconds: number;
+  yes: boolean;
+}
+
+export async function smokeCommand(o: SmokeOptions, cmd: CommandContext): Promise<Report> {
+  const c = resolveConnection(o.connection);
+  const missing: string[] = [];
+  if (!c.host) missing.push('--host (env POSTHOG_HOST)');
+  if (!c.projectId) missing.push('--project-id (env POSTHOG_PROJECT_ID)');
+  if (!c.projectApiKey) missing.push('--project-api-key (env POSTHOG_PROJECT_API_KEY)');
+  if (!c.personalApiKey) missing.push('--personal-api-key (env POSTHOG_PERSONAL_API_KEY)');
+  if (missing.length) throw new UsageError(`smoke needs ${missing.join(', ')}`);
+  if (!/^\d+$/.test(c.projectId!)) throw new UsageError(`--project-id: '${c.projectId}' is not a numeric project id`);
+  const result = await runSmoke({
+    host: normalizeHost(c.host!),
+    queryHost: o.queryHost !== undefined ? normalizeHost(o.queryHost, '--query-host') : undefined,
+    projectId: c.projectId!,
+    projectApiKey: c.projectApiKey!,
+    personalApiKey: c.personalApiKey!,
+    seed: o.seed,
+    days: o.days,
+    track: o.track,
+    ingestTimeoutMs: o.ingestTimeoutSeconds * 1000,
+    yes: o.yes,
+    quiet: cmd.quiet,
+  });
+  const lines = result.checks.filter((x) => !x.ok).flatMap((x) => [`${x.name}:`, ...x.differences.map((d) => `  ${d}`)]);
+  return {
+    ...render(result),
+    failure: result.ok ? undefined : new FindingError(`smoke: PostHog and the local engine disagree (run ${result.runId})`, lines.join('\n')),
   };
 }
 
-export function register(program: Command): void {
-  program
-    .command('smoke')
-    .description('CI check: replay seeded fixtures to PostHog (or the sandbox) and compare its Discover funnel and Connect DAU with the local engine')
-    .option('--host <url>', 'capture host (env POSTHOG_HOST); also the query host unless --query-host')
-    .option('--query-host <url>', 'app host for queries when it differs (PostHog Cloud: https://us.posthog.com)')
-    .option('--project-id <id>', 'PostHog project id (env POSTHOG_PROJECT_ID)')
-    .option('--project-api-key <token>', 'project API key phc_... for capture (env POSTHOG_PROJECT_API_KEY)')
-    .option('--personal-api-key <key>', 'personal API key phx_... for queries (env POSTHOG_PERSONAL_API_KEY)')
-    .option('--config <file>', 'config file with PostHog connection settings (JSON)')
-    .option('--seed <n>', 'fixture seed (default: random per run)', int('--seed', 0))
-    .option('--days <n>', 'days of fixtures', int('--days', 1), 7)
-    .option('--track <slug>', 'Discover track for the funnel', 'server')
-    .option('--ingest-timeout <s>', 'give up waiting for ingestion after this many seconds', int('--ingest-timeout', 1), 300)
-    .option('--yes', 'allow writing to a non-local host')
-    .action(async (_opts, command: Command) => {
-      const { smokeCommand } = await import('../smoke/cli.js');
-      await smokeCommand(command);
-    });
+function render(r: SmokeResult): Report {
+  return {
+    json: r,
+    tables: [
+      {
+        title: `smoke ${r.ok ? 'passed' : 'FAILED'}: run ${r.runId}, ${r.events} events replayed, ingested in ${r.ingestSeconds.toFixed(1)} s`,
+        columns: [
+          { key: 'name', header: 'check' },
+          { key: 'posthog', header: 'posthog' },
+          { key: 'local', header: 'local' },
+          { key: 'status', header: 'status', value: (x: (typeof r.checks)[number]) => (x.ok ? 'same' : `${x.differences.length}+ differences`) },
+        ],
+        rows: r.checks,
+      },
+    ],
+  };
 }

@@ -1,24 +1,60 @@
-/**
- * `discover-metrics store info` — what the event store holds;
- * `discover-metrics store materialize KEY...` — store property keys as columns (faster queries).
- */
-import type { Command } from 'commander';
+/** `store info` and `store materialize KEY...`. */
+import { UsageError } from '../errors.js';
+import type { Report } from '../output/report.js';
+import { formatNumber } from '../output/format.js';
+import { Store } from '../store/store.js';
+import { storeInfo } from '../store/info.js';
+import type { CommandContext } from './context.js';
 
-export function register(program: Command): void {
-  const store = program.command('store').description('Inspect or tune the embedded event store');
-  store
-    .command('info')
-    .description('Events, persons, date span and event names with counts')
-    .action(async (_opts, command: Command) => {
-      const { storeInfoCommand } = await import('../store/cli/store-command.js');
-      await storeInfoCommand(command);
-    });
-  store
-    .command('materialize')
-    .description('Add a column for each property KEY (filled from stored events) so queries on it skip JSON parsing')
-    .argument('<key...>', 'event property keys, e.g. $browser tp.discover.deploy.method')
-    .action(async (keys: string[], _opts, command: Command) => {
-      const { storeMaterializeCommand } = await import('../store/cli/store-command.js');
-      await storeMaterializeCommand(keys, command);
-    });
+export async function storeInfoCommand(c: CommandContext): Promise<Report> {
+  const store = await Store.open(c.store, { readOnly: true });
+  let info;
+  try {
+    info = await storeInfo(store);
+  } finally {
+    await store.close();
+  }
+  const span = info.first ? `${info.first} … ${info.last}` : 'no events';
+  return {
+    json: info,
+    tables: [
+      {
+        title: `${info.path}: ${formatNumber(info.events)} events, ${formatNumber(info.persons)} persons (${formatNumber(info.distinctIds)} distinct ids), ${span}`,
+        columns: [
+          { key: 'name', header: 'event' },
+          { key: 'count', header: 'events', align: 'right' },
+        ],
+        rows: info.eventNames,
+        notes: [`materialized properties: ${info.materialized.length ? info.materialized.join(', ') : 'none'}`],
+      },
+    ],
+  };
+}
+
+export async function storeMaterializeCommand(given: string[], c: CommandContext): Promise<Report> {
+  const keys = [...new Set(given)];
+  const bad = keys.find((k) => k.trim() === '');
+  if (bad !== undefined) throw new UsageError('store materialize: property keys must not be empty');
+  const store = await Store.open(c.store);
+  let added: string[];
+  try {
+    const before = new Set(store.materializedKeys());
+    await store.transaction(() => store.materialize(keys));
+    added = keys.filter((k) => !before.has(k));
+  } finally {
+    await store.close();
+  }
+  const rows = keys.map((k) => ({ key: k, status: added.includes(k) ? 'added' : 'already materialized' }));
+  return {
+    json: { store: store.path, added, already: keys.filter((k) => !added.includes(k)) },
+    tables: [
+      {
+        columns: [
+          { key: 'key', header: 'property' },
+          { key: 'status', header: 'status' },
+        ],
+        rows,
+      },
+    ],
+  };
 }

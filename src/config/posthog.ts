@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from '../errors.js';
+import { firstIssue } from '../zod-issues.js';
 
 export interface PostHogConnection {
   host?: string;
@@ -71,15 +72,10 @@ export function readConfigFile(path: string): PostHogConnection {
     if (k === '$schema' || k === '$comment') continue;
     normalized[SNAKE[k] ?? k] = v;
   }
-  const parsed = configSchema.safeParse(normalized);
+  const parsed = configSchema.safeParse(normalized, { reportInput: true });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.length ? issue.path.join('.') : '(root)';
-    const msg =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}; valid keys: host, projectId, personalApiKey, projectApiKey`
-        : `${path}: ${issue.message}`;
-    throw new InputError(full, msg);
+    const unknownKeys = parsed.error.issues[0]!.code === 'unrecognized_keys';
+    throw new InputError(full, firstIssue(parsed.error), unknownKeys ? 'Valid keys: host, projectId, personalApiKey, projectApiKey.' : undefined);
   }
   const d = parsed.data;
   return {
@@ -100,7 +96,7 @@ function str(v: unknown): string | undefined {
  * Merge flags (commander option names: host, projectId, personalApiKey, projectApiKey, config),
  * environment and config files into one connection. Nothing is required here; see requireQueryConnection.
  */
-export function resolveConnection(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): PostHogConnection {
+export function resolveConnection(opts: { [K in keyof PostHogConnection | 'config']?: unknown }, env: NodeJS.ProcessEnv = process.env): PostHogConnection {
   const fromFlags: PostHogConnection = {
     host: str(opts.host),
     projectId: str(opts.projectId),

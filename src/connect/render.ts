@@ -2,12 +2,10 @@
  * Rendering of the Connect reports: tables for terminals and Markdown, long-form CSV for
  * spreadsheets, JSON with the PostHog series, and a terminal line chart for the DAU trend.
  */
-import type { OutputFormat } from '../cli/globals.js';
-import type { Emittable } from '../output/emit.js';
+import type { Report } from '../output/report.js';
 import type { TableSpec } from '../output/table.js';
-import { formatNumber } from '../output/table.js';
 import { bar, lineChart } from '../output/chart.js';
-import { formatPercent } from '../output/duration.js';
+import { formatNumber, formatPercent } from '../output/format.js';
 import type { DauReport, DauSeries, FeaturesReport, PlatformsReport } from './reports.js';
 
 const MATH_TEXT: Record<string, string> = {
@@ -51,8 +49,8 @@ interface SummaryRow {
   latest: number;
 }
 
-/** The dau report in every format. */
-export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
+/** The dau report: a per-bucket or per-series table, a trend chart, and long-form CSV. */
+export function renderDau(r: DauReport): Report {
   const current = r.series.filter((s) => s.compare !== 'previous');
   const previous = r.series.filter((s) => s.compare === 'previous');
   const title = `${r.title} — ${mathTitle(r)} by ${r.interval}${r.breakdown ? `, by ${r.breakdown.title}` : ''}`;
@@ -78,26 +76,24 @@ export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
     results: r.results,
   };
 
-  if (format === 'csv') {
-    const rows: LongRow[] = r.series.flatMap((s) =>
-      s.days.map((d, i) => ({ series: s.name, breakdown_value: s.breakdownValue ?? null, compare: s.compare, date: d, label: s.labels[i] ?? d, value: s.data[i] ?? 0 })),
-    );
-    const table: TableSpec<LongRow> = {
-      columns: [
-        { key: 'series', header: 'Series' },
-        { key: 'breakdown_value', header: 'Breakdown value' },
-        { key: 'compare', header: 'Period' },
-        { key: 'date', header: 'Date' },
-        { key: 'label', header: 'Label' },
-        { key: 'value', header: 'Installations' },
-      ],
-      rows,
-    };
-    return { json, table };
-  }
+  // CSV: one row per series per bucket, whatever the terminal shows
+  const longRows: LongRow[] = r.series.flatMap((s) =>
+    s.days.map((d, i) => ({ series: s.name, breakdown_value: s.breakdownValue ?? null, compare: s.compare, date: d, label: s.labels[i] ?? d, value: s.data[i] ?? 0 })),
+  );
+  const csv: TableSpec<LongRow> = {
+    columns: [
+      { key: 'series', header: 'Series' },
+      { key: 'breakdown_value', header: 'Breakdown value' },
+      { key: 'compare', header: 'Period' },
+      { key: 'date', header: 'Date' },
+      { key: 'label', header: 'Label' },
+      { key: 'value', header: 'Installations' },
+    ],
+    rows: longRows,
+  };
 
   const chartSeries = [...current.slice(0, 6), ...(current.length === 1 ? previous.slice(0, 1) : [])];
-  const extra = current.length && current[0]!.days.length > 1 ? chart(current[0]!.labels, chartSeries) : undefined;
+  const extra = current.length && current[0]!.days.length > 1 ? () => chart(current[0]!.labels, chartSeries) : undefined;
 
   const perBucket = current.length <= 4 && (previous.length === 0 || current.length === 1);
   if (perBucket) {
@@ -129,7 +125,7 @@ export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
       );
     }
     if (current.length === 1) columns.push({ key: 'bar', header: '', text: (row) => bar(row.values[0]!, max, 20), terminalOnly: true });
-    return { json, table: { title, columns, rows, notes }, extra };
+    return { json, tables: [{ title, columns, rows, notes }], csv: [csv], chart: extra };
   }
 
   const rows: SummaryRow[] = r.series.map((s) => summary(s));
@@ -147,7 +143,7 @@ export function renderDau(r: DauReport, format: OutputFormat): Emittable<any> {
     rows,
     notes: [...notes, `Per-${r.interval} values: --format csv (one row per ${r.interval} per series) or --format json.`],
   };
-  return { json, table, extra };
+  return { json, tables: [table], csv: [csv], chart: extra };
 }
 
 /**
@@ -199,7 +195,7 @@ interface FeatureRow {
   firstOfSplit: boolean;
 }
 
-export function renderFeatures(r: FeaturesReport, format: OutputFormat): Emittable<FeatureRow> {
+export function renderFeatures(r: FeaturesReport): Report {
   const rows: FeatureRow[] = [];
   for (const f of r.features) {
     rows.push({ feature_key: f.key, feature: f.title, event: f.event, split: '', value: null, label: '', installations: f.installations, events: f.events, share: f.share, level: 0, firstOfSplit: false });
@@ -209,14 +205,20 @@ export function renderFeatures(r: FeaturesReport, format: OutputFormat): Emittab
       });
     }
   }
-  const shown = format === 'csv' ? rows : rows.filter((x) => x.level === 0 || x.installations > 0 || x.events > 0);
+  // people see the values that occurred; CSV keeps every row
+  const shown = rows.filter((x) => x.level === 0 || x.installations > 0 || x.events > 0);
   const table: TableSpec<FeatureRow> = {
     title: `Teleport Connect feature usage — ${formatNumber(r.activeInstallations)} active installations`,
     columns: [
       { key: 'feature_key', header: 'Key', dataOnly: true },
       { key: 'feature', header: 'Feature', text: (x) => (x.level === 0 ? x.feature : '') },
       { key: 'event', header: 'Event', dataOnly: true },
-      { key: 'split', header: 'Split by', text: (x) => (x.level === 0 || (!x.firstOfSplit && format === 'table') ? '' : x.split) },
+      {
+        key: 'split',
+        header: 'Split by',
+        text: (x) => (x.level === 0 ? '' : x.split),
+        terminalText: (x) => (x.level === 0 || !x.firstOfSplit ? '' : x.split),
+      },
       { key: 'value', header: 'Value', dataOnly: true },
       { key: 'label', header: 'Value' },
       { key: 'installations', header: 'Installations', align: 'right' },
@@ -230,7 +232,7 @@ export function renderFeatures(r: FeaturesReport, format: OutputFormat): Emittab
       'Installations: distinct Connect installations that sent the event; share: of the installations active in the range.',
     ],
   };
-  return { json: { report: 'features', ...r }, table };
+  return { json: { report: 'features', ...r }, tables: [table], csv: [{ ...table, rows }] };
 }
 
 interface PlatformRow {
@@ -244,7 +246,7 @@ interface PlatformRow {
   first: boolean;
 }
 
-export function renderPlatforms(r: PlatformsReport, format: OutputFormat): Emittable<PlatformRow> {
+export function renderPlatforms(r: PlatformsReport): Report {
   const rows: PlatformRow[] = r.dimensions.flatMap((d) =>
     d.values.map((v, i) => ({
       dimension_key: d.key,
@@ -261,7 +263,7 @@ export function renderPlatforms(r: PlatformsReport, format: OutputFormat): Emitt
     title: `Teleport Connect platforms — ${formatNumber(r.activeInstallations)} active installations`,
     columns: [
       { key: 'dimension_key', header: 'Key', dataOnly: true },
-      { key: 'dimension', header: 'Dimension', text: (x) => (x.first || format === 'markdown' ? x.dimension : '') },
+      { key: 'dimension', header: 'Dimension', terminalText: (x) => (x.first ? x.dimension : '') },
       { key: 'property', header: 'Person property', dataOnly: true },
       { key: 'value', header: 'Value', dataOnly: true },
       { key: 'label', header: 'Value' },
@@ -276,5 +278,5 @@ export function renderPlatforms(r: PlatformsReport, format: OutputFormat): Emitt
       ...(r.dimensions.some((d) => d.hasMore) ? ['Rarer values are summed in "(other values)".'] : []),
     ],
   };
-  return { json: { report: 'platforms', ...r }, table };
+  return { json: { report: 'platforms', ...r }, tables: [table] };
 }

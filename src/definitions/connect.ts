@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { QUERIES_DIR, taxonomy, type Taxonomy } from '../events/taxonomy.js';
 import { InputError, UsageError, suggest } from '../errors.js';
 import type { DateRange, TrendsQuery } from '../query/schema.js';
+import { firstIssue } from '../zod-issues.js';
 
 const Ref = z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'expected a taxonomy key path like "connect.events.clusterLogin"');
 
@@ -128,11 +129,9 @@ function readJson(file: string): unknown {
 }
 
 function parseWith<T>(schema: z.ZodType<T>, raw: unknown, file: string): T {
-  const r = schema.safeParse(raw);
+  const r = schema.safeParse(raw, { reportInput: true });
   if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    throw new InputError(file, `${path || '(root)'}: ${issue.message}`);
+    throw new InputError(file, firstIssue(r.error));
   }
   return r.data;
 }

@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { QUERIES_DIR, taxonomy } from '../events/taxonomy.js';
 import { InputError, UsageError, suggest } from '../errors.js';
-import type { WindowUnit } from '../cli/range-options.js';
+import type { WindowUnit } from '../engines/types.js';
 import type { DateRange } from '../query/schema.js';
+import { firstIssue } from '../zod-issues.js';
 
 export const COUNTED_STATUSES = ['DISCOVER_STATUS_SUCCESS', 'DISCOVER_STATUS_SKIPPED'] as const;
 
@@ -51,10 +52,9 @@ export function loadTracks(dir = join(QUERIES_DIR, 'discover')): Track[] {
     } catch (e) {
       throw new InputError(where, `not valid JSON: ${(e as Error).message}`);
     }
-    const parsed = TrackSchema.safeParse(raw);
+    const parsed = TrackSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InputError(where, `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new InputError(where, firstIssue(parsed.error));
     }
     const t = parsed.data;
     t.steps.forEach((s, i) => {

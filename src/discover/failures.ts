@@ -2,7 +2,7 @@
  * "Where do users experience failures?" — ERROR and ABORTED outcomes per step (ABORTED is sent
  * under the step the user was on when leaving), and the most common error messages.
  */
-import type { Engine, QueryContext } from '../engines/types.js';
+import type { DateRange, Engine, QueryContext } from '../engines/types.js';
 import {
   buildFailuresByStepQuery,
   buildTopErrorsQuery,

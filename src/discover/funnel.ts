@@ -11,6 +11,7 @@ import {
   type Track,
   type TrackFunnelOptions,
 } from '../definitions/discover.js';
+import { stepViews, type FunnelStepView } from '../output/funnel.js';
 
 export interface PostHogFunnelStep {
   name?: string;
@@ -23,20 +24,10 @@ export interface PostHogFunnelStep {
   breakdown_value?: unknown;
 }
 
-export interface FunnelStepRow {
-  step: number;
+/** A step of a Discover funnel: the shared step view plus its taxonomy key and event name. */
+export interface FunnelStepRow extends FunnelStepView {
   key: string;
-  name: string;
   event: string;
-  count: number;
-  /** Conversion from the previous step (0..1); null for the first step. */
-  conversionFromPrevious: number | null;
-  /** Conversion from the first step (0..1). */
-  conversionFromFirst: number;
-  /** Sessions lost since the previous step. */
-  dropOff: number;
-  medianSeconds: number | null;
-  averageSeconds: number | null;
 }
 
 export interface FunnelBreakdownRow {
@@ -80,24 +71,20 @@ function bucketValue(steps: PostHogFunnelStep[]): string[] {
 }
 
 export function stepRows(keys: string[], events: string[], steps: PostHogFunnelStep[] | undefined): FunnelStepRow[] {
-  const first = steps?.[0]?.count ?? 0;
-  return keys.map((key, i) => {
-    const s = steps?.[i];
-    const count = s?.count ?? 0;
-    const prev = i === 0 ? null : (steps?.[i - 1]?.count ?? 0);
-    return {
-      step: i + 1,
-      key,
-      name: stepTitle(key),
-      event: events[i]!,
-      count,
-      conversionFromPrevious: prev === null ? null : prev > 0 ? count / prev : 0,
-      conversionFromFirst: first > 0 ? count / first : 0,
-      dropOff: prev === null ? 0 : Math.max(0, prev - count),
-      medianSeconds: i === 0 ? null : (s?.median_conversion_time ?? null),
-      averageSeconds: i === 0 ? null : (s?.average_conversion_time ?? null),
-    };
-  });
+  const none = { count: 0, average_conversion_time: null, median_conversion_time: null };
+  const views = stepViews(keys.map((_, i) => steps?.[i] ?? none));
+  return views.map((v, i) => ({
+    step: v.step,
+    key: keys[i]!,
+    name: stepTitle(keys[i]!),
+    event: events[i]!,
+    count: v.count,
+    conversionFromPrevious: v.conversionFromPrevious,
+    conversionFromFirst: v.conversionFromFirst,
+    dropOff: v.dropOff,
+    medianSeconds: v.medianSeconds,
+    averageSeconds: v.averageSeconds,
+  }));
 }
 
 /** Sum step lists of several buckets (e.g. all values of an extra breakdown) into one. */

@@ -4,7 +4,8 @@
  */
 import semver from 'semver';
 import { UsageError, suggest } from '../errors.js';
-import { formatNumber, type TableSpec } from '../output/table.js';
+import type { TableSpec } from '../output/table.js';
+import { formatNumber, formatPercent } from '../output/format.js';
 import type { Download } from './count.js';
 import type { ReadStats } from './logs.js';
 import { periodOf, startOfLocalDay, type PeriodOptions } from '../time/index.js';
@@ -181,7 +182,7 @@ export function reportTable(r: DownloadsReport): TableSpec<DownloadRow> {
       { key: 'updates', header: 'Updates', align: 'right' as const },
       { key: 'downloads', header: 'Downloads', align: 'right' as const },
       { key: 'downloaders', header: 'Unique downloaders', align: 'right' as const },
-      { key: 'share', header: 'Share', align: 'right' as const, text: (x: DownloadRow) => `${(x.share * 100).toFixed(1)}%`, value: (x: DownloadRow) => Number(x.share.toFixed(4)) },
+      { key: 'share', header: 'Share', align: 'right' as const, text: (x: DownloadRow) => formatPercent(x.share), value: (x: DownloadRow) => Number(x.share.toFixed(4)) },
     ],
     rows: r.rows,
     notes,

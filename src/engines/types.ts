@@ -4,6 +4,12 @@
  */
 export type PostHogQuery = { kind: string; [k: string]: unknown };
 
+/** PostHog's dateRange (absolute or relative dates, resolved by the engine) lives with the query types. */
+export type { DateRange } from '../query/schema.js';
+
+/** PostHog's funnelWindowIntervalUnit. */
+export type WindowUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month';
+
 /** Team-level settings that change query semantics, plus a pinned "now" for relative dates. */
 export interface QueryContext {
   /** IANA timezone of the team (PostHog "project timezone"). Default UTC. */

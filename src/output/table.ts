@@ -4,6 +4,7 @@
  */
 import Table from 'cli-table3';
 import { c } from './color.js';
+import { formatNumber } from './format.js';
 
 export interface Column<R> {
   key: string;
@@ -11,6 +12,8 @@ export interface Column<R> {
   align?: 'left' | 'right' | 'center';
   /** Text for terminal/markdown output; CSV and JSON use the raw value. */
   text?: (row: R) => string;
+  /** Text for the terminal table only, when it differs from Markdown (a group's title shown once). */
+  terminalText?: (row: R) => string;
   value?: (row: R) => unknown;
   /** Decoration for the terminal only (bar charts): left out of CSV and Markdown. */
   terminalOnly?: boolean;
@@ -31,18 +34,13 @@ function cellValue<R>(col: Column<R>, row: R): unknown {
   return (row as Record<string, unknown>)[col.key];
 }
 
-function cellText<R>(col: Column<R>, row: R): string {
+function cellText<R>(col: Column<R>, row: R, terminal = false): string {
+  if (terminal && col.terminalText) return col.terminalText(row);
   if (col.text) return col.text(row);
   const v = cellValue(col, row);
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return formatNumber(v);
   return String(v);
-}
-
-export function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  if (Number.isInteger(n)) return n.toLocaleString('en-US');
-  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 }
 
 export function renderTable<R>(spec: TableSpec<R>): string {
@@ -53,7 +51,7 @@ export function renderTable<R>(spec: TableSpec<R>): string {
     style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const row of spec.rows) t.push(spec.columns.map((col) => cellText(col, row)));
+  for (const row of spec.rows) t.push(spec.columns.map((col) => cellText(col, row, true)));
   const parts: string[] = [];
   if (spec.title) parts.push(c().bold(spec.title));
   parts.push(t.toString());

@@ -5,69 +5,27 @@
 import type { PostHogQuery, QueryResponse } from '../engines/types.js';
 import type { TableSpec } from '../output/table.js';
 import { bar } from '../output/chart.js';
+import { formatDuration } from '../output/format.js';
+import { funnelStepTable, stepViews, type PostHogStep } from '../output/funnel.js';
 
 type Obj = Record<string, unknown>;
 
-export function formatSeconds(s: number | null | undefined): string {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '';
-  if (s < 60) return `${Math.round(s * 10) / 10}s`;
-  if (s < 3600) return `${Math.round((s / 60) * 10) / 10}m`;
-  if (s < 86400) return `${Math.round((s / 3600) * 10) / 10}h`;
-  return `${Math.round((s / 86400) * 10) / 10}d`;
+/** One step table per breakdown value (PostHog returns a list of step lists with a breakdown). */
+function funnelStepsTables(results: Obj[][], title: string): TableSpec<any>[] {
+  return results.map((steps) => {
+    const value = steps[0]?.breakdown_value;
+    const label = value === undefined ? '' : ` — ${Array.isArray(value) ? value.join(' / ') : String(value)}`;
+    return funnelStepTable(`${title}${label}`, stepViews(steps as unknown as PostHogStep[]), { countHeader: 'Count' });
+  });
 }
 
-function pct(a: number, b: number): number | null {
-  return b > 0 ? Math.round((a / b) * 1000) / 10 : null;
+/** Tables summarizing any query response; falls back to one JSON cell per result. */
+export function summarize(query: PostHogQuery, res: QueryResponse): TableSpec<any>[] {
+  const one = summarizeOne(query, res);
+  return Array.isArray(one) ? one : [one];
 }
 
-interface StepRow {
-  breakdown: string;
-  step: number;
-  name: string;
-  count: number;
-  ofFirst: number | null;
-  ofPrevious: number | null;
-  average: number | null;
-  median: number | null;
-}
-
-function funnelStepsTable(results: Obj[][], title: string): TableSpec<StepRow> {
-  const rows: StepRow[] = [];
-  for (const steps of results) {
-    const first = (steps[0]?.count as number) ?? 0;
-    steps.forEach((s, i) => {
-      const count = s.count as number;
-      rows.push({
-        breakdown: s.breakdown_value === undefined ? '' : JSON.stringify(s.breakdown_value),
-        step: i + 1,
-        name: String(s.custom_name ?? s.name ?? ''),
-        count,
-        ofFirst: pct(count, first),
-        ofPrevious: i === 0 ? null : pct(count, (steps[i - 1]!.count as number) ?? 0),
-        average: (s.average_conversion_time as number | null) ?? null,
-        median: (s.median_conversion_time as number | null) ?? null,
-      });
-    });
-  }
-  const hasBreakdown = rows.some((r) => r.breakdown !== '');
-  return {
-    title,
-    columns: [
-      ...(hasBreakdown ? [{ key: 'breakdown', header: 'Breakdown' }] : []),
-      { key: 'step', header: '#', align: 'right' as const },
-      { key: 'name', header: 'Step' },
-      { key: 'count', header: 'Count', align: 'right' as const },
-      { key: 'ofFirst', header: '% of first', align: 'right' as const, text: (r: StepRow) => (r.ofFirst === null ? '' : `${r.ofFirst}%`) },
-      { key: 'ofPrevious', header: '% of previous', align: 'right' as const, text: (r: StepRow) => (r.ofPrevious === null ? '' : `${r.ofPrevious}%`) },
-      { key: 'average', header: 'Avg time', align: 'right' as const, text: (r: StepRow) => formatSeconds(r.average) },
-      { key: 'median', header: 'Median time', align: 'right' as const, text: (r: StepRow) => formatSeconds(r.median) },
-    ],
-    rows,
-  };
-}
-
-/** A table summarizing any query response; falls back to one JSON cell per result. */
-export function summarize(query: PostHogQuery, res: QueryResponse): TableSpec<any> {
+function summarizeOne(query: PostHogQuery, res: QueryResponse): TableSpec<any> | TableSpec<any>[] {
   const results = res.results;
   const kind = query.kind;
   const range = res.resolved_date_range as { date_from?: string; date_to?: string } | undefined;
@@ -83,12 +41,12 @@ export function summarize(query: PostHogQuery, res: QueryResponse): TableSpec<an
       return {
         title: `Time to convert${span}`,
         columns: [
-          { key: 'from', header: 'From', align: 'right', text: (b: [number, number]) => formatSeconds(b[0]), value: (b: [number, number]) => b[0] },
+          { key: 'from', header: 'From', align: 'right', text: (b: [number, number]) => formatDuration(b[0]), value: (b: [number, number]) => b[0] },
           { key: 'count', header: 'Count', align: 'right', value: (b: [number, number]) => b[1] },
           { key: 'bar', header: '', terminalOnly: true, text: (b: [number, number]) => bar(b[1], max, 30) },
         ],
         rows: r.bins,
-        notes: [`average: ${formatSeconds(r.average_conversion_time)}`],
+        notes: [`average: ${formatDuration(r.average_conversion_time)}`],
       };
     }
     if (viz === 'trends') {
@@ -105,7 +63,7 @@ export function summarize(query: PostHogQuery, res: QueryResponse): TableSpec<an
     }
     const arr = results as Obj[] | Obj[][];
     const grouped = Array.isArray(arr[0]) ? (arr as Obj[][]) : [arr as Obj[]];
-    return funnelStepsTable(grouped, `Funnel${span}`);
+    return funnelStepsTables(grouped, `Funnel${span}`);
   }
   if (kind === 'TrendsQuery' && Array.isArray(results)) {
     const rows = (results as Obj[]).map((s) => ({

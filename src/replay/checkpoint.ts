@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { InputFile } from './input.js';
+import { firstIssue } from '../zod-issues.js';
 
 const schema = z.object({
   version: z.literal(1),
@@ -39,10 +40,9 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
   } catch (e) {
     throw new InputError(path, `the checkpoint is not valid JSON (${(e as Error).message})`);
   }
-  const r = schema.safeParse(raw);
+  const r = schema.safeParse(raw, { reportInput: true });
   if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new InputError(`${path}${i.path.length ? ` (${i.path.join('.')})` : ''}`, `not a replay checkpoint: ${i.message}`);
+    throw new InputError(path, `not a replay checkpoint: ${firstIssue(r.error)}`);
   }
   return r.data;
 }

@@ -60,6 +60,7 @@ import {
 } from './load/sql.js';
 import { locateStrict, strictCheck, StrictVocabularyError } from './load/strict.js';
 import type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
+import { debug } from '../debug.js';
 
 export { PERSON_OPS, deriveEventUuid, derivePersonId } from './load/sql.js';
 export { applyPersonOps } from './load/persons.js';
@@ -150,7 +151,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         for (const source of sources) {
           try {
             const ins = await insertSql(store, source);
-            if (process.env.DISCOVER_METRICS_DEBUG_LOAD === 'sql') process.stderr.write(ins.sql + '\n');
+            debug('sql', () => `load: ${ins.sql}`);
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
             const lateBefore = await counted(store, LATE_SEQ);

@@ -174,8 +174,8 @@ describe('other Discover reports', () => {
 
 describe('funnel passes on two threads', () => {
   it('give the same report as one thread', () => {
-    const one = run(['--store', store, 'funnel', '--resource', 'all', '--format', 'json', ...RANGE], { env: { DISCOVER_METRICS_FUNNEL_THREADS: '1', DM_FUNNEL_TIMING: '1' } });
-    const two = run(['--store', store, 'funnel', '--resource', 'all', '--format', 'json', ...RANGE], { env: { DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS: '0', DM_FUNNEL_TIMING: '1' } });
+    const one = run(['--store', store, 'funnel', '--resource', 'all', '--format', 'json', ...RANGE], { env: { DISCOVER_METRICS_FUNNEL_THREADS: '1', DISCOVER_METRICS_DEBUG: 'funnel' } });
+    const two = run(['--store', store, 'funnel', '--resource', 'all', '--format', 'json', ...RANGE], { env: { DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS: '0', DISCOVER_METRICS_DEBUG: 'funnel' } });
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
     expect(one.stderr).not.toMatch(/on 2 threads/);

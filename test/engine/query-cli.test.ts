@@ -45,9 +45,10 @@ describe('query run', () => {
     expect(res.resolved_date_range).toEqual({ date_from: '2024-01-01T00:00:00+00:00', date_to: '2024-01-31T23:59:59.999999+00:00' });
     const table = await runCli(['--store', storePath, 'query', 'run', '-'], { input: JSON.stringify(funnel) });
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/% of first/);
-    expect(table.stdout).toMatch(/50%/);
-    expect(table.stdout).toMatch(/1h/);
+    // the same step table as `funnel`: conversion from the first step, median time from the previous
+    expect(table.stdout).toMatch(/From first/);
+    expect(table.stdout).toMatch(/50\.0%/);
+    expect(table.stdout).toMatch(/1h 00m/);
   });
 
   it('--print-query prints the validated query without running it', async () => {

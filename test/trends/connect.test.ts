@@ -101,16 +101,17 @@ describe('dau report', () => {
 
   it('renders a table with a chart that fits 80 columns, and long CSV', async () => {
     const r = await runDauReport(engine, defs, { dateRange, interval: 'day', math: 'dau' }, ctx);
-    const out = renderDau(r, 'table');
-    const text = renderTable(out.table);
+    const out = renderDau(r);
+    const text = renderTable(out.tables[0]!);
     expect(text).toContain('1-Jan-2026');
-    expect(out.extra).toBeDefined();
-    for (const line of out.extra!.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
-    const csv = renderCsv(renderDau(r, 'csv').table).trim().split('\n');
+    const chart = out.chart?.();
+    expect(chart).toBeDefined();
+    for (const line of chart!.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+    const csv = renderCsv(out.csv![0]!).trim().split('\n');
     expect(csv[0]).toBe('series,breakdown_value,compare,date,label,value');
     expect(csv).toHaveLength(1 + fx.days);
     const b = await runDauReport(engine, defs, { dateRange, interval: 'day', math: 'dau', breakdown: findDimension(defs, 'app_version') }, ctx);
-    expect(renderCsv(renderDau(b, 'csv').table).trim().split('\n')).toHaveLength(1 + fx.days * b.series.length);
+    expect(renderCsv(renderDau(b).csv![0]!).trim().split('\n')).toHaveLength(1 + fx.days * b.series.length);
   });
 });
 
@@ -137,7 +138,7 @@ describe('features report', () => {
     expect(failedSteps.values.reduce((a, v) => a + v.events, 0)).toBe(failed.length);
     const protocol = r.features.find((f) => f.event === t.connect.events.protocolUse)!;
     expect(Array.isArray(protocol.breakdowns[1]!.values[0]!.value)).toBe(true);
-    const text = renderTable(renderFeatures(r, 'table').table);
+    const text = renderTable(renderFeatures(r).tables[0]!);
     expect(text).toContain('Cluster logins');
   });
 });
@@ -157,6 +158,6 @@ describe('platforms report', () => {
     }
     expect(Object.fromEntries(os.values.map((v) => [v.value, v.installations]))).toEqual(Object.fromEntries(expected));
     expect(os.values.reduce((a, v) => a + (v.share ?? 0), 0)).toBeCloseTo(1, 10);
-    expect(renderTable(renderPlatforms(r, 'table').table)).toContain('Operating system');
+    expect(renderTable(renderPlatforms(r).tables[0]!)).toContain('Operating system');
   });
 });

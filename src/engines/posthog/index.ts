@@ -3,13 +3,13 @@
  * through the query API. Results are PostHog's own, so they are the reference the local engine
  * must equal.
  *
- * The QueryContext cannot be sent: the project owns its timezone and week start. When the user
- * passes --timezone/--week-start/--now, the project's settings are fetched and a mismatch is
- * reported as a warning on stderr instead of being ignored silently.
+ * The QueryContext cannot be sent: the project owns its timezone and week start. When the caller
+ * asks for a timezone, week start or pinned "now", the project's settings are fetched and each
+ * mismatch is handed to onWarning instead of being ignored silently.
  */
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../types.js';
 import { PostHogClient, type PostHogClientConfig, type ProjectInfo } from './client.js';
-import { requireQueryConnection, resolveConnection, normalizeHost } from '../../config/posthog.js';
+import { normalizeHost, type QueryConnection } from '../../config/posthog.js';
 import pLimit from 'p-limit';
 
 export { PostHogClient, throttleWaitSeconds } from './client.js';
@@ -54,47 +54,53 @@ export function createPostHogEngine(config: PostHogEngineConfig): PostHogEngine 
 
 const WEEKDAY = ['Sunday', 'Monday'];
 
+/** What the caller asked for (undefined: not asked), compared with the project's own settings. */
+export interface RequestedContext {
+  timezone?: string;
+  weekStart?: 0 | 1;
+  now?: Date;
+}
+
+export interface PostHogEngineOptions extends RequestedContext {
+  /** Settings the project cannot honour (its timezone differs, a pinned clock cannot be sent). */
+  onWarning?: (message: string) => void;
+  /** Informational lines from the client (throttling waits). */
+  onNote?: (message: string) => void;
+}
+
 /**
- * Compare what the user asked for (--timezone/--week-start/--now) with the project's settings.
+ * Compare the requested timezone, week start and pinned "now" with the project's settings.
  * Returns warning lines (empty when they agree or nothing was asked).
  */
-export function contextWarnings(opts: Record<string, unknown>, env: NodeJS.ProcessEnv, project: ProjectInfo): string[] {
+export function contextWarnings(asked: RequestedContext, project: ProjectInfo): string[] {
   const out: string[] = [];
-  const tz = (typeof opts.timezone === 'string' ? opts.timezone : undefined) ?? env.DISCOVER_METRICS_TIMEZONE;
   const projectTz = project.timezone ?? 'UTC';
-  if (tz !== undefined && tz !== projectTz) {
+  if (asked.timezone !== undefined && asked.timezone !== projectTz) {
     out.push(
-      `--timezone ${tz} differs from the PostHog project's timezone ${projectTz}; PostHog buckets days in ${projectTz} (change it in the project settings or use --engine local)`,
+      `the timezone ${asked.timezone} differs from the PostHog project's timezone ${projectTz}; PostHog buckets days in ${projectTz} (change it in the project settings or use the local engine)`,
     );
   }
-  if (typeof opts.weekStart === 'string') {
-    const want = opts.weekStart === 'monday' ? 1 : 0;
+  if (asked.weekStart !== undefined) {
     const have = project.week_start_day ?? 0;
-    if (want !== have) {
-      out.push(`--week-start ${opts.weekStart} differs from the PostHog project's week start (${WEEKDAY[have]}); PostHog uses ${WEEKDAY[have]}`);
+    if (asked.weekStart !== have) {
+      out.push(`the week start ${WEEKDAY[asked.weekStart]} differs from the PostHog project's week start (${WEEKDAY[have]}); PostHog uses ${WEEKDAY[have]}`);
     }
   }
-  if (typeof opts.now === 'string') {
-    out.push(`--now cannot be sent to PostHog: relative date ranges are resolved against PostHog's clock (use absolute dates to pin them)`);
+  if (asked.now !== undefined) {
+    out.push(`a pinned current time cannot be sent to PostHog: relative date ranges are resolved against PostHog's clock (use absolute dates to pin them)`);
   }
   return out;
 }
 
 /**
- * Build the engine from command options (flags > env > --config > default config file).
- * Warns on stderr when --timezone/--week-start/--now cannot be honoured by the project.
+ * Open the engine on a resolved connection. When a timezone, week start or "now" was asked for,
+ * the project's settings are fetched once and each mismatch goes to onWarning.
  */
-export async function createPostHogEngineFromOptions(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
-  const conn = requireQueryConnection(resolveConnection(opts, env));
-  const quiet = !!opts.quiet;
-  const note = (m: string) => {
-    if (!quiet) process.stderr.write(`note: ${m}\n`);
-  };
-  const engine = createPostHogEngine({ ...conn, onNote: note });
-  const asked = typeof opts.timezone === 'string' || typeof opts.weekStart === 'string' || typeof opts.now === 'string' || !!env.DISCOVER_METRICS_TIMEZONE;
-  if (asked) {
+export async function openPostHogEngine(conn: QueryConnection, o: PostHogEngineOptions = {}): Promise<PostHogEngine> {
+  const engine = createPostHogEngine({ ...conn, onNote: o.onNote });
+  if (o.timezone !== undefined || o.weekStart !== undefined || o.now !== undefined) {
     const project = await engine.project();
-    for (const w of contextWarnings(opts, env, project)) process.stderr.write(`warning: ${w}\n`);
+    for (const w of contextWarnings(o, project)) o.onWarning?.(w);
   }
   return engine;
 }

@@ -10,6 +10,7 @@ import { eventCount, scanFunnels, type ScanResult } from './scan.js';
 import { scanKey } from './scan-sql.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
 import { FunnelWorker, THREAD_MIN_EVENTS, WorkerGone, computeAll, funnelWorkerUrl } from './threads.js';
+import { debug } from '../../../debug.js';
 
 export interface PreparedFunnel {
   spec: FunnelSpec;
@@ -71,7 +72,7 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
       }
       const computed = worker && scan.data.ts.buffer instanceof SharedArrayBuffer ? await worker.compute(scan, specs, ctx) : computeAll(specs, scan, ctx);
       idxs.forEach((qi, k) => {
-        if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] query ${qi}: ${computed[k]!.ms.toFixed(0)} ms\n`);
+        debug('funnel', () => `query ${qi}: ${computed[k]!.ms.toFixed(0)} ms`);
         out[qi] = responseFor(specs[k]!, computed[k]!.results, ctx, performance.now() - t0);
       });
     } finally {

@@ -18,6 +18,7 @@ import type { FunnelSpec } from './spec.js';
 import { BUCKETS, DenseIds, Scatter, finishBuckets, joinGroups, type BucketGroups, type GroupState, type ScanChunk, type SigPlan, type Signatures } from './group.js';
 import { NULL_TARGET, buildScanSql, type AtomPlan } from './scan-sql.js';
 import { atomMasks, candidateCounter, plainMasks, type FunnelMask } from './masks.js';
+import { debug, debugEnabled } from '../../../debug.js';
 
 export type { BucketGroups, GroupState, Signatures } from './group.js';
 export type { FunnelMask } from './masks.js';
@@ -186,7 +187,7 @@ async function knownValues(): Promise<ReadonlyMap<string, readonly string[]>> {
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
   const { sql, partSql, namesSql, candidatesSql, plan } = buildScanSql(specs, store, opts);
-  if (process.env.DM_FUNNEL_SQL) process.stderr.write(`[funnel] scan SQL: ${sql}\n`);
+  debug('sql', () => `funnel scan: ${sql}`);
   const hasBd = specs.some((x) => !!x.breakdown);
   const nm = specs.length;
   // with an atom plan: one code per row (event code << atoms | atom bits); else one mask per funnel
@@ -197,11 +198,11 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   const expected = opts.events ?? (await eventCount(store));
   const scatter = new Scatter(expected, nCols + (hasBd ? 1 : 0), !!opts.withTargetNames, !!opts.shared);
   const rowNames: string[] = [];
-  const timing = process.env.DM_FUNNEL_TIMING
+  const timing = debugEnabled('funnel')
     ? (label: string) => {
         const m = process.memoryUsage();
         const cu = process.cpuUsage();
-        process.stderr.write(`[funnel] ${label} ${(performance.now() - t0).toFixed(0)} ms, ${performance.now().toFixed(0)} ms since start, cpu ${((cu.user + cu.system) / 1000).toFixed(0)} ms, ${process.resourceUsage().minorPageFault} page faults (rss ${(m.rss / 2 ** 20).toFixed(0)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB)\n`);
+        debug('funnel', `${label} ${(performance.now() - t0).toFixed(0)} ms, ${performance.now().toFixed(0)} ms since start, cpu ${((cu.user + cu.system) / 1000).toFixed(0)} ms, ${process.resourceUsage().minorPageFault} page faults (rss ${(m.rss / 2 ** 20).toFixed(0)} MB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MB)`);
       }
     : null;
   const t0 = performance.now();

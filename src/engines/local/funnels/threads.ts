@@ -12,6 +12,7 @@ import type { BucketGroups, GroupState, ScanResult } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 import { relevantBits } from './targets.js';
 import type { WorkerAnswer, WorkerRequest } from './worker.js';
+import { debug } from '../../../debug.js';
 
 /**
  * Work items, biggest first (by the targets their passes visit), so that two threads taking them
@@ -133,7 +134,7 @@ export class FunnelWorker {
       computeItem(specs, items[k]!, scan, ctx, out);
     }
     await finished;
-    if (process.env.DM_FUNNEL_TIMING) process.stderr.write(`[funnel] ${specs.length} funnels on 2 threads, ${byWorker} by the worker, done ${performance.now().toFixed(0)} ms since start\n`);
+    debug('funnel', () => `${specs.length} funnels on 2 threads, ${byWorker} by the worker, done ${performance.now().toFixed(0)} ms since start`);
     for (const item of items) if (item.some((q) => !out[q])) computeItem(specs, item, scan, ctx, out);
     return out as Computed[];
   }

@@ -1,0 +1,151 @@
+/** The Teleport Connect reports: dau, features, platforms, adoption, downloads, load-downloads. */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { findDimension, loadConnectDefinitions, type ActiveMath } from '../../definitions/connect.js';
+import { parseDimensions } from '../../downloads/report.js';
+import { action } from '../action.js';
+import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
+import { queryOptionsOf, rangeOf, sourceName } from '../query.js';
+import { withOptions } from './with-options.js';
+
+type Raw = Record<string, any>;
+
+const DEFAULT_FROM = '-30d';
+
+/** Validate a --from/--to calendar day (YYYY-MM-DD). */
+export function parseDay(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
+  if (m) {
+    const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    if (d.toISOString().slice(0, 10) === value.trim()) return value.trim();
+  }
+  throw new UsageError(`${option}: '${value}' is not a date`, 'Use YYYY-MM-DD, e.g. 2026-11-01.');
+}
+
+const logsOf = (o: Raw, logs: string[]) => ({ logs, salt: o.salt as string | undefined, strict: !!o.strict });
+
+export function register(program: Command): void {
+  const dau = withOptions(
+    program
+      .command('dau')
+      .description('Active Teleport Connect installations per day/week/month (any Connect event counts), optionally split by platform'),
+    [
+      intervalOption('bucket size', 'day'),
+      new Option('--math <math>', 'dau (unique per interval), wau (active in the last 7 days) or mau (last 30 days)').choices(['dau', 'wau', 'mau']).default('dau'),
+      new Option('--breakdown <dimension>', 'split by a person property: os, arch, os_version, app_version'),
+      new Option('--compare', 'add the previous period of the same length'),
+      new Option('--compare-to <offset>', 'compare with the range moved back by an offset instead (e.g. -1w, -1m)'),
+      ...rangeOptions(DEFAULT_FROM),
+      ...queryOptions(),
+    ],
+  );
+  action(
+    dau,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      return {
+        dau: {
+          dateRange: rangeOf(o, query, DEFAULT_FROM),
+          interval: o.interval,
+          math: o.math as ActiveMath,
+          breakdown: o.breakdown !== undefined ? findDimension(loadConnectDefinitions(), String(o.breakdown)) : undefined,
+          compare: !!o.compare || o.compareTo !== undefined,
+          compareTo: o.compareTo as string | undefined,
+        },
+        query,
+      };
+    },
+    async () => (await import('../../commands/dau.js')).dauCommand,
+  );
+
+  const features = withOptions(
+    program.command('features').description('Teleport Connect feature usage: installations, events and share of active installations per feature'),
+    [...rangeOptions(DEFAULT_FROM), ...queryOptions()],
+  );
+  action(
+    features,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      return { dateRange: rangeOf(o, query, DEFAULT_FROM), query };
+    },
+    async () => (await import('../../commands/features.js')).featuresCommand,
+  );
+
+  const platforms = withOptions(
+    program
+      .command('platforms')
+      .description('Platform shares (OS, arch, OS version, Connect version) among active Teleport Connect installations')
+      .option('--dimension <keys>', 'only these dimensions, comma-separated: os, arch, os_version, app_version'),
+    [...rangeOptions(DEFAULT_FROM), ...queryOptions()],
+  );
+  action(
+    platforms,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      const dimensions = o.dimension !== undefined ? String(o.dimension).split(',').map((k) => k.trim()) : undefined;
+      return { dateRange: rangeOf(o, query, DEFAULT_FROM), dimensions, query };
+    },
+    async () => (await import('../../commands/platforms.js')).platformsCommand,
+  );
+
+  const adoption = withOptions(
+    program.command('adoption').description('Connect downloads by platform next to newly active and active installations by OS, per period'),
+    [
+      intervalOption('period length', 'week'),
+      ...rangeOptions('-90d'),
+      new Option('--logs <paths...>', 'count downloads straight from CloudFront log files or directories instead of the store'),
+      ...logOptions(),
+      ...queryOptions(),
+    ],
+  );
+  action(
+    adoption,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      return { interval: o.interval, dateRange: rangeOf(o, query, '-90d'), logs: o.logs as string[] | undefined, salt: o.salt, strict: !!o.strict, query };
+    },
+    async () => (await import('../../commands/adoption.js')).adoptionCommand,
+  );
+
+  const downloads = withOptions(
+    program
+      .command('downloads')
+      .description('Teleport Connect downloads from CloudFront access logs (gzipped or not; files or directories)')
+      .argument('<log...>', 'CloudFront standard log files or directories (read recursively)')
+      .option('--by <dims>', 'breakdown: comma-separated period, platform, arch, version, artifact, kind', 'platform'),
+    [
+      intervalOption('period length for --by period', 'day'),
+      new Option('--kind <kind>', 'which downloads: fresh installs, updater fetches, or all').choices(['all', 'install', 'update']).default('all'),
+      ...dayRangeOptions(),
+      timezoneOption('UTC'),
+      weekStartOption('sunday'),
+      new Option('--load', 'also load the counted downloads into the event store (idempotent)'),
+      ...logOptions(),
+    ],
+  );
+  action(
+    downloads,
+    (o, [logs], cmd) => {
+      const by = parseDimensions(o.by);
+      const timezone = o.timezone as string;
+      if (!isValidTimezone(timezone)) {
+        throw new UsageError(`${sourceName(cmd, 'timezone', '--timezone', 'DISCOVER_METRICS_TIMEZONE')}: '${timezone}' is not an IANA timezone`, 'Examples: UTC, Europe/Warsaw, US/Pacific.');
+      }
+      const from = parseDay('--from', o.from);
+      const to = parseDay('--to', o.to);
+      if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+      return { ...logsOf(o, logs!), by, interval: o.interval, kind: o.kind, from, to, timezone, weekStart: o.weekStart === 'monday' ? (1 as const) : (0 as const), load: !!o.load };
+    },
+    async () => (await import('../../commands/downloads.js')).downloadsCommand,
+  );
+
+  const load = withOptions(
+    program
+      .command('load-downloads')
+      .description('Load Teleport Connect downloads from CloudFront access logs into the event store as events')
+      .argument('<log...>', 'CloudFront standard log files or directories (read recursively)'),
+    logOptions(),
+  );
+  action(load, (o, [logs]) => logsOf(o, logs!), async () => (await import('../../commands/downloads.js')).loadDownloadsCommand);
+}

@@ -1,0 +1,30 @@
+/** The one place numbers, durations and shares are turned into text for people. */
+import type { WindowUnit } from '../engines/types.js';
+
+/** Human durations: 42s, 4m 12s, 1h 03m, 2d 4h; '–' when there is none. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/** A share 0..1 as a percentage (0.123 -> 12.3%); '–' when there is none. */
+export function formatPercent(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  return `${(x * 100).toFixed(digits)}%`;
+}
+
+/** Counts with thousands separators; fractions with at most two decimals. */
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+/** A funnel conversion window: "1 day", "14 days". */
+export function formatWindow(w: { funnelWindowInterval: number; funnelWindowIntervalUnit: WindowUnit }): string {
+  return `${w.funnelWindowInterval} ${w.funnelWindowIntervalUnit}${w.funnelWindowInterval === 1 ? '' : 's'}`;
+}

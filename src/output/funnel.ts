@@ -1,0 +1,66 @@
+/**
+ * The one funnel step table: a Discover report's steps and a `query run` FunnelsQuery response
+ * both print through it, so a funnel reads the same wherever it comes from.
+ */
+import { bar } from './chart.js';
+import { formatDuration, formatPercent } from './format.js';
+import type { TableSpec } from './table.js';
+
+export interface FunnelStepView {
+  step: number;
+  name: string;
+  event?: string;
+  count: number;
+  /** Conversion from the previous step (0..1); null for the first step. */
+  conversionFromPrevious: number | null;
+  /** Conversion from the first step (0..1). */
+  conversionFromFirst: number;
+  /** Entrants lost since the previous step. */
+  dropOff: number;
+  medianSeconds: number | null;
+  averageSeconds: number | null;
+}
+
+/** PostHog's step object (FunnelsQuery `steps` results), as far as the table needs it. */
+export interface PostHogStep {
+  name?: string;
+  custom_name?: string | null;
+  count: number;
+  average_conversion_time: number | null;
+  median_conversion_time: number | null;
+}
+
+/** Conversion, drop-off and times per step from PostHog's step list. */
+export function stepViews(steps: readonly PostHogStep[], name: (s: PostHogStep, i: number) => string = (s) => String(s.custom_name ?? s.name ?? '')): FunnelStepView[] {
+  const first = steps[0]?.count ?? 0;
+  return steps.map((s, i) => {
+    const prev = i === 0 ? null : (steps[i - 1]?.count ?? 0);
+    return {
+      step: i + 1,
+      name: name(s, i),
+      count: s.count,
+      conversionFromPrevious: prev === null ? null : prev > 0 ? s.count / prev : 0,
+      conversionFromFirst: first > 0 ? s.count / first : 0,
+      dropOff: prev === null ? 0 : Math.max(0, prev - s.count),
+      medianSeconds: i === 0 ? null : s.median_conversion_time,
+      averageSeconds: i === 0 ? null : s.average_conversion_time,
+    };
+  });
+}
+
+export function funnelStepTable<R extends FunnelStepView>(title: string, steps: R[], opts: { notes?: string[]; countHeader?: string } = {}): TableSpec<R> {
+  const max = steps[0]?.count ?? 0;
+  const columns: TableSpec<R>['columns'] = [
+    { key: 'step', header: '#', align: 'right' },
+    { key: 'name', header: 'Step' },
+    { key: 'event', header: 'Event', dataOnly: true },
+    { key: 'count', header: opts.countHeader ?? 'Sessions', align: 'right' },
+    { key: 'conversionFromPrevious', header: 'From prev', align: 'right', text: (r) => (r.step === 1 ? '' : formatPercent(r.conversionFromPrevious)) },
+    { key: 'conversionFromFirst', header: 'From first', align: 'right', text: (r) => formatPercent(r.conversionFromFirst) },
+    { key: 'dropOff', header: 'Drop-off', align: 'right', text: (r) => (r.step === 1 ? '' : r.dropOff.toLocaleString('en-US')) },
+    { key: 'medianSeconds', header: 'Median time', align: 'right', text: (r) => (r.step === 1 ? '' : formatDuration(r.medianSeconds)) },
+    { key: 'averageSeconds', header: 'Avg time', align: 'right', text: (r) => (r.step === 1 ? '' : formatDuration(r.averageSeconds)) },
+    { key: 'bar', header: '', text: (r) => bar(r.count, max, 24), terminalOnly: true },
+  ];
+  return { title, columns, rows: steps, notes: opts.notes ?? [] };
+}

@@ -1,0 +1,68 @@
+/**
+ * What a command hands to the output layer, and the one map from a format name to its renderer.
+ * A command builds its data once (JSON payload, tables, an optional chart); which parts a format
+ * shows is decided here and nowhere else.
+ */
+import { renderCsv, renderJson, renderMarkdown, renderTable, type TableSpec } from './table.js';
+
+export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+
+export interface Report {
+  /** The whole result, as `--format json` prints it. */
+  json: unknown;
+  /** Tables in order (terminal, Markdown, and CSV unless `csv` is given). */
+  tables: TableSpec<any>[];
+  /** Long-form tables for CSV when they differ from `tables` (one row per value, every row kept). */
+  csv?: TableSpec<any>[];
+  /** Terminal-only text after the tables (a line chart); built only when it is shown. */
+  chart?: () => string | undefined;
+  /** Set when there is nothing to tabulate: people read this line instead of empty tables. */
+  empty?: string;
+  /** A next step for people (not for scripts): on stderr after table or Markdown output. */
+  tip?: string;
+  /** The check this report shows failed: thrown (exit code and message) once the report is printed. */
+  failure?: Error;
+}
+
+/** `--print-query`: the PostHog queries a report would send, printed as JSON in every format. */
+export interface QueryPrint {
+  queries: readonly unknown[];
+  /** What else is sent that is not shown (stderr). */
+  note?: string;
+}
+
+export type CommandResult = Report | QueryPrint | void;
+
+export interface Rendered {
+  stdout: string;
+  /** A message for stderr (an empty CSV result says why here). */
+  stderr?: string;
+  /** A tip for people, on stderr unless --quiet. */
+  tip?: string;
+}
+
+type Renderer = (r: Report) => Rendered;
+
+const joinTables = (tables: TableSpec<any>[], render: (t: TableSpec<any>) => string) => tables.map(render).join('\n');
+
+export const RENDERERS: Record<OutputFormat, Renderer> = {
+  json: (r) => ({ stdout: renderJson(r.json) }),
+  // CSV stdout stays machine-readable: an empty result says so on stderr only.
+  csv: (r) => (r.empty !== undefined ? { stdout: '', stderr: r.empty + '\n' } : { stdout: joinTables(r.csv ?? r.tables, renderCsv) }),
+  markdown: (r) => (r.empty !== undefined ? { stdout: r.empty + '\n' } : { stdout: joinTables(r.tables, renderMarkdown), tip: r.tip }),
+  table: (r) => {
+    if (r.empty !== undefined) return { stdout: r.empty + '\n' };
+    const chart = r.chart?.();
+    return { stdout: joinTables(r.tables, renderTable) + (chart ? '\n' + chart : ''), tip: r.tip };
+  },
+};
+
+/** One query as an object, several as an array (what `query run` reads back). */
+export function renderQueries(queries: readonly unknown[]): string {
+  return renderJson(queries.length === 1 ? queries[0] : queries);
+}
+
+export function isQueryPrint(r: CommandResult): r is QueryPrint {
+  return !!r && 'queries' in r;
+}
