@@ -2,7 +2,7 @@
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
 import { skippedMessage } from '../downloads/report.js';
-import type { PeriodInterval } from '../downloads/periods.js';
+import type { PeriodInterval } from '../time/index.js';
 import { adoption, downloadsQuery, installationsQuery, type AdoptionReport } from '../adoption/index.js';
 import { adoptionChart, adoptionTable, totalsTable } from '../adoption/render.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';

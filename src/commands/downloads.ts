@@ -6,7 +6,7 @@ import type { CommandResult, Report } from '../output/report.js';
 import { formatNumber } from '../output/format.js';
 import { analyzeDownloadLogs, loadDownloadLogs, resolveSalt } from '../downloads/index.js';
 import { buildReport, reportTable, skippedMessage, type Dimension, type DownloadsReport, type KindFilter } from '../downloads/report.js';
-import type { PeriodInterval } from '../downloads/periods.js';
+import type { PeriodInterval } from '../time/index.js';
 import type { LoadSummary } from '../store/ingest.js';
 import type { CommandContext } from './context.js';
 

@@ -15,7 +15,6 @@ import {
   type Track,
   type TrendsItem,
 } from '../definitions/discover.js';
-import type { DateRange } from '../query/schema.js';
 
 export interface StepFailureRow {
   resource: string;
