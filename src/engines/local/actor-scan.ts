@@ -2,13 +2,13 @@
  * Shared scan for the actor-level insights (lifecycle, retention, stickiness): the distinct
  * (person, interval bucket) pairs of the events a series matches, with PostHog's property filters.
  * Buckets are team-local wall-clock microseconds ("naive local", as in src/time), computed
- * in SQL on integers with the zone's offsets over the scanned span (./trends/sql.ts).
+ * in SQL on integers with the zone's offsets over the scanned span (./trends/local-time-sql.ts).
  */
 import type { Store } from '../../store/store.js';
 import { sqlString } from '../../store/sql.js';
 import { QueryValidationError } from '../../errors.js';
 import { propertyFiltersSql, usesPersonProperties } from './filters.js';
-import { bucketUsSql, localUsSql, offsetSegments } from './trends/sql.js';
+import { bucketUsSql, localUsSql, offsetSegments } from './trends/local-time-sql.js';
 import { toInstant, toNaive, type Interval as TrendsInterval } from '../../time/index.js';
 
 export interface ScanFilter {
