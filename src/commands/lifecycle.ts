@@ -1,20 +1,23 @@
 /**
- * `discover-metrics lifecycle` — new / returning / resurrecting / dormant Teleport Connect
- * installations per period (PostHog LifecycleQuery).
+ * `lifecycle`: new / returning / resurrecting / dormant Teleport Connect installations per period
+ * (PostHog LifecycleQuery).
  */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
+import { loadConnectDefinitions } from '../definitions/connect.js';
+import { buildLifecycleQuery, type LifecycleOptions as LifecycleQueryOptions } from '../definitions/connect-growth.js';
+import { runLifecycleReport } from '../connect/growth.js';
+import { renderLifecycle } from '../connect/growth-render.js';
+import type { CommandResult } from '../output/report.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('lifecycle')
-    .description('Connect installations per period: new (first event ever), returning, resurrecting and dormant')
-    .option('--interval <interval>', 'period: day, week or month', 'week')
-    .option('--from <date>', 'start of the range: a date or relative (-30d, -12w, mStart)', '-12w')
-    .option('--to <date>', 'end of the range (default: end of today)');
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { lifecycleCommand } = await import('../connect/growth-cli.js');
-    await lifecycleCommand(command);
-  });
+export interface LifecycleOptions {
+  lifecycle: LifecycleQueryOptions;
+  query: QueryOptions;
+}
+
+export async function lifecycleCommand(o: LifecycleOptions, c: CommandContext): Promise<CommandResult> {
+  const defs = loadConnectDefinitions();
+  if (o.query.printQuery) return { queries: [buildLifecycleQuery(defs, o.lifecycle)] };
+  const report = await withEngine(o.query, c, (e) => runLifecycleReport(e, defs, o.lifecycle, o.query.ctx));
+  if (report.periods.every((p) => p.new + p.returning + p.resurrecting + p.dormant === 0)) c.out.warn('no Teleport Connect installation was active in the range; check --from/--to');
+  return renderLifecycle(report);
 }

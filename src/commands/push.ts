@@ -1,22 +1,27 @@
 /**
- * `discover-metrics push` — keep every definition as a saved insight in a PostHog project, on one
- * dashboard (PostHog's insights and dashboards REST API).
+ * `push`: keep every definition as a saved insight in a PostHog project, on one dashboard
+ * (PostHog's insights and dashboards REST API).
  */
-import type { Command } from 'commander';
+import { requireQueryConnection, resolveConnection, type PostHogConnection } from '../config/posthog.js';
+import { PostHogClient } from '../engines/posthog/client.js';
+import { desiredInsights } from '../push/desired.js';
+import { push } from '../push/push.js';
+import { renderPush } from '../push/render.js';
+import type { CommandResult } from '../output/report.js';
+import type { CommandContext } from './context.js';
 
-export function register(program: Command): void {
-  program
-    .command('push')
-    .description('Save every definition (Discover funnels, time to first resource, Connect trends and growth) as PostHog insights on one dashboard')
-    .option('--dry-run', 'print the plan (create / update / unchanged, with what changes) and change nothing')
-    .option('--prune', 'remove insights pushed earlier that no definition produces any more (PostHog soft delete)')
-    .option('--dashboard <name>', 'dashboard name', 'Teleport Discover & Connect (discover-metrics)')
-    .option('--host <url>', 'PostHog app host (env POSTHOG_HOST)')
-    .option('--project-id <id>', 'PostHog project id (env POSTHOG_PROJECT_ID)')
-    .option('--personal-api-key <key>', 'PostHog personal API key with insight and dashboard write scopes (env POSTHOG_PERSONAL_API_KEY)')
-    .option('--config <file>', 'config file with PostHog connection settings (JSON)')
-    .action(async (_o, command: Command) => {
-      const { pushCommand } = await import('../push/cli.js');
-      await pushCommand(command);
-    });
+export interface PushOptions {
+  dryRun: boolean;
+  prune: boolean;
+  dashboard: string;
+  /** Flags for the PostHog connection (environment and config files are merged by resolveConnection). */
+  connection: PostHogConnection & { config?: string };
+}
+
+export async function pushCommand(o: PushOptions, c: CommandContext): Promise<CommandResult> {
+  const want = desiredInsights();
+  const conn = requireQueryConnection(resolveConnection(o.connection));
+  const client = new PostHogClient({ ...conn, onNote: (m) => c.out.status(`note: ${m}`) });
+  const result = await push(client, want, { dryRun: o.dryRun, prune: o.prune, dashboardName: o.dashboard });
+  return renderPush(result, conn.host);
 }

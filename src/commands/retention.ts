@@ -1,22 +1,23 @@
 /**
- * `discover-metrics retention` — cohorts of Teleport Connect installations and how many come back
- * in each later period (PostHog RetentionQuery), as a triangle table with the mean curve.
+ * `retention`: cohorts of Teleport Connect installations and how many come back in each later
+ * period (PostHog RetentionQuery), as a triangle table with the mean curve.
  */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
+import { loadConnectDefinitions } from '../definitions/connect.js';
+import { buildRetentionQuery, type RetentionOptions as RetentionQueryOptions } from '../definitions/connect-growth.js';
+import { runRetentionReport } from '../connect/growth.js';
+import { renderRetention } from '../connect/growth-render.js';
+import type { CommandResult } from '../output/report.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('retention')
-    .description('Connect retention: installations by the period they were first seen, and the share active again N periods later')
-    .option('--period <period>', 'cohort period: day, week or month', 'week')
-    .option('--intervals <n>', 'number of cohorts and of periods followed (PostHog totalIntervals)', '8')
-    .option('--recurring', 'cohorts of every installation active in a period, not only first-time ones')
-    .option('--from <date>', 'first cohort (default: --intervals periods before --to)')
-    .option('--to <date>', 'last cohort: a date or relative (default: today)');
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { retentionCommand } = await import('../connect/growth-cli.js');
-    await retentionCommand(command);
-  });
+export interface RetentionOptions {
+  retention: RetentionQueryOptions;
+  query: QueryOptions;
+}
+
+export async function retentionCommand(o: RetentionOptions, c: CommandContext): Promise<CommandResult> {
+  const defs = loadConnectDefinitions();
+  if (o.query.printQuery) return { queries: [buildRetentionQuery(defs, o.retention)] };
+  const report = await withEngine(o.query, c, (e) => runRetentionReport(e, defs, o.retention, o.query.ctx));
+  if (report.cohorts.every((x) => x.size === 0)) c.out.warn('no cohort has any installation; check --from/--to and --period');
+  return renderRetention(report);
 }

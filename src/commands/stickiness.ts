@@ -1,20 +1,23 @@
 /**
- * `discover-metrics stickiness` — on how many days (or weeks, months) of a range each Teleport
- * Connect installation was active (PostHog StickinessQuery).
+ * `stickiness`: on how many days (or weeks, months) of a range each Teleport Connect installation
+ * was active (PostHog StickinessQuery).
  */
-import type { Command } from 'commander';
-import { addQueryOptions } from '../cli/query-options.js';
+import { loadConnectDefinitions } from '../definitions/connect.js';
+import { buildStickinessQuery, type StickinessOptions as StickinessQueryOptions } from '../definitions/connect-growth.js';
+import { runStickinessReport } from '../connect/growth.js';
+import { renderStickiness } from '../connect/growth-render.js';
+import type { CommandResult } from '../output/report.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
-export function register(program: Command): void {
-  const cmd = program
-    .command('stickiness')
-    .description('Connect stickiness: how many installations were active on 1, 2, … days (or weeks, months) of the range')
-    .option('--interval <interval>', 'day, week or month', 'day')
-    .option('--from <date>', 'start of the range (default: -7d, with --to -1d: the last 7 whole days)')
-    .option('--to <date>', 'end of the range (default: end of today, or yesterday when --from is not given)');
-  addQueryOptions(cmd);
-  cmd.action(async (_opts, command: Command) => {
-    const { stickinessCommand } = await import('../connect/growth-cli.js');
-    await stickinessCommand(command);
-  });
+export interface StickinessOptions {
+  stickiness: StickinessQueryOptions;
+  query: QueryOptions;
+}
+
+export async function stickinessCommand(o: StickinessOptions, c: CommandContext): Promise<CommandResult> {
+  const defs = loadConnectDefinitions();
+  if (o.query.printQuery) return { queries: [buildStickinessQuery(defs, o.stickiness)] };
+  const report = await withEngine(o.query, c, (e) => runStickinessReport(e, defs, o.stickiness, o.query.ctx));
+  if (report.total === 0) c.out.warn('no Teleport Connect installation was active in the range; check --from/--to');
+  return renderStickiness(report);
 }

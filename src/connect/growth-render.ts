@@ -3,11 +3,10 @@
  * returning, resurrecting and dormant installations), the retention triangle with its mean
  * curve, the stickiness distribution, and the share of cluster users on Connect.
  */
-import type { OutputFormat } from '../cli/globals.js';
-import type { Emittable } from '../output/emit.js';
+import type { Report } from '../output/report.js';
 import type { Column, TableSpec } from '../output/table.js';
 import { bar, lineChart } from '../output/chart.js';
-import { formatPercent } from '../output/duration.js';
+import { formatPercent } from '../output/format.js';
 import type { LifecyclePeriod, LifecycleReport, RetentionCohort, RetentionReport, StickinessReport, StickinessRow } from './growth.js';
 import type { SharePeriod, ShareReport } from './share.js';
 
@@ -17,7 +16,7 @@ function rangeText(r: { dateRange: { date_from: string | null; date_to: string |
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-export function renderLifecycle(r: LifecycleReport, format: OutputFormat): Emittable<LifecyclePeriod> {
+export function renderLifecycle(r: LifecycleReport): Report {
   const json = {
     report: 'lifecycle',
     title: r.title,
@@ -44,15 +43,16 @@ export function renderLifecycle(r: LifecycleReport, format: OutputFormat): Emitt
     'Net = new + resurrecting − dormant: the change in active installations.',
   ];
   if (r.periods.some((p) => p.incomplete)) notes.push('* the period has not ended yet.');
-  const extra =
-    format === 'table' && r.periods.length > 1
+  const chart = () =>
+    r.periods.length > 1
       ? lineChart(
           r.periods.map((p) => p.label),
           (['new', 'returning', 'resurrecting', 'dormant'] as const).map((k) => ({ name: cap(k), values: r.periods.map((p) => p[k]) })),
           { width: 80, height: 10 },
         )
       : undefined;
-  return { json, table: { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes }, extra };
+  const table: TableSpec<LifecyclePeriod> = { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes };
+  return { json, tables: [table], chart };
 }
 
 function signed(n: number): string {
@@ -63,7 +63,7 @@ interface TriangleRow {
   cohort: RetentionCohort;
 }
 
-export function renderRetention(r: RetentionReport, format: OutputFormat): Emittable<any> {
+export function renderRetention(r: RetentionReport): Report {
   const json = {
     report: 'retention',
     title: r.title,
@@ -86,7 +86,8 @@ export function renderRetention(r: RetentionReport, format: OutputFormat): Emitt
   ];
   if (r.cohorts.some((c) => c.incomplete)) notes.push(`* the cohort's ${r.period} has not ended yet: it can still grow.`);
   if (r.openEnded) notes.push(`The last value of each row is the current ${r.period}, which has not ended yet.`);
-  if (format === 'csv') {
+  // CSV: one row per cohort and offset (long form), whatever the triangle shows
+  const csv = (() => {
     const rows = r.cohorts.flatMap((c) => c.values.map((v, k) => ({ cohort: c.period, size: c.size, offset: k, installations: v, share: c.size ? v / c.size : null })));
     const table: TableSpec<(typeof rows)[number]> = {
       columns: [
@@ -98,8 +99,8 @@ export function renderRetention(r: RetentionReport, format: OutputFormat): Emitt
       ],
       rows,
     };
-    return { json, table };
-  }
+    return table;
+  })();
   const columns: Column<TriangleRow>[] = [
     { key: 'cohort', header: 'Cohort', value: (x) => x.cohort.period, text: (x) => `${x.cohort.period}${x.cohort.incomplete ? ' *' : ''}` },
     { key: 'size', header: 'Installations', align: 'right', value: (x) => x.cohort.size },
@@ -114,11 +115,12 @@ export function renderRetention(r: RetentionReport, format: OutputFormat): Emitt
   const rows: TriangleRow[] = r.cohorts.map((cohort) => ({ cohort }));
   const meanLine = `Mean (weighted by cohort size): ${r.mean.map((m, k) => `${unit.charAt(0)}${k} ${m === null ? '–' : formatPercent(m, 0)}`).join(' · ')}`;
   const curve = r.mean.filter((m): m is number => m !== null).map((m) => Math.round(m * 1000) / 10);
-  const extra = format === 'table' && curve.length > 1 ? lineChart(curve.map((_, k) => `${unit} ${k}`), [{ name: 'Mean retention %', values: curve }], { width: 80, height: 10 }) : undefined;
-  return { json, table: { title: `${r.title} by ${r.period}`, columns, rows, notes: [...notes, meanLine] }, extra };
+  const chart = () => (curve.length > 1 ? lineChart(curve.map((_, k) => `${unit} ${k}`), [{ name: 'Mean retention %', values: curve }], { width: 80, height: 10 }) : undefined);
+  const table: TableSpec<TriangleRow> = { title: `${r.title} by ${r.period}`, columns, rows, notes: [...notes, meanLine] };
+  return { json, tables: [table], csv: [csv], chart };
 }
 
-export function renderStickiness(r: StickinessReport, _format: OutputFormat): Emittable<StickinessRow> {
+export function renderStickiness(r: StickinessReport): Report {
   const json = {
     report: 'stickiness',
     title: r.title,
@@ -139,10 +141,11 @@ export function renderStickiness(r: StickinessReport, _format: OutputFormat): Em
     { key: 'bar', header: '', text: (x) => bar(x.installations, max, 24), terminalOnly: true },
   ];
   const notes = [rangeText(r), `${r.total} installations were active; each counts once, at the number of ${r.interval}s it sent any Connect event in.`];
-  return { json, table: { title: `${r.title} (${r.interval}s active in the range)`, columns, rows: r.rows, notes } };
+  const table: TableSpec<StickinessRow> = { title: `${r.title} (${r.interval}s active in the range)`, columns, rows: r.rows, notes };
+  return { json, tables: [table] };
 }
 
-export function renderShare(r: ShareReport, _format: OutputFormat): Emittable<SharePeriod> {
+export function renderShare(r: ShareReport): Report {
   const json = {
     report: 'connect-share',
     title: r.title,
@@ -170,5 +173,6 @@ export function renderShare(r: ShareReport, _format: OutputFormat): Emittable<Sh
     `${r.matchedPairs} of ${r.connectPairs} Connect pairs match a cluster-side pair.`,
   ];
   if (r.caveat) notes.push(`Caveat: ${r.caveat}.`);
-  return { json, table: { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes } };
+  const table: TableSpec<SharePeriod> = { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes };
+  return { json, tables: [table] };
 }

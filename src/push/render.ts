@@ -1,9 +1,8 @@
 /**
  * Rendering of a push plan or result: one row per insight with its action and what changes.
  */
-import type { OutputFormat } from '../cli/globals.js';
-import type { Emittable } from '../output/emit.js';
-import type { Column } from '../output/table.js';
+import type { Report } from '../output/report.js';
+import type { Column, TableSpec } from '../output/table.js';
 import type { PlannedInsight, PushResult } from './push.js';
 
 const VERB: Record<string, { plan: string; done: string }> = {
@@ -13,7 +12,7 @@ const VERB: Record<string, { plan: string; done: string }> = {
   delete: { plan: 'delete', done: 'deleted' },
 };
 
-export function renderPush(r: PushResult, host: string, _format: OutputFormat): Emittable<PlannedInsight> {
+export function renderPush(r: PushResult, host: string): Report {
   const json = {
     dryRun: r.dryRun,
     created: r.created,
@@ -38,5 +37,6 @@ export function renderPush(r: PushResult, host: string, _format: OutputFormat): 
   ];
   if (r.stale) notes.push(`${r.stale} insight(s) pushed earlier match no definition (or repeat one); --prune removes them.`);
   if (r.dryRun) notes.push('Nothing was changed (--dry-run).');
-  return { json, table: { title: r.dryRun ? 'push --dry-run: saved insights' : 'push: saved insights', columns, rows: r.insights, notes } };
+  const table: TableSpec<PlannedInsight> = { title: r.dryRun ? 'push --dry-run: saved insights' : 'push: saved insights', columns, rows: r.insights, notes };
+  return { json, tables: [table] };
 }

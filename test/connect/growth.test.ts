@@ -63,7 +63,7 @@ describe('lifecycle', () => {
 
   it('JSON has the periods with the four statuses and the incomplete flag', async () => {
     const r = await runLifecycleReport(engine, defs, { dateRange: { date_from: '2026-01-12', date_to: null }, interval: 'week' }, ctx);
-    const json = renderLifecycle(r, 'json').json as { periods: Record<string, unknown>[] };
+    const json = renderLifecycle(r).json as { periods: Record<string, unknown>[] };
     expect(Object.keys(json.periods[0]!)).toEqual(['period', 'new', 'returning', 'resurrecting', 'dormant', 'incomplete']);
     expect(json.periods.map((p) => p.incomplete)).toEqual([false, false, true]);
   });
@@ -87,7 +87,7 @@ describe('retention', () => {
     }
     expect(r.cohorts.map((c) => c.size)).toEqual(want.map((w) => w[0]));
     expect(r.cohorts.map((c) => c.values)).toEqual(want);
-    const json = renderRetention(r, 'json').json as { cohorts: { period: string; size: number; values: number[] }[] };
+    const json = renderRetention(r).json as { cohorts: { period: string; size: number; values: number[] }[] };
     expect(json.cohorts[0]).toMatchObject({ period: '2025-12-28', size: want[0]![0], values: want[0] });
   });
 
@@ -107,7 +107,7 @@ describe('stickiness', () => {
     expect(r.rows.map((x) => x.intervals)).toEqual(Array.from({ length: fx.days }, (_, i) => i + 1));
     expect(r.rows.map((x) => x.installations)).toEqual(want);
     expect(r.total).toBe(activeDays.size);
-    const json = renderStickiness(r, 'json').json as { rows: Record<string, unknown>[] };
+    const json = renderStickiness(r).json as { rows: Record<string, unknown>[] };
     expect(Object.keys(json.rows[0]!)).toEqual(['intervals', 'installations', 'share']);
   });
 });
@@ -137,10 +137,10 @@ describe('growth commands with --engine posthog (sandbox on 127.0.0.1) equal the
   const lifecycleOpts = { dateRange, interval: 'day' as const };
   const retentionOpts = { dateRange, period: 'week' as const, intervals: 4, kind: 'first_time' as const };
   const cases: [string, string[], string, () => Promise<unknown>][] = [
-    ['lifecycle', ['--interval', 'day'], 'periods', async () => (renderLifecycle(await runLifecycleReport(engine, defs, lifecycleOpts, ctx), 'json').json as any).periods],
-    ['retention', ['--period', 'week', '--intervals', '4'], 'cohorts', async () => (renderRetention(await runRetentionReport(engine, defs, retentionOpts, ctx), 'json').json as any).cohorts],
+    ['lifecycle', ['--interval', 'day'], 'periods', async () => (renderLifecycle(await runLifecycleReport(engine, defs, lifecycleOpts, ctx)).json as any).periods],
+    ['retention', ['--period', 'week', '--intervals', '4'], 'cohorts', async () => (renderRetention(await runRetentionReport(engine, defs, retentionOpts, ctx)).json as any).cohorts],
     ['connect-share', ['--interval', 'week'], 'caveat', async () => (await runShareReport(engine, defs, loadShareDefinition(), { dateRange, interval: 'week' }, ctx)).caveat],
-    ['stickiness', [], 'rows', async () => (renderStickiness(await runStickinessReport(engine, defs, { dateRange, interval: 'day' }, ctx), 'json').json as any).rows],
+    ['stickiness', [], 'rows', async () => (renderStickiness(await runStickinessReport(engine, defs, { dateRange, interval: 'day' }, ctx)).json as any).rows],
   ];
   for (const [cmd, args, key, local] of cases) {
     it(cmd, async () => {

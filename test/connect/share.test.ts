@@ -59,7 +59,7 @@ describe('connect-share', () => {
       { period: '2026-01-11', clusterUsers: 3, connectUsers: 1, share: 1 / 3 },
     ]);
     expect(r.caveat).toBeNull();
-    const json = renderShare(r, 'json').json as { periods: Record<string, unknown>[]; caveat: unknown };
+    const json = renderShare(r).json as { periods: Record<string, unknown>[]; caveat: unknown };
     expect(Object.keys(json.periods[0]!)).toEqual(['period', 'clusterUsers', 'connectUsers', 'share']);
     expect(json.caveat).toBeNull();
   });
@@ -70,7 +70,7 @@ describe('connect-share', () => {
     expect(r.periods.map((p) => p.share)).toEqual([null, null]);
     expect(r.periods[0]).toMatchObject({ clusterUsers: 2, connectUsers: 0 });
     expect(r.caveat).toMatch(/none of the 1 Connect \(cluster, user\) pairs appears on the cluster side/);
-    expect(renderShare(r, 'json').json).toMatchObject({ caveat: r.caveat });
+    expect(renderShare(r).json).toMatchObject({ caveat: r.caveat });
   });
 
   it('says when only some Connect pairs join, and when the cluster side has no users at all', async () => {
