@@ -93,7 +93,7 @@ export function intervalOption(description: string, def: 'day' | 'week' | 'month
 
 export function logOptions(): Option[] {
   return [
-    new Option('--salt <secret>', "secret for hashing client addresses (default: the store's own)").env('DISCOVER_METRICS_IP_SALT'),
+    new Option('--salt <secret>', 'secret for hashing client addresses, never stored (default: a random one for this run)').env('DISCOVER_METRICS_IP_SALT'),
     new Option('--strict', 'fail (exit 2) on the first malformed log line instead of skipping it'),
   ];
 }

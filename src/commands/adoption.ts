@@ -30,7 +30,7 @@ export async function adoptionCommand(o: AdoptionOptions, c: CommandContext): Pr
   let logDownloads: LogDownloads | undefined;
   if (o.logs) {
     const { analyzeDownloadLogs, resolveSalt } = await import('../downloads/index.js');
-    const analysis = await analyzeDownloadLogs(o.logs, { salt: await resolveSalt(undefined, o.salt), strict: o.strict });
+    const analysis = await analyzeDownloadLogs(o.logs, { salt: resolveSalt(o.salt), strict: o.strict });
     const skipped = skippedMessage(analysis.stats);
     if (skipped) c.out.warn(skipped);
     if (analysis.downloads.length === 0) c.out.warn(`no Teleport Connect downloads in ${analysis.stats.files} log file(s) (${analysis.stats.requests} requests read)`);

@@ -43,7 +43,7 @@ export async function downloadsCommand(o: DownloadsOptions, c: CommandContext): 
       await store.close();
     }
   } else {
-    const salt = await resolveSalt(undefined, o.salt);
+    const salt = resolveSalt(o.salt);
     analysis = await analyzeDownloadLogs(o.logs, { salt, strict: o.strict });
   }
   const { from, to } = o;
