@@ -63,7 +63,8 @@ import { locateStrict, strictCheck, StrictVocabularyError } from './load/strict.
 import type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
 import { debug } from '../debug.js';
 
-export { PERSON_OPS, deriveEventUuid, derivePersonId } from './load/sql.js';
+export { PERSON_OPS, derivePersonId } from './load/sql.js';
+export { deriveEventUuid } from '../events/uuid.js';
 export { applyPersonOps } from './load/persons.js';
 export { checkRecord } from './load/diagnose.js';
 export type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';

@@ -3,9 +3,9 @@
  * normalized and validated row by row in the insert, the derived uuids and person ids, the
  * materialized columns an insert fills and the late keys filled after it.
  */
-import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
 import { taxonomyPropertyKeys } from '../../events/taxonomy.js';
+import { UUID_FIELD_SEPARATOR, UUID_NAME_PREFIX } from '../../events/uuid.js';
 import type { Store } from '../store.js';
 import { keysTextSql, quoteIdent, sqlString } from '../sql.js';
 import type { Source } from '../sources.js';
@@ -137,9 +137,9 @@ function objectSql(col: string, name: string, jsonTyped: boolean): { pre: string
   return { pre, value, bad: `(NOT ${absent} AND ${ut} <> 'OBJECT')` };
 }
 
-/** Derived event uuid: UUID v5 layout over SHA-1 of the event's content (see deriveEventUuid). */
+/** Derived event uuid, the SQL twin of deriveEventUuid (src/events/uuid.ts): same content in, same uuid out. */
 export function derivedUuidSql(event: string, distinctId: string, ts: string, props: string): string {
-  const h = `sha1(concat_ws(chr(31), 'discover-metrics/event', ${event}, ${distinctId}, CAST(epoch_us(${ts}) AS VARCHAR), COALESCE(CAST(json(${props}) AS VARCHAR), '{}')))`;
+  const h = `sha1(concat_ws(chr(${UUID_FIELD_SEPARATOR.charCodeAt(0)}), ${sqlString(UUID_NAME_PREFIX)}, ${event}, ${distinctId}, CAST(epoch_us(${ts}) AS VARCHAR), COALESCE(CAST(json(${props}) AS VARCHAR), '{}')))`;
   return uuidFromHexSql(h, '5');
 }
 
@@ -157,23 +157,10 @@ function uuidFromHexSql(hexExpr: string, version: string): string {
       substr('89ab', (CAST(('0x' || substr(h, 17, 1)) AS INTEGER) & 3) + 1, 1), substr(h, 18, 3), '-', substr(h, 21, 12)))[1] AS UUID)`;
 }
 
-/**
- * The JS twin of the SQL derivation (same bytes in, same uuid out): the properties text is
- * DuckDB's minified JSON of the stored properties, '{}' when the event had none.
- */
-export function deriveEventUuid(event: string, distinctId: string, timestampUs: bigint | number, minifiedPropertiesJson: string): string {
-  const name = ['discover-metrics/event', event, distinctId, String(timestampUs), minifiedPropertiesJson].join('\x1f');
-  return uuidFromHex(createHash('sha1').update(name, 'utf8').digest('hex'), '5');
-}
-
 export function derivePersonId(distinctId: string): string {
   return distinctId;
 }
 
-function uuidFromHex(h: string, version: string): string {
-  const variant = '89ab'[parseInt(h[16]!, 16) & 3];
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${version}${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
 
 /** JSON pointer for a top-level key (cheaper per lookup in DuckDB than `$."key"`; same values). */
 function jsonPointer(key: string): string {
