@@ -4,6 +4,7 @@ import { formatNumber } from '../output/format.js';
 import { Store } from '../store/store.js';
 import { loadFiles, type LoadSummary } from '../store/ingest.js';
 import type { CommandContext } from './context.js';
+import { loadReporter } from './progress.js';
 
 export interface LoadOptions {
   files: string[];
@@ -26,9 +27,11 @@ export function describeSummary(s: LoadSummary): string {
 export async function loadCommand(o: LoadOptions, c: CommandContext): Promise<Report> {
   const store = await Store.open(c.store);
   let summary: LoadSummary;
+  const progress = loadReporter(c.out);
   try {
-    summary = await loadFiles(store, o.files, { strictVocabulary: o.strictVocabulary });
+    summary = await loadFiles(store, o.files, { strictVocabulary: o.strictVocabulary, onProgress: progress.on });
   } finally {
+    progress.end();
     await store.close();
   }
   const rows = [

@@ -17,7 +17,7 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync, constants as zc } from 'node:zlib';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { InputError, UsageError } from '../errors.js';
 
 export type SourceFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
@@ -44,7 +44,11 @@ export interface OpenedSources {
 const HEAD_BYTES = 64 * 1024;
 
 /** Resolve paths (`-` = stdin) to typed sources. Throws InputError for missing/unreadable files. */
-export async function openSources(paths: string[], stdin: Readable = process.stdin): Promise<OpenedSources> {
+export async function openSources(
+  paths: string[],
+  stdin: Readable = process.stdin,
+  onProgress?: (p: { kind: 'spool'; bytes: number; lines: number }) => void,
+): Promise<OpenedSources> {
   const temps: string[] = [];
   const cleanup = () => {
     for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
@@ -61,7 +65,7 @@ export async function openSources(paths: string[], stdin: Readable = process.std
         const dir = mkdtempSync(join(tmpdir(), 'dm-stdin-'));
         temps.push(dir);
         file = join(dir, 'stdin');
-        await pipeline(stdin, createWriteStream(file));
+        await pipeline(onProgress ? stdin.pipe(spoolCounter(onProgress)) : stdin, createWriteStream(file));
       } else {
         file = resolve(p);
         if (!existsSync(file)) throw new InputError(p, 'no such file');
@@ -366,4 +370,18 @@ export function* parseCsv(text: string, limit = Infinity): Generator<CsvRecord> 
     count++;
     yield { fields, line: recLine };
   }
+}
+
+/** Counts stdin's bytes and lines as it is spooled (a load's progress: stdin has no known size). */
+function spoolCounter(on: (p: { kind: 'spool'; bytes: number; lines: number }) => void): Transform {
+  let bytes = 0;
+  let lines = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+      on({ kind: 'spool', bytes, lines });
+      cb(null, chunk);
+    },
+  });
 }
