@@ -29,7 +29,7 @@ export async function loadCommand(o: LoadOptions, c: CommandContext): Promise<Re
   let summary: LoadSummary;
   const progress = loadReporter(c.out);
   try {
-    summary = await loadFiles(store, o.files, { strictVocabulary: o.strictVocabulary, onProgress: progress.on });
+    summary = await loadFiles(store, o.files, { strictVocabulary: o.strictVocabulary, onProgress: c.quiet ? undefined : progress.on });
   } finally {
     progress.end();
     await store.close();

@@ -15,6 +15,7 @@ export interface Reporter<F extends (...a: never[]) => void> {
 
 /** A load's progress: stdin's bytes and lines while it is spooled, then bytes and events read with an ETA, then its phases. */
 export function loadReporter(out: Output, label = 'load'): Reporter<OnLoadProgress> {
+  if (out.quiet) return { on: () => {}, end() {} };
   let stage: 'spool' | 'read' | undefined;
   let line: Progress | undefined;
   let last: Extract<LoadProgress, { kind: 'read' }> | undefined;

@@ -101,7 +101,7 @@ export function createProgress(o: ProgressOptions): Progress {
     last = t;
     const body = text(t);
     if (!tty) {
-      if (!phase) lastKey = `${current}|${detail}`;
+      lastKey = phase ? '' : `${current}|${detail}`;
       write(`${o.label}: ${body}\n`);
       return;
     }

@@ -94,7 +94,8 @@ export class ReadWatcher {
       return r;
     } finally {
       clearInterval(timer);
-      await conn.run(`RESET enable_progress_bar; RESET enable_progress_bar_print`);
+      // (after a failed insert the transaction only accepts a rollback: the settings stay, unprinted)
+      await conn.run(`RESET enable_progress_bar; RESET enable_progress_bar_print`).catch(() => undefined);
     }
   }
 }
