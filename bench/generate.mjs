@@ -24,8 +24,8 @@ const out = arg('--out', '/dev/null');
 const installations = Math.max(1, Math.round((target / 80) * (60 / days)));
 const accounts = Math.max(1, Math.round(installations / 12));
 
-const { writeFixtures } = await import(join(root, 'dist/fixtures/write.js'));
-const { DEMO_END } = await import(join(root, 'dist/fixtures/generate.js'));
+const { writeFixtures } = await import(join(root, 'dist/synthetic/write.js'));
+const { DEMO_END } = await import(join(root, 'dist/synthetic/generate.js'));
 
 const t0 = performance.now();
 const c0 = process.cpuUsage();

@@ -89,9 +89,27 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** Redact anything that looks like a PostHog key (phc_, phx_, phs_) from a string. */
+/**
+ * DuckDB's messages for a damaged database file (a block whose checksum does not match, a file
+ * cut short, a header that does not parse).
+ */
+export const CORRUPT_STORE_RE = /Corrupt database file|checksum .* does not match|Could not read enough bytes|file is too small|database file .* (is )?corrupt|failed to read database header/i;
+
+export const CORRUPT_STORE_HINT =
+  'It cannot be read. Move it aside (or delete it) and load your event files again (loading is idempotent), or restore a copy made while no discover-metrics was running.';
+
+/**
+ * Redact anything that looks like a PostHog key (phc_, phx_, phs_), also inside a longer word
+ * (a mis-paste such as `xphx_…`) and URL-encoded (`phx%5F…`, as a server may reflect it), and
+ * every `extra` secret as given or URL-encoded.
+ */
 export function redactSecrets(text: string, extra: readonly (string | undefined)[] = []): string {
-  let out = text.replace(/\bph[cxs]_[A-Za-z0-9_-]{4,}/g, (m) => `${m.slice(0, 4)}…redacted`);
-  for (const s of extra) if (s && s.length >= 4) out = out.split(s).join('…redacted');
+  let out = text
+    // a key on its own, or glued to other text; PostHog's keys are long, so inside a word only long ones count
+    .replace(/\bph([cxs])(?:_|%5[fF])[A-Za-z0-9_%-]{4,}|ph([cxs])(?:_|%5[fF])[A-Za-z0-9_%-]{16,}/g, (_m, a: string, b: string) => `ph${a ?? b}_…redacted`);
+  for (const s of extra) {
+    if (!s || s.length < 4) continue;
+    for (const form of new Set([s, encodeURIComponent(s)])) out = out.split(form).join('…redacted');
+  }
   return out;
 }

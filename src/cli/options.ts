@@ -79,12 +79,13 @@ export function funnelShapeOptions(): Option[] {
   return [
     new Option('--window <span>', 'conversion window per wizard session (30m, 2h, 1d, 14d)').default('1d'),
     new Option('--order <order>', 'step order').choices(['ordered', 'strict', 'unordered']).default('ordered'),
-    deploymentOption('cluster kind whose wizard flow to follow (steps shown only on self-hosted clusters)'),
+    deploymentOption(),
   ];
 }
 
-export function deploymentOption(description = 'cluster kind whose wizard flow to follow'): Option {
-  return new Option('--deployment <kind>', description).choices(['cloud', 'self-hosted']).default('cloud');
+/** --deployment: filter on tp.is_cloud; by default every cluster counts. */
+export function deploymentOption(description = "clusters to count, told apart by tp.is_cloud ('all': every cluster; a step one kind never shows is optional)"): Option {
+  return new Option('--deployment <kind>', description).choices(['all', 'cloud', 'self-hosted']).default('all');
 }
 
 export function intervalOption(description: string, def: 'day' | 'week' | 'month'): Option {
@@ -93,7 +94,7 @@ export function intervalOption(description: string, def: 'day' | 'week' | 'month
 
 export function logOptions(): Option[] {
   return [
-    new Option('--salt <secret>', "secret for hashing client addresses (default: the store's own)").env('DISCOVER_METRICS_IP_SALT'),
+    new Option('--salt <secret>', 'secret for hashing client addresses, never stored (default: a random one for this run)').env('DISCOVER_METRICS_IP_SALT'),
     new Option('--strict', 'fail (exit 2) on the first malformed log line instead of skipping it'),
   ];
 }

@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { debugEnabled, DEBUG_ENV } from '../debug.js';
 import { addGlobalOptions } from './globals.js';
 import { registrars } from './commands.js';
-import { DmError, EXIT_INTERNAL, EXIT_USAGE, redactSecrets } from '../errors.js';
+import { CORRUPT_STORE_HINT, CORRUPT_STORE_RE, DmError, EXIT_INTERNAL, EXIT_USAGE, redactSecrets } from '../errors.js';
 import { c } from '../output/color.js';
 
 export function buildProgram(): Command {
@@ -18,7 +18,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(c().red(str)) })
+    .configureOutput({ outputError: (str, write) => write(c().red(redactSecrets(str))) })
     .exitOverride();
   addGlobalOptions(program);
   for (const register of registrars) register(program);
@@ -63,6 +63,12 @@ export function reportError(e: unknown): number {
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
+  if (CORRUPT_STORE_RE.test(msg)) {
+    // a damaged store found by a query after it opened (Store.open says so itself)
+    process.stderr.write(c().red(`error: the event store is corrupt: ${redactSecrets(msg.split('\n')[0]!)}`) + '\n');
+    process.stderr.write(`${CORRUPT_STORE_HINT}\n`);
+    return EXIT_USAGE;
+  }
   process.stderr.write(c().red(`internal error: ${redactSecrets(msg)}`) + '\n');
   if (debugEnabled('stack') && e instanceof Error && e.stack) process.stderr.write(redactSecrets(e.stack) + '\n');
   else process.stderr.write(`(set ${DEBUG_ENV}=stack for a stack trace)\n`);

@@ -2,7 +2,7 @@
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
 import { skippedMessage } from '../downloads/report.js';
-import type { PeriodInterval } from '../downloads/periods.js';
+import type { PeriodInterval } from '../time/index.js';
 import { adoption, downloadsQuery, installationsQuery, type AdoptionReport } from '../adoption/index.js';
 import { adoptionChart, adoptionTable, totalsTable } from '../adoption/render.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
@@ -30,7 +30,7 @@ export async function adoptionCommand(o: AdoptionOptions, c: CommandContext): Pr
   let logDownloads: LogDownloads | undefined;
   if (o.logs) {
     const { analyzeDownloadLogs, resolveSalt } = await import('../downloads/index.js');
-    const analysis = await analyzeDownloadLogs(o.logs, { salt: await resolveSalt(undefined, o.salt), strict: o.strict });
+    const analysis = await analyzeDownloadLogs(o.logs, { salt: resolveSalt(o.salt), strict: o.strict });
     const skipped = skippedMessage(analysis.stats);
     if (skipped) c.out.warn(skipped);
     if (analysis.downloads.length === 0) c.out.warn(`no Teleport Connect downloads in ${analysis.stats.files} log file(s) (${analysis.stats.requests} requests read)`);

@@ -27,8 +27,16 @@ export interface QueryOptions {
   connection: PostHogConnection & { config?: string };
 }
 
+/**
+ * How the local engine treats an event store without events: reports say how to load some
+ * (requireEvents, the default); raw queries answer PostHog's empty results.
+ */
+export interface EngineOptions {
+  requireEvents?: boolean;
+}
+
 /** Open the engine selected by the options. Callers must close() it. */
-export async function openEngine(q: QueryOptions, c: CommandContext): Promise<Engine> {
+export async function openEngine(q: QueryOptions, c: CommandContext, opts: EngineOptions = {}): Promise<Engine> {
   if (q.engine === 'posthog') {
     const { requireQueryConnection, resolveConnection } = await import('../config/posthog.js');
     const { openPostHogEngine } = await import('../engines/posthog/index.js');
@@ -39,12 +47,12 @@ export async function openEngine(q: QueryOptions, c: CommandContext): Promise<En
     });
   }
   const { createLocalEngine } = await import('../engines/local/index.js');
-  return createLocalEngine(c.store);
+  return createLocalEngine(c.store, opts);
 }
 
 /** Run `fn` on the selected engine and close it afterwards. */
-export async function withEngine<T>(q: QueryOptions, c: CommandContext, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await openEngine(q, c);
+export async function withEngine<T>(q: QueryOptions, c: CommandContext, fn: (engine: Engine) => Promise<T>, opts: EngineOptions = {}): Promise<T> {
+  const engine = await openEngine(q, c, opts);
   try {
     return await fn(engine);
   } finally {

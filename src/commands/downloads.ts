@@ -6,7 +6,7 @@ import type { CommandResult, Report } from '../output/report.js';
 import { formatNumber } from '../output/format.js';
 import { analyzeDownloadLogs, loadDownloadLogs, resolveSalt } from '../downloads/index.js';
 import { buildReport, reportTable, skippedMessage, type Dimension, type DownloadsReport, type KindFilter } from '../downloads/report.js';
-import type { PeriodInterval } from '../downloads/periods.js';
+import type { PeriodInterval } from '../time/index.js';
 import type { LoadSummary } from '../store/ingest.js';
 import type { CommandContext } from './context.js';
 import { filesReporter, loadReporter, type Reporter } from './progress.js';
@@ -44,7 +44,7 @@ export async function downloadsCommand(o: DownloadsOptions, c: CommandContext): 
       await store.close();
     }
   } else {
-    const salt = await resolveSalt(undefined, o.salt);
+    const salt = resolveSalt(o.salt);
     const files = filesReporter(c.out, 'downloads');
     analysis = await analyzeDownloadLogs(o.logs, { salt, strict: o.strict, onFile: files.on }).finally(() => files.end());
   }

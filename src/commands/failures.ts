@@ -1,6 +1,6 @@
 /** `failures --resource <slug>|all`: ERROR and ABORTED per step, and the top error messages. */
-import { buildFailuresByStepQuery, buildTopErrorsQuery, trackSteps, type Deployment, type Track } from '../definitions/discover.js';
-import { failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
+import type { Deployment, Track } from '../definitions/discover.js';
+import { failureQueries, failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
 import { bar } from '../output/chart.js';
@@ -19,9 +19,7 @@ export interface FailuresOptions {
 export async function failuresCommand(o: FailuresOptions, c: CommandContext): Promise<CommandResult> {
   const { tracks, all, dateRange, deployment, top } = o;
   if (o.query.printQuery) {
-    const stepKeys = [...new Set(tracks.flatMap((t) => trackSteps(t, deployment)))];
-    const resources = all ? undefined : tracks.map((t) => t.resource);
-    return { queries: [buildFailuresByStepQuery(stepKeys, dateRange, resources), buildTopErrorsQuery(dateRange, resources, top)] };
+    return { queries: failureQueries(tracks, { dateRange, deployment, top, all }).all };
   }
   const r = await withEngine(o.query, c, (engine) => failures(engine, tracks, { dateRange, deployment, top, all }, o.query.ctx));
   const rows = r.steps.filter((s) => !all || s.errors + s.aborted > 0).sort((a, b) => (all ? b.errors + b.aborted - (a.errors + a.aborted) : 0));
@@ -37,7 +35,10 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
           { key: 'name', header: 'Step' },
           { key: 'event', header: 'Event', dataOnly: true },
           { key: 'errors', header: 'Errors', align: 'right' },
-          { key: 'aborted', header: 'Aborted here', align: 'right' },
+          { key: 'aborted', header: 'Left here', align: 'right' },
+          { key: 'abortedEvents', header: 'ABORTED events', align: 'right', dataOnly: true },
+          { key: 'cameBack', header: 'Came back', align: 'right', dataOnly: true },
+          { key: 'wentBack', header: 'Went back', align: 'right', dataOnly: true },
           {
             key: 'bar',
             header: 'errors ▇ / aborted ░',
@@ -50,7 +51,8 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
         ],
         rows,
         notes: [
-          'Events with status ERROR or ABORTED (ABORTED is sent under the step the user left from). A session can error several times before succeeding.',
+          'Errors: ERROR outcomes (a session can fail several times before it succeeds). Left here: sessions whose last outcome was ABORTED on this step —',
+          'leaving to create an AWS integration and coming back, or going back from the first view to the resource cards, is not counted.',
           ...(r.abortedBeforeSelection !== null ? [`Aborted before choosing a resource (on "started"): ${r.abortedBeforeSelection.toLocaleString('en-US')}.`] : []),
         ],
       },

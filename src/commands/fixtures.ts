@@ -4,8 +4,8 @@ import { UsageError } from '../errors.js';
 import type { CommandResult, Report } from '../output/report.js';
 import type { TableSpec } from '../output/table.js';
 import { formatNumber } from '../output/format.js';
-import type { GenerateOptions, InstallationInfo } from '../fixtures/generate.js';
-import { writeFixtures, type WriteSummary } from '../fixtures/write.js';
+import type { GenerateOptions, InstallationInfo } from '../synthetic/generate.js';
+import { writeFixtures, type WriteSummary } from '../synthetic/write.js';
 import type { CommandContext } from './context.js';
 import { eventsReporter, filesReporter, loadReporter } from './progress.js';
 
@@ -79,7 +79,7 @@ export async function fixturesGenerateCommand(o: FixturesGenerateOptions, c: Com
 
 export async function seedCommand(o: SeedOptions, c: CommandContext): Promise<Report> {
   const { Store } = await import('../store/store.js');
-  const { seedStore } = await import('../fixtures/seed.js');
+  const { seedStore } = await import('../synthetic/seed.js');
   const store = await Store.open(c.store);
   let summary;
   try {

@@ -69,7 +69,7 @@ function listTracks(): Report {
 }
 
 function describeRange(meta: Meta): string {
-  return `${meta.dateRange.date_from ?? ''} → ${meta.dateRange.date_to ?? 'today'} · window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment} flow · engine ${meta.engine}`;
+  return `${meta.dateRange.date_from ?? ''} → ${meta.dateRange.date_to ?? 'today'} · window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment === 'all' ? 'every cluster' : `${meta.deployment} clusters`} · engine ${meta.engine}`;
 }
 
 function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
@@ -77,13 +77,16 @@ function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
     describeRange(meta),
     `Completed ${r.completed.toLocaleString('en-US')} of ${r.sessions.toLocaleString('en-US')} sessions (${formatPercent(r.completionRate)}); ` +
       `median time to complete ${formatDuration(r.medianSecondsToComplete)}, average ${formatDuration(r.averageSecondsToComplete)}.`,
-    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Times are from the previous step.',
+    `Added: sessions that passed "${r.steps.find((x) => x.key === r.addedAt)?.name ?? r.addedAt}" (SUCCESS or SKIPPED); ${r.completedEventSent ?? 0} of them sent \`completed\` (lost when a tab closes on the Finished page).`,
+    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Optional steps never hold a session up;',
+    'drop-off and times are from the previous required step.',
+    ...(r.legacy ? [`Legacy: ${r.legacy}.`] : []),
   ];
   return {
     json: { ...meta, ...r },
     tables: [
-      funnelStepTable(`${r.title} — Discover funnel (${r.slug})`, r.steps, { notes }),
-      ...(r.breakdowns ?? []).map((b) => funnelStepTable(`${r.title} — ${b.value}`, b.steps)),
+      funnelStepTable(`${r.title} — Discover funnel (${r.slug})`, labelled(r.steps), { notes }),
+      ...(r.breakdowns ?? []).map((b) => funnelStepTable(`${r.title} — ${b.value}`, labelled(b.steps))),
     ],
   };
 }
@@ -91,7 +94,7 @@ function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
 function allTracks(reports: TrackFunnelReport[], meta: Meta): Report {
   const rows = reports.map((r, i) => ({
     rank: r.sessions > 0 ? i + 1 : null,
-    slug: r.slug,
+    slug: r.legacy ? `${r.slug} (legacy)` : r.slug,
     title: r.title,
     steps: r.steps.length,
     sessions: r.sessions,
@@ -118,10 +121,15 @@ function allTracks(reports: TrackFunnelReport[], meta: Meta): Report {
           { key: 'bar', header: '', text: (r) => bar(r.completionRate, 1, 10), terminalOnly: true },
         ],
         rows,
-        notes: [describeRange(meta), 'Per-resource details: discover-metrics funnel --resource <slug>.'],
+        notes: [describeRange(meta), 'Completed = added the resource (passed the last required step). Selection-only cards: discover-metrics demand.', 'Per-resource details: discover-metrics funnel --resource <slug>.'],
       },
     ],
   };
+}
+
+/** Step names marked "(optional)" for the table (the data keeps the name and an `optional` flag). */
+function labelled(steps: FunnelStepRow[]): FunnelStepRow[] {
+  return steps.map((x) => (x.optional ? { ...x, name: `${x.name} (optional)` } : x));
 }
 
 function worstStep(r: TrackFunnelReport): string {

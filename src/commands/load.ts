@@ -26,6 +26,7 @@ export function describeSummary(s: LoadSummary): string {
 
 export async function loadCommand(o: LoadOptions, c: CommandContext): Promise<Report> {
   const store = await Store.open(c.store);
+  if (store.recovery) c.out.status(`note: ${store.recovery}`);
   let summary: LoadSummary;
   const progress = loadReporter(c.out);
   try {

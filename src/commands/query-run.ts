@@ -17,7 +17,8 @@ export async function queryRunCommand(o: QueryRunOptions, c: CommandContext): Pr
   const queries: PostHogQuery[] = [];
   for (const f of o.files) queries.push(await readQueryFile(f));
   if (o.query.printQuery) return { queries };
-  const responses = await withEngine(o.query, c, (engine) => engine.runMany(queries, o.query.ctx));
+  // raw queries answer PostHog's empty results on an empty store, as PostHog would
+  const responses = await withEngine(o.query, c, (engine) => engine.runMany(queries, o.query.ctx), { requireEvents: false });
   return {
     // PostHog's response as is: one object for one file, an array for several
     json: responses.length === 1 ? responses[0] : responses,

@@ -8,6 +8,7 @@ import type { CommandContext } from './context.js';
 
 export async function storeInfoCommand(c: CommandContext): Promise<Report> {
   const store = await Store.open(c.store, { readOnly: true });
+  if (store.recovery) c.out.status(`note: ${store.recovery}`);
   let info;
   try {
     info = await storeInfo(store);

@@ -62,7 +62,10 @@ export function readConfigFile(path: string): PostHogConnection {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new InputError(full, `not valid JSON: ${(e as Error).message}`);
+    // (V8's message quotes the text around the error, which may be a key: only the place is shown)
+    const at = Number(/position (\d+)/.exec((e as Error).message)?.[1]);
+    const where = Number.isFinite(at) ? `:${text.slice(0, at).split('\n').length}` : '';
+    throw new InputError(`${full}${where}`, 'not valid JSON');
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError(full, 'expected a JSON object like {"host": "https://us.posthog.com", "projectId": 12345}');
@@ -74,8 +77,11 @@ export function readConfigFile(path: string): PostHogConnection {
   }
   const parsed = configSchema.safeParse(normalized, { reportInput: true });
   if (!parsed.success) {
-    const unknownKeys = parsed.error.issues[0]!.code === 'unrecognized_keys';
-    throw new InputError(full, firstIssue(parsed.error), unknownKeys ? 'Valid keys: host, projectId, personalApiKey, projectApiKey.' : undefined);
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      throw new InputError(full, `unknown key(s) ${issue.keys.map(shownKeyName).join(', ')}`, 'Valid keys: host, projectId, personalApiKey, projectApiKey.');
+    }
+    throw new InputError(full, firstIssue(parsed.error));
   }
   const d = parsed.data;
   return {
@@ -84,6 +90,12 @@ export function readConfigFile(path: string): PostHogConnection {
     personalApiKey: d.personalApiKey,
     projectApiKey: d.projectApiKey,
   };
+}
+
+/** A config key name as shown in an error: a short plain name as it is, anything else (a pasted secret?) not at all. */
+function shownKeyName(k: string): string {
+  const plain = /^[A-Za-z_$][A-Za-z0-9_$]{0,31}$/.test(k) && !/^ph[a-z]_/i.test(k) && !(k.length >= 16 && /\d/.test(k));
+  return plain ? `'${k}'` : `(one not shown: ${k.length} characters that do not look like a key name)`;
 }
 
 function str(v: unknown): string | undefined {
@@ -124,6 +136,10 @@ export function resolveConnection(opts: { [K in keyof PostHogConnection | 'confi
 
 /** Validate and normalise a host URL (no trailing slash). */
 export function normalizeHost(host: string, option = '--host'): string {
+  if (/ph[cxs](_|%5f)/i.test(host)) {
+    // never sent anywhere nor echoed: the value holds what looks like a PostHog key
+    throw new UsageError(`${option}: the value looks like it holds a PostHog key, not only a host`, 'Pass the URL of your PostHog app, e.g. https://us.posthog.com, and the key with --personal-api-key.');
+  }
   let u: URL;
   try {
     u = new URL(host);
@@ -155,7 +171,11 @@ export function requireQueryConnection(c: PostHogConnection): QueryConnection {
       `Or put them in a JSON config file (--config FILE, or ${defaultConfigPath()}): {"host": "https://us.posthog.com", "projectId": 12345, "personalApiKey": "phx_..."}`,
     );
   }
-  if (!/^\d+$/.test(c.projectId!)) throw new UsageError(`--project-id: '${c.projectId}' is not a numeric project id`);
+  if (!/^\d+$/.test(c.projectId!)) {
+    // (not echoed when it may be a key pasted in the wrong place)
+    const shown = /^[A-Za-z0-9-]{1,24}$/.test(c.projectId!) && !/ph[a-z]_/i.test(c.projectId!) ? `'${c.projectId}' ` : 'the value given ';
+    throw new UsageError(`--project-id: ${shown}is not a numeric project id`, 'The project id is the number in your PostHog URL: /project/12345.');
+  }
   return { host: normalizeHost(c.host!), projectId: c.projectId!, personalApiKey: c.personalApiKey! };
 }
 

@@ -11,117 +11,18 @@
  *    attribution on the resourceSelection step: the track's bucket then holds exactly the
  *    sessions that selected this resource, and their `started` counts toward it.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { QUERIES_DIR, taxonomy } from '../events/taxonomy.js';
-import { InputError, UsageError, suggest } from '../errors.js';
+import { taxonomy } from '../events/taxonomy.js';
+import { UsageError } from '../errors.js';
 import type { WindowUnit } from '../engines/types.js';
 import type { DateRange } from '../query/schema.js';
-import { firstIssue } from '../zod-issues.js';
+import { addedStep, flowSteps, stepEventName, stepTitle, type Deployment, type FlowStep, type Track } from './tracks.js';
+
+export {
+  addedStep, DEPLOYMENTS, findTrack, firstView, flowSteps, loadTracks, stepEventName, stepTitle, trackSlugs, trackSteps,
+  type Deployment, type FlowStep, type Track,
+} from './tracks.js';
 
 export const COUNTED_STATUSES = ['DISCOVER_STATUS_SUCCESS', 'DISCOVER_STATUS_SKIPPED'] as const;
-
-const TrackSchema = z
-  .object({
-    $schema: z.string().optional(),
-    slug: z.string().regex(/^[a-z0-9-]+$/),
-    title: z.string().min(1),
-    resource: z.string().regex(/^DISCOVER_RESOURCE_[A-Z0-9_]+$/),
-    steps: z.array(z.string().min(1)).min(2),
-    deploymentOnly: z.record(z.string(), z.enum(['cloud', 'self-hosted'])).optional(),
-    source: z.string().optional(),
-  })
-  .strict();
-
-export type Track = z.infer<typeof TrackSchema>;
-export type Deployment = 'cloud' | 'self-hosted';
-
-let cache: Track[] | undefined;
-
-/** All tracks, validated, in file-name order. */
-export function loadTracks(dir = join(QUERIES_DIR, 'discover')): Track[] {
-  if (cache && dir === join(QUERIES_DIR, 'discover')) return cache;
-  const events = taxonomy().discover.events;
-  const tracks: Track[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && !n.endsWith('.schema.json')).sort()) {
-    const where = join(dir, f);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(where, 'utf8'));
-    } catch (e) {
-      throw new InputError(where, `not valid JSON: ${(e as Error).message}`);
-    }
-    const parsed = TrackSchema.safeParse(raw, { reportInput: true });
-    if (!parsed.success) {
-      throw new InputError(where, firstIssue(parsed.error));
-    }
-    const t = parsed.data;
-    t.steps.forEach((s, i) => {
-      if (!(s in events)) {
-        const hint = suggest(s, Object.keys(events));
-        throw new InputError(where, `steps[${i}]: '${s}' is not an event key in queries/taxonomy.json${hint ? ` (did you mean '${hint}'?)` : ''}`);
-      }
-    });
-    if (`${t.slug}.json` !== f) throw new InputError(where, `slug '${t.slug}' does not match the file name`);
-    tracks.push(t);
-  }
-  if (dir === join(QUERIES_DIR, 'discover')) cache = tracks;
-  return tracks;
-}
-
-export function trackSlugs(): string[] {
-  return loadTracks().map((t) => t.slug);
-}
-
-export function findTrack(slug: string): Track {
-  const t = loadTracks().find((x) => x.slug === slug);
-  if (t) return t;
-  const slugs = trackSlugs();
-  const s = suggest(slug, slugs);
-  throw new UsageError(
-    `--resource: unknown resource '${slug}'${s ? ` — did you mean '${s}'?` : ''}`,
-    `Valid resources: ${slugs.join(', ')}, or 'all'. List them with --resource list.`,
-  );
-}
-
-/** Steps of a track for a deployment kind (steps shown only on the other kind are dropped). */
-export function trackSteps(track: Track, deployment: Deployment): string[] {
-  return track.steps.filter((s) => {
-    const only = track.deploymentOnly?.[s];
-    return !only || only === deployment;
-  });
-}
-
-export function stepEventName(stepKey: string): string {
-  const name = taxonomy().discover.events[stepKey];
-  if (name) return name;
-  return stepKey; // a raw event name given with --steps
-}
-
-/** Human title of a step key ("principalsConfigure" -> "Principals configure"). */
-export function stepTitle(stepKey: string): string {
-  const known: Record<string, string> = {
-    started: 'Started',
-    resourceSelection: 'Resource selected',
-    integrationAwsOidcConnect: 'AWS OIDC integration',
-    databaseEnrollRds: 'Enroll RDS database',
-    kubeEnrollEks: 'Enroll EKS cluster',
-    deployService: 'Deploy service',
-    databaseRegister: 'Register database',
-    databaseConfigureMtls: 'Configure mTLS',
-    databaseConfigureIamPolicy: 'Configure IAM policy',
-    desktopActiveDirectoryToolsInstall: 'Install AD tools',
-    desktopActiveDirectoryConfigure: 'Configure Active Directory',
-    autoDiscoveredResources: 'Auto-discovered resources',
-    createAppServer: 'Create app server',
-    createDiscoveryConfig: 'Create discovery config',
-    principalsConfigure: 'Set up access',
-    testConnection: 'Test connection',
-    completed: 'Completed',
-  };
-  return known[stepKey] ?? stepKey;
-}
 
 export interface TrackFunnelOptions {
   dateRange: DateRange;
@@ -157,17 +58,39 @@ export function parseBreakdownProperty(spec: string): { property: string; type: 
   return { property: spec, type: 'event' };
 }
 
-/** The FunnelsQuery for one track. The track's own bucket is breakdown value [resource, ...]. */
+/**
+ * The cluster-kind filter of a report: `tp.is_cloud` (prehog adds it to every cluster event).
+ * PostHog compares a boolean property as its string, 'true' or 'false'.
+ */
+export function deploymentProperties(deployment: Deployment): Record<string, unknown>[] {
+  if (deployment === 'all') return [];
+  return [{ key: taxonomy().cluster.properties.isCloud, type: 'event', operator: 'exact', value: [deployment === 'cloud' ? 'true' : 'false'] }];
+}
+
+/** The steps a track funnel follows: the track's flow, or the --steps override (all required). */
+export function funnelSteps(track: Track, o: Pick<TrackFunnelOptions, 'steps' | 'deployment' | 'order'>): FlowStep[] {
+  if (o.steps) return o.steps.map((key) => ({ key, optional: false }));
+  return flowSteps(track, o.deployment, o.order);
+}
+
+function stepNode(track: Track, step: FlowStep): Record<string, unknown> {
+  const event = stepEventName(step.key);
+  const properties: Record<string, unknown>[] = [statusFilter()];
+  if (step.key !== 'started') properties.push(resourceFilter(track.resource));
+  return { kind: 'EventsNode', event, name: event, custom_name: stepTitle(step.key), properties, ...(step.optional ? { optionalInFunnel: true } : {}) };
+}
+
+/**
+ * The FunnelsQuery for one track. The track's own bucket is breakdown value [resource, ...].
+ * Optional steps (PostHog's optionalInFunnel) count the sessions that showed them and never
+ * hold a session up; time-to-convert funnels cannot have them and follow the required steps.
+ */
 export function buildTrackFunnelQuery(track: Track, o: TrackFunnelOptions): Record<string, unknown> {
-  const steps = o.steps ?? trackSteps(track, o.deployment);
+  let steps = funnelSteps(track, o);
+  if ((o.vizType ?? 'steps') !== 'steps') steps = steps.filter((s) => !s.optional);
   if (steps.length < 2) throw new UsageError(`--steps: a funnel needs at least 2 steps (got ${steps.length})`);
-  const series = steps.map((key) => {
-    const event = stepEventName(key);
-    const properties: Record<string, unknown>[] = [statusFilter()];
-    if (key !== 'started') properties.push(resourceFilter(track.resource));
-    return { kind: 'EventsNode', event, name: event, custom_name: stepTitle(key), properties };
-  });
-  const selectionIndex = steps.indexOf('resourceSelection');
+  const series = steps.map((s) => stepNode(track, s));
+  const selectionIndex = steps.findIndex((s) => s.key === 'resourceSelection');
   const breakdowns: { property: string; type: string }[] = [{ property: taxonomy().discover.properties.resource, type: 'event' }];
   if (o.breakdown) breakdowns.push(parseBreakdownProperty(o.breakdown));
   const attribution =
@@ -194,20 +117,21 @@ export function buildTrackFunnelQuery(track: Track, o: TrackFunnelOptions): Reco
     series,
     dateRange: o.dateRange,
     interval: 'day',
+    ...(o.deployment !== 'all' ? { properties: deploymentProperties(o.deployment) } : {}),
     breakdownFilter,
     funnelsFilter,
   };
 }
 
 /**
- * A two-step funnel from the track's first to its last step. Its step-2 median and average
+ * A two-step funnel from the track's first step to the step that means "resource added" (its
+ * last required step; `completed` is lost when a tab closes). Its step-2 median and average
  * conversion times are the time to complete the wizard for that resource. The breakdown takes
- * the resource from the last step (step attribution): the track's bucket holds exactly the
- * sessions that finished this resource (`started` carries no resource).
+ * the resource from the last step (step attribution): `started` carries no resource.
  */
 export function buildTrackCompletionQuery(track: Track, o: TrackFunnelOptions): Record<string, unknown> {
-  const steps = o.steps ?? trackSteps(track, o.deployment);
-  const ends = [steps[0]!, steps[steps.length - 1]!];
+  const required = funnelSteps(track, o).filter((s) => !s.optional);
+  const ends = [required[0]!.key, o.steps ? required[required.length - 1]!.key : addedStep(track, o.deployment)];
   if (ends[0] === ends[1]) throw new UsageError('--steps: the first and last step are the same');
   const q = buildTrackFunnelQuery(track, { ...o, steps: ends, breakdown: undefined, vizType: 'steps' });
   const ff = q.funnelsFilter as Record<string, unknown>;
@@ -242,7 +166,7 @@ export const OTHER_BREAKDOWN = '$$_posthog_breakdown_other_$$';
  * Failures per step: one TrendsQuery whose series are (step event × ERROR|ABORTED), broken down
  * by resource, as total values over the range. ABORTED is sent under the step the user was on.
  */
-export function buildFailuresByStepQuery(stepKeys: string[], dateRange: DateRange, resources: string[] | undefined): Record<string, unknown> {
+export function buildFailuresByStepQuery(stepKeys: string[], dateRange: DateRange, resources: string[] | undefined, deployment: Deployment = 'all'): Record<string, unknown> {
   const t = taxonomy().discover;
   const series = stepKeys.flatMap((key) =>
     (['DISCOVER_STATUS_ERROR', 'DISCOVER_STATUS_ABORTED'] as const).map((status) => ({
@@ -254,7 +178,7 @@ export function buildFailuresByStepQuery(stepKeys: string[], dateRange: DateRang
       properties: [{ key: t.properties.status, type: 'event', operator: 'exact', value: [status] }],
     })),
   );
-  const properties = resources ? [{ key: t.properties.resource, type: 'event', operator: 'exact', value: resources }] : [];
+  const properties = [...deploymentProperties(deployment), ...(resources ? [{ key: t.properties.resource, type: 'event', operator: 'exact', value: resources }] : [])];
   return {
     kind: 'TrendsQuery',
     series,
@@ -267,9 +191,9 @@ export function buildFailuresByStepQuery(stepKeys: string[], dateRange: DateRang
 }
 
 /** Most common error texts: ERROR outcomes of any Discover step, by error message. */
-export function buildTopErrorsQuery(dateRange: DateRange, resources: string[] | undefined, limit: number): Record<string, unknown> {
+export function buildTopErrorsQuery(dateRange: DateRange, resources: string[] | undefined, limit: number, deployment: Deployment = 'all'): Record<string, unknown> {
   const t = taxonomy().discover;
-  const filters = [{ key: t.properties.status, type: 'event', operator: 'exact', value: ['DISCOVER_STATUS_ERROR'] }];
+  const filters: Record<string, unknown>[] = [...deploymentProperties(deployment), { key: t.properties.status, type: 'event', operator: 'exact', value: ['DISCOVER_STATUS_ERROR'] }];
   if (resources) filters.push({ key: t.properties.resource, type: 'event', operator: 'exact', value: resources });
   return {
     kind: 'TrendsQuery',
@@ -305,7 +229,19 @@ export interface TimeToFirstOptions {
 export function buildTimeToFirstQuery(o: TimeToFirstOptions): Record<string, unknown> {
   const t = taxonomy().discover;
   const success = { key: t.properties.status, type: 'event', operator: 'exact', value: ['DISCOVER_STATUS_SUCCESS'] };
-  const completed = { kind: 'EventsNode', event: t.events.completed, name: t.events.completed, custom_name: 'Resource added', properties: [success] };
+  // Resource added: the last real step of a guided flow (testConnection, SKIPPED on EKS
+  // auto-enroll) or `completed` (lost when a tab closes, but the only end SAML and the legacy
+  // desktop flow have). One node with an event-name filter: PostHog steps cannot OR two events.
+  const completed = {
+    kind: 'EventsNode',
+    event: null,
+    name: 'All events',
+    custom_name: 'Resource added',
+    properties: [
+      { key: 'event', type: 'event_metadata', operator: 'exact', value: [t.events.testConnection, t.events.completed] },
+      { ...success, value: [...COUNTED_STATUSES] },
+    ],
+  };
   const first = o.wizard
     ? { kind: 'EventsNode', event: t.events.started, name: t.events.started, custom_name: 'Wizard started', properties: [{ ...success, value: [...COUNTED_STATUSES] }] }
     : o.signupEvent

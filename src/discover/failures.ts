@@ -1,11 +1,14 @@
 /**
- * "Where do users experience failures?" — ERROR and ABORTED outcomes per step (ABORTED is sent
- * under the step the user was on when leaving), and the most common error messages.
+ * "Where do users experience failures?" — ERROR outcomes and abandonments per step, and the most
+ * common error messages. An ABORTED is an abandonment only when the session ended there (see
+ * definitions/abandonment.ts): leaving to create an AWS integration and coming back, or going
+ * back from the first view to the resource cards, is not a failure.
  */
-import type { DateRange, Engine, QueryContext } from '../engines/types.js';
+import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import {
   buildFailuresByStepQuery,
   buildTopErrorsQuery,
+  firstView,
   NULL_BREAKDOWN,
   OTHER_BREAKDOWN,
   stepEventName,
@@ -15,7 +18,9 @@ import {
   type Track,
   type TrendsItem,
 } from '../definitions/discover.js';
+import { buildCameBackQuery, buildWentBackQuery } from '../definitions/abandonment.js';
 import type { DateRange } from '../query/schema.js';
+import type { PostHogFunnelStep } from './funnel.js';
 
 export interface StepFailureRow {
   resource: string;
@@ -23,8 +28,16 @@ export interface StepFailureRow {
   key: string;
   name: string;
   event: string;
+  /** ERROR outcomes (events: a session can fail several times before it succeeds). */
   errors: number;
+  /** Sessions that left the wizard at this step and did not come back (abandonments). */
   aborted: number;
+  /** Every ABORTED event sent under this step. */
+  abortedEvents: number;
+  /** Sessions that left from this step and came back later with the same session id. */
+  cameBack: number;
+  /** Accounts that went back from this first view to the resource cards (a new session at once). */
+  wentBack: number;
 }
 
 export interface ErrorMessageRow {
@@ -50,18 +63,32 @@ function breakdownString(v: unknown): string {
   return v === null || v === undefined ? NULL_BREAKDOWN : String(v);
 }
 
+function funnelBuckets(r: QueryResponse | undefined): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  const res = r?.results;
+  if (!Array.isArray(res) || res.length === 0) return out;
+  const lists = (Array.isArray(res[0]) ? res : [res]) as PostHogFunnelStep[][];
+  for (const l of lists) {
+    const v = l[0]?.breakdown_value;
+    const key = Array.isArray(v) ? String(v[0] ?? '') : v === null || v === undefined ? '' : String(v);
+    const prev = out.get(key) ?? [0, 0];
+    out.set(key, [prev[0] + (l[0]?.count ?? 0), prev[1] + (l[1]?.count ?? 0)]);
+  }
+  return out;
+}
+
 export async function failures(
   engine: Engine,
   tracks: Track[],
   o: { dateRange: DateRange; deployment: Deployment; top: number; all: boolean },
   ctx: QueryContext,
 ): Promise<FailuresReport> {
-  const stepKeys = [...new Set(tracks.flatMap((t) => trackSteps(t, o.deployment)))];
-  const resources = o.all ? undefined : tracks.map((t) => t.resource);
-  const byStep = buildFailuresByStepQuery(stepKeys, o.dateRange, resources);
-  const top = buildTopErrorsQuery(o.dateRange, resources, o.top);
-  const [a, b] = await engine.runMany([byStep, top] as never, ctx);
-  const series = byStep.series as { custom_name: string }[];
+  const q = failureQueries(tracks, o);
+  const responses = await engine.runMany(q.all as never, ctx);
+  const [a, b] = responses;
+  const cameBack = new Map(q.stepKeys.map((k, i) => [k, funnelBuckets(responses[2 + i])]));
+  const wentBack = new Map(q.firstViews.map((k, i) => [k, funnelBuckets(responses[2 + q.stepKeys.length + i])]));
+  const series = q.byStep.series as { custom_name: string }[];
   const counts = new Map<string, number>(); // `${kind}:${key}|${resource}` -> n
   for (const item of (a!.results as TrendsItem[]) ?? []) {
     const name = item.action?.custom_name ?? (item.action?.order !== undefined ? series[item.action.order]?.custom_name : undefined);
@@ -71,8 +98,11 @@ export async function failures(
   }
   const steps: StepFailureRow[] = [];
   for (const t of tracks) {
+    const first = firstView(t, o.deployment);
     trackSteps(t, o.deployment).forEach((key, i) => {
       if (key === 'started') return; // carries no resource
+      const [left, returned] = cameBack.get(key)?.get(t.resource) ?? [0, 0];
+      const back = key === first ? (wentBack.get(key)?.get(t.resource)?.[1] ?? 0) : 0;
       steps.push({
         resource: t.slug,
         step: i + 1,
@@ -80,7 +110,10 @@ export async function failures(
         name: stepTitle(key),
         event: stepEventName(key),
         errors: counts.get(`error:${key}|${t.resource}`) ?? 0,
-        aborted: counts.get(`aborted:${key}|${t.resource}`) ?? 0,
+        aborted: Math.max(0, left - returned - back),
+        abortedEvents: counts.get(`aborted:${key}|${t.resource}`) ?? 0,
+        cameBack: returned,
+        wentBack: back,
       });
     });
   }
@@ -96,5 +129,23 @@ export async function failures(
     msgs.set(message, row);
   }
   const topErrors = [...msgs.values()].sort((x, y) => y.errors - x.errors || x.message.localeCompare(y.message));
-  return { steps, abortedBeforeSelection, topErrors, queries: [byStep, top] };
+  return { steps, abortedBeforeSelection, topErrors, queries: q.all };
+}
+
+/** Every query the failures report sends, in order: by step, top errors, came back per step, went back per first view. */
+export function failureQueries(tracks: Track[], o: { dateRange: DateRange; deployment: Deployment; top: number; all: boolean }) {
+  const stepKeys = [...new Set(tracks.flatMap((t) => trackSteps(t, o.deployment)))];
+  const resources = o.all ? undefined : tracks.map((t) => t.resource);
+  const byStep = buildFailuresByStepQuery(stepKeys, o.dateRange, resources, o.deployment);
+  const top = buildTopErrorsQuery(o.dateRange, resources, o.top, o.deployment);
+  const left = stepKeys.filter((k) => k !== 'started');
+  const firstViews = [...new Set(tracks.map((t) => firstView(t, o.deployment)))];
+  const viewResources = (k: string) => tracks.filter((t) => firstView(t, o.deployment) === k).map((t) => t.resource);
+  const all = [
+    byStep,
+    top,
+    ...left.map((k) => buildCameBackQuery(k, o.dateRange, o.deployment, resources)),
+    ...firstViews.map((k) => buildWentBackQuery(k, o.dateRange, o.deployment, viewResources(k))),
+  ];
+  return { byStep, top, stepKeys: left, firstViews, all };
 }

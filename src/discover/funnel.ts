@@ -6,8 +6,9 @@ import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import {
   buildTrackCompletionQuery,
   buildTrackFunnelQuery,
+  funnelSteps,
   stepTitle,
-  trackSteps,
+  type FlowStep,
   type Track,
   type TrackFunnelOptions,
 } from '../definitions/discover.js';
@@ -28,6 +29,18 @@ export interface PostHogFunnelStep {
 export interface FunnelStepRow extends FunnelStepView {
   key: string;
   event: string;
+  count: number;
+  /** An optional step never holds a session up: it counts the sessions that showed it. */
+  optional: boolean;
+  /** Conversion from the previous required step (0..1); null for the first step. */
+  conversionFromPrevious: number | null;
+  /** Conversion from the first step (0..1). */
+  conversionFromFirst: number;
+  /** Sessions lost since the previous required step (0 on optional steps). */
+  dropOff: number;
+  /** Time from the previous required step (null on optional steps). */
+  medianSeconds: number | null;
+  averageSeconds: number | null;
 }
 
 export interface FunnelBreakdownRow {
@@ -39,9 +52,16 @@ export interface TrackFunnelReport {
   slug: string;
   title: string;
   resource: string;
+  /** Why the track's guided flow exists in an old UI only; absent for current flows. */
+  legacy?: string;
   steps: FunnelStepRow[];
   sessions: number;
+  /** Sessions that added the resource: passed the last required step (`completed` or not). */
   completed: number;
+  /** The step whose passing means the resource was added. */
+  addedAt: string;
+  /** Sessions that sent `completed` (the UI loses it when a tab closes on the Finished page). */
+  completedEventSent: number | null;
   completionRate: number;
   medianSecondsToComplete: number | null;
   averageSecondsToComplete: number | null;
@@ -70,21 +90,34 @@ function bucketValue(steps: PostHogFunnelStep[]): string[] {
   return [String(v)];
 }
 
-export function stepRows(keys: string[], events: string[], steps: PostHogFunnelStep[] | undefined): FunnelStepRow[] {
-  const none = { count: 0, average_conversion_time: null, median_conversion_time: null };
-  const views = stepViews(keys.map((_, i) => steps?.[i] ?? none));
-  return views.map((v, i) => ({
-    step: v.step,
-    key: keys[i]!,
-    name: stepTitle(keys[i]!),
-    event: events[i]!,
-    count: v.count,
-    conversionFromPrevious: v.conversionFromPrevious,
-    conversionFromFirst: v.conversionFromFirst,
-    dropOff: v.dropOff,
-    medianSeconds: v.medianSeconds,
-    averageSeconds: v.averageSeconds,
-  }));
+/**
+ * Report rows from PostHog funnel steps. `counts` gives every step's count (the funnel with its
+ * optional steps); `times` gives the required steps' times (a funnel of the required steps only:
+ * PostHog leaves optional steps out of a path's timings).
+ */
+export function stepRows(flow: FlowStep[], events: string[], counts: PostHogFunnelStep[] | undefined, times: PostHogFunnelStep[] | undefined): FunnelStepRow[] {
+  const first = counts?.[0]?.count ?? 0;
+  let prevRequired: number | null = null;
+  let requiredIndex = 0;
+  return flow.map((f, i) => {
+    const count = counts?.[i]?.count ?? 0;
+    const prev = prevRequired;
+    const t = f.optional ? undefined : times?.[requiredIndex++];
+    if (!f.optional) prevRequired = count;
+    return {
+      step: i + 1,
+      key: f.key,
+      name: stepTitle(f.key),
+      event: events[i]!,
+      count,
+      optional: f.optional,
+      conversionFromPrevious: prev === null ? null : prev > 0 ? count / prev : 0,
+      conversionFromFirst: first > 0 ? count / first : 0,
+      dropOff: prev === null || f.optional ? 0 : Math.max(0, prev - count),
+      medianSeconds: i === 0 ? null : (t?.median_conversion_time ?? null),
+      averageSeconds: i === 0 ? null : (t?.average_conversion_time ?? null),
+    };
+  });
 }
 
 /** Sum step lists of several buckets (e.g. all values of an extra breakdown) into one. */
@@ -118,27 +151,34 @@ export async function runTrackFunnels(
   /** more queries sent in the same batch (the local engine answers them from the same scan) */
   extra: Record<string, unknown>[] = [],
 ): Promise<FunnelRunResult> {
+  const flows = tracks.map((t) => funnelSteps(t, opts));
   const funnelQueries = tracks.map((t) => buildTrackFunnelQuery(t, opts));
+  // the required steps alone: the same counts for them, and their times (see stepRows)
+  const timeQueries = tracks.map((t, ti) => buildTrackFunnelQuery(t, { ...opts, steps: flows[ti]!.filter((s) => !s.optional).map((s) => s.key) }));
   const completionQueries = tracks.map((t) => buildTrackCompletionQuery(t, opts));
-  const responses = await engine.runMany([...funnelQueries, ...completionQueries, ...extra] as never, ctx);
+  const n = tracks.length;
+  const responses = await engine.runMany([...funnelQueries, ...timeQueries, ...completionQueries, ...extra] as never, ctx);
   const reports = tracks.map((track, ti) => {
-    const keys = opts.steps ?? trackSteps(track, opts.deployment);
+    const flow = flows[ti]!;
     const events = (funnelQueries[ti]!.series as { event: string }[]).map((s) => s.event);
-    const lists = asStepLists(responses[ti]!.results).filter((l) => bucketValue(l)[0] === track.resource);
-    const total = sumBuckets(lists);
-    const steps = stepRows(keys, events, total);
-    const completion = asStepLists(responses[tracks.length + ti]!.results).find((l) => bucketValue(l)[0] === track.resource);
+    const mine = (r: QueryResponse | undefined) => asStepLists(r?.results).filter((l) => bucketValue(l)[0] === track.resource);
+    const lists = mine(responses[ti]);
+    const timeLists = mine(responses[n + ti]);
+    const steps = stepRows(flow, events, sumBuckets(lists), sumBuckets(timeLists));
+    const completion = mine(responses[2 * n + ti])[0];
     const sessions = steps[0]?.count ?? 0;
-    const completed = steps[steps.length - 1]?.count ?? 0;
+    const added = [...steps].reverse().find((s) => !s.optional)!;
+    const completedStep = steps.find((s) => s.key === 'completed');
+    const completed = added.count;
     const warnings: string[] = [];
     if (sessions === 0) {
       warnings.push(`${track.slug}: no wizard session selected ${track.resource} in this range.`);
     } else {
       for (let i = 1; i < steps.length; i++) {
-        if (steps[i]!.count === 0 && steps[i - 1]!.count > 0) {
+        if (!steps[i]!.optional && steps[i]!.count === 0 && steps[i - 1]!.count > 0) {
           warnings.push(
             `${track.slug}: no session reached step ${i + 1} "${steps[i]!.name}" (${steps[i]!.event}) in this range — ` +
-              'a wrong event name or property key in queries/taxonomy.json, or a flow change, is the usual cause.',
+              'a wrong event name or property key in queries/taxonomy.json, or a flow change, is the usual cause (discover-metrics doctor checks them).',
           );
           break;
         }
@@ -148,29 +188,37 @@ export async function runTrackFunnels(
       slug: track.slug,
       title: track.title,
       resource: track.resource,
+      ...(track.legacy ? { legacy: track.legacy } : {}),
       steps,
       sessions,
       completed,
+      addedAt: added.key,
+      completedEventSent: completedStep ? completedStep.count : null,
       completionRate: sessions > 0 ? completed / sessions : 0,
       medianSecondsToComplete: completion?.[1]?.median_conversion_time ?? null,
       averageSecondsToComplete: completion?.[1]?.average_conversion_time ?? null,
       warnings,
     };
     if (opts.breakdown) {
+      const timeByValue = new Map(timeLists.map((l) => [bucketValue(l).slice(1).join(' / '), l]));
       report.breakdowns = lists
-        .map((l) => ({ value: bucketValue(l).slice(1).join(' / ') || '(none)', steps: stepRows(keys, events, l) }))
+        .map((l) => {
+          const value = bucketValue(l).slice(1).join(' / ');
+          return { value: value || '(none)', steps: stepRows(flow, events, l, timeByValue.get(value)) };
+        })
         .sort((a, b) => b.steps[0]!.count - a.steps[0]!.count || a.value.localeCompare(b.value));
     }
     return report;
   });
-  return { reports, queries: funnelQueries, extra: responses.slice(2 * tracks.length) };
+  return { reports, queries: funnelQueries, extra: responses.slice(3 * n) };
 }
 
-/** Rank tracks: highest completion rate first, then fastest median time to complete. */
+/** Rank tracks: current flows before legacy ones, then highest completion rate, then fastest median time to complete. */
 export function rankReports(reports: TrackFunnelReport[]): TrackFunnelReport[] {
   return [...reports].sort(
     (a, b) =>
       (b.sessions > 0 ? 1 : 0) - (a.sessions > 0 ? 1 : 0) ||
+      (a.legacy ? 1 : 0) - (b.legacy ? 1 : 0) ||
       b.completionRate - a.completionRate ||
       (a.medianSecondsToComplete ?? Infinity) - (b.medianSecondsToComplete ?? Infinity) ||
       a.slug.localeCompare(b.slug),

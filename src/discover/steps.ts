@@ -4,7 +4,7 @@
  * time-to-convert histogram between the two steps.
  */
 import type { Engine, QueryContext } from '../engines/types.js';
-import { buildTrackFunnelQuery, trackSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
+import { buildTrackFunnelQuery, funnelSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
 import { runTrackFunnels } from './funnel.js';
 import { percentileFromBins, binWidth, ttcOf } from './percentiles.js';
 
@@ -14,6 +14,8 @@ export interface StepTimeRow {
   name: string;
   event: string;
   from: string;
+  /** An optional step: sessions that showed it; times are measured between required steps. */
+  optional: boolean;
   sessions: number;
   medianSeconds: number | null;
   averageSeconds: number | null;
@@ -25,16 +27,24 @@ export interface StepTimeRow {
 export async function stepTimes(engine: Engine, tracks: Track[], opts: TrackFunnelOptions, ctx: QueryContext): Promise<StepTimeRow[]> {
   // one time-to-convert histogram per step (its p90), sent with the track funnels so the local
   // engine answers them all from one scan; steps nobody reached are left out below
+  // one time-to-convert histogram per required step (its p90), sent with the track funnels so
+  // the local engine answers them all from one scan; steps nobody reached are left out below.
+  // Histograms cannot hold optional steps: they run between consecutive required steps.
   const ttcQueries: Record<string, unknown>[] = [];
   const index: { ti: number; step: number }[] = [];
   tracks.forEach((t, ti) => {
-    const n = (opts.steps ?? trackSteps(t, opts.deployment)).length;
-    for (let i = 1; i < n; i++) {
-      ttcQueries.push(
-        buildTrackFunnelQuery(t, { ...opts, breakdown: undefined, vizType: 'time_to_convert', funnelFromStep: i - 1, funnelToStep: i, binCount: 90 }),
-      );
-      index.push({ ti, step: i });
-    }
+    const flow = funnelSteps(t, opts);
+    let k = 0;
+    flow.forEach((s, i) => {
+      if (s.optional) return;
+      if (k > 0) {
+        ttcQueries.push(
+          buildTrackFunnelQuery(t, { ...opts, breakdown: undefined, vizType: 'time_to_convert', funnelFromStep: k - 1, funnelToStep: k, binCount: 90 }),
+        );
+        index.push({ ti, step: i });
+      }
+      k++;
+    });
   });
   const { reports, extra: ttc } = await runTrackFunnels(engine, tracks, opts, ctx, ttcQueries);
   const p90 = new Map<string, { p90: number | null; width: number | null }>();
@@ -53,7 +63,8 @@ export async function stepTimes(engine: Engine, tracks: Track[], opts: TrackFunn
         step: s.step,
         name: s.name,
         event: s.event,
-        from: r.steps[i - 1]!.name,
+        from: [...r.steps.slice(0, i)].reverse().find((x) => !x.optional)!.name,
+        optional: s.optional,
         sessions: s.count,
         medianSeconds: s.medianSeconds,
         averageSeconds: s.averageSeconds,

@@ -90,7 +90,7 @@ export async function timeToFirst(
   const median = lists[0]?.[1]?.median_conversion_time ?? null;
   return {
     mode: o.wizard ? 'wizard' : 'account',
-    from: o.wizard ? 'wizard started' : signupEvent ? `signup (${signupEvent})` : 'first seen in range',
+    from: o.wizard ? 'wizard started' : signupEvent ? `signup (${signupEvent})` : "first seen (the account's first event)",
     entered,
     converted,
     conversionRate: entered > 0 ? converted / entered : 0,

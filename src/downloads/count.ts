@@ -11,7 +11,8 @@
  *   that read an update manifest (latest*.yml) in the hour before. Everything else is `install`.
  * - uuid: derived from CloudFront's x-edge-request-id of the (first) counted request, so
  *   re-reading the same logs gives the same ids whatever the salt; without request ids, from
- *   time, client hash and object.
+ *   time, object, status and the download's rank among those alike (never from the client, whose
+ *   hash changes with the salt): the same logs give the same set of ids.
  */
 import { createHash } from 'node:crypto';
 import type { DownloadKind, Platform } from './artifacts.js';
@@ -43,10 +44,10 @@ export function countDownloads(read: Pick<ReadResult, 'hits' | 'manifestFetches'
   const full = new Set<string>();
   for (const h of hits) if (h.status === 200) full.add(groupKey(h));
   const ranges = new Map<string, Hit[]>();
-  const out: Download[] = [];
+  const counted: [Hit, number][] = [];
   for (const h of hits) {
     if (h.status === 200) {
-      out.push(toDownload(h, 1, read.manifestFetches));
+      counted.push([h, 1]);
       continue;
     }
     const k = groupKey(h);
@@ -55,8 +56,24 @@ export function countDownloads(read: Pick<ReadResult, 'hits' | 'manifestFetches'
     if (g) g.push(h);
     else ranges.set(k, [h]);
   }
-  for (const g of ranges.values()) out.push(toDownload(g[0]!, g.length, read.manifestFetches));
+  for (const g of ranges.values()) counted.push([g[0]!, g.length]);
+  const names = rankedNames(counted.map(([h]) => h).sort(compareHits));
+  const out = counted.map(([h, n]) => toDownload(h, n, read.manifestFetches, names.get(h)));
   return out.sort((a, b) => a.ts - b.ts || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+}
+
+/** Name of a hit without a request id: its time, object and status, and its rank among such hits. */
+function rankedNames(hits: readonly Hit[]): Map<Hit, string> {
+  const seen = new Map<string, number>();
+  const out = new Map<Hit, string>();
+  for (const h of hits) {
+    if (h.requestId) continue;
+    const key = `${h.ts}:${h.stem}:${h.status}`;
+    const k = seen.get(key) ?? 0;
+    seen.set(key, k + 1);
+    out.set(h, `hit:${key}:${k}`);
+  }
+  return out;
 }
 
 function groupKey(h: Hit): string {
@@ -71,12 +88,12 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function toDownload(h: Hit, requests: number, manifests: Map<string, number[]>): Download {
+function toDownload(h: Hit, requests: number, manifests: Map<string, number[]>, name: string | undefined): Download {
   const a = h.artifact;
   let kind: DownloadKind = a.kind;
   if (kind === 'install' && (h.electronAgent || readManifestBefore(manifests.get(h.client), h.ts))) kind = 'update';
   return {
-    uuid: downloadUuid(h),
+    uuid: downloadUuid(h.requestId ? `cloudfront:${h.requestId}` : name!),
     ts: h.ts,
     client: h.client,
     platform: a.platform,
@@ -96,9 +113,8 @@ function readManifestBefore(times: number[] | undefined, ts: number): boolean {
   return false;
 }
 
-/** A stable UUID (RFC 9562 version 8, name-based on SHA-256) for a counted download. */
-export function downloadUuid(h: Pick<Hit, 'requestId' | 'ts' | 'client' | 'stem' | 'status'>): string {
-  const name = h.requestId ? `cloudfront:${h.requestId}` : `hit:${h.ts}:${h.client}:${h.stem}:${h.status}`;
+/** A stable UUID (RFC 9562 version 8, name-based on SHA-256) for a counted download's name. */
+export function downloadUuid(name: string): string {
   const b = createHash('sha256').update('discover-metrics/download\n').update(name).digest();
   b[6] = (b[6]! & 0x0f) | 0x80;
   b[8] = (b[8]! & 0x3f) | 0x80;

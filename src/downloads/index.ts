@@ -35,38 +35,28 @@ export async function analyzeDownloadLogs(paths: readonly string[], opts: Analyz
   return { downloads: countDownloads(read), stats: read.stats, files: read.files };
 }
 
+/** Where stores made before this release kept their salt; removed when such a store is opened for writing. */
 export const SALT_META_KEY = 'downloads.client_salt';
 export const SALT_ENV = 'DISCOVER_METRICS_IP_SALT';
 
 /**
- * The salt for client hashes: --salt, else $DISCOVER_METRICS_IP_SALT, else the store's own
- * secret (generated once, kept in its meta table), else (no store) a random one for this run.
- * Never printed.
+ * The secret client addresses are hashed with: --salt, else $DISCOVER_METRICS_IP_SALT, else a
+ * random one for this run only. It never enters the store (nor any output): a copied store
+ * holds HMACs whose key it does not have, so no address can be searched for in it (an address
+ * space is small enough to try every address when the key is known). With a salt of your own,
+ * the same client gets the same hash across runs; without one, only within a run.
  */
-export async function resolveSalt(store: Store | undefined, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return (await saltFor(store, explicit, env)).salt;
-}
-
-async function saltFor(
-  store: Store | undefined,
-  explicit: string | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<{ salt: string; generated: boolean }> {
+export function resolveSalt(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit !== undefined) {
     if (explicit.length < 8) throw new UsageError('--salt: use a secret of at least 8 characters');
-    return { salt: explicit, generated: false };
+    return explicit;
   }
   const fromEnv = env[SALT_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv.length < 8) throw new UsageError(`${SALT_ENV}: use a secret of at least 8 characters`);
-    return { salt: fromEnv, generated: false };
+    return fromEnv;
   }
-  if (store) {
-    const r = await store.conn.runAndReadAll(`SELECT value FROM meta WHERE key = $1`, [SALT_META_KEY]);
-    const row = r.getRows()[0];
-    if (row && typeof row[0] === 'string' && row[0].length > 0) return { salt: row[0], generated: false };
-  }
-  return { salt: randomBytes(32).toString('hex'), generated: true };
+  return randomBytes(32).toString('hex');
 }
 
 /** A counted download as a PostHog-shaped event (one per download; uuid is deterministic). */
@@ -123,10 +113,8 @@ export async function loadDownloadLogs(
   opts: LoadDownloadsOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadDownloadsResult> {
-  const { salt, generated } = await saltFor(store, opts.salt, env);
+  const salt = resolveSalt(opts.salt, env);
   const analysis = await analyzeDownloadLogs(paths, { ...opts, salt });
-  // Only now (the logs read cleanly enough) is anything written.
-  if (generated) await store.conn.run(`INSERT INTO meta VALUES ($1, $2)`, [SALT_META_KEY, salt]);
   const { loadEvents } = await import('../store/ingest.js');
   const load = await loadEvents(store, downloadEvents(analysis.downloads), { where: 'downloads', onProgress: opts.onProgress });
   return { analysis, load };

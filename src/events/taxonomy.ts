@@ -9,7 +9,8 @@ export interface Taxonomy {
   discover: {
     events: Record<string, string>;
     properties: Record<string, string>;
-    signupEvent: string;
+    /** The project's signup event; null: time to first resource starts at the account's first-seen event. */
+    signupEvent: string | null;
   };
   cluster: { properties: Record<string, string> };
   connect: {
@@ -20,6 +21,8 @@ export interface Taxonomy {
   };
   downloads: { event: string; properties: Record<string, string> };
   synthetic: { markerProperty: string };
+  /** Property keys Teleport documents; every other key is a guess a project may name differently. */
+  documented?: string[];
 }
 
 /** Project root (holds package.json, queries/). Works from src/ (tests) and dist/ (binary). */

@@ -318,7 +318,7 @@ function lookup(): Map<string, Lookup> {
   for (const [key, name] of Object.entries(t.discover.events)) m.set(name, { kind: 'discover', key });
   for (const [name, key] of Object.entries(LEGACY_DISCOVER_EVENT_NAMES)) if (!m.has(name)) m.set(name, { kind: 'discover', key });
   for (const [key, name] of Object.entries(t.connect.events)) m.set(name, { kind: 'connect', key });
-  m.set(t.discover.signupEvent, { kind: 'signup', key: 'signup' });
+  if (t.discover.signupEvent) m.set(t.discover.signupEvent, { kind: 'signup', key: 'signup' });
   lookupCache = m;
   return m;
 }

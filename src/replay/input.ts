@@ -5,15 +5,15 @@
  *   {"uuid": "...", "event": "...", "distinct_id": "...", "timestamp": "ISO 8601",
  *    "properties": {...}, "person_id"?: "...", "person_properties"?: {...}}
  *
- * An event without a uuid gets a deterministic one (from its content and line), so re-sending it
- * after a crash is deduplicated like any other.
+ * An event without a uuid gets the one `load` derives from its content (src/events/uuid.ts), so
+ * re-sending it after a crash is deduplicated like any other and a replayed file matches a loaded one.
  */
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { eventUuidFor } from '../events/uuid.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -89,13 +89,6 @@ function isGzip(path: string): boolean {
   }
 }
 
-function deterministicUuid(ev: { event: string; distinct_id: string; timestamp: string }, line: number): string {
-  const h = createHash('sha1').update(`${ev.event}\0${ev.distinct_id}\0${ev.timestamp}\0${line}`).digest('hex');
-  // RFC 4122 name-based layout (version 5, variant 10xx)
-  const v = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${v}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 /** Stream the events of one file in order, validated. `where` errors carry file:line. */
 export async function* readFixtureFile(path: string, displayName = path): AsyncGenerator<FixtureEvent> {
   const raw = createReadStream(path);
@@ -118,7 +111,7 @@ export async function* readFixtureFile(path: string, displayName = path): AsyncG
       const d = r.line;
       const distinct_id = String(d.distinct_id);
       const ev: FixtureEvent = {
-        uuid: (d.uuid ?? deterministicUuid({ event: d.event, distinct_id, timestamp: d.timestamp }, line)).toLowerCase(),
+        uuid: (d.uuid ?? eventUuidFor({ event: d.event, distinct_id, timestamp: d.timestamp, properties: d.properties })).toLowerCase(),
         event: d.event,
         distinct_id,
         timestamp: d.timestamp,

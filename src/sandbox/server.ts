@@ -21,6 +21,7 @@ import type { Engine, PostHogQuery, QueryContext } from '../engines/types.js';
 import { DmError } from '../errors.js';
 import { checkTeleportEvent } from '../events/vocabulary.js';
 import { brokenRule } from '../store/vocab-rules.js';
+import { DEFINITION_ROUTES, definitionsResponse } from './definitions.js';
 import { BATCH_BODY_LIMIT, CaptureError, decodeBodySized, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -84,7 +85,6 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
 
 /** One-at-a-time access to the store (DuckDB connection): writes and queries never interleave. */
 class DbLock {
@@ -400,7 +400,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     return { status: 500, body: { type: 'server_error', code: 'error', detail: 'Query failed: ' + (e instanceof Error ? e.message : String(e)), attr: null } };
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, parts: string[]): Promise<void> {
+  async function api(req: IncomingMessage, res: ServerResponse, parts: string[], url: URL): Promise<void> {
     // parts: ['api', 'projects'|'environments', id, ...rest]
     const [, scope, id, ...rest] = parts;
     if (scope !== 'projects' && scope !== 'environments') return sendError(res, 404, notFound);
@@ -425,6 +425,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (req.method !== 'GET') return methodNotAllowed(res, req.method);
       return sendJson(res, 200, { id: projectId, name: 'discover-metrics sandbox', timezone: opts.timezone ?? 'UTC', week_start_day: opts.weekStart ?? 0 });
     }
+    if (rest.length === 1 && DEFINITION_ROUTES.has(rest[0]!) && req.method === 'GET') return sendJson(res, ...(await writer.drain().then(() => lock.run(() => definitionsResponse(store, rest[0]!, url, req.headers.host)))));
     if (rest[0] !== 'query') return sendError(res, 404, notFound);
     if (rest.length === 1) {
       if (req.method !== 'POST') return methodNotAllowed(res, req.method);
@@ -513,7 +514,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       }
       return capture(req, res, path, url.searchParams);
     }
-    if (path.startsWith('/api/')) return api(req, res, path.slice(1).split('/'));
+    if (path.startsWith('/api/')) return api(req, res, path.slice(1).split('/'), url);
     req.resume();
     if (path === '/_sandbox/stats' || path === '/_sandbox/health' || path === '/_sandbox/uuids') {
       if (req.method !== 'GET') return methodNotAllowed(res, req.method);

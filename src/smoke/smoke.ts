@@ -1,6 +1,6 @@
 /**
  * CI smoke check against a PostHog project (or the sandbox):
- *   1. generate a small seeded fixture set (src/fixtures),
+ *   1. generate a small seeded fixture set (src/synthetic),
  *   2. replay it, every event tagged with this run's id in the synthetic marker property,
  *   3. wait (bounded) until the target has ingested all of it: a TrendsQuery counting each event
  *      name, filtered on the run id, must reach the fixture's counts,
@@ -197,7 +197,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
   try {
     // 1. fixtures
     const fixture = join(dir, 'fixture.jsonl');
-    const { writeFixtures } = await import('../fixtures/write.js');
+    const { writeFixtures } = await import('../synthetic/write.js');
     await writeFixtures({ seed, start, days, accounts: o.accounts ?? 40, installations: o.installations ?? 40 }, fixture);
     const inputs = describeInputs([fixture]);
     const marker = taxonomy().synthetic.markerProperty;

@@ -34,7 +34,7 @@
  * insert's SQL, late keys), sample.ts (keys guessed before an insert), persons.ts (dedup,
  * persons), strict.ts (--strict-vocabulary), diagnose.ts (naming the first bad row), phases.ts.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -44,8 +44,9 @@ import { sqlString } from './sql.js';
 import { openSources, type Source } from './sources.js';
 import { diagnose } from './load/diagnose.js';
 import { finishLoad } from './load/persons.js';
-import { step } from './load/phases.js';
+import { pauseForTest, step } from './load/phases.js';
 import { ReadWatcher } from './load/progress.js';
+import { corruptStoreError, loadMarkerPath } from './recovery.js';
 import {
   counted,
   disabledOptimizers,
@@ -63,7 +64,8 @@ import { locateStrict, strictCheck, StrictVocabularyError } from './load/strict.
 import type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
 import { debug } from '../debug.js';
 
-export { PERSON_OPS, deriveEventUuid, derivePersonId } from './load/sql.js';
+export { PERSON_OPS, derivePersonId } from './load/sql.js';
+export { deriveEventUuid } from '../events/uuid.js';
 export { applyPersonOps } from './load/persons.js';
 export { checkRecord } from './load/diagnose.js';
 export type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
@@ -77,10 +79,37 @@ export async function loadFiles(store: Store, paths: string[], opts: LoadOptions
   if (store.readOnly) throw new UsageError(`the event store ${store.path} is open read-only`);
   const opened = await openSources(paths, opts.stdin, opts.onProgress);
   try {
-    return await loadSources(store, opened.sources, opts);
+    return await markedLoad(store, () => loadSources(store, opened.sources, opts));
   } finally {
     opened.cleanup();
   }
+}
+
+/**
+ * A load that survives being killed at any point (see recovery.ts): the store is checkpointed
+ * first, so the write-ahead log will hold this load's commit only, and a marker file says a load
+ * is under way until the load is committed and checkpointed.
+ */
+async function markedLoad(store: Store, load: () => Promise<LoadSummary>): Promise<LoadSummary> {
+  if (store.path === ':memory:') return load();
+  const marker = loadMarkerPath(store.path);
+  await store.conn.run('CHECKPOINT');
+  writeFileSync(marker, `${JSON.stringify({ pid: process.pid, started: new Date().toISOString() })}\n`);
+  pauseForTest('marked');
+  let summary: LoadSummary;
+  try {
+    summary = await load();
+  } catch (e) {
+    rmSync(marker, { force: true }); // rolled back: nothing half-done
+    throw e;
+  }
+  pauseForTest('committed');
+  const checkpoint = store.conn.run('CHECKPOINT');
+  pauseForTest('checkpoint');
+  await checkpoint;
+  rmSync(marker, { force: true });
+  pauseForTest('done');
+  return summary;
 }
 
 /**
@@ -171,6 +200,11 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
             throw e;
           }
         }
+        // what DuckDB's readers do not check (gzip CRC32 and length, a closed JSON array)
+        for (const source of sources) {
+          const problem = await source.check;
+          if (problem) throw problem;
+        }
         await conn.run(`DROP TYPE IF EXISTS ${REMAP_TYPE}; RESET VARIABLE ${REMAP_VAR}`);
         // New rows are appended after every stored row, so `rowid > before` is this load's batch.
         const appended = await scalar(store, `SELECT count(*) FROM events WHERE rowid > ${before}`);
@@ -180,16 +214,20 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         const givenPersonIds = await counted(store, PID_SEQ);
         await conn.run(`DROP SEQUENCE ${LATE_SEQ}; DROP SEQUENCE ${PID_SEQ}`);
         step('late keys');
+        pauseForTest('inserted');
         if (opts.strictVocabulary) await strictCheck(store, before);
         const done = await finishLoad(store, before, read, sources, givenPersonIds > 0, (t) => watch.phase(t));
+        pauseForTest('persons');
         watch.phase('committing');
         return done;
       });
       step('commit');
     } catch (e) {
+      const corrupt = corruptStoreError(e, store.path);
+      if (corrupt) throw corrupt;
       if (e instanceof StrictVocabularyError) throw await locateStrict(sources, e);
       if (!failed || e instanceof DmError) throw e;
-      throw await diagnose(store, failed.source, failed.error);
+      throw (await failed.source.check) ?? (await diagnose(store, failed.source, failed.error));
     }
     return summary;
   } finally {

@@ -10,14 +10,18 @@
  *   parquet  PostHog batch-export layout; position = file: row N (0-based file row number)
  * Any of them may be gzipped (detected by the 1f 8b magic bytes); gzipped Parquet is inflated
  * to a temporary file first.
+ *
+ * A path names one file: pipes (`load <(zcat f.gz)`) and other non-files are spooled to a
+ * temporary file like stdin, and a path DuckDB's readers would expand as a glob (`a[1b].jsonl`,
+ * `*.jsonl`) reaches them as a link with a plain name. A gzipped source is inflated once more in
+ * JS while it loads (verifyGzip): DuckDB's reader checks neither the CRC32 nor the length.
  */
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, fstatSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync, constants as zc } from 'node:zlib';
-import { createInterface } from 'node:readline';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { InputError, UsageError } from '../errors.js';
 
 export type SourceFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
@@ -33,6 +37,12 @@ export interface Source {
   header?: string[];
   /** Position text for a 1-based line (JSONL, CSV) — loadEvents maps lines to batch indexes. */
   lineWhere?: (line: number) => string;
+  /**
+   * Checks of the whole input that DuckDB's reader does not make (gzip CRC32 and length, a JSON
+   * array that is closed): started when the source is opened, awaited before the load commits.
+   * Resolves to the problem, or undefined; never rejects.
+   */
+  check?: Promise<InputError | undefined>;
 }
 
 export interface OpenedSources {
@@ -42,6 +52,22 @@ export interface OpenedSources {
 }
 
 const HEAD_BYTES = 64 * 1024;
+
+/** Characters DuckDB's file readers take as a glob pattern (and `~` as the home directory). */
+const GLOB_CHARS = /[*?[\]{}~]/;
+
+/** A name for `file` without glob characters: a link to it in a temporary folder (a copy where links are not allowed). */
+function plainName(file: string, temps: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-src-'));
+  temps.push(dir);
+  const link = join(dir, 'input');
+  try {
+    symlinkSync(file, link);
+  } catch {
+    copyFileSync(file, link);
+  }
+  return link;
+}
 
 /** Resolve paths (`-` = stdin) to typed sources. Throws InputError for missing/unreadable files. */
 export async function openSources(
@@ -71,6 +97,20 @@ export async function openSources(
         if (!existsSync(file)) throw new InputError(p, 'no such file');
         const st = statSync(file);
         if (st.isDirectory()) throw new InputError(p, 'is a directory; pass the files in it');
+        if (!st.isFile()) {
+          // a pipe (`load <(zcat f.gz)`), a socket or a device: read it once, as a stream
+          const dir = mkdtempSync(join(tmpdir(), 'dm-pipe-'));
+          temps.push(dir);
+          const spooled = join(dir, 'input');
+          try {
+            await pipeline(createReadStream(file), createWriteStream(spooled));
+          } catch (e) {
+            throw new InputError(p, `cannot read: ${(e as Error).message}`);
+          }
+          file = spooled;
+        } else if (GLOB_CHARS.test(file)) {
+          file = plainName(file, temps);
+        }
       }
       sources.push(await detect(display, file, temps));
     }
@@ -113,7 +153,7 @@ export async function detect(display: string, file: string, temps: string[]): Pr
     try {
       head = gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH }).subarray(0, HEAD_BYTES);
     } catch (e) {
-      throw new InputError(display, `looks gzipped but does not inflate: ${(e as Error).message}`);
+      throw new InputError(display, gzipProblem(e));
     }
   }
   if (isParquet(head)) {
@@ -124,21 +164,24 @@ export async function detect(display: string, file: string, temps: string[]): Pr
     try {
       await pipeline(createReadStream(file), createGunzip(), createWriteStream(out));
     } catch (e) {
-      throw new InputError(display, `cannot inflate: ${(e as Error).message}`);
+      throw new InputError(display, gzipProblem(e));
     }
     return { display, path: out, format: 'parquet', gzip: false };
   }
   if (/\.parquet(\.gz)?$/i.test(display)) {
     throw new InputError(display, 'not a readable Parquet file (it does not start with the PAR1 magic bytes)');
   }
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
   const first = /\S/.exec(text)?.[0];
-  if (first === '[') return { display, path: file, format: 'json', gzip };
-  if (first === '{' || first === undefined) {
+  if (first === '[' || first === '{' || first === undefined) {
     if (first === undefined && /\.(csv|tsv)(\.gz)?$/i.test(display)) {
       throw new InputError(display, 'empty CSV file (a header row is required)');
     }
-    return { display, path: file, format: 'jsonl', gzip };
+    const format = first === '[' ? 'json' : 'jsonl';
+    // DuckDB's JSON reader refuses a byte order mark: it reads a copy without one
+    if (bom) return withChecks({ display, path: await withoutBom(display, file, gzip, temps), format, gzip: false });
+    return withChecks({ display, path: file, format, gzip });
   }
   // Anything else must be CSV with a header row.
   const firstRecord = parseCsv(text, 1).next();
@@ -152,7 +195,102 @@ export async function detect(display: string, file: string, temps: string[]): Pr
         : `not JSON, and not CSV with an 'event' column in its header row`,
     );
   }
-  return { display, path: file, format: 'csv', gzip, header };
+  return withChecks({ display, path: file, format: 'csv', gzip, header });
+}
+
+/** A copy of the (inflated) text without its byte order mark, in a temporary folder. */
+async function withoutBom(display: string, file: string, gzip: boolean, temps: string[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-bom-'));
+  temps.push(dir);
+  const out = join(dir, 'input');
+  try {
+    if (gzip) {
+      let skip = 3;
+      const strip = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          const rest = chunk.subarray(Math.min(skip, chunk.length));
+          skip = Math.max(0, skip - chunk.length);
+          done(null, rest);
+        },
+      });
+      await pipeline(createReadStream(file), createGunzip(), strip, createWriteStream(out));
+    } else {
+      await pipeline(createReadStream(file, { start: 3 }), createWriteStream(out));
+    }
+  } catch (e) {
+    throw new InputError(display, gzip ? gzipProblem(e) : `cannot read: ${(e as Error).message}`);
+  }
+  return out;
+}
+
+/** The message for a gzip stream that does not inflate to the end. */
+function gzipProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((e as Error).message)) {
+    return 'the gzip data is cut off (the file ends before its last block and its CRC32/length trailer)';
+  }
+  return `the gzip data is corrupt (${(e as Error).message.replace(/\s+/g, ' ')}): nothing was loaded`;
+}
+
+function withChecks(src: Source): Source {
+  const checks: Promise<InputError | undefined>[] = [];
+  if (src.gzip) checks.push(verifyGzip(src));
+  else if (src.format === 'json') checks.push(Promise.resolve(closedArray(src)));
+  if (checks.length) src.check = Promise.all(checks).then((r) => r.find((x) => x !== undefined));
+  return src;
+}
+
+/**
+ * Inflates a gzipped source to the end (Node's zlib checks each member's CRC32 and length,
+ * which DuckDB's reader does not) and, for a JSON array, that its last character is `]`.
+ */
+async function verifyGzip(src: Source): Promise<InputError | undefined> {
+  let last = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (let i = chunk.length - 1; i >= 0; i--) {
+        const b = chunk[i]!;
+        if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) {
+          last = b;
+          break;
+        }
+      }
+      done();
+    },
+  });
+  try {
+    await pipeline(createReadStream(src.path), createGunzip(), sink);
+  } catch (e) {
+    return new InputError(src.display, gzipProblem(e));
+  }
+  if (src.format === 'json' && last !== 0x5d) return unclosedArray(src);
+  return undefined;
+}
+
+/** An uncompressed JSON array must end with `]` (DuckDB's reader accepts one cut off after a comma). */
+function closedArray(src: Source): Promise<InputError | undefined> | undefined {
+  const fd = openSync(src.path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const n = Math.min(size, 4096);
+    const buf = Buffer.alloc(n);
+    readSync(fd, buf, 0, n, size - n);
+    if (buf.toString('latin1').trimEnd().endsWith(']')) return undefined;
+  } finally {
+    closeSync(fd);
+  }
+  return unclosedArray(src);
+}
+
+/** The place readRecords gives an array that is not closed (or the first problem before it). */
+async function unclosedArray(src: Source): Promise<InputError> {
+  try {
+    for await (const rec of readRecords(src)) if (rec.error) return new InputError(rec.where, rec.error);
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    return new InputError(src.display, `cannot read: ${(e as Error).message}`);
+  }
+  return new InputError(src.display, 'the JSON array is not closed (missing ]): the file looks cut off');
 }
 
 /** Where a 1-based line of a source is, for messages. */
@@ -179,22 +317,65 @@ function textStream(src: Source): Readable {
   return raw.pipe(gz);
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Text of a whole source; invalid UTF-8 is an InputError at its line. */
 async function readAllText(src: Source): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of textStream(src)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
+  const buf = Buffer.concat(chunks);
+  try {
+    return strictUtf8.decode(buf).replace(/^\uFEFF/, '');
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= buf.length; i++) {
+      if (i === buf.length || buf[i] === 0x0a) {
+        try {
+          strictUtf8.decode(buf.subarray(start, i));
+        } catch {
+          throw new InputError(lineWhere(src, line), 'not valid UTF-8 text');
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new InputError(src.display, 'not valid UTF-8 text');
+  }
+}
+
+/** Lines (as bytes, without the newline) of a source, in order. */
+async function* byteLines(src: Source): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const c of textStream(src)) {
+    let chunk = rest.length ? Buffer.concat([rest, c as Buffer]) : (c as Buffer);
+    let at = 0;
+    for (let nl = chunk.indexOf(0x0a, at); nl >= 0; nl = chunk.indexOf(0x0a, at)) {
+      yield chunk.subarray(at, nl > at && chunk[nl - 1] === 0x0d ? nl - 1 : nl);
+      at = nl + 1;
+    }
+    rest = Buffer.from(chunk.subarray(at));
+    chunk = rest;
+  }
+  if (rest.length) yield rest;
 }
 
 /** Records of a JSONL/JSON/CSV source in file order with their positions. */
 export async function* readRecords(src: Source): AsyncGenerator<SourceRecord> {
   if (src.format === 'jsonl') {
-    const rl = createInterface({ input: textStream(src), crlfDelay: Infinity });
     let line = 0;
-    for await (const text of rl) {
+    for await (const bytes of byteLines(src)) {
       line++;
+      const where = lineWhere(src, line);
+      let text: string;
+      try {
+        text = strictUtf8.decode(bytes);
+      } catch {
+        yield { where, error: 'not valid UTF-8 text' };
+        return;
+      }
       const t = line === 1 ? text.replace(/^\uFEFF/, '') : text;
       if (t.trim() === '') continue;
-      const where = lineWhere(src, line);
       try {
         yield { where, value: JSON.parse(t) };
       } catch (e) {

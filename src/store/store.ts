@@ -27,10 +27,12 @@
  */
 import type { DuckDBConnection, DuckDBInstance as DuckDBInstanceType } from '@duckdb/node-api';
 import { createRequire } from 'node:module';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { UsageError } from '../errors.js';
+import { DmError, UsageError } from '../errors.js';
+import { corruptStoreError, loadMarkerPath, recoverInterruptedLoad } from './recovery.js';
+import { pauseForTest } from './load/phases.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { jsonPath, keysTextSql, quoteIdent, sqlString } from './sql.js';
 
@@ -53,6 +55,13 @@ export function hashedKeys(): readonly string[] {
 }
 
 const HASH_SUFFIX = '__hash';
+
+/**
+ * DuckDB's hash(NULL), the value of a hash companion column on rows without the key. Written as
+ * a literal default: DuckDB cannot replay a WAL whose ADD COLUMN has a function as its default
+ * (the store would not open again after a kill during a load's commit).
+ */
+const HASH_OF_NULL = '13787848793156543929::UBIGINT';
 
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DISCOVER_METRICS_STORE) return resolve(env.DISCOVER_METRICS_STORE);
@@ -88,8 +97,16 @@ export class Store {
           'Load events with `discover-metrics load FILE...` or try the demo data with `discover-metrics seed`.',
         );
       }
-      mkdirSync(dirname(full), { recursive: true });
+      makeFolders(dirname(full));
     }
+    // A load that did not finish (killed) left its marker: roll it back or complete it first.
+    const recovery = full !== ':memory:' && existsSync(loadMarkerPath(full)) ? await recoverInterruptedLoad(full, (p) => Store.openFile(p, {})) : undefined;
+    const store = await Store.openFile(full, opts);
+    store.recovery = recovery;
+    return store;
+  }
+
+  private static async openFile(full: string, opts: StoreOptions): Promise<Store> {
     let instance: DuckDBInstanceType;
     try {
       instance = await DuckDBInstance.create(full, {
@@ -98,15 +115,27 @@ export class Store {
     } catch (e) {
       throw storeOpenError(full, e);
     }
-    const conn = await instance.connect();
-    // ICU is loaded only once a connection exists, so the session time zone is set here
-    // (passing TimeZone to DuckDBInstance.create fails with "icu extension needs to be loaded").
-    await conn.run(`SET TimeZone = 'UTC'`);
-    const store = new Store(full, instance, conn, !!opts.readOnly);
-    if (!opts.readOnly) await store.migrate();
-    await store.loadMaterialized();
-    return store;
+    try {
+      const conn = await instance.connect();
+      // ICU is loaded only once a connection exists, so the session time zone is set here
+      // (passing TimeZone to DuckDBInstance.create fails with "icu extension needs to be loaded").
+      await conn.run(`SET TimeZone = 'UTC'`);
+      const store = new Store(full, instance, conn, !!opts.readOnly);
+      if (!opts.readOnly) await store.migrate();
+      await store.loadMaterialized();
+      return store;
+    } catch (e) {
+      try {
+        instance.closeSync();
+      } catch {
+        /* the open error matters more */
+      }
+      throw storeOpenError(full, e);
+    }
   }
+
+  /** What opening did about a load that was killed before it finished (for a note), if anything. */
+  recovery?: string;
 
   private materializedCols = new Map<string, string>();
   /** property key -> its hash companion column (see hashedKeys) */
@@ -137,6 +166,9 @@ export class Store {
       CREATE TABLE IF NOT EXISTS materialized (key VARCHAR NOT NULL, col VARCHAR NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key VARCHAR NOT NULL, value VARCHAR);
     `);
+    // Stores made before the downloads' hashing key was kept out of the store held it here:
+    // with it, each stored client hash could be reversed to its address by trying them all.
+    await this.conn.run(`DELETE FROM meta WHERE key = 'downloads.client_salt'`);
     const v = await this.conn.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`);
     if (v.getRows().length === 0) {
       await this.conn.run(`INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
@@ -198,7 +230,7 @@ export class Store {
       .map(
         ([key, col]) =>
           `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col)} VARCHAR USING COMPRESSION dictionary;` +
-          (hashed.has(key) ? `\nALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col + HASH_SUFFIX)} UBIGINT DEFAULT hash(NULL::VARCHAR);` : ''),
+          (hashed.has(key) ? `\nALTER TABLE events ADD COLUMN IF NOT EXISTS ${quoteIdent(col + HASH_SUFFIX)} UBIGINT DEFAULT ${HASH_OF_NULL};` : ''),
       )
       .join('\n');
     await this.conn.run(alters);
@@ -240,7 +272,9 @@ export class Store {
     await this.conn.run('BEGIN TRANSACTION');
     try {
       const out = await fn();
-      await this.conn.run('COMMIT');
+      const commit = this.conn.run('COMMIT');
+      pauseForTest('commit');
+      await commit;
       return out;
     } catch (e) {
       try {
@@ -268,18 +302,47 @@ export class Store {
 }
 
 function storeOpenError(path: string, e: unknown): Error {
+  if (e instanceof DmError) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  if (/lock/i.test(msg)) {
+  // DuckDB: "Could not set lock on file ...: Conflicting lock is held in ... (PID 123)"
+  if (/could not set lock|conflicting lock/i.test(msg)) {
     const pid = /PID (\d+)/.exec(msg)?.[1];
     return new UsageError(
       `the event store ${path} is locked by another process${pid ? ` (PID ${pid})` : ''}`,
       'Another discover-metrics (or a sandbox server) is using it. Wait for it to finish, stop it, or pass a different --store.',
     );
   }
-  if (/not a valid DuckDB database|Unable to open|corrupt/i.test(msg)) {
-    return new UsageError(`${path} is not a discover-metrics event store: ${msg}`);
+  const corrupt = corruptStoreError(e, path);
+  if (corrupt) return corrupt;
+  if (/not a valid DuckDB database|Unable to open/i.test(msg)) {
+    return new UsageError(`${path} is not a discover-metrics event store: ${firstLine(msg)}`);
   }
-  return new UsageError(`cannot open the event store ${path}: ${msg}`);
+  return new UsageError(`cannot open the event store ${path}: ${firstLine(msg)}`);
+}
+
+function firstLine(msg: string): string {
+  return msg.split('\n')[0]!.trim();
+}
+
+/**
+ * mkdir -p by hand: Node's recursive mkdirSync never returns when mkdir(2) answers ENOENT for a
+ * folder whose parent exists (under /proc), so each missing folder is made on its own.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      throw new UsageError(`cannot create the folder ${d} for the event store (${code})`, 'Pass --store a path in a folder you can write to.');
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw new UsageError(`cannot put the event store in ${dir}: it is not a folder`);
 }
 
 // SQL text helpers live in sql.ts (no DuckDB import: worker threads use them too)

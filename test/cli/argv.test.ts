@@ -83,12 +83,12 @@ const ok: [string, string[], Record<string, string>, Record<string, unknown>][] 
   ],
   ['funnel --resource list', ['funnel', '--resource', 'list'], {}, { options: { list: true } }],
   [
-    'defaults: -30d, 1 day window, ordered, cloud, local engine, UTC, nothing asked',
+    'defaults: -30d, 1 day window, ordered, every cluster, local engine, UTC, nothing asked',
     ['funnel', '--resource', 'eks'],
     {},
     {
       options: {
-        funnel: { dateRange: { date_from: '-30d', date_to: null }, window: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day' }, order: 'ordered', deployment: 'cloud' },
+        funnel: { dateRange: { date_from: '-30d', date_to: null }, window: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day' }, order: 'ordered', deployment: 'all' },
         query: { engine: 'local', ctx: { timezone: 'UTC', weekStart: 0 }, asked: { timezone: undefined, weekStart: undefined, now: undefined } },
       },
     },
@@ -118,7 +118,7 @@ const ok: [string, string[], Record<string, string>, Record<string, unknown>][] 
   ],
   ['platforms --dimension', ['platforms', '--dimension', 'os, arch'], {}, { options: { dimensions: ['os', 'arch'] } }],
   ['steps --top is a number', ['steps', '--top', '3'], {}, { command: 'steps', options: { top: 3, tracks: expect.arrayContaining([expect.objectContaining({ slug: 'eks' })]) } }],
-  ['failures defaults', ['failures', '-r', 'postgres'], {}, { options: { all: false, top: 10, deployment: 'cloud', dateRange: { date_from: '-30d', date_to: null } } }],
+  ['failures defaults', ['failures', '-r', 'postgres'], {}, { options: { all: false, top: 10, deployment: 'all', dateRange: { date_from: '-30d', date_to: null } } }],
   ['ttfr --wizard: a 1-day window, bins parsed', ['ttfr', '--wizard', '--bins', '30'], {}, { command: 'time-to-first-resource', options: { wizard: true, bins: 30, window: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day' }, dateRange: { date_from: '-90d' } } }],
   ['ttfr --first-seen: no signup event, a 90-day window', ['ttfr', '--first-seen'], {}, { options: { signupEvent: null, wizard: false, window: { funnelWindowInterval: 90, funnelWindowIntervalUnit: 'day' } } }],
   ['adoption with logs', ['adoption', '--logs', 'a', 'b', '--strict', '--interval', 'month'], { DISCOVER_METRICS_IP_SALT: 's3cret' }, { options: { interval: 'month', logs: ['a', 'b'], strict: true, salt: 's3cret', dateRange: { date_from: '-90d' } } }],

@@ -23,7 +23,7 @@ const opts = {
 describe('Discover track definitions', () => {
   it('loads every track with known step keys and the required resources', () => {
     const slugs = loadTracks().map((t) => t.slug);
-    for (const s of ['server', 'kubernetes', 'eks', 'postgres', 'mysql', 'mongodb', 'rds-postgres', 'rds-mysql', 'ec2', 'aws-console', 'app-http', 'app-tcp', 'windows-desktop']) {
+    for (const s of ['server', 'kubernetes', 'eks', 'postgres', 'mysql', 'rds-postgres', 'rds-mysql', 'ec2', 'aws-console', 'saml', 'windows-desktop']) {
       expect(slugs).toContain(s);
     }
     for (const t of loadTracks()) {
@@ -90,10 +90,10 @@ describe('Discover track definitions', () => {
     expect(u.funnelsFilter.breakdownAttributionType).toBe('first_touch');
   });
 
-  it('builds the completion-time funnel from first to last step, attributed to the last step', () => {
+  it('builds the completion-time funnel from first step to "resource added" (the last required step), attributed to it', () => {
     const q = buildTrackCompletionQuery(findTrack('kubernetes'), opts) as any;
     expect(q.series).toHaveLength(2);
-    expect(q.series[1].event).toBe(taxonomy().discover.events.completed);
+    expect(q.series[1].event).toBe(taxonomy().discover.events.testConnection);
     expect(q.funnelsFilter).toMatchObject({ breakdownAttributionType: 'step', breakdownAttributionValue: 1 });
     const u = buildTrackCompletionQuery(findTrack('kubernetes'), { ...opts, order: 'unordered' }) as any;
     expect(u.funnelsFilter.breakdownAttributionType).toBe('first_touch');

@@ -207,7 +207,7 @@ describe('local funnel engine', () => {
     expect(many.map((r) => r.results)).toEqual(single);
     // u3 converts from start to middle; nobody reaches the end after a start
     expect((single[0] as { bins: number[][] }).bins.reduce((a, b) => a + b[1]!, 0)).toBe(1);
-    expect(single[2]).toEqual({ bins: [], average_conversion_time: null });
+    expect(single[2]).toEqual({ bins: [[0, 0], [60, 0]], average_conversion_time: null, median_conversion_time: null });
   });
 
   it('answers actors queries with person objects', async () => {

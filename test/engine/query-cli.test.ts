@@ -80,15 +80,29 @@ describe('query run', () => {
     expect(one.stderr).toContain('Funnels require at least two steps.');
   });
 
-  it('tells how to load or seed data when the store is missing or empty', async () => {
+  it('tells how to load or seed data when the store is missing', async () => {
     const q = file('q.json', JSON.stringify(funnel));
     const missing = await runCli(['--store', join(dir, 'missing.duckdb'), 'query', 'run', q]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no event store at .*missing\.duckdb/);
     expect(missing.stderr).toMatch(/discover-metrics load FILE.*discover-metrics seed/s);
-    const empty = await runCli(['--store', emptyStore, 'query', 'run', q]);
-    expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/has no events/);
-    expect(empty.stderr).toMatch(/discover-metrics load FILE.*discover-metrics seed/s);
+  });
+
+  it('answers PostHog\'s empty results over an empty store, and its validation errors before that', async () => {
+    const steps = await runCli(['--store', emptyStore, 'query', 'run', file('e.json', JSON.stringify(funnel)), '--format', 'json']);
+    expect(steps.code).toBe(0);
+    expect((JSON.parse(steps.stdout) as { results: unknown }).results).toEqual([]);
+    const ttc = { ...funnel, funnelsFilter: { funnelVizType: 'time_to_convert' } };
+    const zeros = await runCli(['--store', emptyStore, 'query', 'run', file('t.json', JSON.stringify(ttc)), '--format', 'json']);
+    expect(zeros.code).toBe(0);
+    expect((JSON.parse(zeros.stdout) as { results: unknown }).results).toEqual({ bins: [[0, 0], [60, 0]], average_conversion_time: null, median_conversion_time: null });
+    const partial = {
+      ...funnel,
+      series: [...funnel.series, { kind: 'EventsNode', event: 'c' }],
+      funnelsFilter: { funnelOrderType: 'unordered', exclusions: [{ kind: 'EventsNode', event: 'x', funnelFromStep: 0, funnelToStep: 1 }] },
+    };
+    const bad = await runCli(['--store', emptyStore, 'query', 'run', file('p.json', JSON.stringify(partial))]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Partial Exclusions not allowed in unordered funnels');
   });
 });

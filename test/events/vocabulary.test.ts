@@ -36,7 +36,8 @@ describe('vocabulary constants', () => {
     expect(DISCOVER_EVENT_NAMES).toHaveLength(Object.keys(T.discover.events).length);
     expect(CONNECT_EVENT_NAMES).toContain('connect.connectMyComputer.agentStart');
     expect(isTeleportEvent('$pageview')).toBe(false);
-    expect(isTeleportEvent(T.discover.signupEvent)).toBe(true);
+    expect(T.discover.signupEvent).toBeNull(); // removed from prehog: time to first resource starts at first seen
+    expect(isTeleportEvent('tp.ui.onboard.getStarted.click')).toBe(false);
   });
 });
 

@@ -287,6 +287,10 @@ export async function checkFunnelCase(c: PeerCase, runMany: (qs: unknown[]) => P
     const r = results as { average_conversion_time?: Json };
     if (!approxEqual(r?.average_conversion_time, exp.average_conversion_time)) out.push(`average_conversion_time: expected ${String(exp.average_conversion_time)}, got ${JSON.stringify(r?.average_conversion_time)}`);
   }
+  if ('median_conversion_time' in exp) {
+    const r = results as { median_conversion_time?: Json };
+    if (!approxEqual(r?.median_conversion_time, exp.median_conversion_time)) out.push(`median_conversion_time: expected ${String(exp.median_conversion_time)}, got ${JSON.stringify(r?.median_conversion_time)}`);
+  }
   if ('periods' in exp) {
     // the API (non-summarized) shape carries the conversion rate per interval
     const periods = exp.periods as { conversion_rate: number }[];

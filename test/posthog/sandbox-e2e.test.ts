@@ -41,7 +41,7 @@ describe('replay -> sandbox -> posthog engine equals the local engine', () => {
       dateRange,
       window: { funnelWindowInterval: 14, funnelWindowIntervalUnit: 'day' },
       order: 'ordered',
-      deployment: 'cloud',
+      deployment: 'all',
     });
     const sessions = { kind: 'TrendsQuery', series: [{ kind: 'EventsNode', event: lines[0]!.event, math: 'dau' }], interval: 'day', dateRange };
     const posthog = createPostHogEngine({ host: sb.url, projectId: '1', personalApiKey: PKEY, pollMs: 10 });

@@ -81,7 +81,7 @@ describe('session id hash column', () => {
       dateRange: { date_from: '2024-04-01', date_to: '2024-05-31' },
       order: 'ordered',
       window: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day' },
-      deployment: 'self-hosted',
+      deployment: 'all', // these rows carry no tp.is_cloud
     });
     const withHash = await localEngineForStore(store).run(q as never, ctx);
     const col = store.keyHashColumn(SID)!;

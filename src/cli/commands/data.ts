@@ -1,6 +1,6 @@
 /** Getting data in and looking at it: query run, load, store, seed, fixtures generate. */
 import type { Command } from 'commander';
-import { DEMO_ACCOUNTS, DEMO_DAYS, DEMO_END_DAY, DEMO_INSTALLATIONS, DEMO_SEED, MAX_ACCOUNTS, MAX_DAYS, MAX_INSTALLATIONS } from '../../fixtures/defaults.js';
+import { DEMO_ACCOUNTS, DEMO_DAYS, DEMO_END_DAY, DEMO_INSTALLATIONS, DEMO_SEED, MAX_ACCOUNTS, MAX_DAYS, MAX_INSTALLATIONS } from '../../synthetic/defaults.js';
 import { UsageError } from '../../errors.js';
 import { action } from '../action.js';
 import { numberOption, queryOptions } from '../options.js';
@@ -28,7 +28,7 @@ export function register(program: Command): void {
   action(
     program.commands.at(-1)!,
     async (o) => {
-      const { parseNowOption } = await import('../../fixtures/options.js');
+      const { parseNowOption } = await import('../../synthetic/options.js');
       return { now: o.now !== undefined ? parseNowOption('--now', o.now) : undefined, downloads: o.downloads !== false };
     },
     async () => (await import('../../commands/fixtures.js')).seedCommand,
@@ -52,7 +52,7 @@ export function register(program: Command): void {
   action(
     generate,
     async (o) => {
-      const { generateOptionsFrom } = await import('../../fixtures/options.js');
+      const { generateOptionsFrom } = await import('../../synthetic/options.js');
       return { generate: generateOptionsFrom(o), out: o.out as string, cdnLogs: o.cdnLogs as string | undefined };
     },
     async () => (await import('../../commands/fixtures.js')).fixturesGenerateCommand,

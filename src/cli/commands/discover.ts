@@ -63,7 +63,7 @@ export function register(program: Command): void {
       .alias('ttfr')
       .description('Time from signup (or first seen) to the first resource added per account; --wizard: wizard start to completion per session')
       .option('--wizard', 'measure wizard start → completion per wizard session, by resource')
-      .option('--signup-event <name>', 'event that marks signup', taxonomy().discover.signupEvent)
+      .option('--signup-event <name>', "event that marks signup, for projects that send one (default: the taxonomy's discover.signupEvent; none: the account's first-seen event)", taxonomy().discover.signupEvent ?? undefined)
       .option('--first-seen', 'measure from the first event seen in the range instead of a signup event')
       .option('--window <span>', 'longest time counted as converting (default: 90d per account, 1d per wizard session)'),
     [numberOption('--bins <n>', 'histogram bins (PostHog: 1-90; default automatic)', { min: 1, max: 90 }), ...rangeOptions('-90d'), ...queryOptions()],
@@ -75,7 +75,7 @@ export function register(program: Command): void {
       return {
         dateRange: rangeOf(o, query, '-90d'),
         window: parseWindow(o.window !== undefined ? String(o.window) : o.wizard ? '1d' : '90d'),
-        signupEvent: o.firstSeen ? null : (o.signupEvent as string),
+        signupEvent: o.firstSeen ? null : ((o.signupEvent as string | undefined) ?? null),
         wizard: !!o.wizard,
         bins: o.bins as number | undefined,
         query,
@@ -103,7 +103,7 @@ export function register(program: Command): void {
   const failures = withOptions(
     program
       .command('failures')
-      .description('Where Discover sessions fail: ERROR and ABORTED per step, and the most common error messages')
+      .description('Where Discover sessions fail: errors and abandonments per step, and the most common error messages')
       .option('-r, --resource <slug>', "resource track slug or 'all'", 'all'),
     [numberOption('--top <n>', 'how many error messages to list', { min: 1, max: 1000, def: 10 }), deploymentOption(), ...rangeOptions(DEFAULT_FROM), ...queryOptions()],
   );
@@ -121,5 +121,34 @@ export function register(program: Command): void {
       };
     },
     async () => (await import('../../commands/failures.js')).failuresCommand,
+  );
+
+  const demand = withOptions(
+    program
+      .command('demand')
+      .description('What users look for: wizard sessions selecting each resource card (guided, dialog, link), and sessions that never chose')
+      .option('--window <span>', 'time a session has to choose after starting', '1d'),
+    [deploymentOption(), ...rangeOptions(DEFAULT_FROM), ...queryOptions()],
+  );
+  action(
+    demand,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      return { dateRange: rangeOf(o, query, DEFAULT_FROM), deployment: o.deployment as Deployment, window: parseWindow(String(o.window)), query };
+    },
+    async () => (await import('../../commands/demand.js')).demandCommand,
+  );
+
+  const doctor = withOptions(
+    program
+      .command('doctor')
+      .description("Check the taxonomy's event names and property keys against the project (local store, or PostHog's definitions with --engine posthog)")
+      .option('--missing', 'list only the names the project does not have'),
+    [...queryOptions({ printQuery: false })],
+  );
+  action(
+    doctor,
+    (o, _a, cmd) => ({ missing: !!o.missing, query: queryOptionsOf(o, cmd) }),
+    async () => (await import('../../commands/doctor.js')).doctorCommand,
   );
 }

@@ -13,9 +13,17 @@ export const LOCAL_KINDS = ['FunnelsQuery', 'FunnelsActorsQuery', 'ActorsQuery',
 
 const DEFAULT_ACTORS_LIMIT = 100;
 
-export async function createLocalEngine(storePath: string): Promise<Engine> {
+export interface LocalEngineOptions {
+  /**
+   * Reports: an event store without events is an error that says how to load some (after the
+   * queries' own validation). Raw queries (`query run`) answer PostHog's empty results instead.
+   */
+  requireEvents?: boolean;
+}
+
+export async function createLocalEngine(storePath: string, opts: LocalEngineOptions = {}): Promise<Engine> {
   const store = await Store.open(storePath, { readOnly: true });
-  return new LocalEngine(store);
+  return new LocalEngine(store, true, opts.requireEvents ?? true);
 }
 
 /** Engine over an already open store (tests, benchmarks). The engine does not own the store. */
@@ -30,18 +38,14 @@ class LocalEngine implements Engine {
   constructor(
     readonly store: Store,
     private readonly ownsStore = true,
+    private readonly requireEvents = false,
   ) {}
 
+  /** With requireEvents: an empty store is an error naming how to fill it. */
   private async ensureData(): Promise<void> {
-    if (this.checked) return;
-    let n = 0;
-    try {
-      const r = await this.store.conn.runAndReadAll('SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)');
-      n = Number(r.getRows()[0]?.[0] ?? 0);
-    } catch {
-      n = 0;
-    }
-    if (n === 0) {
+    if (this.checked || !this.requireEvents) return;
+    const r = await this.store.conn.runAndReadAll('SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)');
+    if (Number(r.getRows()[0]?.[0] ?? 0) === 0) {
       throw new UsageError(
         `the event store ${this.store.path} has no events`,
         'Load PostHog events with `discover-metrics load FILE...` (JSONL/CSV export), or try the demo data with `discover-metrics seed`.',
@@ -64,7 +68,6 @@ class LocalEngine implements Engine {
         );
       }
     }
-    await this.ensureData();
     const out: QueryResponse[] = new Array(queries.length);
     const funnelIdx: number[] = [];
     for (let i = 0; i < queries.length; i++) {
@@ -99,6 +102,8 @@ class LocalEngine implements Engine {
         out[i] = await this.actors(aq, faq, ctx);
       }
     }
+    // after the queries: PostHog's validation errors come first, even on an empty store
+    await this.ensureData();
     return out;
   }
 

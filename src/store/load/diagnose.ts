@@ -7,7 +7,7 @@ import { checkTeleportEvent } from '../../events/vocabulary.js';
 import type { Store } from '../store.js';
 import { readRecords, type Source } from '../sources.js';
 import { brokenRule, extractString } from '../vocab-rules.js';
-import { baseSql, duckMessage, INVALID_ROW, normalizedSql } from './sql.js';
+import { BAD_OFFSET_RE, baseSql, duckMessage, INVALID_ROW, normalizedSql, TS_END, TS_MIN } from './sql.js';
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -74,15 +74,19 @@ function asText(v: unknown): string | null {
 export function checkRecord(value: unknown, mode: 'json' | 'text', badTs?: Set<string>): string | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object (an event)';
   const r = value as Record<string, unknown>;
+  if (mode === 'json' && r.event !== undefined && r.event !== null && typeof r.event !== 'string') {
+    return `event: expected a string (the event's name), found ${jsonKind(r.event)}`;
+  }
   const event = asText(r.event);
   if (event === null || event === '') return "event: missing (every event needs an 'event' name)";
+  if (mode === 'json' && r.distinct_id !== undefined && r.distinct_id !== null && typeof r.distinct_id !== 'string' && typeof r.distinct_id !== 'number') {
+    return `distinct_id: expected a string or a number, found ${jsonKind(r.distinct_id)}`;
+  }
   const did = asText(r.distinct_id);
   if (did === null || did === '') return "distinct_id: missing (every event needs a 'distinct_id')";
   const ts = asText(r.timestamp);
   if (ts === null || ts === '') return 'timestamp: missing';
-  if (badTs ? badTs.has(ts) : !looksLikeTimestamp(ts)) {
-    return `timestamp: ${JSON.stringify(ts)} is not a timestamp (expected ISO 8601, e.g. 2024-05-01T12:00:00Z; no zone means UTC; or epoch milliseconds)`;
-  }
+  if (badTs ? badTs.has(ts) : !looksLikeTimestamp(ts)) return `timestamp: ${timestampProblem(ts)}`;
   const uuid = asText(r.uuid);
   if (uuid !== null && uuid !== '' && !UUID_RE.test(uuid)) return `uuid: ${JSON.stringify(uuid)} is not a UUID`;
   const props = objectValue(r.properties, mode);
@@ -103,8 +107,40 @@ export function checkRecord(value: unknown, mode: 'json' | 'text', badTs?: Set<s
 }
 
 function looksLikeTimestamp(s: string): boolean {
-  if (/^-?\d{1,16}$/.test(s)) return true;
-  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/i.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T')));
+  if (/^-?\d{1,16}$/.test(s)) return inRange(Number(s));
+  if (BAD_OFFSET.test(s)) return false;
+  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/i.test(s) && inRange(Date.parse(s.replace(' ', 'T')));
+}
+
+const BAD_OFFSET = new RegExp(BAD_OFFSET_RE);
+
+function inRange(ms: number): boolean {
+  return !Number.isNaN(ms) && ms >= Date.parse(TS_MIN) && ms < Date.parse(TS_END);
+}
+
+/** Why a timestamp the load refused is refused. */
+function timestampProblem(ts: string): string {
+  const shown = JSON.stringify(ts);
+  if (/^-?\d{1,16}$/.test(ts)) {
+    const n = Number(ts);
+    if (Math.abs(n) < 1e11 && inRange(n * 1000)) {
+      return `${shown} looks like epoch seconds; numbers are read as epoch milliseconds (multiply by 1000), or give ISO 8601`;
+    }
+    return `${shown} is epoch milliseconds outside the years ${TS_MIN.slice(0, 4)}-${Number(TS_END.slice(0, 4)) - 1}`;
+  }
+  const offset = BAD_OFFSET.exec(ts) ? /[+-]\d{2}:?\d{0,2}$/.exec(ts)?.[0] : undefined;
+  if (offset) return `${shown} has the UTC offset ${offset}, which no time zone has (offsets run from -18:00 to +18:00)`;
+  const ms = Date.parse(ts.replace(' ', 'T'));
+  if (!Number.isNaN(ms) && !inRange(ms)) {
+    return `${shown} is outside the years ${TS_MIN.slice(0, 4)}-${Number(TS_END.slice(0, 4)) - 1} (a typo, or a unit mistake?)`;
+  }
+  return `${shown} is not a timestamp (expected ISO 8601, e.g. 2024-05-01T12:00:00Z; no zone means UTC; or epoch milliseconds)`;
+}
+
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v === 'boolean' ? 'the boolean' : typeof v === 'number' ? 'the number' : 'the value'} ${JSON.stringify(v)}`;
 }
 
 /** undefined = absent, false = not an object, else the object. Mirrors objectSql(). */

@@ -191,3 +191,21 @@ export function applyPersonOps(state: Record<string, unknown>, set: unknown, set
   return state;
 }
 
+
+/**
+ * Persons and distinct id mappings rebuilt from the events alone (repair of a store whose load
+ * was cut between its events and its persons): each distinct_id maps to the person of its latest
+ * event, each person is created at its first event, and properties are recomputed as a load does.
+ */
+export async function rebuildPersons(store: Store): Promise<void> {
+  const conn = store.conn;
+  await store.transaction(async () => {
+    await conn.run(`DELETE FROM person_distinct_ids`);
+    await conn.run(`INSERT INTO person_distinct_ids SELECT distinct_id, arg_max(person_id, timestamp) FROM events GROUP BY distinct_id`);
+    await conn.run(`DELETE FROM persons`);
+    await conn.run(`INSERT INTO persons (id, properties, created_at) SELECT person_id, '{}'::JSON, min(timestamp) FROM events GROUP BY person_id`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE dm_chg (distinct_id VARCHAR, old_pid VARCHAR, target VARCHAR)`);
+    await recomputePersonProperties(store, -1);
+    await conn.run(`DROP TABLE IF EXISTS dm_chg`);
+  });
+}

@@ -3,9 +3,9 @@
  * normalized and validated row by row in the insert, the derived uuids and person ids, the
  * materialized columns an insert fills and the late keys filled after it.
  */
-import { createHash } from 'node:crypto';
 import { InputError } from '../../errors.js';
 import { taxonomyPropertyKeys } from '../../events/taxonomy.js';
+import { UUID_FIELD_SEPARATOR, UUID_NAME_PREFIX } from '../../events/uuid.js';
 import type { Store } from '../store.js';
 import { keysTextSql, quoteIdent, sqlString } from '../sql.js';
 import type { Source } from '../sources.js';
@@ -48,9 +48,16 @@ export async function rawSelect(store: Store, src: Source): Promise<Raw> {
     const fmt = src.format === 'jsonl' ? 'newline_delimited' : 'array';
     return {
       jsonTyped: true,
-      select: `SELECT uuid AS raw_uuid, event, distinct_id, timestamp AS raw_ts, properties AS props, person_id, person_properties AS pprops, NULL::BIGINT AS rn
+      // event and distinct_id are read as JSON so that an object or `true` is not taken for a
+      // name (as VARCHAR they would be its JSON text): the event a string, the distinct_id a
+      // string or a number; anything else is NULL here and the row fails as missing it.
+      select: `SELECT uuid AS raw_uuid,
+          (CASE WHEN starts_with(event, '"') THEN event->>'$' END) AS event,
+          (CASE WHEN starts_with(distinct_id, '"') THEN distinct_id->>'$'
+                WHEN left(distinct_id, 1) NOT IN ('{', '[', 't', 'f', 'n') THEN CAST(distinct_id AS VARCHAR) END) AS distinct_id,
+          timestamp AS raw_ts, properties AS props, person_id, person_properties AS pprops, NULL::BIGINT AS rn
         FROM read_json(${path}, format='${fmt}', compression='${comp}', maximum_object_size=67108864,
-          columns={uuid: 'VARCHAR', event: 'VARCHAR', distinct_id: 'VARCHAR', timestamp: 'VARCHAR', properties: 'JSON', person_id: 'VARCHAR', person_properties: 'JSON'})`,
+          columns={uuid: 'VARCHAR', event: 'JSON', distinct_id: 'JSON', timestamp: 'VARCHAR', properties: 'JSON', person_id: 'VARCHAR', person_properties: 'JSON'})`,
     };
   }
   let cols: { name: string; type: string }[];
@@ -130,9 +137,9 @@ function objectSql(col: string, name: string, jsonTyped: boolean): { pre: string
   return { pre, value, bad: `(NOT ${absent} AND ${ut} <> 'OBJECT')` };
 }
 
-/** Derived event uuid: UUID v5 layout over SHA-1 of the event's content (see deriveEventUuid). */
+/** Derived event uuid, the SQL twin of deriveEventUuid (src/events/uuid.ts): same content in, same uuid out. */
 export function derivedUuidSql(event: string, distinctId: string, ts: string, props: string): string {
-  const h = `sha1(concat_ws(chr(31), 'discover-metrics/event', ${event}, ${distinctId}, CAST(epoch_us(${ts}) AS VARCHAR), COALESCE(CAST(json(${props}) AS VARCHAR), '{}')))`;
+  const h = `sha1(concat_ws(chr(${UUID_FIELD_SEPARATOR.charCodeAt(0)}), ${sqlString(UUID_NAME_PREFIX)}, ${event}, ${distinctId}, CAST(epoch_us(${ts}) AS VARCHAR), COALESCE(CAST(json(${props}) AS VARCHAR), '{}')))`;
   return uuidFromHexSql(h, '5');
 }
 
@@ -150,23 +157,10 @@ function uuidFromHexSql(hexExpr: string, version: string): string {
       substr('89ab', (CAST(('0x' || substr(h, 17, 1)) AS INTEGER) & 3) + 1, 1), substr(h, 18, 3), '-', substr(h, 21, 12)))[1] AS UUID)`;
 }
 
-/**
- * The JS twin of the SQL derivation (same bytes in, same uuid out): the properties text is
- * DuckDB's minified JSON of the stored properties, '{}' when the event had none.
- */
-export function deriveEventUuid(event: string, distinctId: string, timestampUs: bigint | number, minifiedPropertiesJson: string): string {
-  const name = ['discover-metrics/event', event, distinctId, String(timestampUs), minifiedPropertiesJson].join('\x1f');
-  return uuidFromHex(createHash('sha1').update(name, 'utf8').digest('hex'), '5');
-}
-
 export function derivePersonId(distinctId: string): string {
   return distinctId;
 }
 
-function uuidFromHex(h: string, version: string): string {
-  const variant = '89ab'[parseInt(h[16]!, 16) & 3];
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${version}${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
 
 /** JSON pointer for a top-level key (cheaper per lookup in DuckDB than `$."key"`; same values). */
 function jsonPointer(key: string): string {
@@ -201,6 +195,22 @@ export async function counted(store: Store, seq: string): Promise<number> {
   return scalar(store, `SELECT last_value FROM duckdb_sequences() WHERE sequence_name = '${seq}' AND temporary`);
 }
 
+/**
+ * Timestamps a load accepts: [TS_MIN, TS_END). Outside is a typo or a unit mistake (epoch
+ * seconds read as milliseconds land in 1970), and one event centuries away would make every
+ * `--from all` report span centuries of buckets.
+ */
+export const TS_MIN = '1990-01-01T00:00:00Z';
+export const TS_END = '2100-01-01T00:00:00Z';
+
+/** A UTC offset after a time that no zone has (beyond ±18:00, or minutes past 59). */
+export const BAD_OFFSET_RE = '[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?\\s*[+-]((19|[2-9][0-9]):?[0-9]{0,2}|18:?(0[1-9]|[1-5][0-9])|[0-9]{2}:?[6-9][0-9])$';
+
+/** SQL: the raw timestamp text carries an impossible UTC offset (cheap test first: most end with Z). */
+function badOffsetSql(col: string): string {
+  return `(NOT ends_with(${col}, 'Z') AND regexp_matches(${col}, ${sqlString(BAD_OFFSET_RE)}))`;
+}
+
 /** The normalized rows of a source (before validation) and how its properties are typed. */
 export async function baseSql(store: Store, src: Source): Promise<{ base: string; jsonTyped: boolean }> {
   const raw = await rawSelect(store, src);
@@ -210,7 +220,7 @@ export async function baseSql(store: Store, src: Source): Promise<{ base: string
       CASE WHEN regexp_full_match(raw_ts, '-?[0-9]{1,16}') THEN TRY_CAST(epoch_ms(TRY_CAST(raw_ts AS BIGINT)) AS TIMESTAMPTZ) END)`;
   const base = `SELECT raw_uuid, event, distinct_id, raw_ts, props, NULLIF(person_id, '') AS person_id, pprops, rn, gu,
           ${p.value} AS pj, ${p.bad} AS bad_props, ${pp.value} AS ppj, ${pp.bad} AS bad_pprops,
-          (CASE WHEN isfinite(t) THEN t END) AS ts,
+          (CASE WHEN isfinite(t) AND t >= TIMESTAMPTZ '${TS_MIN}' AND t < TIMESTAMPTZ '${TS_END}' AND NOT ${badOffsetSql('raw_ts')} THEN t END) AS ts,
           (raw_uuid IS NULL OR (gu IS NOT NULL AND length(raw_uuid) = 36)) AS uuid_ok
         FROM (SELECT *, ${tsExpr} AS t, TRY_CAST(raw_uuid AS UUID) AS gu, ${p.pre}, ${pp.pre}
               FROM (SELECT * REPLACE (NULLIF(raw_uuid, '') AS raw_uuid) FROM (${raw.select})))`;

@@ -98,7 +98,8 @@ export async function funnelActorIds(store: Store, aq: FunnelsActorsQuery, ctx: 
   const wantBreakdown = aq.funnelStepBreakdown;
   const scan = await scanFunnels(store, [spec], { withTargetNames: true });
   const matches = new Set<number>();
-  const useBd = !!spec.breakdown && spec.viz === 'steps';
+  // (time to convert builds on the same aggregation as steps, breakdown included)
+  const useBd = !!spec.breakdown;
   runTargets(spec, scan, 0, useBd, (o, info) => {
     const bits = o.res.bitfield;
     const ok = step > 0 ? (bits & (1 << (step - 1))) !== 0 : (bits & (1 << prior)) !== 0 && (bits & (1 << (Math.abs(step) - 1))) === 0;

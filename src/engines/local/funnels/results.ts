@@ -99,11 +99,13 @@ function compareText(x: string, y: string): number {
 /**
  * Time-to-convert results of funnels that differ only in their from/to steps and bin count
  * (one per step of a track, say): one funnel pass serves them all, since every step's
- * conversion time comes out of the same run.
+ * conversion time comes out of the same run. Like funnel_time_to_convert_udf.py, it builds on
+ * the steps' aggregation, breakdown included: with all_events or step attribution a target
+ * converts within one breakdown value's events, and each value it converts in is one sample.
  */
 function timeToConvertResults(specs: readonly FunnelSpec[], scan: ScanResult, q: number): unknown[] {
   const spans = specs.map((spec) => ({ fromStep: spec.fromStep, toStep: spec.toStep || spec.steps.length - 1, samples: new Samples() }));
-  runTargets(specs[0]!, scan, q, false, (o) => {
+  runTargets(specs[0]!, scan, q, !!specs[0]!.breakdown, (o) => {
     for (const { fromStep, toStep, samples } of spans) {
       if (o.res.stepReached < toStep) continue;
       let sum = 0;
@@ -114,13 +116,17 @@ function timeToConvertResults(specs: readonly FunnelSpec[], scan: ScanResult, q:
   return specs.map((spec, k) => timeToConvertBins(spec, spans[k]!.samples));
 }
 
+/**
+ * PostHog's bins: bin_count + 1 lower edges from floor(min) in steps of ceil((max - min) /
+ * bin_count) seconds (60 when that is 0). Without samples, ClickHouse's min and max of an empty
+ * array are 0: one empty bin of 60 s (plus the closing edge), average and median null.
+ */
 function timeToConvertBins(spec: FunnelSpec, samples: Samples): unknown {
-  if (samples.length === 0) return { bins: [], average_conversion_time: null };
   let binCount: number;
   if (spec.binCount !== null) binCount = Math.min(90, Math.max(1, spec.binCount));
   else binCount = Math.trunc(Math.min(60, Math.max(1, Math.ceil(Math.cbrt(samples.length)))));
-  let lo = Infinity;
-  let hi = -Infinity;
+  let lo = samples.length ? Infinity : 0;
+  let hi = samples.length ? -Infinity : 0;
   for (let i = 0; i < samples.length; i++) {
     const v = samples.data[i]!;
     if (v < lo) lo = v;
@@ -137,7 +143,7 @@ function timeToConvertBins(spec: FunnelSpec, samples: Samples): unknown {
     if (k >= 0 && k <= binCount) counts[k]!++;
   }
   const bins = counts.map((c, k) => [Math.round(minT + k * width), c]);
-  return { bins, average_conversion_time: mean(samples) };
+  return { bins, average_conversion_time: mean(samples), median_conversion_time: median(samples) };
 }
 
 export function resultsFor(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): unknown {

@@ -5,7 +5,7 @@
  */
 import type { ScanResult } from './scan.js';
 import type { FunnelSpec } from './spec.js';
-import { OrderedFunnel, UnorderedFunnel, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
+import { OrderedFunnel, UnorderedFunnel, eventArray, simultaneityUs, type PropValFilter, type UdfInput, type UdfResult } from './udf.js';
 
 /** Per (target, breakdown value) UDF outcome. */
 export interface TargetOutcome {
@@ -83,7 +83,15 @@ export function runTargets(
   const need = spec.order === 'unordered' ? -1 : 1;
   // one input and one filter object, updated per target and value (run() reads them only
   // while it runs), and typed scratch buffers instead of per-target arrays and sets
-  const inp: UdfInput = { from: 0, to: 0, ts: scan.ts, mask, bd: info && bd ? bd : null, dropUnmatched: !strict };
+  const inp: UdfInput = { from: 0, to: 0, ts: scan.ts, mask, bd: info && bd ? bd : null, dropUnmatched: !strict, rows: new Int32Array(64), nRows: 0, simultaneousUs: 0 };
+  const n = spec.steps.length;
+  // one target's rows as PostHog's UDF gets them (eventArray), then the run over them
+  const load = (a: number, b: number, or: number) => {
+    inp.from = a;
+    inp.to = b;
+    inp.simultaneousUs = simultaneityUs(strict, n, or);
+    eventArray(inp);
+  };
   const pv: PropValFilter = { propVal: -1, filterEvents: false, breakdownStep: -1 };
   // emitted outcomes are read by `emit` at once, never kept: one object serves them all
   const out: TargetOutcome = { target: 0, propVal: 0, res: null as unknown as UdfResult };
@@ -100,9 +108,10 @@ export function runTargets(
       const b = scan.start[t + 1]!;
       // Without a matching event there is no row for PostHog's UDF; ordered and strict
       // funnels also cannot start without a step-1 event. Skip such targets early.
-      if (a === b || (prepare(t) & need) === 0) continue;
-      inp.from = a;
-      inp.to = b;
+      if (a === b) continue;
+      const or = prepare(t);
+      if ((or & need) === 0) continue;
+      load(a, b, or);
       const res = runner.run(inp, pv);
       if (res.stepReached >= 0) send(t, 0, res, null);
     }
@@ -159,8 +168,7 @@ export function runTargets(
       }
       if (!anyKept) continue;
     }
-    inp.from = a;
-    inp.to = b;
+    load(a, b, or);
     for (let x = 0; x < nVals; x++) {
       pv.propVal = propVals[x]!;
       const res = runner.run(inp, pv);

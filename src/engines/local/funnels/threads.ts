@@ -21,7 +21,7 @@ import { debug } from '../../../debug.js';
 function byCost(items: number[][], specs: readonly FunnelSpec[], scan: ScanResult): number[][] {
   const cost = (item: number[]): number => {
     const spec = specs[item[0]!]!;
-    const relevant = spec.viz === 'trends' ? 0 : relevantBits(spec, spec.viz === 'steps' && !!spec.breakdown && !!scan.bd);
+    const relevant = spec.viz === 'trends' ? 0 : relevantBits(spec, !!spec.breakdown && !!scan.bd);
     return scan.candidates(item[0]!, relevant);
   };
   return items

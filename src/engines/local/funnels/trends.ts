@@ -9,6 +9,9 @@ import type { ScanResult } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 import { runTrendsUdf } from './udf.js';
 
+/** (the trends UDF reads from .. to; steps.rs' event list is not used there) */
+const NO_ROWS = new Int32Array(0);
+
 export function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx: QueryContext): unknown {
   if (spec.order === 'unordered') {
     throw new UsageError('query.funnelsFilter: unordered funnel trends are not supported by the local engine', 'Use an ordered or strict funnel, or run with --engine posthog.');
@@ -37,7 +40,7 @@ export function trendsResults(spec: FunnelSpec, scan: ScanResult, q: number, ctx
       for (let slot = 1; slot < n; slot++) if (m & (1 << (full + slot - 1))) out |= 1 << (n + slot - 1);
       trMask[r] = out;
     }
-    const entries = runTrendsUdf({ from: a, to: b, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
+    const entries = runTrendsUdf({ from: a, to: b, ts: scan.ts, mask: trMask, bd: null, dropUnmatched: !strict, rows: NO_ROWS, nRows: 0, simultaneousUs: 0 }, n, spec.fromStep, spec.windowSeconds, strict, (r) =>
       startOf(scan.ts[r]! / 1000),
     );
     for (const e of entries) {

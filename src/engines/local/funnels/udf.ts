@@ -18,6 +18,79 @@ export interface UdfInput {
   bd: Int32Array | null;
   /** drop rows whose mask is 0 (every order type except strict) */
   dropUnmatched: boolean;
+  /** the rows the UDF gets, rows[0 .. nRows) (eventArray fills them from from .. to) */
+  rows: Int32Array;
+  nRows: number;
+  /**
+   * Ordered funnels: events this close (µs) to a group's first event form one simultaneous
+   * group (see simultaneityUs; 0: exact ties only).
+   */
+  simultaneousUs: number;
+}
+
+/**
+ * steps.rs treats a target's events within 50 ms of each other as simultaneous (two steps fired
+ * by independent scripts of one page load): they take the order-independent path.
+ */
+export const SIMULTANEITY_WINDOW_US = 50_000;
+
+/**
+ * The simultaneity window of one target: strict funnels, and targets with an exclusion event
+ * among their events (`targetOr`: the OR of their masks), group exact ties only.
+ */
+export function simultaneityUs(strict: boolean, n: number, targetOr: number): number {
+  return strict || targetOr >>> n !== 0 ? 0 : SIMULTANEITY_WINDOW_US;
+}
+
+/**
+ * Whether an event at `t` joins the simultaneous group that starts at `t0` (t >= t0, µs).
+ * steps.rs compares float seconds (`t - t0 > 0.05`); near the window's edge that rounding
+ * decides, so the edge is computed the same way.
+ */
+function sameGroup(t: number, t0: number, w: number): boolean {
+  if (w === 0) return t === t0;
+  const d = t - t0;
+  if (d < w - 2) return true;
+  if (d > w + 2) return false;
+  return !(t / 1e6 - t0 / 1e6 > w / 1e6);
+}
+
+/**
+ * The events PostHog hands its UDF for one target, into inp.rows: the rows of from .. to
+ * (without those matching no step, unless strict) minus what funnel_udf.py's event-array
+ * filter drops: an event matching at most one step whose neighbours on both sides match the
+ * same steps with the same breakdown value and are strictly earlier and later (so the first
+ * and last events always stay). Neighbours are those of the unfiltered list.
+ */
+export function eventArray(inp: UdfInput): void {
+  const { ts, mask, bd, from, to } = inp;
+  if (inp.rows.length < to - from) inp.rows = new Int32Array(Math.max(to - from, inp.rows.length * 2));
+  const out = inp.rows;
+  const drop = inp.dropUnmatched;
+  let n = 0;
+  // cur: the candidate being decided, between prev and r
+  let prev = -1;
+  let cur = -1;
+  for (let r = from; r < to; r++) {
+    const m = mask[r]!;
+    if (drop && m === 0) continue;
+    if (cur >= 0) {
+      const mc = mask[cur]!;
+      const middle =
+        prev >= 0 &&
+        m === mc &&
+        mask[prev] === mc &&
+        (mc & (mc - 1)) === 0 &&
+        ts[cur]! > ts[prev]! &&
+        ts[cur]! < ts[r]! &&
+        (bd === null || (bd[cur] === bd[prev] && bd[cur] === bd[r]));
+      if (!middle) out[n++] = cur;
+    }
+    prev = cur;
+    cur = r;
+  }
+  if (cur >= 0) out[n++] = cur;
+  inp.nRows = n;
 }
 
 /**
@@ -112,79 +185,65 @@ export class OrderedFunnel {
     this.maxExcl = 0;
     this.maxSteps = 0;
     this.maxLen = 0;
-    const { ts, mask, bd } = inp;
-    const len = inp.to;
-    let i = inp.from;
-    const drop = inp.dropUnmatched;
+    const { ts, mask, bd, rows } = inp;
+    const len = inp.nRows;
+    const w = inp.simultaneousUs;
     const filter = pv.filterEvents;
+    const bdStep = pv.breakdownStep;
+    let i = 0;
     while (i < len) {
-      const r0 = i;
-      const t = ts[r0]!;
-      // fast path: a lone event at this timestamp (the usual case)
-      if (i + 1 >= len || ts[i + 1] !== t) {
+      const r0 = rows[i]!;
+      if (filter && bd![r0] !== pv.propVal) {
         i++;
-        const m0 = mask[r0]!;
-        if ((drop && m0 === 0) || (filter && bd![r0] !== pv.propVal)) continue;
-        this.eTs[0] = t;
-        this.eExcl[0] = 0;
-        this.eSteps[0] = 0;
-        this.eLen[0] = 0;
-        this.processEvent(r0, t, m0, false, bd === null || bd[r0] === pv.propVal, pv.breakdownStep);
-        if (this.eTs[n]! > 0) break;
         continue;
       }
-      // collect the group of (kept) events sharing this timestamp
-      let j = i;
-      let count = 0;
-      let firstKept = -1;
+      const t = ts[r0]!;
+      const m0 = mask[r0]!;
+      // the group: the (kept) events within the window of its first one
+      const groupStart = i;
+      let count = 1;
       let allSame = true;
-      let firstMask = 0;
-      for (; j < len && ts[j] === t; j++) {
-        const r = j;
-        if (inp.dropUnmatched && mask[r] === 0) continue;
-        if (pv.filterEvents && bd![r] !== pv.propVal) continue;
-        if (count === 0) {
-          firstKept = j;
-          firstMask = mask[r]!;
-        } else if (mask[r] !== firstMask) allSame = false;
+      for (i++; i < len; i++) {
+        const r = rows[i]!;
+        if (filter && bd![r] !== pv.propVal) continue;
+        if (!sameGroup(ts[r]!, t, w)) break;
         count++;
+        if (mask[r] !== m0) allSame = false;
       }
-      const groupEnd = j;
-      if (count > 0) {
-        this.eTs[0] = t;
-        this.eExcl[0] = 0;
-        this.eSteps[0] = 0;
-        this.eLen[0] = 0;
-        if (count === 1 || allSame) {
-          for (let k = firstKept; k < groupEnd; k++) {
-            const r = k;
-            if (inp.dropUnmatched && mask[r] === 0) continue;
-            if (pv.filterEvents && bd![r] !== pv.propVal) continue;
-            this.processEvent(r, t, mask[r]!, false, bd === null || bd[r] === pv.propVal, pv.breakdownStep);
-          }
-        } else {
-          // different events at one timestamp: every (event, positive step) pair, by step
-          const items = this.items;
-          items.length = 0;
-          for (let k = firstKept; k < groupEnd; k++) {
-            const r = k;
-            if (inp.dropUnmatched && mask[r] === 0) continue;
-            if (pv.filterEvents && bd![r] !== pv.propVal) continue;
-            const m = mask[r]!;
-            for (let s = 0; s < n; s++) if (m & (1 << s)) items.push(s, r);
-          }
-          // stable sort of pairs by step
-          const idx = Array.from({ length: items.length / 2 }, (_, x) => x);
-          idx.sort((a, b) => items[2 * a]! - items[2 * b]! || a - b);
-          for (const x of idx) {
-            const s = items[2 * x]!;
-            const r = items[2 * x + 1]!;
-            this.processEvent(r, t, 1 << s, true, bd === null || bd[r] === pv.propVal, pv.breakdownStep);
-          }
+      const groupEnd = i;
+      this.eTs[0] = t;
+      this.eExcl[0] = 0;
+      this.eSteps[0] = 0;
+      this.eLen[0] = 0;
+      if (count === 1) this.processEvent(r0, t, m0, false, bd === null || bd[r0] === pv.propVal, bdStep);
+      else if (allSame) {
+        // the same steps throughout: order does not matter, each event at its own time
+        for (let k = groupStart; k < groupEnd; k++) {
+          const r = rows[k]!;
+          if (filter && bd![r] !== pv.propVal) continue;
+          this.processEvent(r, ts[r]!, mask[r]!, false, bd === null || bd[r] === pv.propVal, bdStep);
         }
-        if (this.eTs[n]! > 0) break;
+      } else {
+        // different events: every (event, positive step) pair, by step, all at the group's
+        // first time (a reordered pair converts in 0 s, never a negative time)
+        const items = this.items;
+        items.length = 0;
+        for (let k = groupStart; k < groupEnd; k++) {
+          const r = rows[k]!;
+          if (filter && bd![r] !== pv.propVal) continue;
+          const m = mask[r]!;
+          for (let s = 0; s < n; s++) if (m & (1 << s)) items.push(s, r);
+        }
+        // stable sort of pairs by step
+        const idx = Array.from({ length: items.length / 2 }, (_, x) => x);
+        idx.sort((a, b) => items[2 * a]! - items[2 * b]! || a - b);
+        for (const x of idx) {
+          const s = items[2 * x]!;
+          const r = items[2 * x + 1]!;
+          this.processEvent(r, t, 1 << s, true, bd === null || bd[r] === pv.propVal, bdStep);
+        }
       }
-      i = groupEnd;
+      if (this.eTs[n]! > 0) break;
     }
     const out = this.result;
     if (this.maxExcl) {
@@ -331,9 +390,8 @@ export class UnorderedFunnel {
       }
     };
     const kept: number[] = [];
-    for (let i = inp.from; i < inp.to; i++) {
-      const r = i;
-      if (inp.dropUnmatched && mask[r] === 0) continue;
+    for (let i = 0; i < inp.nRows; i++) {
+      const r = inp.rows[i]!;
       if (pv.filterEvents && bd![r] !== pv.propVal) continue;
       kept.push(r);
     }
