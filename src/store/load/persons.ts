@@ -2,7 +2,7 @@
  * After the inserts, in the load's transaction: uuid dedup, then persons (distinct_id -> person
  * mapping, new persons, properties recomputed from the events of every touched person).
  */
-import type { Store } from '../store.js';
+import type { StoreHandle as Store } from '../handle.js';
 import { quoteIdent } from '../sql.js';
 import type { Source } from '../sources.js';
 import type { LoadSummary } from './types.js';
