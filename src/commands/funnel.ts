@@ -1,6 +1,6 @@
 /** `funnel --resource <slug>|all|list`: Discover wizard funnels per resource track. */
-import { loadTracks, trackSteps, buildTrackFunnelQuery, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
-import { rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
+import { loadTracks, trackSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
+import { planTrackFunnels, rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
 import type { CommandResult, Report } from '../output/report.js';
 import { funnelStepTable } from '../output/funnel.js';
 import { bar } from '../output/chart.js';
@@ -24,9 +24,12 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
   const tracks = o.tracks;
   const opts = o.funnel;
   if (o.query.printQuery) {
+    const plan = planTrackFunnels(tracks, opts);
     return {
-      queries: tracks.map((t) => buildTrackFunnelQuery(t, opts)),
-      note: 'Also sent per resource: a two-step funnel (first → last step) whose median is the time to complete.',
+      queries: [...plan.steps, ...plan.times, ...plan.completion],
+      note:
+        `${plan.steps.length} step funnel(s), ${plan.times.length} funnel(s) of the required steps alone (their times), then ` +
+        `${plan.completion.length} two-step funnel(s) (first step → resource added) whose median is the time to complete.`,
     };
   }
   const { reports } = await withEngine(o.query, c, (engine) => runTrackFunnels(engine, tracks, opts, o.query.ctx));

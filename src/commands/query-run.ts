@@ -15,7 +15,7 @@ export async function queryRunCommand(o: QueryRunOptions, c: CommandContext): Pr
   if (o.files.filter((f) => f === '-').length > 1) throw new UsageError('query run: stdin (-) can be given only once');
   // validate everything before opening the engine: bad input never half-runs
   const queries: PostHogQuery[] = [];
-  for (const f of o.files) queries.push(await readQueryFile(f));
+  for (const f of o.files) queries.push(...(await readQueryFile(f)));
   if (o.query.printQuery) return { queries };
   // raw queries answer PostHog's empty results on an empty store, as PostHog would
   const responses = await withEngine(o.query, c, (engine) => engine.runMany(queries, o.query.ctx), { requireEvents: false });

@@ -22,6 +22,10 @@ export interface SandboxServeOptions {
   timeoutRate: number;
   holdMs: number;
   seed: number;
+  /** Keep every accepted copy of a re-sent uuid (PostHog before a merge). */
+  noDedup?: boolean;
+  /** PostHog's query API limits per personal API key; null turns them off. */
+  queryRateLimits?: { perMinute: number; perHour: number } | null;
 }
 
 export async function sandboxServeCommand(o: SandboxServeOptions, c: CommandContext): Promise<void> {

@@ -1,6 +1,7 @@
 /** `steps --resource <slug>|all`: which wizard steps take the most time. */
-import { buildTrackFunnelQuery, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
-import { stepTimes, type StepTimeRow } from '../discover/steps.js';
+import type { Track, TrackFunnelOptions } from '../definitions/discover.js';
+import { planTrackFunnels } from '../discover/funnel.js';
+import { planStepHistograms, stepTimes, type StepTimeRow } from '../discover/steps.js';
 import type { CommandResult } from '../output/report.js';
 import { bar } from '../output/chart.js';
 import { formatDuration } from '../output/format.js';
@@ -17,9 +18,13 @@ export interface StepsOptions {
 export async function stepsCommand(o: StepsOptions, c: CommandContext): Promise<CommandResult> {
   const { tracks, funnel: opts } = o;
   if (o.query.printQuery) {
+    const funnels = planTrackFunnels(tracks, opts, false).steps;
+    const histograms = planStepHistograms(tracks, opts).queries;
     return {
-      queries: tracks.map((t) => buildTrackFunnelQuery(t, opts)),
-      note: 'Also sent per step: a time_to_convert funnel between it and the previous step (for p90).',
+      queries: [...funnels, ...histograms],
+      note:
+        `${funnels.length} step funnel(s), then ${histograms.length} time_to_convert funnel(s), one per step (for p90); ` +
+        'with --engine posthog a histogram is sent only for a step some session reached.',
     };
   }
   let rows = await withEngine(o.query, c, (engine) => stepTimes(engine, tracks, opts, o.query.ctx));

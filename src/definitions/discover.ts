@@ -53,9 +53,31 @@ function resourceFilter(resource: string) {
 }
 
 export function parseBreakdownProperty(spec: string): { property: string; type: 'event' | 'person' } {
-  if (spec.startsWith('person:')) return { property: spec.slice(7), type: 'person' };
-  if (spec.startsWith('event:')) return { property: spec.slice(6), type: 'event' };
-  return { property: spec, type: 'event' };
+  const typed = /^(person|event):/.exec(spec);
+  const out = typed ? { property: spec.slice(typed[0].length), type: typed[1] as 'event' | 'person' } : { property: spec, type: 'event' as const };
+  if (out.property.trim() === '') {
+    throw new UsageError(`--breakdown: '${spec}' names no property`, 'Give a property key, e.g. --breakdown tp.discover.deploy.method or --breakdown person:email.');
+  }
+  return out;
+}
+
+/**
+ * The funnel's breakdownFilter: the track's resource first, then the user's --breakdown. PostHog's
+ * funnel runner reads only `breakdown` (a list of properties of one `breakdown_type`) and ignores
+ * `breakdowns`, so a person property cannot sit next to the (event) resource property: refused
+ * here, before anything is sent.
+ */
+function trackBreakdownFilter(extra: string | undefined): Record<string, unknown> {
+  const resource = taxonomy().discover.properties.resource;
+  if (!extra) return { breakdown_type: 'event', breakdown: resource, breakdown_limit: 100 };
+  const b = parseBreakdownProperty(extra);
+  if (b.type !== 'event') {
+    throw new UsageError(
+      `--breakdown ${extra}: a funnel breaks down by properties of one type, and the track is already broken down by the event property ${resource}`,
+      'PostHog funnels cannot mix an event and a person property in one breakdown. Use an event property (e.g. --breakdown tp.discover.deploy.method), or run a FunnelsQuery of your own with --breakdown on the person property through `discover-metrics query`.',
+    );
+  }
+  return { breakdown_type: 'event', breakdown: [resource, b.property], breakdown_limit: 100 };
 }
 
 /**
@@ -91,8 +113,6 @@ export function buildTrackFunnelQuery(track: Track, o: TrackFunnelOptions): Reco
   if (steps.length < 2) throw new UsageError(`--steps: a funnel needs at least 2 steps (got ${steps.length})`);
   const series = steps.map((s) => stepNode(track, s));
   const selectionIndex = steps.findIndex((s) => s.key === 'resourceSelection');
-  const breakdowns: { property: string; type: string }[] = [{ property: taxonomy().discover.properties.resource, type: 'event' }];
-  if (o.breakdown) breakdowns.push(parseBreakdownProperty(o.breakdown));
   const attribution =
     o.order === 'unordered' || selectionIndex < 0
       ? { breakdownAttributionType: 'first_touch' }
@@ -108,10 +128,7 @@ export function buildTrackFunnelQuery(track: Track, o: TrackFunnelOptions): Reco
   if (o.funnelFromStep !== undefined) funnelsFilter.funnelFromStep = o.funnelFromStep;
   if (o.funnelToStep !== undefined) funnelsFilter.funnelToStep = o.funnelToStep;
   if (o.binCount !== undefined) funnelsFilter.binCount = o.binCount;
-  const breakdownFilter =
-    breakdowns.length === 1
-      ? { breakdown_type: 'event', breakdown: breakdowns[0]!.property, breakdown_limit: 100 }
-      : { breakdowns, breakdown_limit: 100 };
+  const breakdownFilter = trackBreakdownFilter(o.breakdown);
   return {
     kind: 'FunnelsQuery',
     series,
@@ -143,6 +160,26 @@ export function buildTrackCompletionQuery(track: Track, o: TrackFunnelOptions): 
     ff.breakdownAttributionValue = 1;
   }
   return q;
+}
+
+/**
+ * One completion funnel for several tracks that share their first and last step (ordered funnels):
+ * the last step is not filtered on a resource, the breakdown by resource is attributed to it, and
+ * PostHog's step attribution makes each bucket hold exactly the sessions whose last-step event
+ * carries that resource, i.e. what buildTrackCompletionQuery gives per track. One query instead
+ * of one per track (PostHog's rate limit counts requests).
+ */
+export function buildSharedCompletionQuery(tracks: readonly Track[], o: TrackFunnelOptions): Record<string, unknown> {
+  if (o.order !== 'ordered') throw new Error('buildSharedCompletionQuery: only ordered funnels attribute the breakdown to the last step');
+  const q = buildTrackCompletionQuery(tracks[0]!, o);
+  const resource = taxonomy().discover.properties.resource;
+  for (const s of q.series as { properties: { key: string }[] }[]) s.properties = s.properties.filter((p) => p.key !== resource);
+  return q;
+}
+
+/** A track's completion funnel without its resource filters: tracks with the same one share a query. */
+export function completionEnds(track: Track, o: TrackFunnelOptions): string {
+  return JSON.stringify(buildSharedCompletionQuery([track], o).series);
 }
 
 /** Breakdown value of a track's own bucket in a response. */

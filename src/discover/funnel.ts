@@ -4,9 +4,11 @@
  */
 import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import {
+  buildSharedCompletionQuery,
   buildTrackCompletionQuery,
   buildTrackFunnelQuery,
   funnelSteps,
+  completionEnds,
   stepTitle,
   type FlowStep,
   type Track,
@@ -71,10 +73,56 @@ export interface TrackFunnelReport {
 
 export interface FunnelRunResult {
   reports: TrackFunnelReport[];
-  /** The step funnels that were run (what --print-query shows). */
+  /** Every query that was sent, in order (step funnels, completion funnels, extra). */
   queries: Record<string, unknown>[];
   /** Responses to the `extra` queries, in their order. */
   extra: QueryResponse[];
+}
+
+/** The queries a funnel report sends. */
+export interface FunnelPlan {
+  /** One step funnel per track. */
+  steps: Record<string, unknown>[];
+  /**
+   * Funnels of the required steps alone, for tracks with optional steps: the same counts for
+   * those steps, and their times (PostHog leaves optional steps out of a path's timings).
+   */
+  times: Record<string, unknown>[];
+  /** Index into `times` for each track (-1: no optional steps, the step funnel's times serve). */
+  timeOf: number[];
+  /** Completion funnels (time to complete); fewer than tracks when tracks share one. */
+  completion: Record<string, unknown>[];
+  /** Index into `completion` for each track (-1: none planned). */
+  completionOf: number[];
+}
+
+/**
+ * Plan the queries for tracks: a step funnel each and, when `completion`, the completion funnels —
+ * shared by tracks with the same first and last step in ordered funnels (one query per group).
+ */
+export function planTrackFunnels(tracks: readonly Track[], opts: TrackFunnelOptions, completion = true): FunnelPlan {
+  const steps = tracks.map((t) => buildTrackFunnelQuery(t, opts));
+  const times: Record<string, unknown>[] = [];
+  const timeOf = tracks.map((t) => {
+    const flow = funnelSteps(t, opts);
+    if (!flow.some((s) => s.optional)) return -1;
+    times.push(buildTrackFunnelQuery(t, { ...opts, steps: flow.filter((s) => !s.optional).map((s) => s.key) }));
+    return times.length - 1;
+  });
+  if (!completion) return { steps, times, timeOf, completion: [], completionOf: tracks.map(() => -1) };
+  if (opts.order !== 'ordered' || tracks.length < 2) {
+    return { steps, times, timeOf, completion: tracks.map((t) => buildTrackCompletionQuery(t, opts)), completionOf: tracks.map((_, i) => i) };
+  }
+  const groups = new Map<string, Track[]>();
+  for (const t of tracks) groups.set(completionEnds(t, opts), [...(groups.get(completionEnds(t, opts)) ?? []), t]);
+  const keys = [...groups.keys()];
+  return {
+    steps,
+    times,
+    timeOf,
+    completion: keys.map((k) => buildSharedCompletionQuery(groups.get(k)!, opts)),
+    completionOf: tracks.map((t) => keys.indexOf(completionEnds(t, opts))),
+  };
 }
 
 function asStepLists(results: unknown): PostHogFunnelStep[][] {
@@ -150,22 +198,27 @@ export async function runTrackFunnels(
   ctx: QueryContext,
   /** more queries sent in the same batch (the local engine answers them from the same scan) */
   extra: Record<string, unknown>[] = [],
+  /** run the completion funnels (time to complete); `steps` does not need them */
+  completion = true,
 ): Promise<FunnelRunResult> {
   const flows = tracks.map((t) => funnelSteps(t, opts));
-  const funnelQueries = tracks.map((t) => buildTrackFunnelQuery(t, opts));
-  // the required steps alone: the same counts for them, and their times (see stepRows)
-  const timeQueries = tracks.map((t, ti) => buildTrackFunnelQuery(t, { ...opts, steps: flows[ti]!.filter((s) => !s.optional).map((s) => s.key) }));
-  const completionQueries = tracks.map((t) => buildTrackCompletionQuery(t, opts));
+  const plan = planTrackFunnels(tracks, opts, completion);
+  const funnelQueries = plan.steps;
+  const sent = [...funnelQueries, ...plan.times, ...plan.completion, ...extra];
+  const responses = await engine.runMany(sent as never, ctx);
   const n = tracks.length;
-  const responses = await engine.runMany([...funnelQueries, ...timeQueries, ...completionQueries, ...extra] as never, ctx);
+  const timeResponses = responses.slice(n, n + plan.times.length);
+  const completionResponses = responses.slice(n + plan.times.length, n + plan.times.length + plan.completion.length);
   const reports = tracks.map((track, ti) => {
     const flow = flows[ti]!;
     const events = (funnelQueries[ti]!.series as { event: string }[]).map((s) => s.event);
     const mine = (r: QueryResponse | undefined) => asStepLists(r?.results).filter((l) => bucketValue(l)[0] === track.resource);
     const lists = mine(responses[ti]);
-    const timeLists = mine(responses[n + ti]);
+    const to = plan.timeOf[ti]!;
+    const timeLists = to < 0 ? lists : mine(timeResponses[to]);
     const steps = stepRows(flow, events, sumBuckets(lists), sumBuckets(timeLists));
-    const completion = mine(responses[2 * n + ti])[0];
+    const ci = plan.completionOf[ti]!;
+    const completion = ci < 0 ? undefined : mine(completionResponses[ci])[0];
     const sessions = steps[0]?.count ?? 0;
     const added = [...steps].reverse().find((s) => !s.optional)!;
     const completedStep = steps.find((s) => s.key === 'completed');
@@ -210,7 +263,7 @@ export async function runTrackFunnels(
     }
     return report;
   });
-  return { reports, queries: funnelQueries, extra: responses.slice(3 * n) };
+  return { reports, queries: sent, extra: responses.slice(n + plan.times.length + plan.completion.length) };
 }
 
 /** Rank tracks: current flows before legacy ones, then highest completion rate, then fastest median time to complete. */

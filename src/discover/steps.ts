@@ -3,9 +3,9 @@
  * exact median time from the previous step (funnel steps), and p90 from PostHog's
  * time-to-convert histogram between the two steps.
  */
-import type { Engine, QueryContext } from '../engines/types.js';
+import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import { buildTrackFunnelQuery, funnelSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
-import { runTrackFunnels } from './funnel.js';
+import { runTrackFunnels, type TrackFunnelReport } from './funnel.js';
 import { percentileFromBins, binWidth, ttcOf } from './percentiles.js';
 
 export interface StepTimeRow {
@@ -24,13 +24,12 @@ export interface StepTimeRow {
   p90BinSeconds: number | null;
 }
 
-export async function stepTimes(engine: Engine, tracks: Track[], opts: TrackFunnelOptions, ctx: QueryContext): Promise<StepTimeRow[]> {
-  // one time-to-convert histogram per step (its p90), sent with the track funnels so the local
-  // engine answers them all from one scan; steps nobody reached are left out below
-  // one time-to-convert histogram per required step (its p90), sent with the track funnels so
-  // the local engine answers them all from one scan; steps nobody reached are left out below.
-  // Histograms cannot hold optional steps: they run between consecutive required steps.
-  const ttcQueries: Record<string, unknown>[] = [];
+/**
+ * One time-to-convert histogram per required step after the first (its p90), with the track and
+ * step it serves. Histograms cannot hold optional steps: they run between consecutive required steps.
+ */
+export function planStepHistograms(tracks: readonly Track[], opts: TrackFunnelOptions): { queries: Record<string, unknown>[]; index: { ti: number; step: number }[] } {
+  const queries: Record<string, unknown>[] = [];
   const index: { ti: number; step: number }[] = [];
   tracks.forEach((t, ti) => {
     const flow = funnelSteps(t, opts);
@@ -38,19 +37,36 @@ export async function stepTimes(engine: Engine, tracks: Track[], opts: TrackFunn
     flow.forEach((s, i) => {
       if (s.optional) return;
       if (k > 0) {
-        ttcQueries.push(
-          buildTrackFunnelQuery(t, { ...opts, breakdown: undefined, vizType: 'time_to_convert', funnelFromStep: k - 1, funnelToStep: k, binCount: 90 }),
-        );
+        queries.push(buildTrackFunnelQuery(t, { ...opts, breakdown: undefined, vizType: 'time_to_convert', funnelFromStep: k - 1, funnelToStep: k, binCount: 90 }));
         index.push({ ti, step: i });
       }
       k++;
     });
   });
-  const { reports, extra: ttc } = await runTrackFunnels(engine, tracks, opts, ctx, ttcQueries);
+  return { queries, index };
+}
+
+export async function stepTimes(engine: Engine, tracks: Track[], opts: TrackFunnelOptions, ctx: QueryContext): Promise<StepTimeRow[]> {
+  const { queries: ttcQueries, index } = planStepHistograms(tracks, opts);
+  let reports: TrackFunnelReport[];
+  const ttc = new Map<number, QueryResponse>();
+  if (engine.name === 'posthog') {
+    // PostHog counts every request against the key's budget: the step funnels first, then a
+    // histogram only for the steps some session reached
+    reports = (await runTrackFunnels(engine, tracks, opts, ctx, [], false)).reports;
+    const needed = index.flatMap(({ ti, step }, k) => ((reports[ti]!.steps[step]?.count ?? 0) > 0 ? [k] : []));
+    const res = await engine.runMany(needed.map((k) => ttcQueries[k]!) as never, ctx);
+    needed.forEach((k, i) => ttc.set(k, res[i]!));
+  } else {
+    // the local engine answers the funnels and every histogram from one scan
+    const r = await runTrackFunnels(engine, tracks, opts, ctx, ttcQueries, false);
+    reports = r.reports;
+    r.extra.forEach((x, k) => ttc.set(k, x));
+  }
   const p90 = new Map<string, { p90: number | null; width: number | null }>();
   index.forEach(({ ti, step }, k) => {
     if ((reports[ti]!.steps[step]?.count ?? 0) === 0) return;
-    const { bins } = ttcOf(ttc[k]!.results);
+    const { bins } = ttcOf(ttc.get(k)!.results);
     p90.set(`${ti}:${step}`, { p90: percentileFromBins(bins, 0.9), width: bins.length ? binWidth(bins) : null });
   });
   const rows: StepTimeRow[] = [];

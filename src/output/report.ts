@@ -59,8 +59,13 @@ export const RENDERERS: Record<OutputFormat, Renderer> = {
 };
 
 /** One query as an object, several as an array (what `query run` reads back). */
+/**
+ * --print-query: every query a report sends, as the body PostHog's query API takes
+ * (`{"query": …}`), one as an object, several as a list (`query run` reads either back).
+ */
 export function renderQueries(queries: readonly unknown[]): string {
-  return renderJson(queries.length === 1 ? queries[0] : queries);
+  const bodies = queries.map((query) => ({ query }));
+  return renderJson(bodies.length === 1 ? bodies[0] : bodies);
 }
 
 export function isQueryPrint(r: CommandResult): r is QueryPrint {

@@ -130,8 +130,12 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Read and validate one query from a file path or "-" (stdin). */
-export async function readQueryFile(path: string, stdin: () => Promise<string> = readStdin): Promise<PostHogQuery> {
+/**
+ * Read and validate the queries in a file path or "-" (stdin): one query (`{"kind": …}` or a
+ * request body `{"query": …}`), or a list of them (what --print-query prints for a report that
+ * sends several).
+ */
+export async function readQueryFile(path: string, stdin: () => Promise<string> = readStdin): Promise<PostHogQuery[]> {
   const name = path === '-' ? 'stdin' : path;
   let text: string;
   if (path === '-') text = await stdin();
@@ -143,5 +147,10 @@ export async function readQueryFile(path: string, stdin: () => Promise<string> =
       throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a JSON file' : (e as Error).message}`);
     }
   }
-  return parseQuery(parseJsonText(text, name), name);
+  const json = parseJsonText(text, name);
+  if (Array.isArray(json)) {
+    if (json.length === 0) throw new UsageError(`${name}: the list holds no query`);
+    return json.map((q, i) => parseQuery(q, `${name}[${i}]`));
+  }
+  return [parseQuery(json, name)];
 }

@@ -1,7 +1,8 @@
 /**
- * Replay checkpoints: how many events (in file/line order) the target has acknowledged.
- * Written atomically (temp file + rename) after each acknowledged chunk, so a crash or kill at
- * any moment leaves either the previous or the next state, never a torn file.
+ * Replay checkpoints: how many events (in file/line order) the target has acknowledged, plus the
+ * acknowledged ranges beyond that prefix. Written atomically (temp file + rename) after each
+ * acknowledged batch, so a crash or kill at any moment leaves either the previous or the next
+ * state, never a torn file.
  */
 import { readFileSync, renameSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -18,6 +19,11 @@ const schema = z.object({
   inputs: z.array(z.object({ path: z.string(), size: z.number(), mtimeMs: z.number() })),
   total: z.number().int().nonnegative(),
   done: z.number().int().nonnegative(),
+  /**
+   * Event ranges [from, to) acknowledged past `done` (batches of chunks still in flight, written
+   * after each batch), so a kill re-sends at most the one batch per worker that was on the wire.
+   */
+  partial: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
   updatedAt: z.string(),
 });
 export type Checkpoint = z.infer<typeof schema>;

@@ -14,6 +14,10 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { eventUuidFor } from '../events/uuid.js';
+import { MAX_JSON_DEPTH, jsonDepth } from '../events/json-depth.js';
+
+/** ISO 8601 / RFC 3339 date-times, as PostHog's ingestion reads them (not Date.parse's lenient forms). */
+const ISO_TS = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)?$/;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -42,7 +46,7 @@ export function checkLine(v: unknown): { ok: true; line: Line } | { ok: false; m
     return bad('distinct_id: must be a non-empty string or a number');
   }
   if (v.timestamp === undefined) return bad('timestamp: is required');
-  if (typeof v.timestamp !== 'string' || Number.isNaN(Date.parse(v.timestamp))) return bad('timestamp: must be an ISO 8601 date-time');
+  if (typeof v.timestamp !== 'string' || !ISO_TS.test(v.timestamp.trim()) || Number.isNaN(Date.parse(v.timestamp))) return bad('timestamp: must be an ISO 8601 date-time');
   for (const k of ['properties', 'person_properties'] as const) {
     if (v[k] !== undefined && v[k] !== null && !isRecord(v[k])) return bad(`${k}: must be an object`);
   }
@@ -100,6 +104,14 @@ export async function* readFixtureFile(path: string, displayName = path): AsyncG
       line++;
       const t = text.trim();
       if (t === '') continue;
+      // the batch body around an event adds 3 levels (body, batch list, properties.$set)
+      const depth = jsonDepth(t);
+      if (depth > MAX_JSON_DEPTH - 3) {
+        throw new InputError(
+          `${displayName}:${line}`,
+          `the event is nested ${depth} levels deep; PostHog's capture refuses a request nested deeper than ${MAX_JSON_DEPTH} levels, which would fail the whole batch it travels in`,
+        );
+      }
       let v: unknown;
       try {
         v = JSON.parse(t);

@@ -12,12 +12,15 @@
  * property, and its person_properties become $set.
  */
 import { PostHog } from 'posthog-node';
+import { TrackingPostHog, type Message } from './tracking-client.js';
+
+export { TrackingPostHog } from './tracking-client.js';
 import { FindingError, HttpError, UsageError, redactSecrets } from '../errors.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { isLoopbackHost, maskSecret, normalizeHost } from '../config/posthog.js';
 import { describeInputs, readFixtures, type FixtureEvent, type InputFile } from './input.js';
 import { checkpointMismatch, readCheckpoint, targetId, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { createProgress, type ProgressSink } from './progress.js';
+import { createProgress, type Progress } from '../output/progress.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ReplayOptions {
@@ -46,6 +49,14 @@ export interface ReplayOptions {
   gzip?: boolean;
   /** Stop sending new chunks (Ctrl-C): in-flight chunks finish, the checkpoint stays exact. */
   signal?: AbortSignal;
+  /**
+   * Ask PostHog's query API which uuids it already stored before re-sending events whose request
+   * failed ambiguously (a timeout, a reset connection: the events may be stored). Without it such
+   * events are re-sent, and PostHog counts a re-sent event twice until a background merge.
+   */
+  verify?: UuidVerifier;
+  /** Ingestion lag to wait before asking (ms). Default 0 to a loopback host, else 30 s. */
+  ingestionLagMs?: number;
   /** Value of the synthetic marker property (default true; smoke uses a run id to find its own events). */
   markerValue?: string | true;
   /** Progress and notes. */
@@ -72,6 +83,8 @@ export interface ReplaySummary {
   requestErrors: number;
   /** Re-send rounds used. */
   resendRounds: number;
+  /** Events of unanswered requests that PostHog already held (not re-sent). */
+  verifiedStored?: number;
   seconds: number;
   eventsPerSecond: number;
   distinctIds?: number;
@@ -81,60 +94,8 @@ export interface ReplaySummary {
   interrupted?: boolean;
 }
 
-type Message = { distinctId: string; event: string; uuid: string; timestamp: Date; properties: Record<string, unknown> };
-
-/** posthog-node with per-uuid acknowledgement tracking and a way to empty its queue. */
-export class TrackingPostHog extends PostHog {
-  readonly acked = new Set<string>();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  protected override async sendBatch(batchMessages: any[], ...rest: any[]): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    await (super.sendBatch as (...a: any[]) => Promise<void>).call(this, batchMessages, ...rest);
-    for (const m of batchMessages) if (m && typeof m.uuid === 'string') this.acked.add(m.uuid);
-  }
-  queueLength(): number {
-    const q = this.getPersistedProperty('queue' as never) as unknown[] | undefined;
-    return q ? q.length : 0;
-  }
-  clearQueue(): void {
-    this.setPersistedProperty('queue' as never, [] as never);
-  }
-  /**
-   * The SDK raises maxBatchSize to flushAt; replay sets flushAt above the chunk size (no
-   * background flushes: every flush is awaited here), so set the request size explicitly.
-   * A 413 still halves it inside the SDK.
-   */
-  setBatchSize(n: number): void {
-    (this as unknown as { maxBatchSize: number }).maxBatchSize = n;
-  }
-  /**
-   * Queue a replayed event. Replayed events carry everything already (uuid, timestamp, person
-   * properties) and use no context, flags or before_send, so they skip capture()'s per-event
-   * async preparation (two promises and four object copies per event, the replay's main CPU
-   * cost) and go straight into the SDK queue with the properties capture() would add ($lib,
-   * $lib_version, $is_server; $geoip_disable is added by the queue). Batching, flush, retries,
-   * 413 halving and the wire format are the SDK's own. Falls back to capture() if the pinned
-   * SDK's internals ever differ.
-   */
-  captureReplayed(m: Message): void {
-    const self = this as unknown as {
-      enqueue?: (type: string, message: unknown, options: unknown) => void;
-      getCommonEventProperties?: () => Record<string, unknown>;
-    };
-    if (typeof self.enqueue !== 'function' || typeof self.getCommonEventProperties !== 'function') {
-      this.capture(m);
-      return;
-    }
-    this.common ??= self.getCommonEventProperties.call(this);
-    self.enqueue.call(
-      this,
-      'capture',
-      { distinctId: m.distinctId, event: m.event, properties: { ...m.properties, ...this.common } },
-      { timestamp: m.timestamp, uuid: m.uuid, disableGeoip: true },
-    );
-  }
-  private common: Record<string, unknown> | undefined;
-}
+/** Which of these uuids does the project already hold? (`from`/`to`: the events' timestamp range) */
+export type UuidVerifier = (uuids: string[], from: Date, to: Date) => Promise<Set<string>>;
 
 export function toMessage(ev: FixtureEvent, marker: string, markerValue: string | true = true): Message {
   const properties: Record<string, unknown> = { ...ev.properties, [marker]: markerValue, $ignore_sent_at: true };
@@ -174,6 +135,9 @@ async function describeError(e: unknown, secrets: string[]): Promise<string> {
     return base;
   }
 }
+
+/** uuids per verification query. */
+const VERIFY_BATCH = 500;
 
 /** Events kept in memory between the validation pass and sending (else the files are read twice). */
 const KEEP_IN_MEMORY = 250_000;
@@ -238,8 +202,11 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     }
   }
 
+  await probeHost(host);
   const target = targetId(host, token);
   let startAt = 0;
+  /** Ranges [from, to) past startAt acknowledged before (from the checkpoint). */
+  let skip: [number, number][] = [];
   if (o.checkpoint) {
     const cp = readCheckpoint(o.checkpoint);
     if (cp && !o.resume && cp.done > 0) {
@@ -248,17 +215,27 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
         'Pass --resume to send the rest, or remove the checkpoint file to start over.',
       );
     }
+    if (!cp && o.resume && !o.quiet) log(`--resume: no checkpoint at ${o.checkpoint}: nothing was recorded before, so every event is sent`);
     if (cp && o.resume) {
       const why = checkpointMismatch(cp, inputs, target);
       if (why) throw new UsageError(`--resume: the checkpoint ${o.checkpoint} does not match this replay: ${why}`);
       startAt = Math.min(cp.done, scan.events);
-      if (!o.quiet) log(`resuming: ${startAt}/${scan.events} events were acknowledged before`);
+      skip = (cp.partial ?? []).filter(([a, b]) => b > a && a >= startAt);
+      const before = startAt + skip.reduce((n, [a, b]) => n + Math.min(b, scan.events) - a, 0);
+      if (!o.quiet) log(`resuming: ${before}/${scan.events} events were acknowledged before`);
     }
   } else if (o.resume) {
     throw new UsageError('--resume needs --checkpoint FILE');
   }
 
-  const batchSize = Math.max(1, o.batchSize ?? 1000);
+  for (const [name, v] of [
+    ['--batch-size', o.batchSize],
+    ['--chunk-size', o.chunkSize],
+    ['--concurrency', o.concurrency],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`${name}: '${v}' must be a positive integer`);
+  }
+  const batchSize = o.batchSize ?? 1000;
   const chunkSize = Math.max(batchSize, o.chunkSize ?? 10_000);
   const retries = Math.max(0, o.retries ?? 5);
   const marker = taxonomy().synthetic.markerProperty;
@@ -275,7 +252,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       maxQueueSize: chunkSize + 1,
       maxBatchSize: batchSize,
       flushInterval: 0,
-      fetchRetryCount: o.sdkRetries ?? 3,
+      // with a verifier every retry goes through replay, which asks before re-sending what may be stored
+      fetchRetryCount: o.verify ? 0 : (o.sdkRetries ?? 3),
       fetchRetryDelay: o.retryDelayMs ?? 3000,
       requestTimeout: o.requestTimeoutMs ?? 10_000,
       historicalMigration: !!o.historical,
@@ -300,7 +278,9 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let lastErrorDetail: Promise<unknown> = Promise.resolve();
   let authFailure: number | undefined;
 
-  const progress: ProgressSink = createProgress({
+  const progress: Progress = createProgress({
+    label: 'replay',
+    unit: 'events',
     total: scan.events,
     start: startAt,
     tty: !!o.tty,
@@ -320,22 +300,59 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let sent = 0;
   let failed = 0;
   let resendRounds = 0;
+  let verified = 0;
+  let skipped = 0;
   let stopped = false;
   let chunk: Message[] = [];
+
+  const lagMs = o.ingestionLagMs ?? (isLoopbackHost(host) ? 0 : 30_000);
+  let warnedResend = false;
+  /** After an ambiguous failure: the events PostHog does not hold yet (all of them without a verifier). */
+  const warnBlindResend = (): void => {
+    if (!warnedResend && !o.quiet) {
+      log(
+        'replay: a request got no answer (timeout or reset), so its events may be stored already; they are re-sent, and PostHog counts a re-sent event twice until it merges duplicates. ' +
+          'Pass --personal-api-key and --project-id so replay asks PostHog which it holds first.',
+      );
+    }
+    warnedResend = true;
+  };
+  const unstored = async (msgs: Message[]): Promise<Message[]> => {
+    if (!o.verify) return msgs;
+    if (lagMs > 0) {
+      if (!o.quiet) log(`replay: a request got no answer; asking PostHog which of its ${msgs.length} events it holds in ${(lagMs / 1000).toFixed(0)} s (ingestion lag)`);
+      await sleep(lagMs);
+    }
+    const have = new Set<string>();
+    for (let i = 0; i < msgs.length; i += VERIFY_BATCH) {
+      const part = msgs.slice(i, i + VERIFY_BATCH);
+      const ts = part.map((m) => Date.parse(m.timestamp as unknown as string));
+      for (const u of await o.verify(part.map((m) => m.uuid), new Date(Math.min(...ts)), new Date(Math.max(...ts)))) have.add(u);
+    }
+    verified += have.size;
+    return msgs.filter((m) => !have.has(m.uuid));
+  };
 
   /** Send one chunk until every event is acknowledged or retries run out; returns the unacknowledged count. */
   const sendChunk = async (client: TrackingPostHog, msgs: Message[]): Promise<number> => {
     let pending = msgs;
     let lastStatus: number | undefined;
+    let ambiguous = false;
     const off = client.on('error', (e: unknown) => {
       requestErrors++;
       lastError = errText(e);
       lastErrorDetail = describeError(e, [token]).then((t) => (lastError = t));
       lastStatus = (e as { status?: number }).status;
+      // no HTTP answer (timeout, reset): the request may have been stored
+      if (lastStatus === undefined) {
+        ambiguous = true;
+        if (!o.verify) warnBlindResend();
+      }
     });
     try {
       for (let round = 0; ; round++) {
         lastStatus = undefined;
+        ambiguous = false;
         for (const m of pending) client.captureReplayed(m);
         // flush drains batch by batch and stops at the first failed one; keep flushing until the
         // queue is empty (network failures stay queued, HTTP failures are dropped by the SDK)
@@ -347,6 +364,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
             /* counted by on('error') */
           }
           if (client.queueLength() === 0) break;
+          // an unanswered batch stays queued; flushing again would re-send it blindly: ask first
+          if (ambiguous && o.verify) break;
         }
         client.clearQueue();
         pending = pending.filter((m) => !client.acked.has(m.uuid));
@@ -357,7 +376,11 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
           return pending.length;
         }
         // 400 and 413 are not transient: re-sending the same events cannot help
-        if (round >= retries || lastStatus === 400 || lastStatus === 413 || stopped) return pending.length;
+        if (round >= retries || lastStatus === 400 || lastStatus === 413 || stopped || o.signal?.aborted) return pending.length;
+        if (ambiguous) {
+          pending = await unstored(pending);
+          if (pending.length === 0) return 0;
+        }
         resendRounds++;
         await lastErrorDetail;
         const wait = Math.min(30_000, (o.retryDelayMs ?? 3000) * 2 ** round);
@@ -370,17 +393,53 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   };
 
   // Hand-written rather than p-limit: reading waits for a free slot (p-limit would queue the whole input).
-  // Chunks go out up to `concurrency` at a time; the checkpoint advances over the contiguous
-  // prefix of acknowledged chunks only, so a resume re-sends at most the chunks in flight.
-  const finished = new Map<number, number>(); // chunk number -> size, acknowledged but not yet contiguous
+  // Chunks go out up to `concurrency` at a time. The checkpoint's `done` advances over the
+  // contiguous prefix of acknowledged chunks; `partial` adds what in-flight chunks have had
+  // acknowledged so far (their acknowledged prefix, updated per batch) and the ranges a resumed
+  // run skipped, so a kill re-sends at most the batch each worker had on the wire.
+  interface ChunkState {
+    from: number;
+    to: number;
+    msgs: Message[];
+    /** event index of each message */
+    idx: number[];
+    acked: Set<string>;
+  }
+  const finished = new Map<number, number>(); // chunk number -> `to`, acknowledged but not yet contiguous
+  const live = new Map<number, ChunkState>();
   let nextChunkNo = 0;
   let contiguousNo = 0;
   const inFlight = new Set<Promise<void>>();
   const idle = [...pool];
 
-  const launch = (msgs: Message[]): Promise<void> => {
+  const partialRanges = (): [number, number][] => {
+    const out: [number, number][] = skip.filter(([, b]) => b > cp.done);
+    for (const [no, to] of finished) out.push([live.get(no)?.from ?? to, to]);
+    for (const [no, c] of live) {
+      if (finished.has(no)) continue;
+      let i = 0;
+      while (i < c.msgs.length && c.acked.has(c.msgs[i]!.uuid)) i++;
+      const end = i < c.msgs.length ? c.idx[i]! : c.to;
+      if (end > c.from) out.push([c.from, end]);
+    }
+    return out.filter(([a, b]) => b > a && b > cp.done).sort((x, y) => x[0] - y[0]);
+  };
+  const saveCheckpoint = (): void => {
+    if (!o.checkpoint) return;
+    cp.partial = partialRanges();
+    cp.updatedAt = new Date().toISOString();
+    writeCheckpoint(o.checkpoint, cp);
+  };
+
+  const launch = (state: ChunkState): Promise<void> => {
     const no = nextChunkNo++;
+    live.set(no, state);
     const client = idle.pop()!;
+    client.onAck = (uuids) => {
+      for (const u of uuids) state.acked.add(u);
+      saveCheckpoint();
+    };
+    const msgs = state.msgs;
     const p = sendChunk(client, msgs)
       .then((left) => {
         if (left > 0) {
@@ -390,21 +449,19 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
           return;
         }
         sent += msgs.length;
-        finished.set(no, msgs.length);
-        let advanced = false;
+        for (const m of msgs) state.acked.add(m.uuid); // verified as stored counts too
+        finished.set(no, state.to);
         while (finished.has(contiguousNo)) {
-          cp.done += finished.get(contiguousNo)!;
+          cp.done = finished.get(contiguousNo)!;
           finished.delete(contiguousNo);
+          live.delete(contiguousNo);
           contiguousNo++;
-          advanced = true;
         }
-        if (advanced) {
-          cp.updatedAt = new Date().toISOString();
-          if (o.checkpoint) writeCheckpoint(o.checkpoint, cp);
-          progress.update(cp.done);
-        }
+        saveCheckpoint();
+        progress.update(cp.done);
       })
       .finally(() => {
+        client.onAck = undefined;
         idle.push(client);
         inFlight.delete(p);
       });
@@ -412,13 +469,17 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     return p;
   };
 
+  let chunkFrom = startAt;
+  let chunkIdx: number[] = [];
   const dispatch = async (): Promise<void> => {
     if (!chunk.length) return;
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (stopped) return;
-    const msgs = chunk;
+    const state: ChunkState = { from: chunkFrom, to: index, msgs: chunk, idx: chunkIdx, acked: new Set() };
     chunk = [];
-    void launch(msgs).catch(() => undefined);
+    chunkIdx = [];
+    chunkFrom = index;
+    void launch(state).catch(() => undefined);
   };
 
   try {
@@ -426,8 +487,14 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     const source: Iterable<FixtureEvent> | AsyncIterable<FixtureEvent> = scan.kept ?? readFixtures(inputs);
     scan.kept = undefined;
     for await (const ev of source) {
-      if (index++ < startAt) continue;
+      const at = index++;
+      if (at < startAt) continue;
+      if (skip.some(([a, b]) => at >= a && at < b)) {
+        skipped++;
+        continue;
+      }
       chunk.push(toMessage(ev, marker, o.markerValue ?? true));
+      chunkIdx.push(at);
       if (chunk.length >= chunkSize) {
         await dispatch();
         if (stopped || o.signal?.aborted) break;
@@ -457,19 +524,41 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     host,
     files: inputs.length,
     events: scan.events,
-    alreadyDone: startAt,
+    alreadyDone: startAt + skipped,
     sent,
     failed,
-    notSent: scan.events - startAt - sent - failed,
+    notSent: scan.events - startAt - skipped - sent - failed,
     requestErrors,
     resendRounds,
+    verifiedStored: verified,
     seconds,
     eventsPerSecond: seconds > 0 ? sent / seconds : 0,
     lastError,
-    interrupted: !!o.signal?.aborted && scan.events - startAt - sent - failed > 0,
+    interrupted: !!o.signal?.aborted && scan.events - startAt - skipped - sent - failed > 0,
   };
   if (o.checkpoint && !stopped) writeCheckpoint(o.checkpoint, cp);
   return summary;
+}
+
+/**
+ * Fail fast when nothing listens at the capture host (connection refused, unknown name): the
+ * SDK's retries and replay's re-send rounds would otherwise spend minutes on a dead host.
+ * Any HTTP answer, even an error status, means the host is up.
+ */
+export async function probeHost(host: string, attempts = 3): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(host, { method: 'HEAD', signal: AbortSignal.timeout(5_000) });
+      await r.arrayBuffer().catch(() => undefined);
+      return;
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      const dead = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+      if (!dead) return; // a timeout or reset is for the replay's own retries to judge
+      if (i + 1 >= attempts) throw new HttpError(0, `cannot reach ${host} (${code}): is the host right, and is it up? Nothing was sent.`);
+      await sleep(250 * (i + 1));
+    }
+  }
 }
 
 /** Throw a FindingError (exit 1) when a replay could not send everything. */

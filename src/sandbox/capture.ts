@@ -5,8 +5,10 @@
  * for /e/ and /capture/), token checks, validation as a unit, and PostHog's timestamp rules
  * (posthog-api.md §3.2).
  */
+import { TS_END, TS_MIN } from '../store/load/sql.js';
 import { gunzip } from 'node:zlib';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { MAX_JSON_DEPTH, jsonDepth } from '../events/json-depth.js';
 
 /** The event shape handed to the store's loader (src/store/ingest.ts RawEvent). */
 export interface CapturedEvent {
@@ -41,6 +43,9 @@ export const EVENT_SIZE_LIMIT = 1_000_000;
 export const INFLATED_LIMIT = BATCH_BODY_LIMIT;
 const FUTURE_CLAMP_MS = 23 * 3600 * 1000;
 
+const STORE_TS_MIN = Date.parse(TS_MIN);
+const STORE_TS_END = Date.parse(TS_END);
+const ISO_TS = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function invalid(detail: string, attr: string | null = null, code = 'invalid_payload'): CaptureError {
@@ -91,6 +96,10 @@ export async function decodeBodySized(
     text = data.trimStart().startsWith('{') || data.trimStart().startsWith('[') ? data : Buffer.from(data, 'base64').toString('utf8');
   }
   if (text.trim() === '') throw invalid('Empty request body', null, 'empty_body');
+  // rust capture parses with serde_json, whose recursion limit refuses deeper bodies (whole request)
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw invalid(`failed to parse request: recursion limit exceeded (JSON nested deeper than ${MAX_JSON_DEPTH} levels)`, null, 'invalid_json');
+  }
   try {
     return { value: JSON.parse(text), bytes: text.length };
   } catch (e) {
@@ -131,8 +140,11 @@ function parseTs(v: unknown): number | undefined {
     const n = Number(s);
     return n > 1e11 ? n : n * 1000;
   }
-  let t = Date.parse(s);
-  if (Number.isNaN(t) && /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)) t = Date.parse(`${s.replace(' ', 'T')}Z`);
+  // ISO 8601 / RFC 3339 only, as PostHog's ingestion reads them: JavaScript's lenient Date.parse
+  // forms (RFC 2822, slashes) would be acknowledged here and refused by the store later
+  if (!ISO_TS.test(s)) return undefined;
+  const hasZone = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/.test(s);
+  const t = Date.parse(hasZone ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`);
   return Number.isNaN(t) ? undefined : t;
 }
 
@@ -145,7 +157,7 @@ export function storedTimestamp(ev: Record<string, unknown>, sentAt: unknown, no
   const props = isObj(ev.properties) ? ev.properties : {};
   const ts = parseTs(ev.timestamp);
   if (ev.timestamp !== undefined && ev.timestamp !== null && ts === undefined) {
-    throw invalid(`Invalid timestamp '${String(ev.timestamp).slice(0, 60)}'`, 'timestamp', 'invalid_timestamp');
+    throw invalid(`Invalid timestamp '${String(ev.timestamp).slice(0, 60)}' (expected ISO 8601, e.g. 2026-11-03T10:00:00Z) in event ${JSON.stringify(String(ev.event ?? '')).slice(0, 80)}`, 'timestamp', 'invalid_timestamp');
   }
   let out: number;
   let verbatim = false;
@@ -157,9 +169,15 @@ export function storedTimestamp(ev: Record<string, unknown>, sentAt: unknown, no
     verbatim = true;
   } else out = now;
   if (out - now > FUTURE_CLAMP_MS) return new Date(now).toISOString();
-  const year = new Date(out).getUTCFullYear();
-  if (!(year >= 0 && year <= 9999)) return new Date(0).toISOString();
-  if (verbatim && typeof ev.timestamp === 'string' && /[zZ]|[+-]\d{2}:?\d{2}$/.test(ev.timestamp.trim())) return ev.timestamp.trim();
+  // the store keeps [TS_MIN, TS_END) only: refuse here rather than acknowledge and then drop
+  if (!(out >= STORE_TS_MIN && out < STORE_TS_END)) {
+    throw invalid(
+      `Timestamp '${new Date(Number.isFinite(out) ? Math.max(-8.64e15, Math.min(8.64e15, out)) : 0).toISOString()}' of event ${JSON.stringify(String(ev.event ?? '')).slice(0, 80)} is outside the years ${TS_MIN.slice(0, 4)}-${Number(TS_END.slice(0, 4)) - 1} this sandbox stores`,
+      'timestamp',
+      'invalid_timestamp',
+    );
+  }
+  if (verbatim && typeof ev.timestamp === 'string' && /T\d{2}:\d{2}:\d{2}(\.\d+)?([zZ]|[+-]\d{2}:\d{2})$/.test(ev.timestamp.trim())) return ev.timestamp.trim();
   return new Date(out).toISOString();
 }
 
@@ -213,8 +231,8 @@ export function parseCapture(body: unknown, projectToken: string, now: number, b
     let uuid = it.uuid;
     if (uuid === undefined || uuid === null || uuid === '') uuid = randomUUID();
     else if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) {
-      droppedInvalidUuid++;
-      return;
+      // rust capture refuses the whole request when one event's uuid is not a UUID
+      throw invalid(`failed to parse request: invalid uuid ${JSON.stringify(String(uuid)).slice(0, 60)}`, at ? `${at}.uuid` : 'uuid', 'invalid_uuid');
     }
     // person properties sent at the top level of an event (posthog-js style) apply like properties.$set
     for (const k of ['$set', '$set_once'] as const) if (isObj(it[k]) && !isObj(props[k])) props[k] = it[k];

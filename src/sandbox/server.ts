@@ -23,8 +23,11 @@ import { checkTeleportEvent } from '../events/vocabulary.js';
 import { brokenRule } from '../store/vocab-rules.js';
 import { InsightsApi } from './insights.js';
 import { DEFINITION_ROUTES, definitionsResponse } from './definitions.js';
+import { POSTHOG_QUERY_SCHEMAS } from '../query/schema.js';
+import { zodIssuesMessage } from '../zod-issues.js';
+import { MAX_JSON_DEPTH, jsonDepth } from '../events/json-depth.js';
+import { QueryRateLimiter, DbLock, Writer, notFound, readBody, rng, sameSecret, sendError, sendJson, sleep } from './http.js';
 import { BATCH_BODY_LIMIT, CaptureError, decodeBodySized, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SandboxOptions {
   storePath: string;
@@ -49,6 +52,15 @@ export interface SandboxOptions {
   /** Seed for the fault-injection random numbers (reproducible runs). */
   seed?: number;
   log?: (line: string) => void;
+  /**
+   * Store every accepted event, re-sent uuids included, as PostHog's events table (a
+   * ReplacingMergeTree) holds them until a background merge: a re-send then counts twice.
+   */
+  noDedup?: boolean;
+  /** PostHog's query API limits per personal API key; null turns them off. Default 240/min, 1,200/h. */
+  queryRateLimits?: { perMinute: number; perHour: number } | null;
+  /** Queries running at once per project before a 429 (PostHog: 3). */
+  maxConcurrentQueries?: number;
   /** Store loader; default loadEvents from src/store/ingest.ts (uuid dedup, $set/$set_once). */
   loader?: (store: Store, events: CapturedEvent[]) => Promise<unknown>;
 }
@@ -75,97 +87,6 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-/** Mulberry32: small seeded PRNG for reproducible fault injection. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** One-at-a-time access to the store (DuckDB connection): writes and queries never interleave. */
-class DbLock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(fn, fn);
-    this.tail = p.catch(() => undefined);
-    return p;
-  }
-}
-
-interface PendingWrite {
-  events: CapturedEvent[];
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-/** Merges concurrent capture requests into one store load. */
-class Writer {
-  private pending: PendingWrite[] = [];
-  private running: Promise<void> | undefined;
-  /** Events queued or being loaded. */
-  queued = 0;
-  constructor(
-    private readonly lock: DbLock,
-    private readonly load: (events: CapturedEvent[]) => Promise<void>,
-    private readonly maxEvents = 100_000,
-  ) {}
-
-  write(events: CapturedEvent[]): Promise<void> {
-    this.queued += events.length;
-    const done = () => {
-      this.queued -= events.length;
-    };
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ events, resolve: () => (done(), resolve()), reject: (e) => (done(), reject(e)) });
-      this.running ??= this.loop().finally(() => {
-        this.running = undefined;
-      });
-    });
-  }
-
-  private async loop(): Promise<void> {
-    while (this.pending.length) {
-      const take: PendingWrite[] = [];
-      let n = 0;
-      while (this.pending.length && (n === 0 || n + this.pending[0]!.events.length <= this.maxEvents)) {
-        const w = this.pending.shift()!;
-        take.push(w);
-        n += w.events.length;
-      }
-      // last write wins within the merged load (retries re-send the same uuid)
-      const byUuid = new Map<string, CapturedEvent>();
-      for (const w of take) for (const e of w.events) byUuid.set(e.uuid, e);
-      try {
-        await this.lock.run(() => this.load([...byUuid.values()]));
-        for (const w of take) w.resolve();
-      } catch (e) {
-        if (take.length === 1) {
-          take[0]!.reject(e);
-          continue;
-        }
-        // one request's bad events must not fail the others merged with it: load them one by one
-        for (const w of take) {
-          try {
-            await this.lock.run(() => this.load(w.events));
-            w.resolve();
-          } catch (err) {
-            w.reject(err);
-          }
-        }
-      }
-    }
-  }
-
-  async drain(): Promise<void> {
-    while (this.running) await this.running;
-  }
-}
-
 interface QueryJob {
   id: string;
   complete: boolean;
@@ -177,53 +98,32 @@ interface QueryJob {
   cancelled: boolean;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, status: number, body: ErrorBody, headers: Record<string, string> = {}): void {
-  sendJson(res, status, body, headers);
-}
-
-const notFound: ErrorBody = { type: 'invalid_request', code: 'not_found', detail: 'Not found.', attr: null };
-
-/** Read a request body up to `limit` bytes; beyond it, answer 413 and stop reading. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return resolve('too_large');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        resolve('too_large');
-        return;
+/**
+ * What PostHog refuses before running a query: a node with keys its schema does not allow (our
+ * PostHog-aligned schema, strict), or a regex property filter that does not compile.
+ */
+export function validateQuery(q: PostHogQuery): string | undefined {
+  const schema = (POSTHOG_QUERY_SCHEMAS as Record<string, { safeParse: (v: unknown) => { success: boolean; error?: { issues: unknown[] } } }>)[q.kind];
+  if (schema) {
+    const r = schema.safeParse(q);
+    if (!r.success) return zodIssuesMessage(r.error!.issues as never, 'query').slice(0, 3).join('; ');
+  }
+  const bad: string[] = [];
+  const walk = (v: unknown, path: string): void => {
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    if (typeof v !== 'object' || v === null) return;
+    const o = v as Record<string, unknown>;
+    if ((o.operator === 'regex' || o.operator === 'not_regex') && typeof o.value === 'string') {
+      try {
+        new RegExp(o.value);
+      } catch (e) {
+        bad.push(`${path}.value: invalid regular expression ${JSON.stringify(o.value).slice(0, 60)} (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`);
       }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-    // a client that dies mid-body (killed replay) never sends 'end': give up on the request
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('client closed the connection before sending the whole body'));
-    });
-  });
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+    }
+    for (const [k, x] of Object.entries(o)) walk(x, `${path}.${k}`);
+  };
+  walk(q, 'query');
+  return bad[0];
 }
 
 /** Above this many queued events, capture answers only once its events are stored. */
@@ -254,9 +154,26 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const counters = { captureRequests: 0, acceptedEvents: 0, historicalEvents: 0, rejectedRequests: 0, droppedEvents: 0, injectedFailures: 0, heldRequests: 0, queries: 0 };
   let burstLeft = Math.max(0, opts.failBurst ?? 0);
   const saved = new InsightsApi(() => url); // saved insights and dashboards (push)
-  const writer = new Writer(lock, async (events) => {
-    await loader(store, events);
-  });
+  const writer = new Writer(
+    lock,
+    async (events) => {
+      if (!opts.noDedup) return void (await loader(store, events));
+      // the loader keeps one row per uuid; add the copies PostHog would hold before its merge
+      const seen = new Map<string, number>();
+      for (const e of events) seen.set(e.uuid, (seen.get(e.uuid) ?? 0) + 1);
+      const list = [...seen.keys()].map((u) => `'${u.replace(/'/g, '')}'`).join(',');
+      const before = new Set((await store.conn.runAndReadAll(`SELECT DISTINCT CAST(uuid AS VARCHAR) FROM events WHERE uuid IN (${list})`)).getRows().map((r) => String(r[0])));
+      await loader(store, events);
+      for (const [u, n] of seen) {
+        const extra = before.has(u) ? n : n - 1;
+        for (let i = 0; i < extra; i++) await store.conn.run(`INSERT INTO events SELECT * FROM events WHERE uuid = '${u.replace(/'/g, '')}' LIMIT 1`);
+      }
+    },
+    undefined,
+    !opts.noDedup,
+  );
+  const limiter = opts.queryRateLimits === null ? undefined : new QueryRateLimiter(opts.queryRateLimits?.perMinute ?? 240, opts.queryRateLimits?.perHour ?? 1200);
+  let runningQueries = 0;
   const jobs = new Map<string, QueryJob>();
   const held = new Set<{ timer: NodeJS.Timeout; res: ServerResponse }>();
   let inFlight = 0;
@@ -367,6 +284,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     return true;
   }
 
+  function newJob(clientId: string | undefined): QueryJob {
+    const now = new Date().toISOString();
+    return { id: clientId ?? randomBytes(16).toString('hex'), complete: false, error: false, errorMessage: null, results: null, startTime: now, endTime: null, cancelled: false };
+  }
+
   function statusBody(job: QueryJob): Record<string, unknown> {
     return {
       query_status: {
@@ -411,7 +333,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       const raw = await readBody(req, BATCH_BODY_LIMIT);
       if (raw === 'too_large') return sendError(res, 413, { type: 'invalid_request', code: 'payload_too_large', detail: 'Request body too large.', attr: null }, { Connection: 'close' });
       try {
-        const v: unknown = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+        const text = raw.toString('utf8');
+        if (jsonDepth(text) > MAX_JSON_DEPTH) throw new Error(`the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+        const v: unknown = raw.length ? JSON.parse(text) : {};
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');
         body = v as Record<string, unknown>;
       } catch (e) {
@@ -428,6 +352,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (rest[0] === 'insights' || rest[0] === 'dashboards') return saved.serve(req, rest, body, `/api/${scope}/${id}`, (status, b) => sendJson(res, status, b));
     if (rest.length === 1 && DEFINITION_ROUTES.has(rest[0]!) && req.method === 'GET') return sendJson(res, ...(await writer.drain().then(() => lock.run(() => definitionsResponse(store, rest[0]!, url, req.headers.host)))));
     if (rest[0] !== 'query') return sendError(res, 404, notFound);
+    if (limiter) {
+      const wait = limiter.take();
+      if (wait > 0) {
+        return sendError(res, 429, { type: 'throttled_error', code: 'throttled', detail: `Request was throttled. Expected available in ${wait} seconds.`, attr: null });
+      }
+    }
     if (rest.length === 1) {
       if (req.method !== 'POST') return methodNotAllowed(res, req.method);
       const q = body!.query;
@@ -438,20 +368,35 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (typeof refresh !== 'string' || !REFRESH.has(refresh)) {
         return sendError(res, 400, { type: 'validation_error', code: 'invalid_input', detail: `refresh: '${String(refresh)}' is not a valid choice.`, attr: 'refresh' });
       }
+      const invalid = validateQuery(q as PostHogQuery);
+      if (invalid) return sendError(res, 400, { type: 'validation_error', code: 'invalid_input', detail: invalid, attr: 'query' });
+      if (runningQueries >= (opts.maxConcurrentQueries ?? 3)) {
+        // PostHog's ConcurrencyLimitExceeded, answered as DRF's Throttled without a wait
+        return sendError(res, 429, { type: 'throttled_error', code: 'throttled', detail: 'Request was throttled.', attr: null });
+      }
       const clientId = typeof body!.client_query_id === 'string' && body!.client_query_id ? body!.client_query_id : undefined;
-      if (ASYNC_REFRESH.has(refresh) || body!.async === true) {
-        const job: QueryJob = {
-          id: clientId ?? randomBytes(16).toString('hex'),
-          complete: false,
-          error: false,
-          errorMessage: null,
-          results: null,
-          startTime: new Date().toISOString(),
-          endTime: null,
-          cancelled: false,
-        };
+      if (!(ASYNC_REFRESH.has(refresh) || body!.async === true)) {
+        // a blocking query is known by its client_query_id too, so a client whose POST timed out can ask for it
+        const job = newJob(clientId);
         jobs.set(job.id, job);
-        runQuery(q as PostHogQuery).then(
+        runningQueries++;
+        try {
+          const r = await runQuery(q as PostHogQuery);
+          Object.assign(job, { results: r, complete: true, endTime: new Date().toISOString() });
+          return sendJson(res, 200, r);
+        } catch (e) {
+          const qe = queryError(e);
+          Object.assign(job, { complete: true, error: true, errorMessage: qe.status === 400 ? qe.body.detail : null, endTime: new Date().toISOString() });
+          return sendError(res, qe.status, qe.body);
+        } finally {
+          runningQueries--;
+        }
+      }
+      {
+        const job = newJob(clientId);
+        jobs.set(job.id, job);
+        runningQueries++;
+        runQuery(q as PostHogQuery).finally(() => runningQueries--).then(
           (r) => {
             job.results = r;
             job.complete = true;
@@ -467,12 +412,6 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         );
         // like PostHog: answer 202 while running
         return sendJson(res, 202, statusBody(job));
-      }
-      try {
-        return sendJson(res, 200, await runQuery(q as PostHogQuery));
-      } catch (e) {
-        const qe = queryError(e);
-        return sendError(res, qe.status, qe.body);
       }
     }
     if (rest.length === 2) {

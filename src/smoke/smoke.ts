@@ -190,6 +190,14 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
   const start = end - days * DAY;
   const dateRange = { date_from: new Date(start).toISOString().slice(0, 10), date_to: new Date(end - DAY).toISOString().slice(0, 10) };
   const dir = mkdtempSync(join(tmpdir(), 'dm-smoke-'));
+  // a SIGTERM/SIGINT ends the process without running `finally`: remove the temp folder then too
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const onSignal = (sig: NodeJS.Signals) => {
+    cleanup();
+    process.kill(process.pid, sig);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   let ctx: QueryContext = { timezone: 'UTC', weekStart: 0, now };
   let local: Engine | undefined;
   let remote: Engine | undefined;
@@ -210,8 +218,18 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     if (events === 0) throw new UsageError('smoke: the fixture generator produced no events; use more --days/--accounts');
     say(`smoke: run ${runId}, ${events} events over ${dateRange.date_from}..${dateRange.date_to}`);
 
-    // 2. replay, tagged with the run id
+    // 2. replay, tagged with the run id; after an unanswered request it asks the project which
+    // uuids it holds instead of re-sending (PostHog would count a re-sent event twice)
+    const phEngine = createPostHogEngine({
+      host: o.queryHost ?? o.host,
+      projectId: o.projectId,
+      personalApiKey: o.personalApiKey,
+      onNote: (m) => say(`smoke: ${m}`),
+    });
+    remote = phEngine;
+    const { postHogUuidVerifier } = await import('../replay/verify.js');
     const summary = await replay({
+      verify: postHogUuidVerifier(phEngine.client),
       files: [fixture],
       host: o.host,
       projectApiKey: o.projectApiKey,
@@ -236,13 +254,6 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     const { localEngineForStore } = await import('../engines/local/index.js');
     local = localEngineForStore(store);
     localStore = store;
-    const phEngine = createPostHogEngine({
-      host: o.queryHost ?? o.host,
-      projectId: o.projectId,
-      personalApiKey: o.personalApiKey,
-      onNote: (m) => say(`smoke: ${m}`),
-    });
-    remote = phEngine;
     // the local engine answers in the project's own timezone and week start, like PostHog does
     const project = await phEngine.project();
     ctx = { timezone: project.timezone ?? 'UTC', weekStart: project.week_start_day === 1 ? 1 : 0, now };
@@ -284,6 +295,8 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     await local?.close().catch(() => undefined);
     await localStore?.close().catch(() => undefined);
     await remote?.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    cleanup();
   }
 }

@@ -14,7 +14,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { CORRUPT_STORE_HINT, CORRUPT_STORE_RE, UsageError } from '../errors.js';
 import { rebuildPersons } from './load/persons.js';
 import { scalar } from './load/sql.js';
-import type { Store } from './store.js';
+import type { StoreHandle as Store } from './handle.js';
 
 export function loadMarkerPath(storePath: string): string {
   return `${storePath}.loading`;

@@ -35,6 +35,7 @@ import { corruptStoreError, loadMarkerPath, recoverInterruptedLoad } from './rec
 import { pauseForTest } from './load/phases.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { jsonPath, keysTextSql, quoteIdent, sqlString } from './sql.js';
+import type { StoreHandle } from './handle.js';
 
 // @duckdb/node-api is CommonJS. An ESM `import` of it makes Node scan each of its ~100 files for
 // named exports first (cjs-module-lexer); require() skips that: ~65 ms to load instead of
@@ -80,7 +81,7 @@ export interface StoreOptions {
   readOnly?: boolean;
 }
 
-export class Store {
+export class Store implements StoreHandle {
   private constructor(
     readonly path: string,
     readonly instance: DuckDBInstanceType,

@@ -145,6 +145,7 @@ describe('discover-metrics adoption (CLI)', () => {
     expect(md.stdout).not.toContain('●');
     const q = run(['adoption', '--print-query', '--from', '-4w', '--interval', 'month']);
     expect(q.code).toBe(0);
-    expect(JSON.parse(q.stdout).map((x: { series: { math: string }[] }) => x.series[0]!.math)).toEqual(['dau', 'first_time_for_user', 'total']);
+    // PostHog request bodies, one per query sent
+    expect(JSON.parse(q.stdout).map((x: { query: { series: { math: string }[] } }) => x.query.series[0]!.math)).toEqual(['dau', 'first_time_for_user', 'total']);
   });
 });

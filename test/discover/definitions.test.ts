@@ -80,14 +80,18 @@ describe('Discover track definitions', () => {
     expect(q.breakdownFilter).toMatchObject({ breakdown: tx.properties.resource, breakdown_type: 'event' });
   });
 
-  it('adds a second breakdown for --breakdown and first-touch for unordered funnels', () => {
-    const q = buildTrackFunnelQuery(findTrack('eks'), { ...opts, breakdown: 'person:connect.os' }) as any;
-    expect(q.breakdownFilter.breakdowns).toEqual([
-      { property: taxonomy().discover.properties.resource, type: 'event' },
-      { property: 'connect.os', type: 'person' },
-    ]);
+  it('adds --breakdown to the one breakdown list PostHog funnels read, and first-touch for unordered funnels', () => {
+    const q = buildTrackFunnelQuery(findTrack('eks'), { ...opts, breakdown: 'tp.discover.deploy.method' }) as any;
+    // PostHog's funnel runner ignores `breakdowns`: the list goes in `breakdown`, one type for all
+    expect(q.breakdownFilter).toEqual({ breakdown_type: 'event', breakdown: [taxonomy().discover.properties.resource, 'tp.discover.deploy.method'], breakdown_limit: 100 });
+    expect(q.breakdownFilter.breakdowns).toBeUndefined();
     const u = buildTrackFunnelQuery(findTrack('eks'), { ...opts, order: 'unordered' }) as any;
     expect(u.funnelsFilter.breakdownAttributionType).toBe('first_touch');
+  });
+
+  it('refuses a person-property --breakdown (it cannot share a funnel breakdown with the event resource) and an empty one', () => {
+    expect(() => buildTrackFunnelQuery(findTrack('eks'), { ...opts, breakdown: 'person:connect.os' })).toThrow(/properties of one type/);
+    expect(() => buildTrackFunnelQuery(findTrack('eks'), { ...opts, breakdown: 'person:' })).toThrow(/--breakdown: 'person:' names no property/);
   });
 
   it('builds the completion-time funnel from first step to "resource added" (the last required step), attributed to it', () => {

@@ -99,8 +99,14 @@ describe('funnel', () => {
   });
 
   it('prints the exact FunnelsQuery with --print-query and renders csv/markdown', () => {
-    const q = json(run(['funnel', '--resource', 'eks', '--print-query', ...RANGE]));
+    const sent = json(run(['funnel', '--resource', 'eks', '--print-query', ...RANGE]));
+    // every query the report sends, as PostHog's request bodies: the step funnel, the funnel of its
+    // required steps alone (eks has optional steps: their times), and the completion funnel
+    expect(sent).toHaveLength(3);
+    const q = sent[0].query;
     expect(q.kind).toBe('FunnelsQuery');
+    expect(sent[1].query.series.length).toBeLessThan(q.series.length);
+    expect(sent[2].query.series).toHaveLength(2);
     expect(q.dateRange).toEqual({ date_from: '2026-01-01', date_to: '2026-12-31' });
     const csv = run(['--store', store, 'funnel', '--resource', 'server', '--format', 'csv', ...RANGE]);
     expect(csv.code).toBe(0);
@@ -129,7 +135,7 @@ describe('funnel', () => {
     const printed = run(['funnel', '--resource', 'kubernetes', '--print-query', ...RANGE]);
     expect(printed.code).toBe(0);
     const response = json(run(['--store', store, 'query', 'run', '-', '--format', 'json', '--now', '2026-11-20T12:00:00Z'], { input: printed.stdout }));
-    const bucket = (response.results as any[][]).find((steps) => steps[0].breakdown_value[0] === 'DISCOVER_RESOURCE_KUBERNETES');
+    const bucket = (response[0].results as any[][]).find((steps) => steps[0].breakdown_value[0] === 'DISCOVER_RESOURCE_KUBERNETES');
     const report = json(run(['--store', store, 'funnel', '--resource', 'kubernetes', '--format', 'json', ...RANGE]));
     expect(bucket!.map((s: any) => s.count)).toEqual(report.steps.map((s: any) => s.count));
     // kubernetes has one optional step, `completed`, last: the required steps' times line up
@@ -185,6 +191,7 @@ describe('funnel passes on two threads', () => {
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
     expect(one.stderr).not.toMatch(/on 2 threads/);
+    // the step funnels, the required-step funnels of tracks with optional steps, and the completion funnels shared by tracks with the same ends
     expect(two.stderr).toMatch(/\d+ funnels on 2 threads/);
     expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
   });

@@ -54,7 +54,7 @@ describe('query run', () => {
   it('--print-query prints the validated query without running it', async () => {
     const r = await runCli(['--store', join(dir, 'nope.duckdb'), 'query', 'run', file('p.json', JSON.stringify(funnel)), '--print-query']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(funnel);
+    expect(JSON.parse(r.stdout)).toEqual({ query: funnel });
   });
 
   it('names the JSON path and what was expected', async () => {

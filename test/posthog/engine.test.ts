@@ -29,7 +29,7 @@ function stub(handler: (c: Call, n: number) => Response | Promise<Response>): { 
 const base = { host: 'http://127.0.0.1:9/', projectId: '42', personalApiKey: KEY, pollMs: 5, maxPollMs: 10 };
 
 describe('PostHog engine', () => {
-  it('posts the query with the bearer key and force_async, then polls until complete', async () => {
+  it('posts the query with the bearer key, refresh blocking (PostHog\'s cache) and a client_query_id; polls only an async answer', async () => {
     const s = stub((c, n) => {
       if (c.method === 'POST') return json(202, { query_status: { id: 'abc', complete: false } });
       if (n < 4) return json(202, { query_status: { id: 'abc', complete: false } });
@@ -40,7 +40,9 @@ describe('PostHog engine', () => {
     expect(r.results).toEqual([{ count: 3 }]);
     expect(s.calls[0]!.url).toBe('http://127.0.0.1:9/api/projects/42/query/');
     expect(s.calls[0]!.auth).toBe(`Bearer ${KEY}`);
-    expect(s.calls[0]!.body).toMatchObject({ query: trends, refresh: 'force_async' });
+    expect(s.calls[0]!.body).toMatchObject({ query: trends, refresh: 'blocking' });
+    expect((s.calls[0]!.body as { client_query_id: string }).client_query_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(e.requests()).toMatchObject({ total: 4, queries: 1, polls: 3 });
     expect(s.calls.slice(1).every((c) => c.method === 'GET' && c.url.endsWith('/api/projects/42/query/abc/'))).toBe(true);
     expect(s.calls).toHaveLength(4);
   });

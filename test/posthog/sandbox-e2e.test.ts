@@ -8,6 +8,7 @@ import { localEngineForStore } from '../../src/engines/local/index.js';
 import { Store } from '../../src/store/store.js';
 import { loadEvents } from '../../src/store/ingest.js';
 import { findTrack, buildTrackFunnelQuery } from '../../src/definitions/discover.js';
+import { runTrackFunnels } from '../../src/discover/funnel.js';
 import { defaultQueryContext, type Engine } from '../../src/engines/types.js';
 import { BIN, PKEY, ROOT, TOKEN, discoverEvents, runCli, sandbox, tmp, writeFixture } from '../sandbox/helpers.js';
 
@@ -53,6 +54,27 @@ describe('replay -> sandbox -> posthog engine equals the local engine', () => {
     const steps = (pf!.results as { count: number }[][]).flat();
     expect(steps.map((s) => s.count)).toEqual([40, 40, 32, 24, 16, 8]);
     expect((pt!.results as { count: number }[])[0]!.count).toBe(48);
+  });
+
+  it('funnel --breakdown gives the same sessions on a server that, like PostHog, ignores `breakdowns` on funnels', async () => {
+    const opts = {
+      dateRange,
+      window: { funnelWindowInterval: 14, funnelWindowIntervalUnit: 'day' as const },
+      order: 'ordered' as const,
+      deployment: 'all' as const,
+      breakdown: 'tp.discover.deploy.method',
+    };
+    const posthog = createPostHogEngine({ host: sb.url, projectId: '1', personalApiKey: PKEY, pollMs: 10 });
+    const track = findTrack('server');
+    const p = (await runTrackFunnels(posthog, [track], opts, ctx)).reports[0]!;
+    const l = (await runTrackFunnels(local, [track], opts, ctx)).reports[0]!;
+    expect(p.sessions).toBe(40);
+    expect(p).toEqual(l);
+    expect(p.breakdowns!.map((b) => b.value)).toEqual(['(none)']);
+    // what was sent names the extra property in `breakdown`, the list PostHog's funnels read
+    const bf = buildTrackFunnelQuery(track, opts).breakdownFilter as Record<string, unknown>;
+    expect(bf.breakdowns).toBeUndefined();
+    expect(bf.breakdown).toEqual(['tp.discover.resource.name', 'tp.discover.deploy.method']);
   });
 
   it('the CLI with --engine posthog reports a wrong personal API key without echoing it', async () => {

@@ -45,7 +45,7 @@ describe('PostHog engine over HTTP: throttling', () => {
 
   it('gives up with PostHog status and detail when throttled past its retries', async () => {
     const s = await throttlingServer(100, 0);
-    const e = createPostHogEngine({ host: s.url, projectId: '5', personalApiKey: 'phx_throttleTestKey1', maxRetries: 2 });
+    const e = createPostHogEngine({ host: s.url, projectId: '5', personalApiKey: 'phx_throttleTestKey1', maxThrottleRetries: 2 });
     const err = await e.run({ kind: 'TrendsQuery', series: [] }, defaultQueryContext()).catch((x) => x);
     expect(s.times).toHaveLength(3);
     expect(err.status).toBe(429);

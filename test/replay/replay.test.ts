@@ -139,3 +139,62 @@ describe('replay', () => {
     expect(JSON.parse(readFileSync(cpPath, 'utf8')).target).not.toContain(TOKEN);
   });
 });
+
+describe('replay exact where capture does not dedup', () => {
+  it('stores each fixture event exactly once in a --no-dedup sandbox through timeouts and 503s, asking PostHog before re-sending', async () => {
+    const { createPostHogEngine } = await import('../../src/engines/posthog/index.js');
+    const { postHogUuidVerifier } = await import('../../src/replay/verify.js');
+    const { PKEY } = await import('../sandbox/helpers.js');
+    const dir = tmp();
+    const lines = plainEvents('nodedup', 400);
+    const file = writeFixture(dir, 'f.jsonl', lines);
+    const s = await sb({ noDedup: true, timeoutRate: 0.3, failRate: 0.1, holdMs: 600, seed: 5 });
+    const verify = postHogUuidVerifier(createPostHogEngine({ host: s.url, projectId: '1', personalApiKey: PKEY }).client);
+    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 40, chunkSize: 120, retryDelayMs: 20, requestTimeoutMs: 250, retries: 10, verify, ...quiet });
+    expect(r).toMatchObject({ sent: 400, failed: 0 });
+    expect(r.verifiedStored).toBeGreaterThan(0);
+    const ids = await uuidsIn(s);
+    expect(ids).toHaveLength(400);
+    expect(new Set(ids)).toEqual(new Set(lines.map((l) => l.uuid)));
+    expect((await s.stats()).heldRequests).toBeGreaterThan(0);
+  });
+
+  it('without a verifier the same faults double events in a --no-dedup sandbox (what PostHog would count), and replay says so', async () => {
+    const dir = tmp();
+    const lines = plainEvents('nodedup2', 200);
+    const file = writeFixture(dir, 'f.jsonl', lines);
+    const s = await sb({ noDedup: true, timeoutRate: 0.3, holdMs: 600, seed: 5 });
+    const log: string[] = [];
+    await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 40, chunkSize: 120, retryDelayMs: 20, sdkRetries: 0, requestTimeoutMs: 250, retries: 10, log: (l) => log.push(l) });
+    expect((await uuidsIn(s)).length).toBeGreaterThan(200);
+    expect(log.join('\n')).toContain('PostHog counts a re-sent event twice');
+  });
+
+  it('refuses --batch-size 0 and --concurrency 0 instead of hanging, and an event nested too deep already on --dry-run', async () => {
+    const dir = tmp();
+    const file = writeFixture(dir, 'f.jsonl', plainEvents('zero', 5));
+    await expect(replay({ files: [file], host: 'http://127.0.0.1:9', projectApiKey: TOKEN, batchSize: 0, ...quiet })).rejects.toThrow(/--batch-size: '0' must be a positive integer/);
+    await expect(replay({ files: [file], host: 'http://127.0.0.1:9', projectApiKey: TOKEN, concurrency: 0, ...quiet })).rejects.toThrow(/--concurrency: '0' must be a positive integer/);
+    const deep = { ...plainEvents('deep', 1)[0]!, properties: { p: JSON.parse('['.repeat(2800) + ']'.repeat(2800)) } };
+    const f2 = join(dir, 'deep.jsonl');
+    writeFileSync(f2, plainEvents('ok', 3).map((l) => JSON.stringify(l)).join('\n') + '\n' + JSON.stringify(deep) + '\n');
+    const e = await replay({ files: [f2], dryRun: true, ...quiet }).catch((x) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.message).toMatch(/deep\.jsonl:4: the event is nested 2802 levels deep/);
+  });
+});
+
+describe('replay to a dead host', () => {
+  it('fails within seconds when the connection is refused, sending nothing', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    const file = writeFixture(tmp(), 'f.jsonl', plainEvents('dead', 5));
+    const t0 = Date.now();
+    const e = await replay({ files: [file], host: `http://127.0.0.1:${port}`, projectApiKey: TOKEN, ...quiet }).catch((x) => x);
+    expect(e.message).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): is the host right, and is it up\? Nothing was sent\./);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});

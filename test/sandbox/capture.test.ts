@@ -16,6 +16,14 @@ function err(f: () => unknown): CaptureError {
 }
 
 describe('sandbox capture parsing', () => {
+  it('refuses (400) timestamps the store would not keep, instead of acknowledging and then dropping them', () => {
+    for (const timestamp of ['0001-01-01T00:00:00Z', '1969-12-31T23:59:59.000Z', '2100-01-01T00:00:00Z']) {
+      const batch = { api_key: TOKEN, batch: [{ event: 'ok', distinct_id: 'd', timestamp: '2026-01-09T00:00:00Z' }, { event: 'far', distinct_id: 'd', timestamp }] };
+      expect(() => parseCapture(batch, TOKEN, Date.parse('2200-01-01T00:00:00Z'))).toThrow(/outside the years 1990-2099/);
+    }
+    expect(parseCapture({ api_key: TOKEN, batch: [{ event: 'ok', distinct_id: 'd', timestamp: '1990-01-01T00:00:00Z' }] }, TOKEN, NOW).events).toHaveLength(1);
+  });
+
   it('accepts the posthog-node 5.70 batch shape and the legacy one', () => {
     const now = parseCapture(
       { api_key: TOKEN, sent_at: '2026-01-10T12:00:00.000Z', batch: [{ event: 'a', distinct_id: 'u1', uuid: U1, timestamp: '2026-01-10T11:00:00.000Z', properties: { x: 1 } }] },
@@ -55,12 +63,28 @@ describe('sandbox capture parsing', () => {
     expect(err(() => parseCapture('x', TOKEN, NOW)).status).toBe(400);
   });
 
-  it('drops events with an invalid uuid, refuses events over 1 MB with 413', () => {
-    const r = parseCapture({ api_key: TOKEN, batch: [{ event: 'a', distinct_id: 'u', uuid: 'not-a-uuid' }] }, TOKEN, NOW);
-    expect(r.events).toHaveLength(0);
-    expect(r.droppedInvalidUuid).toBe(1);
+  it('refuses the whole request for one invalid uuid (400, as rust capture), refuses events over 1 MB with 413', () => {
+    const e = err(() => parseCapture({ api_key: TOKEN, batch: [{ event: 'ok', distinct_id: 'u' }, { event: 'a', distinct_id: 'u', uuid: 'not-a-uuid' }] }, TOKEN, NOW));
+    expect(e.status).toBe(400);
+    expect(e.body).toMatchObject({ code: 'invalid_uuid', attr: 'batch[1].uuid' });
     const big = { event: 'a', distinct_id: 'u', properties: { blob: 'x'.repeat(1_100_000) } };
     expect(err(() => parseCapture({ api_key: TOKEN, batch: [big] }, TOKEN, NOW)).status).toBe(413);
+  });
+
+  it('refuses timestamps that are not ISO 8601 (JavaScript\'s lenient forms the store would refuse later), naming the event', () => {
+    for (const ts of ['Tue, 03 Nov 2026 10:00:00 +0000', '2026/11/03 10:00:00 +01:00', 'yesterday']) {
+      const e = err(() => parseCapture({ api_key: TOKEN, batch: [{ event: 'ok', distinct_id: 'u' }, { event: 'odd.time', distinct_id: 'u', timestamp: ts }] }, TOKEN, NOW));
+      expect(e.status).toBe(400);
+      expect(e.body.detail).toContain('event "odd.time"');
+    }
+    expect(storedTimestamp({ timestamp: '2026-01-03 10:00:00+01:00' }, undefined, NOW)).toBe('2026-01-03T09:00:00.000Z');
+  });
+
+  it('refuses JSON nested deeper than serde_json allows, before parsing it', async () => {
+    const deep = '{"api_key":"' + TOKEN + '","batch":[{"event":"e","distinct_id":"u","properties":{"p":' + '['.repeat(5000) + ']'.repeat(5000) + '}}]}';
+    const e = (await decodeBody(Buffer.from(deep), {}, new URLSearchParams()).catch((x: unknown) => x)) as CaptureError;
+    expect(e.status).toBe(400);
+    expect(e.body.detail).toMatch(/recursion limit exceeded/);
   });
 
   it('corrects clock skew from sent_at unless $ignore_sent_at, clamps the far future', () => {

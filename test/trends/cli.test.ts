@@ -68,7 +68,7 @@ describe.concurrent('dau through the CLI', () => {
       breakdown: defs.dimensions.find((d) => d.key === 'arch'),
       compare: true,
     });
-    expect(JSON.parse(r.stdout)).toEqual(expected);
+    expect(JSON.parse(r.stdout)).toEqual({ query: expected });
   });
 
   it('an unknown --breakdown exits 2 and lists the valid ones', async () => {

@@ -7,6 +7,14 @@ import { withOptions } from './with-options.js';
 
 const INT = { min: 0, max: Number.MAX_SAFE_INTEGER };
 
+/** `--query-rate-limit 240/min,1200/h` or `off`. */
+function queryRateLimit(v: string): { perMinute: number; perHour: number } | null {
+  if (v === 'off') return null;
+  const m = /^(\d+)\/min,(\d+)\/h$/.exec(v.replace(/\s+/g, ''));
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--query-rate-limit: '${v}' must look like 240/min,1200/h (or off)`);
+  return { perMinute: Number(m[1]), perHour: Number(m[2]) };
+}
+
 export function register(program: Command): void {
   const push = withOptions(
     program
@@ -48,6 +56,10 @@ export function register(program: Command): void {
       numberOption('--retries <n>', 're-send rounds for events not acknowledged after the SDK retries', { ...INT, def: 5 }),
       numberOption('--retry-delay <ms>', 'delay between SDK retries (ms)', { ...INT, def: 3000 }),
       numberOption('--request-timeout <ms>', 'HTTP request timeout (ms)', { ...INT, def: 10000 }),
+      new Option('--personal-api-key <key>', 'personal API key phx_...: after an unanswered request, ask PostHog which events it holds before re-sending').env('POSTHOG_PERSONAL_API_KEY'),
+      new Option('--project-id <id>', 'PostHog project id for those questions').env('POSTHOG_PROJECT_ID'),
+      new Option('--query-host <url>', 'app host for those questions (default: the capture host; us.i.posthog.com -> us.posthog.com)'),
+      numberOption('--ingestion-lag <ms>', 'wait this long before asking (default 30000, 0 to a loopback host)', INT),
       new Option('--gzip', 'gzip request bodies (default, except to a loopback host such as the sandbox)'),
       new Option('--no-gzip', 'send uncompressed bodies'),
     ],
@@ -71,6 +83,10 @@ export function register(program: Command): void {
       retryDelayMs: o.retryDelay,
       requestTimeoutMs: o.requestTimeout,
       gzip: o.gzip as boolean | undefined,
+      personalApiKey: o.personalApiKey,
+      projectId: o.projectId,
+      queryHost: o.queryHost,
+      ingestionLagMs: o.ingestionLag,
     }),
     async () => (await import('../../commands/replay.js')).replayCommand,
   );
@@ -94,6 +110,8 @@ export function register(program: Command): void {
       numberOption('--timeout-rate <p>', 'fault injection: probability a capture request is stored but answered only after --hold', { min: 0, max: 1, integer: false, def: 0 }),
       numberOption('--hold <ms>', 'how long --timeout-rate holds an answer', { min: 0, max: 600000, def: 15000 }),
       numberOption('--seed <n>', 'seed for fault injection', { min: 0, max: 2 ** 32, def: 1 }),
+      new Option('--no-dedup', "store every accepted event, re-sent uuids included, as PostHog's events table holds them until a background merge"),
+      new Option('--query-rate-limit <spec>', "query API limits per personal API key: 'PER_MINUTE/min,PER_HOUR/h' or 'off'").default('240/min,1200/h'),
     ],
   );
   action(
@@ -114,6 +132,8 @@ export function register(program: Command): void {
         timeoutRate: o.timeoutRate,
         holdMs: o.hold,
         seed: o.seed,
+        noDedup: o.dedup === false,
+        queryRateLimits: queryRateLimit(o.queryRateLimit),
       };
     },
     async () => (await import('../../commands/sandbox.js')).sandboxServeCommand,

@@ -24,8 +24,8 @@ export interface FilterEnv {
   where?: string;
 }
 
-/** Every operator of the query schema except the aggregate-only min/max. */
-export const SUPPORTED_OPERATORS: readonly string[] = PROPERTY_OPERATORS.filter((op) => op !== 'min' && op !== 'max');
+/** Every operator of the query schema except the aggregate-only min/max and the semver / multi-contains ones. */
+export const SUPPORTED_OPERATORS: readonly string[] = PROPERTY_OPERATORS.filter((op) => op !== 'min' && op !== 'max' && !op.startsWith('semver_') && !op.endsWith('icontains_multi'));
 
 export const SUPPORTED_FILTER_TYPES = ['event', 'person', 'event_metadata'] as const;
 

@@ -4,7 +4,7 @@
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Store } from '../store.js';
+import type { StoreHandle as Store } from '../handle.js';
 import type { Source } from '../sources.js';
 import { vocabRules } from '../vocab-rules.js';
 

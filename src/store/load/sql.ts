@@ -6,7 +6,7 @@
 import { InputError } from '../../errors.js';
 import { taxonomyPropertyKeys } from '../../events/taxonomy.js';
 import { UUID_FIELD_SEPARATOR, UUID_NAME_PREFIX } from '../../events/uuid.js';
-import type { Store } from '../store.js';
+import type { StoreHandle as Store } from '../handle.js';
 import { keysTextSql, quoteIdent, sqlString } from '../sql.js';
 import type { Source } from '../sources.js';
 import { vocabRules, type VocabRule } from '../vocab-rules.js';

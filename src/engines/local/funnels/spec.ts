@@ -197,22 +197,21 @@ export function buildFunnelSpec(q: FunnelsQuery, ctx: QueryContext): FunnelSpec 
   if (q.samplingFactor !== null && q.samplingFactor !== undefined && q.samplingFactor !== 1) {
     throw new UsageError('query.samplingFactor: sampling is not supported by the local engine (it always reads every event)');
   }
-  if (q.compareFilter?.compare) {
-    throw new UsageError('query.compareFilter: funnel comparison is not supported by the local engine');
+  if ((q as Record<string, unknown>).compareFilter != null) {
+    throw new UsageError('query.compareFilter: PostHog\'s FunnelsQuery has no compareFilter (PostHog refuses the query)', 'Run the funnel once per period instead.');
   }
+  if (q.interval === 'second') throw new UsageError("query.interval: 'second' is not supported by the local engine for funnels");
   const interval: Interval = q.interval ?? 'day';
   const range = resolveDateRange(q.dateRange ?? null, interval, ctx);
 
+  // PostHog's funnel runner reads only breakdownFilter.breakdown (+ breakdown_type); a
+  // `breakdowns` list is ignored there, so it is ignored here too (results without breakdown)
   let breakdown: BreakdownProp[] | null = null;
   const bf = q.breakdownFilter;
-  if (bf && (bf.breakdowns?.length || (bf.breakdown !== null && bf.breakdown !== undefined && bf.breakdown !== ''))) {
-    if (bf.breakdowns && bf.breakdowns.length > 0) {
-      breakdown = bf.breakdowns.map((b, i) => breakdownProp(String(b.property), b.type ?? 'event', `query.breakdownFilter.breakdowns[${i}]`));
-    } else {
-      const type = bf.breakdown_type ?? 'event';
-      const list = Array.isArray(bf.breakdown) ? bf.breakdown : [bf.breakdown!];
-      breakdown = list.map((p) => breakdownProp(String(p), type, 'query.breakdownFilter'));
-    }
+  if (bf && bf.breakdown !== null && bf.breakdown !== undefined && bf.breakdown !== '') {
+    const type = bf.breakdown_type ?? 'event';
+    const list = Array.isArray(bf.breakdown) ? bf.breakdown : [bf.breakdown];
+    breakdown = list.map((p) => breakdownProp(String(p), type, 'query.breakdownFilter'));
   }
   const hogql = ff.funnelAggregateByHogQL;
   let aggregateBy: FieldRef = { kind: 'column', column: 'person_id' };

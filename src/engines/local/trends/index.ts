@@ -191,6 +191,7 @@ function validate(query: TrendsQuery): void {
   if (query.samplingFactor !== null && query.samplingFactor !== undefined && query.samplingFactor !== 1) {
     fail('query.samplingFactor', 'sampling is not supported by the local engine (it always reads every event)');
   }
+  if ((query.interval as string) === 'second') fail('query.interval', "interval 'second' is not supported by the local engine");
   const ic = (query as Record<string, unknown>).intervalCount;
   if (typeof ic === 'number' && ic > 1) fail('query.intervalCount', 'interval counts above 1 are not supported by the local engine');
 }
