@@ -8,7 +8,7 @@
  * extra work per row.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { Store } from '../store.js';
+import type { StoreHandle } from '../handle.js';
 import type { Source } from '../sources.js';
 
 export type LoadProgress =
@@ -51,7 +51,7 @@ export class ReadWatcher {
   private events = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: StoreHandle,
     private readonly sources: Source[],
     private readonly on: OnLoadProgress | undefined,
   ) {
