@@ -40,6 +40,12 @@ run dau-month dau --interval month --now "$now"
 run features features --now "$now"
 run platforms platforms --now "$now"
 run adoption adoption --now "$now"
+run lifecycle lifecycle --now "$now"
+run lifecycle-day lifecycle --interval day --from -14d --now "$now"
+run retention retention --now "$now"
+run retention-recurring retention --recurring --period day --intervals 10 --now "$now"
+run stickiness stickiness --now "$now"
+run connect-share connect-share --now "$now"
 run store-info store info
 # the store's path differs from run to run: name it STORE
 for f in "$out"/*; do sed -i "s#$store#STORE#g" "$f"; done
