@@ -2,10 +2,11 @@
 // Benchmark: `discover-metrics load` end to end on ~2M PostHog-shaped Discover events (JSONL),
 // plain and gzipped, into a fresh store each time. Prints events/s.
 //
-//   node bench/load.mjs [--events N] [--no-gzip] [--keep DIR] [--input FILE]
+//   node bench/load.mjs [--events N] [--no-gzip] [--keep DIR] [--input FILE] [--quiet]
 //
 // --input FILE times the load of an existing file instead (e.g. the realistic fixtures from
 // `discover-metrics fixtures generate`); nothing is generated and the file is kept.
+// --quiet loads with --quiet: no progress line (and no progress polling), to compare with the default.
 //
 // The generator is deterministic (same N -> same file): wizard sessions of Teleport Discover
 // (started -> resourceSelection -> ... -> completed/aborted) with prehog's envelope properties and
@@ -29,6 +30,7 @@ const N = Number(opt('--events', 2_000_000));
 const gzipToo = !args.includes('--no-gzip');
 const keep = opt('--keep', undefined);
 const input = opt('--input', undefined);
+const quiet = args.includes('--quiet');
 
 // --- deterministic generator ----------------------------------------------------------------
 let seed = 0x9e3779b9;
@@ -113,7 +115,7 @@ function timeLoad(file, label) {
   rmSync(db, { force: true });
   rmSync(db + '.wal', { force: true });
   const t0 = process.hrtime.bigint();
-  const cmd = [process.execPath, join(root, 'bin', 'discover-metrics'), '--store', db, '--format', 'json', 'load', file];
+  const cmd = [process.execPath, join(root, 'bin', 'discover-metrics'), '--store', db, '--format', 'json', ...(quiet ? ['--quiet'] : []), 'load', file];
   // /usr/bin/time (when present) adds the load's CPU seconds: on a shared machine wall time
   // mostly measures the neighbours, CPU time measures the work.
   const timed = existsSync('/usr/bin/time');

@@ -46,6 +46,12 @@ run funnel-week funnel --resource server --interval week --from -60d --now "$now
 run dropoffs-rds dropoffs --resource rds-postgres --step integrationAwsOidcConnect --now "$now"
 run correlation-server correlation --resource server --from -60d --now "$now"
 run report report --now "$now"
+run lifecycle lifecycle --now "$now"
+run lifecycle-day lifecycle --interval day --from -14d --now "$now"
+run retention retention --now "$now"
+run retention-recurring retention --recurring --period day --intervals 10 --now "$now"
+run stickiness stickiness --now "$now"
+run connect-share connect-share --now "$now"
 run store-info store info
 # the store's path differs from run to run: name it STORE
 for f in "$out"/*; do sed -i "s#$store#STORE#g" "$f"; done

@@ -9,6 +9,7 @@ import { buildReport, reportTable, skippedMessage, type Dimension, type Download
 import type { PeriodInterval } from '../time/index.js';
 import type { LoadSummary } from '../store/ingest.js';
 import type { CommandContext } from './context.js';
+import { filesReporter, loadReporter, type Reporter } from './progress.js';
 
 export interface LogOptions {
   logs: string[];
@@ -36,7 +37,7 @@ export async function downloadsCommand(o: DownloadsOptions, c: CommandContext): 
     const { Store } = await import('../store/store.js');
     const store = await Store.open(c.store);
     try {
-      const r = await loadDownloadLogs(store, o.logs, { salt: o.salt, strict: o.strict });
+      const r = await loadWithProgress(c, (p) => loadDownloadLogs(store, o.logs, { salt: o.salt, strict: o.strict, ...p }));
       analysis = r.analysis;
       loaded = r.load;
     } finally {
@@ -44,7 +45,8 @@ export async function downloadsCommand(o: DownloadsOptions, c: CommandContext): 
     }
   } else {
     const salt = resolveSalt(o.salt);
-    analysis = await analyzeDownloadLogs(o.logs, { salt, strict: o.strict });
+    const files = filesReporter(c.out, 'downloads');
+    analysis = await analyzeDownloadLogs(o.logs, { salt, strict: o.strict, onFile: files.on }).finally(() => files.end());
   }
   const { from, to } = o;
   const report = buildReport(analysis.downloads, analysis.stats, { by: o.by, interval: o.interval, kind: o.kind, from, to, timezone: o.timezone, weekStart: o.weekStart });
@@ -71,7 +73,7 @@ export async function loadDownloadsCommand(o: LogOptions, c: CommandContext): Pr
   const store = await Store.open(c.store);
   let r;
   try {
-    r = await loadDownloadLogs(store, o.logs, { salt: o.salt, strict: o.strict });
+    r = await loadWithProgress(c, (p) => loadDownloadLogs(store, o.logs, { salt: o.salt, strict: o.strict, ...p }));
   } finally {
     await store.close();
   }
@@ -133,4 +135,23 @@ function periodChart(r: DownloadsReport): string | undefined {
     { name: 'installs', values: periods.map((p) => installs.get(p) ?? 0) },
     { name: 'updater fetches', values: periods.map((p) => updates.get(p) ?? 0) },
   ]);
+}
+
+/** Log files read, then the load of the counted downloads, each with its progress line. */
+async function loadWithProgress<T>(
+  c: CommandContext,
+  run: (p: { onFile: Reporter<(files: number, of: number, bytes: number) => void>['on']; onProgress: ReturnType<typeof loadReporter>['on'] }) => Promise<T>,
+): Promise<T> {
+  const files = filesReporter(c.out, 'downloads');
+  const load = loadReporter(c.out, 'downloads: load');
+  return run({
+    onFile: files.on,
+    onProgress: (p) => {
+      files.end();
+      load.on(p);
+    },
+  }).finally(() => {
+    files.end();
+    load.end();
+  });
 }

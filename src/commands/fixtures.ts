@@ -7,6 +7,7 @@ import { formatNumber } from '../output/format.js';
 import type { GenerateOptions, InstallationInfo } from '../synthetic/generate.js';
 import { writeFixtures, type WriteSummary } from '../synthetic/write.js';
 import type { CommandContext } from './context.js';
+import { eventsReporter, filesReporter, loadReporter } from './progress.js';
 
 export interface FixturesGenerateOptions {
   generate: GenerateOptions;
@@ -65,7 +66,8 @@ export async function fixturesGenerateCommand(o: FixturesGenerateOptions, c: Com
         cdnFiles = await writeCdnLogs(cdnDir, { seed: gen.seed, start: new Date(gen.start), days: gen.days, installations });
       }
     : undefined;
-  const s = await writeFixtures(gen, o.out, { onInstallations });
+  const progress = eventsReporter(c.out, 'generate');
+  const s = await writeFixtures(gen, o.out, { onInstallations, onEvents: progress.on }).finally(() => progress.end());
   if (cdnFiles) s.cdnLogs = cdnFiles;
   if (o.out === '-') {
     // stdout carries the events: the summary goes to stderr.
@@ -87,7 +89,27 @@ export async function seedCommand(o: SeedOptions, c: CommandContext): Promise<Re
     const previous = await store.conn.runAndReadAll(`SELECT value FROM meta WHERE key = 'seed.now'`);
     const stored = previous.getRows()[0]?.[0];
     const now = o.now ?? (stored ? new Date(String(stored)) : new Date());
-    summary = await seedStore(store, { now, downloads: o.downloads });
+    const generated = eventsReporter(c.out, 'seed: generate');
+    const loaded = loadReporter(c.out, 'seed: load');
+    const logs = filesReporter(c.out, 'seed: CDN logs');
+    summary = await seedStore(store, {
+      now,
+      downloads: o.downloads,
+      onEvents: generated.on,
+      onLoad: (p) => {
+        generated.end();
+        logs.end();
+        loaded.on(p);
+      },
+      onLogFile: (...a) => {
+        loaded.end();
+        logs.on(...a);
+      },
+    }).finally(() => {
+      generated.end();
+      loaded.end();
+      logs.end();
+    });
     await store.conn.run(`DELETE FROM meta WHERE key = 'seed.now'`);
     await store.conn.run(`INSERT INTO meta VALUES ('seed.now', '${now.toISOString()}')`);
   } finally {

@@ -4,6 +4,7 @@ import { formatNumber } from '../output/format.js';
 import { Store } from '../store/store.js';
 import { loadFiles, type LoadSummary } from '../store/ingest.js';
 import type { CommandContext } from './context.js';
+import { loadReporter } from './progress.js';
 
 export interface LoadOptions {
   files: string[];
@@ -27,9 +28,11 @@ export async function loadCommand(o: LoadOptions, c: CommandContext): Promise<Re
   const store = await Store.open(c.store);
   if (store.recovery) c.out.status(`note: ${store.recovery}`);
   let summary: LoadSummary;
+  const progress = loadReporter(c.out);
   try {
-    summary = await loadFiles(store, o.files, { strictVocabulary: o.strictVocabulary });
+    summary = await loadFiles(store, o.files, { strictVocabulary: o.strictVocabulary, onProgress: c.quiet ? undefined : progress.on });
   } finally {
+    progress.end();
     await store.close();
   }
   const rows = [

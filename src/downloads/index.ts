@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { taxonomy } from '../events/taxonomy.js';
 import type { Store } from '../store/store.js';
-import type { LoadSummary } from '../store/ingest.js';
+import type { LoadOptions, LoadSummary } from '../store/ingest.js';
 import { countDownloads, type Download } from './count.js';
-import { readCloudFrontLogs, type ReadStats } from './logs.js';
+import { readCloudFrontLogs, type ReadOptions, type ReadStats } from './logs.js';
 
 export { countDownloads, type Download } from './count.js';
 export { readCloudFrontLogs, expandLogPaths, hashClient, CLOUDFRONT_FIELDS, type ReadStats, type Malformed } from './logs.js';
@@ -18,6 +18,8 @@ export interface AnalyzeOptions {
   /** Secret for hashing client addresses; default a random one (hashes then only mean something within this run). */
   salt?: string;
   strict?: boolean;
+  /** Reading progress (see ReadOptions.onFile). */
+  onFile?: ReadOptions['onFile'];
 }
 
 export interface Analysis {
@@ -29,7 +31,7 @@ export interface Analysis {
 /** Read and count: every Connect download in the logs, de-duplicated, with read statistics. */
 export async function analyzeDownloadLogs(paths: readonly string[], opts: AnalyzeOptions = {}): Promise<Analysis> {
   const salt = opts.salt ?? randomBytes(32).toString('hex');
-  const read = await readCloudFrontLogs(paths, { salt, strict: opts.strict });
+  const read = await readCloudFrontLogs(paths, { salt, strict: opts.strict, onFile: opts.onFile });
   return { downloads: countDownloads(read), stats: read.stats, files: read.files };
 }
 
@@ -92,7 +94,7 @@ export function downloadEvents(downloads: Iterable<Download>): DownloadEvent[] {
   return out;
 }
 
-export type LoadDownloadsOptions = AnalyzeOptions;
+export type LoadDownloadsOptions = AnalyzeOptions & Pick<LoadOptions, 'onProgress'>;
 
 export interface LoadDownloadsResult {
   analysis: Analysis;
@@ -114,6 +116,6 @@ export async function loadDownloadLogs(
   const salt = resolveSalt(opts.salt, env);
   const analysis = await analyzeDownloadLogs(paths, { ...opts, salt });
   const { loadEvents } = await import('../store/ingest.js');
-  const load = await loadEvents(store, downloadEvents(analysis.downloads), { where: 'downloads' });
+  const load = await loadEvents(store, downloadEvents(analysis.downloads), { where: 'downloads', onProgress: opts.onProgress });
   return { analysis, load };
 }

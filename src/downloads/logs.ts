@@ -76,6 +76,8 @@ export interface ReadOptions {
   strict?: boolean;
   /** Base directory for the file names in messages (default: as given). */
   relativeTo?: string;
+  /** Called after each file is read: files read, of how many, and log bytes read (uncompressed). */
+  onFile?: (files: number, of: number, bytes: number) => void;
 }
 
 export interface ReadResult {
@@ -183,6 +185,8 @@ export async function readCloudFrontLogs(paths: readonly string[], opts: ReadOpt
   const parts: ({ stats: ReadStats; hits: Hit[]; manifests: Map<string, number[]> } | { error: unknown } | undefined)[] = new Array(files.length);
   let next = 0;
   let failedAt = Infinity;
+  let filesRead = 0;
+  let bytesRead = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
@@ -193,6 +197,8 @@ export async function readCloudFrontLogs(paths: readonly string[], opts: ReadOpt
       try {
         await new LineReader(opts, part.stats, part.hits, part.manifests).readFile(file, display);
         parts[i] = part;
+        bytesRead += part.stats.bytes;
+        opts.onFile?.(++filesRead, files.length, bytesRead);
       } catch (e) {
         parts[i] = { error: e };
         failedAt = Math.min(failedAt, i);

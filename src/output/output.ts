@@ -3,6 +3,7 @@
  * diagnostics to stderr through warn()/info() (never mixed into json/csv; --quiet silences them).
  */
 import { c } from './color.js';
+import { createProgress, type Progress, type ProgressOptions } from './progress.js';
 import { isQueryPrint, renderQueries, RENDERERS, type CommandResult, type OutputFormat } from './report.js';
 
 export interface OutputOptions {
@@ -55,6 +56,11 @@ export class Output {
   /** Problems a long-running command logs and survives (always shown, plain). */
   error(message: string): void {
     this.err(message + '\n');
+  }
+
+  /** A progress line on stderr (a redrawn line on a terminal, plain periodic lines otherwise; none with --quiet). */
+  progress(o: Omit<ProgressOptions, 'quiet' | 'write'>): Progress {
+    return createProgress({ ...o, quiet: this.quiet, write: this.err });
   }
 
   /** Progress and status lines of long-running commands (plain, unstyled). */

@@ -9,7 +9,7 @@ import { typeName, zodIssuesMessage } from '../zod-issues.js';
 import type { PostHogQuery } from '../engines/types.js';
 import { PASSTHROUGH_KINDS, QUERY_SCHEMAS } from './schema.js';
 
-export const KNOWN_KINDS: readonly string[] = [...Object.keys(QUERY_SCHEMAS), ...PASSTHROUGH_KINDS];
+export const KNOWN_KINDS: readonly string[] = [...new Set([...Object.keys(QUERY_SCHEMAS), ...PASSTHROUGH_KINDS])];
 
 /**
  * Validate a query. `where` names the source (file name, "stdin"); the JSON path starts at

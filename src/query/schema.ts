@@ -271,7 +271,114 @@ function buildSchemas(mode: 'strict' | 'loose') {
     version: any,
   });
 
-  return { PropertyFilterSchema, FunnelsQuerySchema, FunnelsActorsQuerySchema, ActorsQuerySchema, TrendsQuerySchema, HogQLQuerySchema };
+
+  const LifecycleFilterSchema = obj({
+    showValuesOnSeries: z.boolean().nullish(),
+    showLegend: z.boolean().nullish(),
+    stacked: z.boolean().nullish(),
+    toggledLifecycles: z.array(z.enum(['new', 'returning', 'resurrecting', 'dormant'])).nullish(),
+  });
+
+  /** Keys LifecycleQuery and StickinessQuery share with every insight (no breakdown). */
+  const SERIES_INSIGHT_FIELDS = {
+    series: z.array(SeriesNodeSchema),
+    dateRange: DateRangeSchema.nullish(),
+    interval: IntervalSchema.nullish(),
+    properties: PropertiesSchema,
+    filterTestAccounts: z.boolean().nullish(),
+    samplingFactor: z.number().nullish(),
+    aggregation_group_type_index: z.number().int().nullish(),
+    dataColorTheme: any,
+    modifiers: any,
+    response: any,
+    tags: any,
+    version: any,
+  };
+
+  /** LifecycleQuery: new / returning / resurrecting / dormant actors per interval. */
+  const LifecycleQuerySchema = obj({
+    kind: z.literal('LifecycleQuery'),
+    ...SERIES_INSIGHT_FIELDS,
+    lifecycleFilter: LifecycleFilterSchema.nullish(),
+  });
+
+  /** RetentionEntity: the start ("targetEntity") or return ("returningEntity") event of a retention query. */
+  const RetentionEntitySchema = obj({
+    id: z.union([z.string(), z.number()]).nullish(),
+    type: z.enum(['events', 'actions', 'new_entity', 'data_warehouse']).nullish(),
+    kind: z.enum(['EventsNode', 'ActionsNode', 'DataWarehouseNode']).nullish(),
+    name: z.string().nullish(),
+    custom_name: z.string().nullish(),
+    order: z.number().nullish(),
+    uuid: z.string().nullish(),
+    properties: PropertiesSchema,
+  });
+
+  // display options PostHog adds over time are accepted (a looser object even in strict mode):
+  // refusing one the CLI does not read would refuse a query PostHog runs
+  const RetentionFilterSchema = z.looseObject({
+    period: z.enum(['Hour', 'Day', 'Week', 'Month']).nullish(),
+    totalIntervals: z.number().int().min(1).nullish(),
+    retentionType: z.enum(['retention_recurring', 'retention_first_time', 'retention_first_ever_occurrence']).nullish(),
+    targetEntity: RetentionEntitySchema.nullish(),
+    returningEntity: RetentionEntitySchema.nullish(),
+    cumulative: z.boolean().nullish(),
+    display: z.string().nullish(),
+    meanRetentionCalculation: z.enum(['simple', 'weighted', 'none']).nullish(),
+    retentionReference: z.enum(['total', 'previous']).nullish(),
+    showTrendLines: z.boolean().nullish(),
+    minimumOccurrences: z.number().int().nullish(),
+    timeWindowMode: z.enum(['strict_calendar_dates', '24_hour_windows']).nullish(),
+    retentionCustomBrackets: z.array(z.number()).nullish(),
+    aggregationType: z.string().nullish(),
+  });
+
+  const RetentionQuerySchema = obj({
+    kind: z.literal('RetentionQuery'),
+    retentionFilter: RetentionFilterSchema,
+    dateRange: DateRangeSchema.nullish(),
+    properties: PropertiesSchema,
+    filterTestAccounts: z.boolean().nullish(),
+    aggregation_group_type_index: z.number().int().nullish(),
+    samplingFactor: z.number().nullish(),
+    breakdownFilter: BreakdownFilterSchema.nullish(),
+    dataColorTheme: any,
+    modifiers: any,
+    response: any,
+    tags: any,
+    version: any,
+  });
+
+  const StickinessFilterSchema = z.looseObject({
+    display: z.string().nullish(),
+    computedAs: z.enum(['non_cumulative', 'cumulative']).nullish(),
+    stickinessCriteria: z.looseObject({ operator: z.enum(['gte', 'lte', 'exact']), value: z.number().int() }).nullish(),
+    showLegend: z.boolean().nullish(),
+    showValuesOnSeries: z.boolean().nullish(),
+    hiddenLegendIndexes: z.array(z.number()).nullish(),
+  });
+
+  /** StickinessQuery: how many intervals of the range each actor was active in. */
+  const StickinessQuerySchema = obj({
+    kind: z.literal('StickinessQuery'),
+    ...SERIES_INSIGHT_FIELDS,
+    intervalCount: z.number().int().min(1).nullish(),
+    stickinessFilter: StickinessFilterSchema.nullish(),
+    compareFilter: CompareFilterSchema.nullish(),
+  });
+
+  return {
+    PropertyFilterSchema,
+    FunnelsQuerySchema,
+    FunnelsActorsQuerySchema,
+    ActorsQuerySchema,
+    TrendsQuerySchema,
+    HogQLQuerySchema,
+    LifecycleQuerySchema,
+    RetentionQuerySchema,
+    StickinessQuerySchema,
+    RetentionEntitySchema,
+  };
 
 }
 
@@ -306,7 +413,18 @@ const TRENDS_FILTER_DISPLAY_KEYS = [
 export const BreakdownTypeSchema = z.enum(['event', 'person', 'event_metadata', 'cohort', 'group', 'session', 'hogql', 'data_warehouse', 'data_warehouse_person_property']);
 
 const loose = buildSchemas('loose');
-export const { PropertyFilterSchema, FunnelsQuerySchema, FunnelsActorsQuerySchema, ActorsQuerySchema, TrendsQuerySchema, HogQLQuerySchema } = loose;
+export const {
+  PropertyFilterSchema,
+  FunnelsQuerySchema,
+  FunnelsActorsQuerySchema,
+  ActorsQuerySchema,
+  TrendsQuerySchema,
+  HogQLQuerySchema,
+  LifecycleQuerySchema,
+  RetentionQuerySchema,
+  StickinessQuerySchema,
+  RetentionEntitySchema,
+} = loose;
 export type PropertyFilter = z.infer<typeof PropertyFilterSchema>;
 export type FunnelsQuery = z.infer<typeof FunnelsQuerySchema>;
 /** A query's dateRange as the engines read it. */
@@ -327,6 +445,11 @@ export type FunnelsActorsQuery = z.infer<typeof FunnelsActorsQuerySchema>;
 export type ActorsQuery = z.infer<typeof ActorsQuerySchema>;
 export type TrendsQuery = z.infer<typeof TrendsQuerySchema>;
 export type HogQLQuery = z.infer<typeof HogQLQuerySchema>;
+export type LifecycleQuery = z.infer<typeof LifecycleQuerySchema>;
+export type RetentionQuery = z.infer<typeof RetentionQuerySchema>;
+export type RetentionFilter = RetentionQuery['retentionFilter'];
+export type RetentionEntity = z.infer<typeof RetentionEntitySchema>;
+export type StickinessQuery = z.infer<typeof StickinessQuerySchema>;
 
 /** Kinds with a schema here (validated in full, unknown keys kept). */
 export const QUERY_SCHEMAS = {
@@ -335,6 +458,9 @@ export const QUERY_SCHEMAS = {
   ActorsQuery: ActorsQuerySchema,
   TrendsQuery: TrendsQuerySchema,
   HogQLQuery: HogQLQuerySchema,
+  LifecycleQuery: LifecycleQuerySchema,
+  RetentionQuery: RetentionQuerySchema,
+  StickinessQuery: StickinessQuerySchema,
 } as const;
 
 const strict = buildSchemas('strict');
@@ -345,14 +471,14 @@ export const POSTHOG_QUERY_SCHEMAS = {
   ActorsQuery: strict.ActorsQuerySchema,
   TrendsQuery: strict.TrendsQuerySchema,
   HogQLQuery: strict.HogQLQuerySchema,
+  LifecycleQuery: strict.LifecycleQuerySchema,
+  RetentionQuery: strict.RetentionQuerySchema,
+  StickinessQuery: strict.StickinessQuerySchema,
 } as const;
 
 /** Other PostHog query kinds accepted as-is (forwarded to PostHog; the local engine rejects them). */
 export const PASSTHROUGH_KINDS = [
-  'RetentionQuery',
   'PathsQuery',
-  'StickinessQuery',
-  'LifecycleQuery',
   'EventsQuery',
   'InsightActorsQuery',
   'InsightVizNode',

@@ -20,7 +20,7 @@ import { taxonomy } from '../events/taxonomy.js';
 import { isLoopbackHost, maskSecret, normalizeHost } from '../config/posthog.js';
 import { describeInputs, readFixtures, type FixtureEvent, type InputFile } from './input.js';
 import { checkpointMismatch, readCheckpoint, targetId, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { createProgress, type ProgressSink } from './progress.js';
+import { createProgress, type Progress } from '../output/progress.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ReplayOptions {
@@ -278,7 +278,9 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   let lastErrorDetail: Promise<unknown> = Promise.resolve();
   let authFailure: number | undefined;
 
-  const progress: ProgressSink = createProgress({
+  const progress: Progress = createProgress({
+    label: 'replay',
+    unit: 'events',
     total: scan.events,
     start: startAt,
     tty: !!o.tty,

@@ -21,6 +21,7 @@ import type { Engine, PostHogQuery, QueryContext } from '../engines/types.js';
 import { DmError } from '../errors.js';
 import { checkTeleportEvent } from '../events/vocabulary.js';
 import { brokenRule } from '../store/vocab-rules.js';
+import { InsightsApi } from './insights.js';
 import { DEFINITION_ROUTES, definitionsResponse } from './definitions.js';
 import { POSTHOG_QUERY_SCHEMAS } from '../query/schema.js';
 import { zodIssuesMessage } from '../zod-issues.js';
@@ -152,6 +153,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   };
   const counters = { captureRequests: 0, acceptedEvents: 0, historicalEvents: 0, rejectedRequests: 0, droppedEvents: 0, injectedFailures: 0, heldRequests: 0, queries: 0 };
   let burstLeft = Math.max(0, opts.failBurst ?? 0);
+  const saved = new InsightsApi(() => url); // saved insights and dashboards (push)
   const writer = new Writer(
     lock,
     async (events) => {
@@ -327,7 +329,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const [, scope, id, ...rest] = parts;
     if (scope !== 'projects' && scope !== 'environments') return sendError(res, 404, notFound);
     let body: Record<string, unknown> | undefined;
-    if (req.method === 'POST') {
+    if (req.method === 'POST' || req.method === 'PATCH') {
       const raw = await readBody(req, BATCH_BODY_LIMIT);
       if (raw === 'too_large') return sendError(res, 413, { type: 'invalid_request', code: 'payload_too_large', detail: 'Request body too large.', attr: null }, { Connection: 'close' });
       try {
@@ -340,15 +342,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (!authorized(req, res)) return;
         return sendError(res, 400, { type: 'validation_error', code: 'parse_error', detail: `JSON parse error - ${(e as Error).message}`, attr: null });
       }
-    } else {
-      req.resume();
-    }
+    } else req.resume();
     if (!authorized(req, res, body?.personal_api_key)) return;
     if (id !== String(projectId)) return sendError(res, 404, notFound);
     if (rest.length === 0) {
       if (req.method !== 'GET') return methodNotAllowed(res, req.method);
       return sendJson(res, 200, { id: projectId, name: 'discover-metrics sandbox', timezone: opts.timezone ?? 'UTC', week_start_day: opts.weekStart ?? 0 });
     }
+    if (rest[0] === 'insights' || rest[0] === 'dashboards') return saved.serve(req, rest, body, `/api/${scope}/${id}`, (status, b) => sendJson(res, status, b));
     if (rest.length === 1 && DEFINITION_ROUTES.has(rest[0]!) && req.method === 'GET') return sendJson(res, ...(await writer.drain().then(() => lock.run(() => definitionsResponse(store, rest[0]!, url, req.headers.host)))));
     if (rest[0] !== 'query') return sendError(res, 404, notFound);
     if (limiter) {
@@ -428,9 +429,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     return sendError(res, 404, notFound);
   }
 
-  function methodNotAllowed(res: ServerResponse, method: string | undefined): void {
-    sendError(res, 405, { type: 'invalid_request', code: 'method_not_allowed', detail: `Method "${method ?? ''}" not allowed.`, attr: null });
-  }
+  function methodNotAllowed(res: ServerResponse, method: string | undefined): void { sendError(res, 405, { type: 'invalid_request', code: 'method_not_allowed', detail: `Method "${method ?? ''}" not allowed.`, attr: null }); }
 
   async function stats(): Promise<SandboxStats> {
     await writer.drain();

@@ -45,6 +45,7 @@ import { openSources, type Source } from './sources.js';
 import { diagnose } from './load/diagnose.js';
 import { finishLoad } from './load/persons.js';
 import { pauseForTest, step } from './load/phases.js';
+import { ReadWatcher } from './load/progress.js';
 import { corruptStoreError, loadMarkerPath } from './recovery.js';
 import {
   counted,
@@ -68,6 +69,7 @@ export { deriveEventUuid } from '../events/uuid.js';
 export { applyPersonOps } from './load/persons.js';
 export { checkRecord } from './load/diagnose.js';
 export type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
+export type { LoadProgress, OnLoadProgress } from './load/progress.js';
 
 // -------------------------------------------------------------------------------------------------
 // Public API
@@ -75,7 +77,7 @@ export type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
 /** Load files (`-` = stdin) in one transaction. Throws InputError (exit 2) naming the place. */
 export async function loadFiles(store: Store, paths: string[], opts: LoadOptions = {}): Promise<LoadSummary> {
   if (store.readOnly) throw new UsageError(`the event store ${store.path} is open read-only`);
-  const opened = await openSources(paths, opts.stdin);
+  const opened = await openSources(paths, opts.stdin, opts.onProgress);
   try {
     return await markedLoad(store, () => loadSources(store, opened.sources, opts));
   } finally {
@@ -175,16 +177,17 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         step('start');
         const before = Number((await conn.runAndReadAll(`SELECT COALESCE(max(rowid), -1) FROM events`)).getRows()[0]![0]);
         let read = 0;
+        const watch = new ReadWatcher(store, sources, opts.onProgress);
         const batches: Batch[] = [];
         await conn.run(`CREATE OR REPLACE TEMP SEQUENCE ${LATE_SEQ}; CREATE OR REPLACE TEMP SEQUENCE ${PID_SEQ}`);
-        for (const source of sources) {
+        for (const [i, source] of sources.entries()) {
           try {
             const ins = await insertSql(store, source);
             debug('sql', () => `load: ${ins.sql}`);
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
             const lateBefore = await counted(store, LATE_SEQ);
-            const r = await withBuildSideKept(store, ins.joinsMapping, () => conn.run(ins.sql));
+            const r = await watch.insert(i, () => withBuildSideKept(store, ins.joinsMapping, () => conn.run(ins.sql)));
             const lateRows = (await counted(store, LATE_SEQ)) - lateBefore;
             // (rows appended in a transaction have rowids far above the stored ones until it
             // commits, beyond a double's integers: kept as text)
@@ -206,14 +209,16 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         // New rows are appended after every stored row, so `rowid > before` is this load's batch.
         const appended = await scalar(store, `SELECT count(*) FROM events WHERE rowid > ${before}`);
         if (appended !== read) throw new Error(`load: expected ${read} appended rows after rowid ${before}, found ${appended}`);
+        watch.phase('extracting property columns');
         await fillLateKeys(store, batches);
         const givenPersonIds = await counted(store, PID_SEQ);
         await conn.run(`DROP SEQUENCE ${LATE_SEQ}; DROP SEQUENCE ${PID_SEQ}`);
         step('late keys');
         pauseForTest('inserted');
         if (opts.strictVocabulary) await strictCheck(store, before);
-        const done = await finishLoad(store, before, read, sources, givenPersonIds > 0);
+        const done = await finishLoad(store, before, read, sources, givenPersonIds > 0, (t) => watch.phase(t));
         pauseForTest('persons');
+        watch.phase('committing');
         return done;
       });
       step('commit');

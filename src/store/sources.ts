@@ -70,7 +70,11 @@ function plainName(file: string, temps: string[]): string {
 }
 
 /** Resolve paths (`-` = stdin) to typed sources. Throws InputError for missing/unreadable files. */
-export async function openSources(paths: string[], stdin: Readable = process.stdin): Promise<OpenedSources> {
+export async function openSources(
+  paths: string[],
+  stdin: Readable = process.stdin,
+  onProgress?: (p: { kind: 'spool'; bytes: number; lines: number }) => void,
+): Promise<OpenedSources> {
   const temps: string[] = [];
   const cleanup = () => {
     for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
@@ -87,7 +91,7 @@ export async function openSources(paths: string[], stdin: Readable = process.std
         const dir = mkdtempSync(join(tmpdir(), 'dm-stdin-'));
         temps.push(dir);
         file = join(dir, 'stdin');
-        await pipeline(stdin, createWriteStream(file));
+        await pipeline(onProgress ? stdin.pipe(spoolCounter(onProgress)) : stdin, createWriteStream(file));
       } else {
         file = resolve(p);
         if (!existsSync(file)) throw new InputError(p, 'no such file');
@@ -547,4 +551,18 @@ export function* parseCsv(text: string, limit = Infinity): Generator<CsvRecord> 
     count++;
     yield { fields, line: recLine };
   }
+}
+
+/** Counts stdin's bytes and lines as it is spooled (a load's progress: stdin has no known size). */
+function spoolCounter(on: (p: { kind: 'spool'; bytes: number; lines: number }) => void): Transform {
+  let bytes = 0;
+  let lines = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+      on({ kind: 'spool', bytes, lines });
+      cb(null, chunk);
+    },
+  });
 }

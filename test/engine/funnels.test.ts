@@ -222,7 +222,7 @@ describe('local funnel engine', () => {
 
   it('rejects kinds it does not run, naming the supported ones', async () => {
     const e = localEngineForStore(t.store);
-    await expect(e.run({ kind: 'RetentionQuery' }, ctx)).rejects.toThrow(/the local engine cannot run RetentionQuery queries/);
+    await expect(e.run({ kind: 'PathsQuery' }, ctx)).rejects.toThrow(/the local engine cannot run PathsQuery queries/);
   });
 });
 

@@ -47,7 +47,15 @@ export async function storeWith(events: TestEvent[], persons: TestPerson[] = [],
   for (let i = 0; i < rows.length; i += 500) {
     await store.conn.run(`INSERT INTO events (uuid, event, distinct_id, person_id, timestamp, properties) VALUES ${rows.slice(i, i + 500).join(', ')}`);
   }
-  const pRows = [...personProps.entries()].map(([id, props]) => `(${sqlString(id)}, ${sqlString(JSON.stringify(props))}::JSON, NULL)`);
+  // created_at = the person's first event, as `load` derives it
+  const firstSeen = new Map<string, string>();
+  for (const e of events) {
+    const id = personOf.get(e.distinct_id)!;
+    const t = new Date(e.timestamp).toISOString();
+    if (!firstSeen.has(id) || t < firstSeen.get(id)!) firstSeen.set(id, t);
+  }
+  const created = (id: string) => (firstSeen.has(id) ? `${sqlString(firstSeen.get(id)!)}::TIMESTAMPTZ` : 'NULL');
+  const pRows = [...personProps.entries()].map(([id, props]) => `(${sqlString(id)}, ${sqlString(JSON.stringify(props))}::JSON, ${created(id)})`);
   if (pRows.length) await store.conn.run(`INSERT INTO persons VALUES ${pRows.join(', ')}`);
   const dRows = [...personOf.entries()].map(([d, id]) => `(${sqlString(d)}, ${sqlString(id)})`);
   if (dRows.length) await store.conn.run(`INSERT INTO person_distinct_ids VALUES ${dRows.join(', ')}`);

@@ -1,10 +1,14 @@
-/** The Teleport Connect reports: dau, features, platforms, adoption, downloads, load-downloads. */
+/**
+ * The Teleport Connect reports: dau, features, platforms, lifecycle, retention, stickiness,
+ * connect-share, adoption, downloads, load-downloads.
+ */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { findDimension, loadConnectDefinitions, type ActiveMath } from '../../definitions/connect.js';
+import { findDimension, loadConnectDefinitions, type ActiveMath, type ReportInterval } from '../../definitions/connect.js';
 import { parseDimensions } from '../../downloads/report.js';
 import { action } from '../action.js';
-import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
+import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOption, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
+import { checkRelativeOrder, dateRangeFromOptions } from '../range-options.js';
 import { queryOptionsOf, rangeOf, sourceName } from '../query.js';
 import { withOptions } from './with-options.js';
 
@@ -87,6 +91,81 @@ export function register(program: Command): void {
       return { dateRange: rangeOf(o, query, DEFAULT_FROM), dimensions, query };
     },
     async () => (await import('../../commands/platforms.js')).platformsCommand,
+  );
+
+  const lifecycle = withOptions(
+    program.command('lifecycle').description('Connect installations per period: new (first event ever), returning, resurrecting and dormant'),
+    [intervalOption('period', 'week'), ...rangeOptions('-12w'), ...queryOptions()],
+  );
+  action(
+    lifecycle,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      return { lifecycle: { dateRange: rangeOf(o, query, '-12w'), interval: o.interval as ReportInterval }, query };
+    },
+    async () => (await import('../../commands/lifecycle.js')).lifecycleCommand,
+  );
+
+  const retention = withOptions(
+    program.command('retention').description('Connect retention: installations by the period they were first seen, and the share active again N periods later'),
+    [
+      new Option('--period <period>', 'cohort period').choices(['day', 'week', 'month']).default('week'),
+      numberOption('--intervals <n>', 'number of cohorts and of periods followed (PostHog totalIntervals)', { min: 1, max: 120, def: 8 }),
+      new Option('--recurring', 'cohorts of every installation active in a period, not only first-time ones'),
+      new Option('--from <date>', 'first cohort (default: --intervals periods before --to)'),
+      new Option('--to <date>', 'last cohort: a date or relative (default: today)'),
+      ...queryOptions(),
+    ],
+  );
+  action(
+    retention,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      const dateRange = dateRangeFromOptions(o.from, o.to, '');
+      // without --from, PostHog counts the cohorts back from --to
+      if (o.from === undefined) dateRange.date_from = null;
+      else checkRelativeOrder(dateRange, query.ctx.now);
+      return {
+        retention: { dateRange, period: o.period as ReportInterval, intervals: o.intervals as number, kind: o.recurring ? ('recurring' as const) : ('first_time' as const) },
+        query,
+      };
+    },
+    async () => (await import('../../commands/retention.js')).retentionCommand,
+  );
+
+  const stickiness = withOptions(
+    program.command('stickiness').description('Connect stickiness: how many installations were active on 1, 2, … days (or weeks, months) of the range'),
+    [
+      intervalOption('day, week or month', 'day'),
+      new Option('--from <date>', 'start of the range (default: -7d, with --to -1d: the last 7 whole days)'),
+      new Option('--to <date>', 'end of the range (default: end of today, or yesterday when --from is not given)'),
+      ...queryOptions(),
+    ],
+  );
+  action(
+    stickiness,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      const dateRange = rangeOf(o, query, '-7d');
+      if (o.from === undefined && o.to === undefined) dateRange.date_to = '-1d';
+      return { stickiness: { dateRange, interval: o.interval as ReportInterval }, query };
+    },
+    async () => (await import('../../commands/stickiness.js')).stickinessCommand,
+  );
+
+  const share = withOptions(
+    program
+      .command('connect-share')
+      .description("Share of each period's active cluster users who used Teleport Connect (says so when the anonymized names cannot be joined)"),
+    [intervalOption('period', 'week'), ...rangeOptions('-12w'), ...queryOptions()],
+  );
+  action(
+    share,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      return { share: { dateRange: rangeOf(o, query, '-12w'), interval: o.interval as ReportInterval }, query };
+    },
+    async () => (await import('../../commands/connect-share.js')).connectShareCommand,
   );
 
   const adoption = withOptions(

@@ -1,4 +1,4 @@
-/** Talking to PostHog itself: replay, sandbox serve, smoke. */
+/** Talking to PostHog itself: push, replay, sandbox serve, smoke. */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { action } from '../action.js';
@@ -16,6 +16,28 @@ function queryRateLimit(v: string): { perMinute: number; perHour: number } | nul
 }
 
 export function register(program: Command): void {
+  const push = withOptions(
+    program
+      .command('push')
+      .description('Save every definition (Discover funnels, time to first resource, Connect trends and growth) as PostHog insights on one dashboard'),
+    [
+      new Option('--dry-run', 'print the plan (create / update / unchanged, with what changes) and change nothing'),
+      new Option('--prune', 'remove insights pushed earlier that no definition produces any more (PostHog soft delete)'),
+      new Option('--dashboard <name>', 'dashboard name').default('Teleport Discover & Connect (discover-metrics)'),
+      ...connectionOptions({ query: true, hostHelp: 'PostHog app host' }),
+    ],
+  );
+  action(
+    push,
+    (o) => ({
+      dryRun: !!o.dryRun,
+      prune: !!o.prune,
+      dashboard: o.dashboard as string,
+      connection: { host: o.host, projectId: o.projectId, personalApiKey: o.personalApiKey, config: o.config },
+    }),
+    async () => (await import('../../commands/push.js')).pushCommand,
+  );
+
   const replay = withOptions(
     program
       .command('replay')

@@ -2,14 +2,15 @@
  * The embedded local engine: PostHog query objects answered from the DuckDB event store.
  *   FunnelsQuery / FunnelsActorsQuery / ActorsQuery -> ./funnels
  *   TrendsQuery -> ./trends (runTrends)
+ *   LifecycleQuery -> ./lifecycle, RetentionQuery -> ./retention, StickinessQuery -> ./stickiness
  */
 import { Store } from '../../store/store.js';
 import { UsageError } from '../../errors.js';
 import { parseQuery } from '../../query/parse.js';
-import type { ActorsQuery, FunnelsActorsQuery, FunnelsQuery, TrendsQuery } from '../../query/schema.js';
+import type { ActorsQuery, FunnelsActorsQuery, FunnelsQuery, LifecycleQuery, RetentionQuery, StickinessQuery, TrendsQuery } from '../../query/schema.js';
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../types.js';
 
-export const LOCAL_KINDS = ['FunnelsQuery', 'FunnelsActorsQuery', 'ActorsQuery', 'TrendsQuery'] as const;
+export const LOCAL_KINDS = ['FunnelsQuery', 'FunnelsActorsQuery', 'ActorsQuery', 'TrendsQuery', 'LifecycleQuery', 'RetentionQuery', 'StickinessQuery'] as const;
 
 const DEFAULT_ACTORS_LIMIT = 100;
 
@@ -86,6 +87,15 @@ class LocalEngine implements Engine {
       if (q.kind === 'TrendsQuery') {
         const { runTrends } = await import('./trends/index.js');
         out[i] = await runTrends(this.store, parseQuery(q, 'query') as unknown as TrendsQuery, ctx);
+      } else if (q.kind === 'LifecycleQuery') {
+        const { runLifecycle } = await import('./lifecycle/index.js');
+        out[i] = await runLifecycle(this.store, parseQuery(q, 'query') as unknown as LifecycleQuery, ctx);
+      } else if (q.kind === 'RetentionQuery') {
+        const { runRetention } = await import('./retention/index.js');
+        out[i] = await runRetention(this.store, parseQuery(q, 'query') as unknown as RetentionQuery, ctx);
+      } else if (q.kind === 'StickinessQuery') {
+        const { runStickiness } = await import('./stickiness/index.js');
+        out[i] = await runStickiness(this.store, parseQuery(q, 'query') as unknown as StickinessQuery, ctx);
       } else if (q.kind === 'FunnelsActorsQuery') {
         const faq = parseQuery(q, 'query') as unknown as FunnelsActorsQuery;
         out[i] = await this.actors({ kind: 'ActorsQuery', source: faq } as unknown as ActorsQuery, faq, ctx);

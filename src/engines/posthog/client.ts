@@ -165,7 +165,7 @@ export class PostHogClient {
    * again; an answer from it is used instead of re-sending.
    */
   async request(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     body?: unknown,
     deadline = Date.now() + this.opts.maxQueryMs,

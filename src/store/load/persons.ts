@@ -9,10 +9,18 @@ import type { LoadSummary } from './types.js';
 import { derivedPersonSql, derivedUuidSql, PERSON_OPS, scalar } from './sql.js';
 import { step } from './phases.js';
 
-export async function finishLoad(store: Store, before: number, read: number, sources: Source[], givenPersonIds: boolean): Promise<LoadSummary> {
+export async function finishLoad(
+  store: Store,
+  before: number,
+  read: number,
+  sources: Source[],
+  givenPersonIds: boolean,
+  phase: (what: string) => void = () => {},
+): Promise<LoadSummary> {
   const conn = store.conn;
   const batch = `rowid > ${before}`;
   // 1. uuid dedup (keep the stored row, else the earliest in this load)
+  phase('removing duplicate uuids');
   const withinDup = read > 0 ? await scalar(store, `SELECT count(*) - count(DISTINCT uuid) FROM events WHERE ${batch}`) : 0;
   const existingDup =
     read > 0 && before >= 0
@@ -34,6 +42,7 @@ export async function finishLoad(store: Store, before: number, read: number, sou
   let remapped = 0;
   let derivedUuids = 0;
   if (inserted > 0) {
+    phase('resolving persons');
     ({ persons, remapped } = await resolvePersons(store, before, givenPersonIds));
     step('persons');
     derivedUuids = await scalar(

@@ -1,5 +1,6 @@
 /** The load's public shapes: input events, options, the summary a load returns. */
 import type { Readable } from 'node:stream';
+import type { OnLoadProgress } from './progress.js';
 
 export interface RawEvent {
   uuid?: string;
@@ -31,6 +32,8 @@ export interface LoadSummary {
 export interface LoadOptions {
   /** Also run the strict vocabulary check (prehog envelope required) on every Teleport event. */
   strictVocabulary?: boolean;
+  /** Called while the load runs: bytes and events read, and the phase it is in. */
+  onProgress?: OnLoadProgress;
   /** stdin to use for `-` (tests). */
   stdin?: Readable;
 }

@@ -1,0 +1,24 @@
+/**
+ * `connect-share`: per period, the share of a cluster's active users who used Teleport Connect
+ * ((cluster, user) pairs with Connect events ÷ pairs active on the cluster side).
+ */
+import { loadConnectDefinitions } from '../definitions/connect.js';
+import { buildShareQueries, loadShareDefinition, type ShareQueryOptions } from '../definitions/connect-share.js';
+import { runShareReport } from '../connect/share.js';
+import { renderShare } from '../connect/growth-render.js';
+import type { CommandResult } from '../output/report.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+
+export interface ConnectShareOptions {
+  share: ShareQueryOptions;
+  query: QueryOptions;
+}
+
+export async function connectShareCommand(o: ConnectShareOptions, c: CommandContext): Promise<CommandResult> {
+  const defs = loadConnectDefinitions();
+  const share = loadShareDefinition();
+  if (o.query.printQuery) return { queries: buildShareQueries(defs, share, o.share) };
+  const report = await withEngine(o.query, c, (e) => runShareReport(e, defs, share, o.share, o.query.ctx));
+  if (report.caveat) c.out.warn(report.caveat);
+  return renderShare(report);
+}

@@ -1,0 +1,135 @@
+// push: definitions become saved insights on one dashboard through PostHog's REST API (the
+// sandbox on 127.0.0.1 implements insights and dashboards with pagination).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { runCli } from '../peer/harness.js';
+import { storeWith } from '../trends/helpers.js';
+import { PostHogClient } from '../../src/engines/posthog/client.js';
+import { desiredInsights, keyOf, managedDescription } from '../../src/push/desired.js';
+import { listAll } from '../../src/push/push.js';
+
+const TOKEN = 'phc_pushTestToken000001';
+const PKEY = 'phx_pushTestKey0000001';
+let dir: string;
+let sb: Sandbox;
+let client: PostHogClient;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dm-push-'));
+  const path = join(dir, 'events.duckdb');
+  const s = await storeWith([{ event: 'x', distinct_id: 'd', timestamp: '2026-01-01T00:00:00Z' }], [], { path });
+  await s.close();
+  sb = await startSandbox({ storePath: path, projectToken: TOKEN, personalApiKey: PKEY, port: 0, bind: '127.0.0.1' });
+  client = new PostHogClient({ host: sb.url, projectId: '1', personalApiKey: PKEY });
+});
+afterAll(async () => {
+  await sb?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const conn = () => ['--host', sb.url, '--project-id', '1', '--personal-api-key', PKEY];
+const pushJson = async (...args: string[]) => {
+  const r = await runCli(['push', ...conn(), '--format', 'json', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout + r.stderr).not.toContain(PKEY);
+  return JSON.parse(r.stdout) as { created: number; updated: number; unchanged: number; deleted: number; insights: { key: string; action: string; changes: string[] }[]; dashboard: { id: number; action: string } };
+};
+
+describe('push', () => {
+  const want = desiredInsights();
+
+  it('defines one insight per definition, each with a unique key', () => {
+    const keys = want.map((w) => w.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const k of ['discover/funnel/rds-postgres', 'discover/time-to-first-resource', 'connect/dau', 'connect/lifecycle', 'connect/retention', 'connect/stickiness']) expect(keys).toContain(k);
+    for (const w of want) expect(keyOf(w.description)).toBe(w.key);
+  });
+
+  it('--dry-run plans every insight as created and changes nothing', async () => {
+    const plan = await pushJson('--dry-run');
+    expect(plan.created).toBe(want.length);
+    expect(plan.dashboard.action).toBe('create');
+    expect(await listAll(client, 'insights')).toEqual([]);
+    expect(await listAll(client, 'dashboards')).toEqual([]);
+  });
+
+  it('twice leaves exactly one insight per definition and one dashboard; the second run changes nothing', async () => {
+    const first = await pushJson();
+    expect(first).toMatchObject({ created: want.length, updated: 0, unchanged: 0, deleted: 0 });
+    const second = await pushJson();
+    expect(second).toMatchObject({ created: 0, updated: 0, unchanged: want.length, deleted: 0 });
+    const insights = await listAll(client, 'insights');
+    expect(insights.map((i) => keyOf(i.description)).sort()).toEqual(want.map((w) => w.key).sort());
+    const dashboards = await listAll(client, 'dashboards');
+    expect(dashboards).toHaveLength(1);
+    expect((dashboards[0]!.tiles as unknown[]).length).toBe(want.length);
+    for (const i of insights) expect(i.tags).toContain('discover-metrics');
+    const lifecycle = insights.find((i) => keyOf(i.description) === 'connect/lifecycle')!;
+    expect(lifecycle.query).toMatchObject({ kind: 'InsightVizNode', source: { kind: 'LifecycleQuery' } });
+  });
+
+  it('--dry-run shows what an edit in PostHog would be reverted to, and push restores it', async () => {
+    const target = (await listAll(client, 'insights')).find((i) => keyOf(i.description) === 'connect/dau')!;
+    const q = structuredClone(target.query) as { source: { interval: string } };
+    q.source.interval = 'week';
+    await client.request('PATCH', `/insights/${target.id}/`, { name: 'renamed in the UI', query: q });
+    const plan = await pushJson('--dry-run');
+    expect(plan).toMatchObject({ created: 0, updated: 1, unchanged: want.length - 1 });
+    const row = plan.insights.find((i) => i.key === 'connect/dau')!;
+    expect(row.action).toBe('update');
+    expect(row.changes).toContain('name: "renamed in the UI" → "Connect: active installations per day"');
+    expect(row.changes).toContain('query.source.interval: "week" → "day"');
+    expect((await pushJson()).updated).toBe(1);
+    expect((await pushJson()).unchanged).toBe(want.length);
+  });
+
+  it('settles on projects that drop tags (PostHog plans without tagging): no endless tag updates', async () => {
+    const mine = (await listAll(client, 'insights')).filter((i) => keyOf(i.description));
+    for (const i of mine) await client.request('PATCH', `/insights/${i.id}/`, { tags: [] });
+    expect(await pushJson()).toMatchObject({ updated: 0, unchanged: want.length });
+    for (const i of mine) await client.request('PATCH', `/insights/${i.id}/`, { tags: i.tags });
+  });
+
+  it('--prune removes insights pushed earlier that no definition produces, and only those', async () => {
+    const { json } = await client.request('POST', '/insights/', { name: 'old', description: managedDescription('gone', 'connect/obsolete'), query: { kind: 'InsightVizNode', source: { kind: 'TrendsQuery', series: [] } } });
+    await client.request('POST', '/insights/', { name: 'someone else’s insight', description: 'hand-made' });
+    const without = await pushJson();
+    expect(without.deleted).toBe(0);
+    expect(await listAll(client, 'insights')).toHaveLength(want.length + 2);
+    const pruned = await pushJson('--prune');
+    expect(pruned.deleted).toBe(1);
+    expect(pruned.insights.find((i) => i.action === 'delete')).toMatchObject({ key: 'connect/obsolete' });
+    const left = await listAll(client, 'insights');
+    expect(left).toHaveLength(want.length + 1);
+    expect(left.some((i) => i.id === (json as { id: number }).id)).toBe(false);
+    expect(left.some((i) => i.name === 'someone else’s insight')).toBe(true);
+  });
+});
+
+describe('sandbox insights API', () => {
+  it('pages lists with limit/offset and next links, and listAll follows them', async () => {
+    const before = (await listAll(client, 'insights')).length;
+    for (let i = 0; i < 120; i++) await client.request('POST', '/insights/', { name: `bulk ${i}` });
+    const { json } = await client.request('GET', '/insights/?limit=50&offset=0');
+    const page = json as { count: number; next: string | null; results: unknown[] };
+    expect(page.count).toBe(before + 120);
+    expect(page.results).toHaveLength(50);
+    expect(page.next).toMatch(/limit=50&offset=50$/);
+    expect(await listAll(client, 'insights')).toHaveLength(before + 120);
+  });
+
+  it('refuses hard deletes like PostHog and hides soft-deleted insights', async () => {
+    const { json } = await client.request('POST', '/insights/', { name: 'to delete' });
+    const id = (json as { id: number }).id;
+    await expect(client.request('DELETE', `/insights/${id}/`)).rejects.toThrow(/405.*Hard delete of this model is not allowed/);
+    await client.request('PATCH', `/insights/${id}/`, { deleted: true });
+    await expect(client.request('GET', `/insights/${id}/`)).rejects.toThrow(/404/);
+  });
+
+  it('rejects an insight on a dashboard that does not exist, naming the field', async () => {
+    await expect(client.request('POST', '/insights/', { name: 'x', dashboards: [9999] })).rejects.toThrow(/400.*Dashboard 9999 does not exist/);
+  });
+});
