@@ -11,7 +11,11 @@ import { writeFixture, uuidFor, type FixtureLine } from '../sandbox/helpers.js';
 export const NOW = ['--now', '2026-04-01T00:00:00Z'];
 export const SPANS = ['--before', '2026-03-02..2026-03-08', '--after', '2026-03-09..2026-03-15'];
 
-/** Time to complete (seconds) of completing session u: distinct values, median known. */
+/**
+ * Time to complete (seconds) of completing session u: distinct values, median known. A resource is
+ * added at Test connection, the last step before Finished (`completed` is sent only when the user
+ * leaves Finished), so that is where the time ends; `completed` follows one gap later.
+ */
 export const duration = (u: number) => 300 + 20 * u;
 
 export function sessions(): FixtureLine[] {
@@ -29,7 +33,7 @@ export function sessions(): FixtureLine[] {
       const start = day0 + (u % 7) * 86_400_000 + u * 60_000;
       // the sessions that do not complete stop after resource selection (deploy service fails)
       const reach = u < completing ? steps.length : 2;
-      const gap = (duration(u) * 1000) / (steps.length - 1);
+      const gap = (duration(u) * 1000) / (steps.length - 2);
       for (let s = 0; s < reach; s++) {
         out.push({
           uuid: uuidFor('compare', i++),
