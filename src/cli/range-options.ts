@@ -63,6 +63,23 @@ export function checkRelativeOrder(range: DateRange, now: Date): void {
   checkOrder(range, now);
 }
 
+/** "FROM..TO" (compare's --before/--after), both ends inclusive; each end is a --from/--to style date. */
+export function parseSpan(option: string, value: string, now: Date): DateRange {
+  const parts = value.split('..');
+  if (parts.length !== 2 || !parts[0]!.trim() || !parts[1]!.trim()) {
+    throw new UsageError(`${option}: '${value}' is not a range`, 'Write FROM..TO, for example 2026-10-01..2026-10-31 or -60d..-31d.');
+  }
+  const date_from = parseDateOption(option, parts[0]!);
+  const date_to = parseDateOption(option, parts[1]!);
+  try {
+    const r = dateRangeFromOptions(date_from, date_to, date_from);
+    checkRelativeOrder(r, now);
+    return r;
+  } catch {
+    throw new UsageError(`${option}: ${date_from} is after ${date_to}`);
+  }
+}
+
 const UNIT_ALIASES: Record<string, WindowUnit> = {
   s: 'second', sec: 'second', secs: 'second', second: 'second', seconds: 'second',
   m: 'minute', min: 'minute', mins: 'minute', minute: 'minute', minutes: 'minute',

@@ -1,14 +1,19 @@
-/** `funnel --resource <slug>|all|list`: Discover wizard funnels per resource track. */
+/** `funnel --resource <slug>|all|list [--interval day|week|month]`: Discover wizard funnels per resource track. */
 import { loadTracks, trackSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
 import { planTrackFunnels, rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
 import type { CommandResult, Report } from '../output/report.js';
 import { funnelStepTable } from '../output/funnel.js';
 import { bar } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
+import type { PeriodInterval } from '../time/index.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { funnelTrendCommand } from './funnel-trend.js';
 
-/** Run the funnels of some tracks, or list the tracks (`--resource list`). */
-export type FunnelOptions = { list: true } | { tracks: Track[]; funnel: TrackFunnelOptions; query: QueryOptions };
+/**
+ * Run the funnels of some tracks, or list the tracks (`--resource list`). With `interval` (one
+ * track, no breakdown): conversion per period.
+ */
+export type FunnelOptions = { list: true } | { tracks: Track[]; funnel: TrackFunnelOptions; query: QueryOptions; interval?: PeriodInterval };
 
 interface Meta {
   engine: string;
@@ -21,6 +26,7 @@ interface Meta {
 
 export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promise<CommandResult> {
   if ('list' in o) return listTracks();
+  if (o.interval) return funnelTrendCommand({ track: o.tracks[0]!, funnel: o.funnel, interval: o.interval, query: o.query }, c);
   const tracks = o.tracks;
   const opts = o.funnel;
   if (o.query.printQuery) {

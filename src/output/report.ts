@@ -15,6 +15,8 @@ export interface Report {
   tables: TableSpec<any>[];
   /** Long-form tables for CSV when they differ from `tables` (one row per value, every row kept). */
   csv?: TableSpec<any>[];
+  /** A whole document (the digest, in Markdown) that table and Markdown output print instead of tables. */
+  document?: () => string;
   /** Terminal-only text after the tables (a line chart); built only when it is shown. */
   chart?: () => string | undefined;
   /** Set when there is nothing to tabulate: people read this line instead of empty tables. */
@@ -50,9 +52,10 @@ export const RENDERERS: Record<OutputFormat, Renderer> = {
   json: (r) => ({ stdout: renderJson(r.json) }),
   // CSV stdout stays machine-readable: an empty result says so on stderr only.
   csv: (r) => (r.empty !== undefined ? { stdout: '', stderr: r.empty + '\n' } : { stdout: joinTables(r.csv ?? r.tables, renderCsv) }),
-  markdown: (r) => (r.empty !== undefined ? { stdout: r.empty + '\n' } : { stdout: joinTables(r.tables, renderMarkdown), tip: r.tip }),
+  markdown: (r) => (r.empty !== undefined ? { stdout: r.empty + '\n' } : { stdout: r.document ? r.document() : joinTables(r.tables, renderMarkdown), tip: r.tip }),
   table: (r) => {
     if (r.empty !== undefined) return { stdout: r.empty + '\n' };
+    if (r.document) return { stdout: r.document(), tip: r.tip };
     const chart = r.chart?.();
     return { stdout: joinTables(r.tables, renderTable) + (chart ? '\n' + chart : ''), tip: r.tip };
   },

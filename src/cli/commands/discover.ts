@@ -1,13 +1,20 @@
-/** The Discover reports: funnel, time-to-first-resource, steps, failures. */
-import type { Command } from 'commander';
+/**
+ * The Discover reports: funnel (and conversion per period), compare, time-to-first-resource,
+ * steps, failures, dropoffs, correlation, and the digest of every report (report).
+ */
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { findTrack, loadTracks, type Deployment, type Track, type TrackFunnelOptions } from '../../definitions/discover.js';
+import { findTrack, loadTracks, trackSteps, type Deployment, type Track, type TrackFunnelOptions } from '../../definitions/discover.js';
+import { stepIndex } from '../../discover/dropoffs.js';
+import { parseReleaseVersion } from '../../discover/release.js';
+import type { PeriodInterval } from '../../time/index.js';
 import { taxonomy } from '../../events/taxonomy.js';
 import type { QueryOptions } from '../../commands/context.js';
 import { action } from '../action.js';
 import { deploymentOption, funnelShapeOptions, numberOption, queryOptions, rangeOptions } from '../options.js';
 import { queryOptionsOf, rangeOf } from '../query.js';
-import { parseWindow } from '../range-options.js';
+import { globalsOf } from '../globals.js';
+import { parseSpan, parseWindow } from '../range-options.js';
 import { withOptions } from './with-options.js';
 
 type Raw = Record<string, any>;
@@ -24,6 +31,17 @@ export function parseSteps(v: string): string[] {
   const steps = v.split(',').map((s) => s.trim()).filter(Boolean);
   if (steps.length < 2) throw new UsageError(`--steps: give at least two comma-separated steps (got '${v}')`);
   return steps;
+}
+
+/** The one track of a report that explains one funnel (`all` and `list` are not a track). */
+function oneTrack(resource: string, why: string): Track {
+  if (resource === 'all' || resource === 'list') throw new UsageError(`--resource: give one track (${why})`);
+  return findTrack(resource);
+}
+
+/** The funnel's shape without dates (compare and the digest bring their own). */
+function shapeOf(o: Raw): Omit<TrackFunnelOptions, 'dateRange' | 'breakdown' | 'steps'> {
+  return { window: parseWindow(String(o.window)), order: o.order, deployment: o.deployment as Deployment };
 }
 
 function funnelOptionsOf(o: Raw, q: QueryOptions): TrackFunnelOptions {
@@ -44,7 +62,8 @@ export function register(program: Command): void {
       .description('Discover wizard funnel per resource track: sessions per step, conversion, drop-off and time per step')
       .option('-r, --resource <slug>', "resource track slug, 'all' to rank every track, or 'list'", 'all')
       .option('--breakdown <prop>', 'split each funnel by an event property (person:KEY for a person property)')
-      .option('--steps <keys>', 'override the steps: comma-separated taxonomy step keys or event names'),
+      .option('--steps <keys>', 'override the steps: comma-separated taxonomy step keys or event names')
+      .addOption(new Option('--interval <unit>', 'conversion per period (one --resource): sessions, completed and rate per day, week or month').choices(['day', 'week', 'month'])),
     [...rangeOptions(DEFAULT_FROM), ...funnelShapeOptions(), ...queryOptions()],
   );
   action(
@@ -52,9 +71,49 @@ export function register(program: Command): void {
     (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
       if (o.resource === 'list') return { list: true as const };
-      return { tracks: tracksFor(o.resource), funnel: funnelOptionsOf(o, query), query };
+      const tracks = tracksFor(o.resource);
+      const options = { tracks, funnel: funnelOptionsOf(o, query), query };
+      if (o.interval === undefined) return options;
+      if (tracks.length !== 1) throw new UsageError("--interval: give one --resource (conversion per period is one track's)", `For example: --resource ${tracks[0]?.slug ?? 'server'} --interval week.`);
+      if (o.breakdown) throw new UsageError('--interval: cannot be combined with --breakdown');
+      return { ...options, interval: o.interval as PeriodInterval };
     },
     async () => (await import('../../commands/funnel.js')).funnelCommand,
+  );
+
+  const compare = withOptions(
+    program
+      .command('compare')
+      .description('Did a change help? Completion and every step before vs after, with a 95% CI, a p-value and a verdict')
+      .option('-r, --resource <slug>', "resource track slug or 'all'", 'all')
+      .option('--before <range>', 'the period before the change: FROM..TO (dates inclusive, or relative: -60d..-31d)')
+      .option('--after <range>', 'the period after the change: FROM..TO')
+      .option('--release <version>', 'split --from..--to on the first day tp.teleport_version reached VERSION (instead of --before/--after)')
+      .option('--from <date>', 'with --release: start of the range to split', '-60d')
+      .option('--to <date>', 'with --release: end of the range to split (default: end of today)')
+      .option('--fail-on-regression', 'exit 1 when a track regressed significantly (for CI)'),
+    [...funnelShapeOptions(), ...queryOptions()],
+  );
+  action(
+    compare,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      const tracks = tracksFor(o.resource);
+      const shape = shapeOf(o);
+      const release = o.release as string | undefined;
+      if (release && (o.before || o.after)) throw new UsageError('--release: give either --release or --before/--after, not both');
+      if (!release && (!o.before || !o.after)) {
+        throw new UsageError(
+          `compare: ${o.before ? '--after' : o.after ? '--before' : '--before and --after'} missing`,
+          'Give --before FROM..TO and --after FROM..TO, or --release VERSION.',
+        );
+      }
+      const split = release
+        ? { release: parseReleaseVersion(release), range: rangeOf(o, query, '-60d') }
+        : { before: parseSpan('--before', String(o.before), query.ctx.now), after: parseSpan('--after', String(o.after), query.ctx.now) };
+      return { tracks, shape, split, failOnRegression: !!o.failOnRegression, query };
+    },
+    async () => (await import('../../commands/compare.js')).compareCommand,
   );
 
   const ttfr = withOptions(
@@ -121,6 +180,65 @@ export function register(program: Command): void {
       };
     },
     async () => (await import('../../commands/failures.js')).failuresCommand,
+  );
+
+  const dropoffs = withOptions(
+    program
+      .command('dropoffs')
+      .description('Who dropped off after a step: their sessions, accounts, errors, and what each account did next')
+      .requiredOption('-r, --resource <slug>', 'resource track slug')
+      .requiredOption('--step <key>', 'the step they reached (a step key of the track, e.g. deployService)'),
+    [...rangeOptions(DEFAULT_FROM), ...funnelShapeOptions(), ...queryOptions()],
+  );
+  action(
+    dropoffs,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      const track = oneTrack(o.resource, 'dropoffs are one step of one track');
+      const funnel = funnelOptionsOf(o, query);
+      const step = String(o.step);
+      return { track, funnel, step, stepIndex: stepIndex(track, trackSteps(track, funnel.deployment), step), query };
+    },
+    async () => (await import('../../commands/dropoffs.js')).dropoffsCommand,
+  );
+
+  const correlation = withOptions(
+    program
+      .command('correlation')
+      .description('Why sessions fail: events and property values that correlate with completing or failing a track (odds ratios as PostHog computes them)')
+      .requiredOption('-r, --resource <slug>', 'resource track slug'),
+    [...rangeOptions(DEFAULT_FROM), ...funnelShapeOptions(), ...queryOptions()],
+  );
+  action(
+    correlation,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      return { track: oneTrack(o.resource, 'correlation explains one funnel'), funnel: funnelOptionsOf(o, query), query };
+    },
+    async () => (await import('../../commands/correlation.js')).correlationCommand,
+  );
+
+  const report = withOptions(
+    program
+      .command('report')
+      .description('A digest to share: Discover and Connect for a range vs the previous period, as a self-contained HTML page or markdown')
+      .option('-o, --out <file>', 'write the digest to FILE: HTML, or markdown with --format markdown or a .md name'),
+    [...rangeOptions(DEFAULT_FROM), ...funnelShapeOptions(), ...queryOptions({ printQuery: false })],
+  );
+  action(
+    report,
+    (o, _a, cmd) => {
+      const query = queryOptionsOf(o, cmd);
+      const dateRange = rangeOf(o, query, DEFAULT_FROM);
+      if (dateRange.date_from === 'all') throw new UsageError('--from: the digest compares a range with the one before it; give a date or a relative range, not all');
+      const out = o.out as string | undefined;
+      if (out !== undefined && out.trim() === '') throw new UsageError('--out: give a file name');
+      const { format } = globalsOf(cmd);
+      if (format === 'csv') throw new UsageError('--format: the digest is html (with --out), markdown or json, not csv');
+      const as = format === 'json' ? ('json' as const) : format === 'markdown' || out === undefined || /\.(md|markdown)$/i.test(out) ? ('markdown' as const) : ('html' as const);
+      return { dateRange, shape: shapeOf(o), out, as, query };
+    },
+    async () => (await import('../../commands/report.js')).reportCommand,
   );
 
   const demand = withOptions(

@@ -1,0 +1,60 @@
+/**
+ * `report [--out digest.html]`: one page answering every RFD 0094 and RFD 97 question for a range,
+ * with what changed since the previous period.
+ */
+import { accessSync, constants, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { TrackFunnelOptions } from '../definitions/discover.js';
+import { collectDigest } from '../digest/collect.js';
+import { renderDigestHtml } from '../digest/html.js';
+import { renderDigestMarkdown } from '../digest/markdown.js';
+import type { DateRange } from '../query/schema.js';
+import type { CommandResult } from '../output/report.js';
+import { renderJson } from '../output/table.js';
+import { UsageError } from '../errors.js';
+import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+
+export interface ReportOptions {
+  dateRange: DateRange;
+  shape: Omit<TrackFunnelOptions, 'dateRange'>;
+  /** Write the digest to this file instead of stdout. */
+  out?: string;
+  /** What the file holds (stdout: JSON with --format json, otherwise markdown). */
+  as: 'html' | 'markdown' | 'json';
+  query: QueryOptions;
+}
+
+const cannotWrite = (path: string, e: unknown) => new UsageError(`--out: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+
+/** Write through a temporary file in the same folder, so a failure leaves nothing half-written. */
+function writeWhole(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw cannotWrite(path, e);
+  }
+}
+
+export async function reportCommand(o: ReportOptions, c: CommandContext): Promise<CommandResult> {
+  const { out } = o;
+  if (out) {
+    // fail before the queries run, not after
+    try {
+      accessSync(dirname(out) || '.', constants.W_OK);
+    } catch (e) {
+      throw cannotWrite(out, e);
+    }
+  }
+  const digest = await withEngine(o.query, c, (engine) => collectDigest(engine, { dateRange: o.dateRange, shape: o.shape }, o.query.ctx));
+  const generatedAt = o.query.ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (!out) return { json: digest, tables: [], document: () => renderDigestMarkdown(digest, generatedAt) };
+  if (o.as === 'json') {
+    writeWhole(out, renderJson(digest));
+    return;
+  }
+  writeWhole(out, o.as === 'markdown' ? renderDigestMarkdown(digest, generatedAt) : renderDigestHtml(digest, generatedAt));
+  c.out.info(`Wrote ${out} (${o.as === 'markdown' ? 'markdown' : 'HTML'}, ${digest.range.from} to ${digest.range.to} vs ${digest.previous.from} to ${digest.previous.to}).`);
+}
