@@ -15,10 +15,10 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
       { key: 'period', header: word },
       { key: 'platform', header: 'Platform' },
       { key: 'downloads', header: 'Downloads', align: 'right' },
-      { key: 'newInstallations', header: 'New installations', align: 'right' },
-      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },
-      { key: 'activeInstallations', header: 'Active installations', align: 'right' },
-      { key: 'updates', header: 'Updater fetches', align: 'right' },
+      { key: 'newInstallations', header: 'New installations', shortHeader: 'New', align: 'right' },
+      { key: 'ratio', header: 'New / downloads', shortHeader: 'New/dl', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },
+      { key: 'activeInstallations', header: 'Active installations', shortHeader: 'Active', align: 'right' },
+      { key: 'updates', header: 'Updater fetches', shortHeader: 'Updates', align: 'right' },
     ],
     rows: r.rows,
     notes: [
@@ -36,23 +36,22 @@ export function totalsTable(r: AdoptionReport): TableSpec<TotalRow> {
     columns: [
       { key: 'platform', header: 'Platform' },
       { key: 'downloads', header: 'Downloads', align: 'right' },
-      { key: 'newInstallations', header: 'New installations', align: 'right' },
-      { key: 'ratio', header: 'New / downloads', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },
-      { key: 'peakActiveInstallations', header: `Peak active per ${r.interval}`, align: 'right' },
-      { key: 'updates', header: 'Updater fetches', align: 'right' },
+      { key: 'newInstallations', header: 'New installations', shortHeader: 'New', align: 'right' },
+      { key: 'ratio', header: 'New / downloads', shortHeader: 'New/dl', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },
+      { key: 'peakActiveInstallations', header: `Peak active per ${r.interval}`, shortHeader: 'Peak active', align: 'right' },
+      { key: 'updates', header: 'Updater fetches', shortHeader: 'Updates', align: 'right' },
     ],
     rows: r.totals,
   };
 }
 
 /** Downloads, new and active installations per period (all platforms), for 4+ periods. */
-export function adoptionChart(r: AdoptionReport): string {
+export function adoptionChart(r: AdoptionReport, width?: number): string {
   // A line needs a few points to say anything; short ranges get the tables only.
   if (r.periods.length < 4) return '';
   const per = (f: (x: AdoptionRow) => number) => r.periods.map((p) => r.rows.filter((x) => x.period === p).reduce((a, x) => a + f(x), 0));
-  return lineChart(r.periods, [
-    { name: 'downloads', values: per((x) => x.downloads) },
+  return lineChart(r.periods, [    { name: 'downloads', values: per((x) => x.downloads) },
     { name: 'new installations', values: per((x) => x.newInstallations) },
     { name: 'active installations', values: per((x) => x.activeInstallations) },
-  ]);
+  ], { width });
 }

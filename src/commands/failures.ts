@@ -3,7 +3,7 @@ import type { Deployment, Track } from '../definitions/discover.js';
 import { failureQueries, failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
-import { bar } from '../output/chart.js';
+import { barColumn, twoToneBar } from '../output/chart.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
 export interface FailuresOptions {
@@ -43,10 +43,7 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
             key: 'bar',
             header: 'errors ▇ / aborted ░',
             terminalOnly: true,
-            text: (s: StepFailureRow) => {
-              const e = bar(s.errors, max, 24);
-              return e + '░'.repeat(Math.max(0, Math.round(((s.errors + s.aborted) / (max || 1)) * 24) - e.length));
-            },
+            bar: { width: 24, draw: (s: StepFailureRow, w: number) => twoToneBar(s.errors, s.errors + s.aborted, max, w) },
           },
         ],
         rows,
@@ -62,7 +59,7 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
           { key: 'message', header: 'Error' },
           { key: 'errors', header: 'Errors', align: 'right' },
           { key: 'accounts', header: 'Accounts', align: 'right' },
-          { key: 'bar', header: '', terminalOnly: true, text: (e: ErrorMessageRow) => bar(e.errors, maxErr, 16) },
+          barColumn((e: ErrorMessageRow) => e.errors, maxErr, 16),
         ],
         rows: r.topErrors,
       },

@@ -3,7 +3,7 @@ import { loadTracks, trackSteps, type Track, type TrackFunnelOptions } from '../
 import { planTrackFunnels, rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
 import type { CommandResult, Report } from '../output/report.js';
 import { funnelStepTable } from '../output/funnel.js';
-import { bar } from '../output/chart.js';
+import { bar, barColumn } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
 import type { PeriodInterval } from '../time/index.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
@@ -67,9 +67,9 @@ function listTracks(): Report {
         columns: [
           { key: 'slug', header: 'Resource' },
           { key: 'title', header: 'Track' },
-          { key: 'resource', header: 'tp.discover.resource.name' },
-          { key: 'steps', header: 'Steps (cloud)', align: 'right' },
-          { key: 'selfHostedSteps', header: 'Steps (self-hosted)', align: 'right' },
+          { key: 'resource', header: 'tp.discover.resource.name', drop: 1 },
+          { key: 'steps', header: 'Steps (cloud)', shortHeader: 'Cloud', align: 'right' },
+          { key: 'selfHostedSteps', header: 'Steps (self-hosted)', shortHeader: 'Self-hosted', align: 'right' },
         ],
         rows,
       },
@@ -87,8 +87,7 @@ function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
     `Completed ${r.completed.toLocaleString('en-US')} of ${r.sessions.toLocaleString('en-US')} sessions (${formatPercent(r.completionRate)}); ` +
       `median time to complete ${formatDuration(r.medianSecondsToComplete)}, average ${formatDuration(r.averageSecondsToComplete)}.`,
     `Added: sessions that passed "${r.steps.find((x) => x.key === r.addedAt)?.name ?? r.addedAt}" (SUCCESS or SKIPPED); ${r.completedEventSent ?? 0} of them sent \`completed\` (lost when a tab closes on the Finished page).`,
-    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Optional steps never hold a session up;',
-    'drop-off and times are from the previous required step.',
+    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Optional steps never hold a session up; drop-off and times are from the previous required step.',
     ...(r.legacy ? [`Legacy: ${r.legacy}.`] : []),
   ];
   return {
@@ -119,15 +118,15 @@ function allTracks(reports: TrackFunnelReport[], meta: Meta): Report {
       {
         title: 'Discover funnels by resource — ranked by completion rate, then median time to complete',
         columns: [
-          { key: 'rank', header: '#', align: 'right' },
+          { key: 'rank', header: '#', align: 'right', drop: 2 },
           { key: 'slug', header: 'Resource' },
           { key: 'steps', header: 'Steps', align: 'right', dataOnly: true },
           { key: 'sessions', header: 'Sessions', align: 'right' },
-          { key: 'completed', header: 'Completed', align: 'right' },
+          { key: 'completed', header: 'Completed', align: 'right', drop: 1 },
           { key: 'completionRate', header: 'Completion', align: 'right', text: (r) => formatPercent(r.completionRate) },
-          { key: 'medianSecondsToComplete', header: 'Median time', align: 'right', text: (r) => formatDuration(r.medianSecondsToComplete) },
+          { key: 'medianSecondsToComplete', header: 'Median time', shortHeader: 'Median', align: 'right', text: (r) => formatDuration(r.medianSecondsToComplete) },
           { key: 'worstStep', header: 'Biggest drop-off' },
-          { key: 'bar', header: '', text: (r) => bar(r.completionRate, 1, 10), terminalOnly: true },
+          barColumn((r: { completionRate: number }) => r.completionRate, 1, 10),
         ],
         rows,
         notes: [describeRange(meta), 'Completed = added the resource (passed the last required step). Selection-only cards: discover-metrics demand.', 'Per-resource details: discover-metrics funnel --resource <slug>.'],

@@ -3,7 +3,7 @@ import { buildTimeToFirstQuery, type TrackFunnelOptions } from '../definitions/d
 import { timeToFirst, type HistogramBin, type ResourceTimeRow } from '../discover/ttfr.js';
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
-import { bar } from '../output/chart.js';
+import { bar, barColumn } from '../output/chart.js';
 import { formatDuration, formatPercent } from '../output/format.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
@@ -43,7 +43,7 @@ export async function ttfrCommand(o: TtfrOptions, c: CommandContext): Promise<Co
           { key: 'fromSeconds', header: 'From', align: 'right', text: (b: HistogramBin) => formatDuration(b.fromSeconds) },
           { key: 'toSeconds', header: 'To', align: 'right', text: (b: HistogramBin) => formatDuration(b.toSeconds) },
           { key: 'count', header: unit[0]!.toUpperCase() + unit.slice(1), align: 'right' },
-          { key: 'bar', header: '', terminalOnly: true, text: (b: HistogramBin) => bar(b.count, maxCount, 40) },
+          barColumn((b: HistogramBin) => b.count, maxCount, 40),
         ],
         rows: r.histogram,
         notes: summary,

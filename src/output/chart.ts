@@ -1,5 +1,7 @@
 /** Terminal charts: horizontal bars for funnels and shares, a line chart for time series. */
 import { c } from './color.js';
+import type { Column } from './table.js';
+import { displayWidth } from './width.js';
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
@@ -12,6 +14,18 @@ export function bar(value: number, max: number, width: number): string {
   return '█'.repeat(full) + (rest > 0 && full < width ? EIGHTHS[Math.min(rest, 7)] : '');
 }
 
+/** A solid bar for `value` continued by a light one up to `outer` (median ▇ then p90 ░). */
+export function twoToneBar(value: number, outer: number, max: number, width: number): string {
+  const solid = bar(value, max, width);
+  return solid + '░'.repeat(Math.max(0, Math.round((outer / (max || 1)) * width) - solid.length));
+}
+
+/** A terminal-only bar column: `value` of `max`, as wide as the table can spare (at most `width`). */
+export function barColumn<R>(value: (row: R) => number, max: number, width: number, header = ''): Column<R> {
+  const draw = (row: R, w: number) => bar(value(row), max, w);
+  return { key: 'bar', header, terminalOnly: true, text: (row) => draw(row, width), bar: { width, draw } };
+}
+
 export interface Series {
   name: string;
   values: number[];
@@ -19,10 +33,10 @@ export interface Series {
 
 /**
  * A line chart for one or more series over shared x labels, sized to fit `width` columns
- * (default 80). Uses Braille-free block/line glyphs so it reads in any terminal font.
+ * (the terminal's; at most 80). Uses Braille-free block/line glyphs so it reads in any terminal font.
  */
 export function lineChart(labels: string[], series: Series[], opts: { width?: number; height?: number } = {}): string {
-  const width = opts.width ?? 80;
+  const width = Math.min(80, opts.width ?? 80);
   const height = opts.height ?? 10;
   const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
   if (labels.length === 0 || all.length === 0) return '';
@@ -84,9 +98,17 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   if (n > 1 && cols + 2 >= first.length + last.length + 3) place(last, cols + 2 - last.length);
   lines.push(' '.repeat(yLabelW) + axis.join('').trimEnd());
   if (series.length > 1) {
-    lines.push(
-      series.map((s, si) => colors[si % colors.length]!(`${symbols[si % symbols.length]} ${s.name}`)).join('   '),
-    );
+    // the legend, as many entries a line as the width takes
+    let line = '';
+    for (const [si, s] of series.entries()) {
+      const entry = `${symbols[si % symbols.length]} ${s.name}`;
+      if (line && displayWidth(line) + 3 + displayWidth(entry) > width) {
+        lines.push(line);
+        line = '';
+      }
+      line += (line ? '   ' : '') + colors[si % colors.length]!(entry);
+    }
+    lines.push(line);
   }
   return lines.join('\n') + '\n';
 }

@@ -28,3 +28,9 @@ export function formatNumber(n: number): string {
 export function formatWindow(w: { funnelWindowInterval: number; funnelWindowIntervalUnit: WindowUnit }): string {
   return `${w.funnelWindowInterval} ${w.funnelWindowIntervalUnit}${w.funnelWindowInterval === 1 ? '' : 's'}`;
 }
+
+/** A number as data (CSV): fractions rounded to 4 decimals, so float noise (60.846499999) never shows. */
+export function roundForData(v: unknown): unknown {
+  if (typeof v !== 'number' || Number.isInteger(v) || !Number.isFinite(v)) return v;
+  return Number(v.toFixed(4));
+}

@@ -2,7 +2,7 @@
  * The one funnel step table: a Discover report's steps and a `query run` FunnelsQuery response
  * both print through it, so a funnel reads the same wherever it comes from.
  */
-import { bar } from './chart.js';
+import { bar, barColumn } from './chart.js';
 import { formatDuration, formatPercent } from './format.js';
 import type { TableSpec } from './table.js';
 
@@ -55,12 +55,12 @@ export function funnelStepTable<R extends FunnelStepView>(title: string, steps: 
     { key: 'name', header: 'Step' },
     { key: 'event', header: 'Event', dataOnly: true },
     { key: 'count', header: opts.countHeader ?? 'Sessions', align: 'right' },
-    { key: 'conversionFromPrevious', header: 'From prev', align: 'right', text: (r) => (r.step === 1 ? '' : formatPercent(r.conversionFromPrevious)) },
-    { key: 'conversionFromFirst', header: 'From first', align: 'right', text: (r) => formatPercent(r.conversionFromFirst) },
-    { key: 'dropOff', header: 'Drop-off', align: 'right', text: (r) => (r.step === 1 ? '' : r.dropOff.toLocaleString('en-US')) },
-    { key: 'medianSeconds', header: 'Median time', align: 'right', text: (r) => (r.step === 1 ? '' : formatDuration(r.medianSeconds)) },
-    { key: 'averageSeconds', header: 'Avg time', align: 'right', text: (r) => (r.step === 1 ? '' : formatDuration(r.averageSeconds)) },
-    { key: 'bar', header: '', text: (r) => bar(r.count, max, 24), terminalOnly: true },
+    { key: 'conversionFromPrevious', header: 'From prev', shortHeader: 'Prev', align: 'right', text: (r) => (r.step === 1 ? '' : formatPercent(r.conversionFromPrevious)) },
+    { key: 'conversionFromFirst', header: 'From first', shortHeader: 'Total', align: 'right', text: (r) => formatPercent(r.conversionFromFirst) },
+    { key: 'dropOff', header: 'Drop-off', align: 'right', drop: 2, text: (r) => (r.step === 1 ? '' : r.dropOff.toLocaleString('en-US')) },
+    { key: 'medianSeconds', header: 'Median time', shortHeader: 'Median', align: 'right', text: (r) => (r.step === 1 ? '' : formatDuration(r.medianSeconds)) },
+    { key: 'averageSeconds', header: 'Avg time', align: 'right', drop: 1, text: (r) => (r.step === 1 ? '' : formatDuration(r.averageSeconds)) },
+    barColumn((r: R) => r.count, max, 24),
   ];
   return { title, columns, rows: steps, notes: opts.notes ?? [] };
 }

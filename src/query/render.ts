@@ -4,7 +4,7 @@
  */
 import type { PostHogQuery, QueryResponse } from '../engines/types.js';
 import type { TableSpec } from '../output/table.js';
-import { bar } from '../output/chart.js';
+import { bar, barColumn } from '../output/chart.js';
 import { formatDuration } from '../output/format.js';
 import { funnelStepTable, stepViews, type PostHogStep } from '../output/funnel.js';
 
@@ -43,7 +43,7 @@ function summarizeOne(query: PostHogQuery, res: QueryResponse): TableSpec<any> |
         columns: [
           { key: 'from', header: 'From', align: 'right', text: (b: [number, number]) => formatDuration(b[0]), value: (b: [number, number]) => b[0] },
           { key: 'count', header: 'Count', align: 'right', value: (b: [number, number]) => b[1] },
-          { key: 'bar', header: '', terminalOnly: true, text: (b: [number, number]) => bar(b[1], max, 30) },
+          barColumn((b: [number, number]) => b[1], max, 30),
         ],
         rows: r.bins,
         notes: [`average: ${formatDuration(r.average_conversion_time)}`],
