@@ -2,7 +2,8 @@
 import { loadTracks, trackSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
 import { planTrackFunnels, rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
 import type { CommandResult, Report } from '../output/report.js';
-import { funnelStepTable } from '../output/funnel.js';
+import { funnelBreakdownMatrix, funnelStepTable } from '../output/funnel.js';
+import type { TableSpec } from '../output/table.js';
 import { bar, barColumn } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
 import type { PeriodInterval } from '../time/index.js';
@@ -22,6 +23,8 @@ interface Meta {
   order: string;
   deployment: string;
   aggregation: string;
+  /** --breakdown: the property the funnels are split by. */
+  breakdown?: string;
 }
 
 export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promise<CommandResult> {
@@ -40,6 +43,16 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
   }
   const { reports } = await withEngine(o.query, c, (engine) => runTrackFunnels(engine, tracks, opts, o.query.ctx));
   for (const r of reports) for (const w of r.warnings) if (tracks.length === 1 || r.sessions > 0) c.out.warn(w);
+  const missing = reports.filter((r) => r.breakdownMissing);
+  if (opts.breakdown && missing.length) {
+    const n = missing.reduce((a, r) => a + r.breakdownMissing!.sessions, 0);
+    const of = missing.reduce((a, r) => a + r.breakdownMissing!.of, 0);
+    const at = missing[0]!.breakdownMissing!;
+    c.out.warn(
+      `${opts.breakdown} is not set on "${at.step}" (${at.event}), the step the breakdown value is read from, for ${n.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} sessions` +
+        `${tracks.length > 1 ? ` (${missing.map((r) => r.slug).join(', ')})` : ''}: they show as None. Choose a property that event carries.`,
+    );
+  }
   const meta: Meta = {
     engine: o.query.engine,
     dateRange: opts.dateRange,
@@ -47,6 +60,7 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
     order: opts.order,
     deployment: opts.deployment,
     aggregation: 'wizard session',
+    ...(opts.breakdown ? { breakdown: opts.breakdown } : {}),
   };
   return tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta);
 }
@@ -94,7 +108,9 @@ function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
     json: { ...meta, ...r },
     tables: [
       funnelStepTable(`${r.title} — Discover funnel (${r.slug})`, labelled(r.steps), { notes }),
-      ...(r.breakdowns ?? []).map((b) => funnelStepTable(`${r.title} — ${b.value}`, labelled(b.steps))),
+      ...(r.breakdowns?.length && meta.breakdown
+        ? [funnelBreakdownMatrix(`${r.title} — by ${meta.breakdown}`, meta.breakdown, r.breakdowns, { optional: (i) => !!r.steps[i]?.optional })]
+        : []),
     ],
   };
 }
@@ -131,7 +147,41 @@ function allTracks(reports: TrackFunnelReport[], meta: Meta): Report {
         rows,
         notes: [describeRange(meta), 'Completed = added the resource (passed the last required step). Selection-only cards: discover-metrics demand.', 'Per-resource details: discover-metrics funnel --resource <slug>.'],
       },
+      ...(meta.breakdown ? [breakdownByResource(reports, meta.breakdown)] : []),
     ],
+  };
+}
+
+interface ResourceValueRow {
+  slug: string;
+  value: string;
+  sessions: number;
+  completed: number;
+  completionRate: number;
+}
+
+/** `--resource all --breakdown X`: completion per resource and value of X. */
+function breakdownByResource(reports: TrackFunnelReport[], property: string): TableSpec<ResourceValueRow> {
+  const rows: ResourceValueRow[] = reports.flatMap((r) =>
+    (r.breakdowns ?? []).map((b) => {
+      const added = [...b.steps].reverse().find((s) => !s.optional);
+      const sessions = b.steps[0]?.count ?? 0;
+      const completed = added?.count ?? 0;
+      return { slug: r.slug, value: b.value, sessions, completed, completionRate: sessions > 0 ? completed / sessions : 0 };
+    }),
+  );
+  return {
+    title: `Completion by resource and ${property}`,
+    columns: [
+      { key: 'slug', header: 'Resource', terminalText: (x) => (rows.find((y) => y.slug === x.slug) === x ? x.slug : '') },
+      { key: 'value', header: property },
+      { key: 'sessions', header: 'Sessions', align: 'right' },
+      { key: 'completed', header: 'Completed', align: 'right', drop: 1 },
+      { key: 'completionRate', header: 'Completion', align: 'right', text: (x) => formatPercent(x.completionRate) },
+      barColumn((x: ResourceValueRow) => x.completionRate, 1, 10),
+    ],
+    rows,
+    notes: [`${property} is read from the step where the resource is chosen; None: sessions without it.`],
   };
 }
 

@@ -9,6 +9,8 @@ import {
   buildTrackFunnelQuery,
   funnelSteps,
   completionEnds,
+  NULL_BREAKDOWN,
+  OTHER_BREAKDOWN,
   stepTitle,
   type FlowStep,
   type Track,
@@ -68,6 +70,8 @@ export interface TrackFunnelReport {
   medianSecondsToComplete: number | null;
   averageSecondsToComplete: number | null;
   breakdowns?: FunnelBreakdownRow[];
+  /** Most sessions lack the breakdown property on the step its value is read from (they show as None). */
+  breakdownMissing?: { sessions: number; of: number; step: string; event: string };
   warnings: string[];
 }
 
@@ -129,6 +133,14 @@ function asStepLists(results: unknown): PostHogFunnelStep[][] {
   if (!Array.isArray(results) || results.length === 0) return [];
   if (Array.isArray(results[0])) return results as PostHogFunnelStep[][];
   return [results as PostHogFunnelStep[]];
+}
+
+/** A breakdown value as PostHog's UI labels it: its null and "other" buckets read None and Other. */
+export function breakdownLabel(value: string): string {
+  return value
+    .split(' / ')
+    .map((v) => (v === NULL_BREAKDOWN || v === '' ? 'None' : v === OTHER_BREAKDOWN ? 'Other' : v))
+    .join(' / ');
 }
 
 function bucketValue(steps: PostHogFunnelStep[]): string[] {
@@ -257,9 +269,15 @@ export async function runTrackFunnels(
       report.breakdowns = lists
         .map((l) => {
           const value = bucketValue(l).slice(1).join(' / ');
-          return { value: value || '(none)', steps: stepRows(flow, events, l, timeByValue.get(value)) };
+          return { value: breakdownLabel(value), steps: stepRows(flow, events, l, timeByValue.get(value)) };
         })
         .sort((a, b) => b.steps[0]!.count - a.steps[0]!.count || a.value.localeCompare(b.value));
+      // the value is read from one step (the resource choice): a property other steps carry shows as None
+      const none = report.breakdowns.filter((b) => b.value === 'None').reduce((n, b) => n + b.steps[0]!.count, 0);
+      if (sessions > 0 && none * 2 > sessions) {
+        const at = steps.find((s) => s.key === 'resourceSelection') ?? steps[0]!;
+        report.breakdownMissing = { sessions: none, of: sessions, step: at.name, event: at.event };
+      }
     }
     return report;
   });

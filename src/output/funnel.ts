@@ -64,3 +64,43 @@ export function funnelStepTable<R extends FunnelStepView>(title: string, steps: 
   ];
   return { title, columns, rows: steps, notes: opts.notes ?? [] };
 }
+
+export interface FunnelBreakdownView<S extends FunnelStepView = FunnelStepView> {
+  value: string;
+  steps: S[];
+}
+
+interface MatrixRow {
+  value: string;
+  sessions: number;
+  steps: FunnelStepView[];
+}
+
+/**
+ * A funnel broken down by a property as one matrix: a row per value, a column per step (the
+ * share of the value's entrants that reached it), the steps numbered as in the step table.
+ * `optional(i)`: step i is optional (its column goes first when the terminal is narrow).
+ */
+export function funnelBreakdownMatrix(
+  title: string,
+  property: string,
+  breakdowns: FunnelBreakdownView[],
+  opts: { notes?: string[]; optional?: (stepIndex: number) => boolean; countHeader?: string } = {},
+): TableSpec<MatrixRow> {
+  const first = breakdowns[0]?.steps ?? [];
+  const rows: MatrixRow[] = breakdowns.map((b) => ({ value: b.value, sessions: b.steps[0]?.count ?? 0, steps: b.steps }));
+  const columns: TableSpec<MatrixRow>['columns'] = [
+    { key: 'value', header: property },
+    { key: 'sessions', header: opts.countHeader ?? 'Sessions', align: 'right' },
+    ...first.slice(1).map((s, j) => ({
+      key: `step${s.step}`,
+      header: `${s.step}`,
+      align: 'right' as const,
+      ...(opts.optional?.(j + 1) ? { drop: 1 } : {}),
+      value: (r: MatrixRow) => r.steps[j + 1]?.conversionFromFirst ?? null,
+      text: (r: MatrixRow) => formatPercent(r.steps[j + 1]?.conversionFromFirst ?? null),
+    })),
+  ];
+  const legend = `Steps: ${first.map((s) => `${s.step} ${s.name}`).join(' · ')}. Cells: share of the row's entrants that reached the step.`;
+  return { title, columns, rows, notes: [legend, ...(opts.notes ?? [])] };
+}
