@@ -9,14 +9,13 @@ import {
   buildTrackFunnelQuery,
   funnelSteps,
   completionEnds,
-  NULL_BREAKDOWN,
-  OTHER_BREAKDOWN,
   stepTitle,
   type FlowStep,
   type Track,
   type TrackFunnelOptions,
 } from '../definitions/discover.js';
 import { stepViews, type FunnelStepView } from '../output/funnel.js';
+import { breakdownText } from '../output/format.js';
 
 export interface PostHogFunnelStep {
   name?: string;
@@ -133,14 +132,6 @@ function asStepLists(results: unknown): PostHogFunnelStep[][] {
   if (!Array.isArray(results) || results.length === 0) return [];
   if (Array.isArray(results[0])) return results as PostHogFunnelStep[][];
   return [results as PostHogFunnelStep[]];
-}
-
-/** A breakdown value as PostHog's UI labels it: its null and "other" buckets read None and Other. */
-export function breakdownLabel(value: string): string {
-  return value
-    .split(' / ')
-    .map((v) => (v === NULL_BREAKDOWN || v === '' ? 'None' : v === OTHER_BREAKDOWN ? 'Other' : v))
-    .join(' / ');
 }
 
 function bucketValue(steps: PostHogFunnelStep[]): string[] {
@@ -268,8 +259,8 @@ export async function runTrackFunnels(
       const timeByValue = new Map(timeLists.map((l) => [bucketValue(l).slice(1).join(' / '), l]));
       report.breakdowns = lists
         .map((l) => {
-          const value = bucketValue(l).slice(1).join(' / ');
-          return { value: breakdownLabel(value), steps: stepRows(flow, events, l, timeByValue.get(value)) };
+          const parts = bucketValue(l).slice(1);
+          return { value: breakdownText(parts.length > 1 ? parts : parts[0]), steps: stepRows(flow, events, l, timeByValue.get(parts.join(' / '))) };
         })
         .sort((a, b) => b.steps[0]!.count - a.steps[0]!.count || a.value.localeCompare(b.value));
       // the value is read from one step (the resource choice): a property other steps carry shows as None

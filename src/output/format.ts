@@ -34,3 +34,15 @@ export function roundForData(v: unknown): unknown {
   if (typeof v !== 'number' || Number.isInteger(v) || !Number.isFinite(v)) return v;
   return Number(v.toFixed(4));
 }
+
+/** PostHog's breakdown buckets for "no value" and "beyond the breakdown limit". */
+const NULL_BUCKET = '$$_posthog_breakdown_null_$$';
+const OTHER_BUCKET = '$$_posthog_breakdown_other_$$';
+
+/** A breakdown value as PostHog's UI labels it: None for its null bucket, Other for the rest, parts of a multiple breakdown joined. */
+export function breakdownText(value: unknown): string {
+  if (Array.isArray(value)) return value.map(breakdownText).join(' / ');
+  if (value === null || value === undefined || value === '' || value === NULL_BUCKET) return 'None';
+  if (value === OTHER_BUCKET) return 'Other';
+  return String(value);
+}
