@@ -7,7 +7,7 @@ import { compareTracks, formatPValue, type StepComparison, type TrackComparison 
 import { buildVersionDaysQuery, splitOnRelease, type ReleaseSplit } from '../discover/release.js';
 import type { DateRange } from '../query/schema.js';
 import type { CommandResult } from '../output/report.js';
-import { formatDuration, formatPercent } from '../output/format.js';
+import { formatDuration, formatPercent, formatPoints } from '../output/format.js';
 import type { TableSpec } from '../output/table.js';
 import { FindingError } from '../errors.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
@@ -72,7 +72,7 @@ export async function compareCommand(o: CompareOptions, c: CommandContext): Prom
   };
 }
 
-const points = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`);
+const points = formatPoints;
 const ciText = (ci: [number, number] | null) => (ci ? `${points(ci[0])} … ${points(ci[1])}` : '–');
 const medianText = (m: number | null, ci: [number, number] | null) => (m === null ? '–' : `${formatDuration(m)}${ci ? ` (${formatDuration(ci[0])}–${formatDuration(ci[1])})` : ''}`);
 

@@ -194,5 +194,5 @@ function worstStep(r: TrackFunnelReport): string {
   let worst: FunnelStepRow | undefined;
   for (const s of r.steps.slice(1)) if (!worst || s.dropOff > worst.dropOff) worst = s;
   if (!worst || worst.dropOff === 0) return '';
-  return `${worst.name} (−${formatPercent(1 - (worst.conversionFromPrevious ?? 0), 0)})`;
+  return `${worst.name} (−${formatPercent(1 - (worst.conversionFromPrevious ?? 0))})`;
 }

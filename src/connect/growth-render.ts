@@ -108,13 +108,15 @@ export function renderRetention(r: RetentionReport): Report {
       key: `k${k}`,
       header: `${unit} ${k}`,
       shortHeader: `${unit.charAt(0)}${k}`,
+      // the cohort itself: 100% by definition, the first to go on a narrow terminal
+      ...(k === 0 ? { drop: 1 } : {}),
       align: 'right' as const,
       value: (x: TriangleRow) => x.cohort.values[k] ?? null,
-      text: (x: TriangleRow) => (k < x.cohort.values.length ? (x.cohort.size ? formatPercent(x.cohort.values[k]! / x.cohort.size, 0) : '–') : ''),
+      text: (x: TriangleRow) => (k < x.cohort.values.length ? (x.cohort.size ? formatPercent(x.cohort.values[k]! / x.cohort.size) : '–') : ''),
     })),
   ];
   const rows: TriangleRow[] = r.cohorts.map((cohort) => ({ cohort }));
-  const meanLine = `Mean (weighted by cohort size): ${r.mean.map((m, k) => `${unit.charAt(0)}${k} ${m === null ? '–' : formatPercent(m, 0)}`).join(' · ')}`;
+  const meanLine = `Mean (weighted by cohort size): ${r.mean.map((m, k) => `${unit.charAt(0)}${k} ${m === null ? '–' : formatPercent(m)}`).join(' · ')}`;
   const curve = r.mean.filter((m): m is number => m !== null).map((m) => Math.round(m * 1000) / 10);
   const chart = (width?: number) => (curve.length > 1 ? lineChart(curve.map((_, k) => `${unit} ${k}`), [{ name: 'Mean retention %', values: curve }], { width, height: 10 }) : undefined);
   const table: TableSpec<TriangleRow> = { title: `${r.title} by ${r.period}`, columns, rows, notes: [...notes, meanLine] };

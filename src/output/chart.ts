@@ -2,6 +2,7 @@
 import { c } from './color.js';
 import type { Column } from './table.js';
 import { displayWidth } from './width.js';
+import { formatCompact } from './format.js';
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
@@ -113,10 +114,4 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   return lines.join('\n') + '\n';
 }
 
-function formatAxis(v: number): string {
-  const a = Math.abs(v);
-  if (a >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
-  if (a >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
-  if (a >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
-}
+const formatAxis = formatCompact;

@@ -11,10 +11,25 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
-/** A share 0..1 as a percentage (0.123 -> 12.3%); '–' when there is none. */
-export function formatPercent(x: number | null | undefined, digits = 1): string {
+/** A share 0..1 as a percentage, always one decimal (0.123 -> 12.3%); '–' when there is none. */
+export function formatPercent(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  return `${(x * 100).toFixed(digits)}%`;
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+/** A difference of two shares in percentage points, signed (0.057 -> +5.7, -0.039 -> −3.9); '–' when there is none. */
+export function formatPoints(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+}
+
+/** An axis label: integers as they are, then 1.2k, 45k, 1.3M; fractions with one decimal. */
+export function formatCompact(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
+  if (a >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
 
 /** Counts with thousands separators; fractions with at most two decimals. */

@@ -65,8 +65,9 @@ const MIN_BAR = 6;
 
 /**
  * A terminal table that fits `width`: bars narrow (then go), low-value columns (`drop`) go,
- * long text columns (`wrap`) narrow and wrap in their cells; when even that is too wide, each row
- * becomes a block of `Header: value` lines.
+ * long text columns (`wrap`) narrow and wrap in their cells, padding shrinks; a matrix still too
+ * wide is printed in pages of columns, each led by the first column; failing that, each row
+ * becomes a block of `Header  value` lines.
  */
 export function renderTable<R>(spec: TableSpec<R>, o: FitOptions = {}): string {
   let columns = spec.columns.filter((col) => !col.dataOnly);
@@ -81,6 +82,7 @@ export function renderTable<R>(spec: TableSpec<R>, o: FitOptions = {}): string {
   const width = o.width;
   let stacked = false;
   let padding = 1;
+  const pages: Column<R>[][] = [];
   if (width !== undefined && total() > width) {
     for (const col of columns) {
       if (col.shortHeader === undefined) continue;
@@ -100,24 +102,37 @@ export function renderTable<R>(spec: TableSpec<R>, o: FitOptions = {}): string {
       wrapped.set(widest, widthOf(widest) - 1);
     }
     // then one space of padding instead of two
-    if (total() > width && total() - columns.length <= width) padding = 0;
-    stacked = total() - (padding === 0 ? columns.length : 0) > width;
+    if (total() > width) padding = 0;
+    const used = (cols: Column<R>[]) => cols.reduce((t, col) => t + widthOf(col) + 2, 1);
+    if (used(columns) > width) {
+      // a wide matrix: its columns in pages, each led by the first column; else a block per row
+      const [key, ...rest] = columns;
+      if (key && rest.every((col) => used([key, col]) <= width)) {
+        for (const col of rest) {
+          const page = pages[pages.length - 1];
+          if (page && used([...page, col]) <= width) page.push(col);
+          else pages.push([key, col]);
+        }
+      } else stacked = true;
+    }
   }
-  const parts: string[] = [];
-  if (spec.title) parts.push(...wrapText(spec.title, width).map((l) => c().bold(l)));
-  if (stacked) parts.push(stackedRows(columns, spec.rows, cell, (col) => header.get(col)!, width!));
-  else {
+  const grid = (cols: Column<R>[]) => {
     const t = new Table({
       // cli-table3 takes cell objects in the header too; its types say strings
-      head: columns.map((col) => ({ content: c().bold(header.get(col)!), wordWrap: wrapped.has(col) })) as unknown as string[],
-      colAligns: columns.map((col) => col.align ?? 'left'),
-      ...(wrapped.size || padding === 0 ? { colWidths: columns.map((col) => widthOf(col) + 1 + padding) } : {}),
+      head: cols.map((col) => ({ content: c().bold(header.get(col)!), wordWrap: wrapped.has(col) })) as unknown as string[],
+      colAligns: cols.map((col) => col.align ?? 'left'),
+      ...(wrapped.size || padding === 0 ? { colWidths: cols.map((col) => widthOf(col) + 1 + padding) } : {}),
       style: { head: [], border: [], 'padding-left': padding, 'padding-right': 1 },
       chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     });
-    for (const row of spec.rows) t.push(columns.map((col) => (wrapped.has(col) ? { content: cell(col, row), wordWrap: true } : cell(col, row))));
-    parts.push(t.toString());
-  }
+    for (const row of spec.rows) t.push(cols.map((col) => (wrapped.has(col) ? { content: cell(col, row), wordWrap: true } : cell(col, row))));
+    return t.toString();
+  };
+  const parts: string[] = [];
+  if (spec.title) parts.push(...wrapText(spec.title, width).map((l) => c().bold(l)));
+  if (stacked) parts.push(stackedRows(columns, spec.rows, cell, (col) => header.get(col)!, width!));
+  else if (pages.length) parts.push(...pages.map(grid));
+  else parts.push(grid(columns));
   for (const n of spec.notes ?? []) parts.push(...wrapText(n, width, '  ').map((l) => c().dim(l)));
   return parts.join('\n') + '\n';
 }
