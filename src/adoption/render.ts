@@ -3,6 +3,7 @@ import { lineChart } from '../output/chart.js';
 import type { TableSpec } from '../output/table.js';
 import { formatPercent } from '../output/format.js';
 import type { AdoptionReport, AdoptionRow } from './index.js';
+import { platformName } from '../output/platform.js';
 
 const ratioValue = (r: number | null) => (r === null ? null : Number(r.toFixed(4)));
 
@@ -13,7 +14,7 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
     title: `Teleport Connect adoption by ${r.interval}${range}${r.timezone !== 'UTC' ? ` (${r.timezone})` : ''}`,
     columns: [
       { key: 'period', header: word },
-      { key: 'platform', header: 'Platform' },
+      { key: 'platform', header: 'Platform', text: (x) => platformName(x.platform) },
       { key: 'downloads', header: 'Downloads', align: 'right' },
       { key: 'newInstallations', header: 'New installations', shortHeader: 'New', align: 'right' },
       { key: 'ratio', header: 'New / downloads', shortHeader: 'New/dl', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },
@@ -23,7 +24,7 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
     rows: r.rows,
     notes: [
       `downloads: fresh installer downloads from ${r.downloadsSource === 'logs' ? 'the given CloudFront logs' : 'download events in the store'}; new installations: first Connect event in the period; active: any Connect event in the period`,
-      'platforms: macos = darwin, windows = win32, linux = linux (Connect reports Electron platform names)',
+      'Platforms: macOS, Windows and Linux as downloads name them; Connect reports darwin, win32 and linux (the data keeps those names).',
     ],
   };
 }
@@ -34,7 +35,7 @@ export function totalsTable(r: AdoptionReport): TableSpec<TotalRow> {
   return {
     title: 'Whole range by platform',
     columns: [
-      { key: 'platform', header: 'Platform' },
+      { key: 'platform', header: 'Platform', text: (x) => platformName(x.platform) },
       { key: 'downloads', header: 'Downloads', align: 'right' },
       { key: 'newInstallations', header: 'New installations', shortHeader: 'New', align: 'right' },
       { key: 'ratio', header: 'New / downloads', shortHeader: 'New/dl', align: 'right', text: (x) => formatPercent(x.ratio), value: (x) => ratioValue(x.ratio) },

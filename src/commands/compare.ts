@@ -11,6 +11,7 @@ import { formatDuration, formatPercent, formatPoints } from '../output/format.js
 import type { TableSpec } from '../output/table.js';
 import { FindingError } from '../errors.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { c } from '../output/color.js';
 
 export interface CompareOptions {
   tracks: Track[];
@@ -73,6 +74,8 @@ export async function compareCommand(o: CompareOptions, c: CommandContext): Prom
 }
 
 const points = formatPoints;
+/** A regression in red, an improvement in green (terminal only). */
+const verdictText = (v: string) => (v === 'regressed' ? c().red.bold(v) : v === 'improved' ? c().green.bold(v) : v);
 const ciText = (ci: [number, number] | null) => (ci ? `${points(ci[0])} … ${points(ci[1])}` : '–');
 const medianText = (m: number | null, ci: [number, number] | null) => (m === null ? '–' : `${formatDuration(m)}${ci ? ` (${formatDuration(ci[0])}–${formatDuration(ci[1])})` : ''}`);
 
@@ -93,7 +96,7 @@ function trackTable(rows: TrackComparison[], ranges: Ranges): TableSpec<TrackCom
       { key: 'pValue', header: 'p', align: 'right', text: (r) => formatPValue(r.pValue) },
       { key: 'medianBefore', header: 'Median before', align: 'right', drop: 1, value: (r) => r.before.medianSeconds, text: (r) => medianText(r.before.medianSeconds, r.before.medianCi) },
       { key: 'medianAfter', header: 'Median after', align: 'right', drop: 1, value: (r) => r.after.medianSeconds, text: (r) => medianText(r.after.medianSeconds, r.after.medianCi) },
-      { key: 'verdict', header: 'Verdict' },
+      { key: 'verdict', header: 'Verdict', terminalText: (x) => verdictText(x.verdict) },
       { key: 'summary', header: 'Summary', dataOnly: true },
     ],
     rows,
@@ -112,7 +115,7 @@ function stepTable(r: TrackComparison): TableSpec<StepComparison> {
       { key: 'difference', header: 'Change (pts)', shortHeader: 'Pts', align: 'right', text: (s) => points(s.difference) },
       { key: 'ci', header: '95% CI', align: 'right', drop: 1, value: (s) => (s.ci ? s.ci.join(' ') : ''), text: (s) => ciText(s.ci) },
       { key: 'pValue', header: 'p', align: 'right', text: (s) => formatPValue(s.pValue) },
-      { key: 'verdict', header: 'Verdict' },
+      { key: 'verdict', header: 'Verdict', terminalText: (x) => verdictText(x.verdict) },
     ],
     rows: r.steps,
     notes: [r.summary],

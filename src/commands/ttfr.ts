@@ -30,6 +30,7 @@ export async function ttfrCommand(o: TtfrOptions, c: CommandContext): Promise<Co
   const maxCount = Math.max(0, ...r.histogram.map((b) => b.count));
   const unit = wizard ? 'sessions' : 'accounts';
   const summary = [
+    ...(r.histogramScale === 'log' ? [`Bins widen (1m, 5m, 15m, 1h, 4h, 1d, 3d, 1w, …): most ${unit} took less than the first of even bins.`] : []),
     `${wizard ? 'Wizard sessions started' : r.from.startsWith('signup') ? `Accounts that signed up ${r.from.slice(7)}` : 'Accounts (from first seen)'}: ${r.entered.toLocaleString('en-US')}; added a resource: ${r.converted.toLocaleString('en-US')} (${formatPercent(r.conversionRate)}) within ${window.funnelWindowInterval} ${window.funnelWindowIntervalUnit}(s).`,
     `median ${formatDuration(r.medianSeconds)} · p75 ≈ ${formatDuration(r.p75Seconds)} · p90 ≈ ${formatDuration(r.p90Seconds)} · average ${formatDuration(r.averageSeconds)}` +
       (r.percentileBinSeconds ? ` (p75/p90 within ${formatDuration(r.percentileBinSeconds)})` : ''),

@@ -5,7 +5,7 @@
 import type { Report } from '../output/report.js';
 import type { TableSpec } from '../output/table.js';
 import { bar, barColumn, lineChart } from '../output/chart.js';
-import { formatNumber, formatPercent } from '../output/format.js';
+import { formatDecimal, formatNumber, formatPercent } from '../output/format.js';
 import type { DauReport, DauSeries, FeaturesReport, PlatformsReport } from './reports.js';
 
 const MATH_TEXT: Record<string, string> = {
@@ -135,7 +135,7 @@ export function renderDau(r: DauReport): Report {
     columns: [
       { key: 'name', header: r.breakdown?.title ?? 'Series' },
       { key: 'breakdownValue', header: 'Breakdown value', dataOnly: true },
-      { key: 'average', header: `Avg per ${r.interval}`, align: 'right', text: (x) => formatNumber(Math.round(x.average * 10) / 10) },
+      { key: 'average', header: `Avg per ${r.interval}`, align: 'right', text: (x) => formatDecimal(x.average) },
       { key: 'peak', header: 'Peak', align: 'right' },
       { key: 'latest', header: 'Latest', align: 'right' },
       barColumn((x: { average: number }) => x.average, maxAvg, 20),

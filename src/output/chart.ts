@@ -43,12 +43,17 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   if (labels.length === 0 || all.length === 0) return '';
   const max = Math.max(...all, 0);
   const min = Math.min(...all, 0);
+  // counts get whole-number axis labels
+  const integer = all.every((v) => Number.isInteger(v));
+  const yAxis = (v: number) => formatAxis(integer ? Math.round(v) : v);
   // widest of the three y labels drawn (top, middle, bottom)
-  const yLabelW = Math.max(formatAxis(max).length, formatAxis(min).length, formatAxis(max - (Math.floor((height - 1) / 2) * (max - min || 1)) / (height - 1)).length);
+  const yLabelW = Math.max(yAxis(max).length, yAxis(min).length, yAxis(max - (Math.floor((height - 1) / 2) * (max - min || 1)) / (height - 1)).length);
   const plotW = Math.max(10, width - yLabelW - 3);
-  // Resample the x axis to at most plotW columns (average of the points falling in a column).
+  // Resample the x axis to at most plotW columns (average of the points falling in a column);
+  // a few points are spread over the width (up to 8 columns apart) instead of packed at the left.
   const n = labels.length;
-  const cols = Math.min(plotW, n);
+  const gap = n > 1 ? Math.max(1, Math.min(8, Math.floor((plotW - 1) / (n - 1)))) : 1;
+  const cols = Math.min(plotW, n > 1 ? (n - 1) * gap + 1 : 1);
   const colOf = (i: number) => (n === 1 ? 0 : Math.round((i * (cols - 1)) / (n - 1)));
   const symbols = ['●', '○', '◆', '◇', '▲', '△', '■', '□'];
   const colors = [c().cyan, c().magenta, c().yellow, c().green, c().blue, c().red, c().white, c().gray];
@@ -65,24 +70,32 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
       acc.set(col, a);
     });
     let prevRow: number | undefined;
+    let prevCol = -1;
     for (let col = 0; col < cols; col++) {
       const a = acc.get(col);
       if (!a) continue;
       const v = a.sum / a.k;
       const row = height - 1 - Math.round(((v - min) / range) * (height - 1));
-      if (prevRow !== undefined && Math.abs(row - prevRow) > 1) {
+      if (prevRow !== undefined && col - prevCol > 1) {
+        // spread points: a dotted line between them
+        for (let x = prevCol + 1; x < col; x++) {
+          const r = Math.round(prevRow + ((row - prevRow) * (x - prevCol)) / (col - prevCol));
+          if (grid[r]![x] === ' ') grid[r]![x] = colors[si % colors.length]!('·');
+        }
+      } else if (prevRow !== undefined && Math.abs(row - prevRow) > 1) {
         const [lo, hi] = row < prevRow ? [row, prevRow] : [prevRow, row];
         for (let r = lo + 1; r < hi; r++) if (grid[r]![col] === ' ') grid[r]![col] = colors[si % colors.length]!('│');
       }
       grid[row]![col] = colors[si % colors.length]!(series.length === 1 ? '•' : symbols[si % symbols.length]!);
       prevRow = row;
+      prevCol = col;
     }
   });
   const lines: string[] = [];
   for (let r = 0; r < height; r++) {
     const yv = max - (r * range) / (height - 1);
     const showLabel = r === 0 || r === height - 1 || r === Math.floor((height - 1) / 2);
-    lines.push(`${(showLabel ? formatAxis(yv) : '').padStart(yLabelW)} ┤${grid[r]!.join('')}`);
+    lines.push(`${(showLabel ? yAxis(yv) : '').padStart(yLabelW)} ┤${grid[r]!.join('')}`.trimEnd());
   }
   lines.push(`${' '.repeat(yLabelW)} └${'─'.repeat(cols)}`);
   // x labels: first, middle, last

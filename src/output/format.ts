@@ -1,14 +1,15 @@
 /** The one place numbers, durations and shares are turned into text for people. */
 import type { WindowUnit } from '../engines/types.js';
 
-/** Human durations: 42s, 4m 12s, 1h 03m, 2d 4h; '–' when there is none. */
+/** Human durations, two units at most, a zero second unit left out: 42s, 3m 35s, 5m, 1h 3m, 2d 4h, 1d; '–' when there is none. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
   const s = Math.round(seconds);
+  const two = (big: number, bigUnit: string, small: number, smallUnit: string) => `${big}${bigUnit}${small ? ` ${small}${smallUnit}` : ''}`;
   if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  if (s < 3600) return two(Math.floor(s / 60), 'm', s % 60, 's');
+  if (s < 86400) return two(Math.floor(s / 3600), 'h', Math.floor((s % 3600) / 60), 'm');
+  return two(Math.floor(s / 86400), 'd', Math.floor((s % 86400) / 3600), 'h');
 }
 
 /** A share 0..1 as a percentage, always one decimal (0.123 -> 12.3%); '–' when there is none. */
@@ -37,6 +38,11 @@ export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Number.isInteger(n)) return n.toLocaleString('en-US');
   return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+/** A number with a fixed count of decimals and thousands separators (averages: 113.0, 270.4). */
+export function formatDecimal(n: number, digits = 1): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 /** A funnel conversion window: "1 day", "14 days". */

@@ -3,6 +3,7 @@
  * both print through it, so a funnel reads the same wherever it comes from.
  */
 import { bar, barColumn } from './chart.js';
+import { c } from './color.js';
 import { formatDuration, formatPercent } from './format.js';
 import type { TableSpec } from './table.js';
 
@@ -50,14 +51,17 @@ export function stepViews(steps: readonly PostHogStep[], name: (s: PostHogStep, 
 
 export function funnelStepTable<R extends FunnelStepView>(title: string, steps: R[], opts: { notes?: string[]; countHeader?: string } = {}): TableSpec<R> {
   const max = steps[0]?.count ?? 0;
+  // the step that loses the most entrants, in red on a terminal
+  const worst = steps.slice(1).reduce<R | undefined>((w, s) => (s.dropOff > 0 && (!w || s.dropOff > w.dropOff) ? s : w), undefined);
+  const mark = (r: R, text: string) => (r === worst ? c().red.bold(text) : text);
   const columns: TableSpec<R>['columns'] = [
     { key: 'step', header: '#', align: 'right' },
-    { key: 'name', header: 'Step' },
+    { key: 'name', header: 'Step', terminalText: (r) => mark(r, r.name) },
     { key: 'event', header: 'Event', dataOnly: true },
     { key: 'count', header: opts.countHeader ?? 'Sessions', align: 'right' },
     { key: 'conversionFromPrevious', header: 'From prev', shortHeader: 'Prev', align: 'right', text: (r) => (r.step === 1 ? '' : formatPercent(r.conversionFromPrevious)) },
     { key: 'conversionFromFirst', header: 'From first', shortHeader: 'Total', align: 'right', text: (r) => formatPercent(r.conversionFromFirst) },
-    { key: 'dropOff', header: 'Drop-off', align: 'right', drop: 2, text: (r) => (r.step === 1 ? '' : r.dropOff.toLocaleString('en-US')) },
+    { key: 'dropOff', header: 'Drop-off', align: 'right', drop: 2, text: (r) => (r.step === 1 ? '' : r.dropOff.toLocaleString('en-US')), terminalText: (r) => (r.step === 1 ? '' : mark(r, r.dropOff.toLocaleString('en-US'))) },
     { key: 'medianSeconds', header: 'Median time', shortHeader: 'Median', align: 'right', text: (r) => (r.step === 1 ? '' : formatDuration(r.medianSeconds)) },
     { key: 'averageSeconds', header: 'Avg time', align: 'right', drop: 1, text: (r) => (r.step === 1 ? '' : formatDuration(r.averageSeconds)) },
     barColumn((r: R) => r.count, max, 24),
