@@ -109,7 +109,7 @@ function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
     tables: [
       funnelStepTable(`${r.title} — Discover funnel (${r.slug})`, labelled(r.steps), { notes }),
       ...(r.breakdowns?.length && meta.breakdown
-        ? [funnelBreakdownMatrix(`${r.title} — by ${meta.breakdown}`, meta.breakdown, r.breakdowns, { optional: (i) => !!r.steps[i]?.optional })]
+        ? [funnelBreakdownMatrix(`${r.title} — by ${meta.breakdown}`, meta.breakdown, r.breakdowns.map((b) => ({ ...b, steps: labelled(b.steps) })), { optional: (i) => !!r.steps[i]?.optional })]
         : []),
     ],
   };
