@@ -6,7 +6,7 @@ import { funnelStepTable } from '../output/funnel.js';
 import { bar } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
 import type { PeriodInterval } from '../time/index.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 import { funnelTrendCommand } from './funnel-trend.js';
 
 /**
@@ -38,7 +38,8 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
         `${plan.completion.length} two-step funnel(s) (first step → resource added) whose median is the time to complete.`,
     };
   }
-  const { reports } = await withEngine(o.query, c, (engine) => runTrackFunnels(engine, tracks, opts, o.query.ctx));
+  const ran = await withEngineRange(o.query, c, opts.dateRange, (engine, dateRange) => runTrackFunnels(engine, tracks, { ...opts, dateRange }, o.query.ctx));
+  const { reports } = ran.result;
   for (const r of reports) for (const w of r.warnings) if (tracks.length === 1 || r.sessions > 0) c.out.warn(w);
   const meta: Meta = {
     engine: o.query.engine,
@@ -48,7 +49,7 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
     deployment: opts.deployment,
     aggregation: 'wizard session',
   };
-  return tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta);
+  return { ...(tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta)), range: ran.range };
 }
 
 function listTracks(): Report {
@@ -78,7 +79,7 @@ function listTracks(): Report {
 }
 
 function describeRange(meta: Meta): string {
-  return `${meta.dateRange.date_from ?? ''} → ${meta.dateRange.date_to ?? 'today'} · window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment === 'all' ? 'every cluster' : `${meta.deployment} clusters`} · engine ${meta.engine}`;
+  return `Window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment === 'all' ? 'every cluster' : `${meta.deployment} clusters`} · engine ${meta.engine}`;
 }
 
 function oneTrack(r: TrackFunnelReport, meta: Meta): Report {

@@ -11,10 +11,12 @@ import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOpt
 import { checkRelativeOrder, dateRangeFromOptions } from '../range-options.js';
 import { queryOptionsOf, rangeOf, sourceName } from '../query.js';
 import { withOptions } from './with-options.js';
+import { DEFAULT_REPORT_FROM } from '../../time/index.js';
 
 type Raw = Record<string, any>;
 
-const DEFAULT_FROM = '-30d';
+/** Every report over a range defaults to the same last 30 days (src/time/report-range.ts). */
+const DEFAULT_FROM = DEFAULT_REPORT_FROM;
 
 /** Validate a --from/--to calendar day (YYYY-MM-DD). */
 export function parseDay(option: string, value: string | undefined): string | undefined {
@@ -172,7 +174,7 @@ export function register(program: Command): void {
     program.command('adoption').description('Connect downloads by platform next to newly active and active installations by OS, per period'),
     [
       intervalOption('period length', 'week'),
-      ...rangeOptions('-90d'),
+      ...rangeOptions(DEFAULT_FROM),
       new Option('--logs <paths...>', 'count downloads straight from CloudFront log files or directories instead of the store'),
       ...logOptions(),
       ...queryOptions(),
@@ -182,7 +184,7 @@ export function register(program: Command): void {
     adoption,
     (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
-      return { interval: o.interval, dateRange: rangeOf(o, query, '-90d'), logs: o.logs as string[] | undefined, salt: o.salt, strict: !!o.strict, query };
+      return { interval: o.interval, dateRange: rangeOf(o, query, DEFAULT_FROM), logs: o.logs as string[] | undefined, salt: o.salt, strict: !!o.strict, query };
     },
     async () => (await import('../../commands/adoption.js')).adoptionCommand,
   );

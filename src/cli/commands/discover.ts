@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { findTrack, loadTracks, trackSteps, type Deployment, type Track, type TrackFunnelOptions } from '../../definitions/discover.js';
 import { stepIndex } from '../../discover/dropoffs.js';
 import { parseReleaseVersion } from '../../discover/release.js';
-import type { PeriodInterval } from '../../time/index.js';
+import { DEFAULT_REPORT_FROM, type PeriodInterval } from '../../time/index.js';
 import { taxonomy } from '../../events/taxonomy.js';
 import type { QueryOptions } from '../../commands/context.js';
 import { action } from '../action.js';
@@ -19,7 +19,8 @@ import { withOptions } from './with-options.js';
 
 type Raw = Record<string, any>;
 
-const DEFAULT_FROM = '-30d';
+/** Every report over a range defaults to the same last 30 days (src/time/report-range.ts). */
+const DEFAULT_FROM = DEFAULT_REPORT_FROM;
 
 /** `--resource` value to tracks: a slug, or `all`. */
 export function tracksFor(resource: string): Track[] {
@@ -125,14 +126,14 @@ export function register(program: Command): void {
       .option('--signup-event <name>', "event that marks signup, for projects that send one (default: the taxonomy's discover.signupEvent; none: the account's first-seen event)", taxonomy().discover.signupEvent ?? undefined)
       .option('--first-seen', 'measure from the first event seen in the range instead of a signup event')
       .option('--window <span>', 'longest time counted as converting (default: 90d per account, 1d per wizard session)'),
-    [numberOption('--bins <n>', 'histogram bins (PostHog: 1-90; default automatic)', { min: 1, max: 90 }), ...rangeOptions('-90d'), ...queryOptions()],
+    [numberOption('--bins <n>', 'histogram bins (PostHog: 1-90; default automatic)', { min: 1, max: 90 }), ...rangeOptions(DEFAULT_FROM), ...queryOptions()],
   );
   action(
     ttfr,
     (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
       return {
-        dateRange: rangeOf(o, query, '-90d'),
+        dateRange: rangeOf(o, query, DEFAULT_FROM),
         window: parseWindow(o.window !== undefined ? String(o.window) : o.wizard ? '1d' : '90d'),
         signupEvent: o.firstSeen ? null : ((o.signupEvent as string | undefined) ?? null),
         wizard: !!o.wizard,
