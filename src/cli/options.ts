@@ -35,7 +35,10 @@ export function rangeOptions(defaultFrom: string): Option[] {
 
 /** --from/--to as calendar days (CloudFront logs are counted per day). */
 export function dayRangeOptions(): Option[] {
-  return [new Option('--from <day>', 'first day (YYYY-MM-DD, in --timezone)'), new Option('--to <day>', 'last day (YYYY-MM-DD, inclusive)')];
+  return [
+    new Option('--from <day>', 'first day: YYYY-MM-DD in --timezone, or relative (-30d, -4w, mStart)'),
+    new Option('--to <day>', 'last day, inclusive: YYYY-MM-DD or relative (-1d)'),
+  ];
 }
 
 export function timezoneOption(def?: string): Option {

@@ -102,3 +102,14 @@ export function currentPeriod(interval: PeriodInterval, ctx: RangeContext): stri
 export function isIncompletePeriod(period: string, interval: PeriodInterval, ctx: RangeContext): boolean {
   return period.slice(0, 10) >= currentPeriod(interval, ctx);
 }
+
+/**
+ * A --from/--to of a calendar-day report (downloads) as its day (YYYY-MM-DD, team timezone):
+ * an absolute day as is, a relative date (-30d, -4w, mStart) counted back from --now.
+ */
+export function dayOfDateInput(value: string, ctx: RangeContext, where: string): string {
+  const v = value.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return v;
+  const r = resolveDateRange({ date_from: v, date_to: null }, 'day', ctx, { where });
+  return dayOf(r.from.getTime(), ctx);
+}

@@ -11,22 +11,28 @@ import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOpt
 import { checkRelativeOrder, dateRangeFromOptions } from '../range-options.js';
 import { queryOptionsOf, rangeOf, sourceName } from '../query.js';
 import { withOptions } from './with-options.js';
-import { DEFAULT_REPORT_FROM } from '../../time/index.js';
+import { DEFAULT_REPORT_FROM, dayOfDateInput, type RangeContext } from '../../time/index.js';
 
 type Raw = Record<string, any>;
 
 /** Every report over a range defaults to the same last 30 days (src/time/report-range.ts). */
 const DEFAULT_FROM = DEFAULT_REPORT_FROM;
 
-/** Validate a --from/--to calendar day (YYYY-MM-DD). */
-export function parseDay(option: string, value: string | undefined): string | undefined {
+/** A --from/--to calendar day: YYYY-MM-DD, or relative like every report's (-30d, -4w, mStart) counted back from --now. */
+export function parseDay(option: string, value: string | undefined, ctx: RangeContext = { timezone: 'UTC', weekStart: 0, now: new Date() }): string | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
   if (m) {
     const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
     if (d.toISOString().slice(0, 10) === value.trim()) return value.trim();
+  } else if (value.trim() !== 'all') {
+    try {
+      return dayOfDateInput(value, ctx, option);
+    } catch {
+      // reported below with the accepted forms
+    }
   }
-  throw new UsageError(`${option}: '${value}' is not a date`, 'Use YYYY-MM-DD, e.g. 2026-11-01.');
+  throw new UsageError(`${option}: '${value}' is not a date`, 'Use YYYY-MM-DD (2026-11-01) or a relative date (-30d, -4w, -3m, mStart).');
 }
 
 const logsOf = (o: Raw, logs: string[]) => ({ logs, salt: o.salt as string | undefined, strict: !!o.strict });
@@ -199,6 +205,7 @@ export function register(program: Command): void {
       intervalOption('period length for --by period', 'day'),
       new Option('--kind <kind>', 'which downloads: fresh installs, updater fetches, or all').choices(['all', 'install', 'update']).default('all'),
       ...dayRangeOptions(),
+      new Option('--now <iso>', 'pin the current time (ISO 8601) that relative --from/--to count back from'),
       timezoneOption('UTC'),
       weekStartOption('sunday'),
       new Option('--load', 'also load the counted downloads into the event store (idempotent)'),
@@ -213,8 +220,14 @@ export function register(program: Command): void {
       if (!isValidTimezone(timezone)) {
         throw new UsageError(`${sourceName(cmd, 'timezone', '--timezone', 'DISCOVER_METRICS_TIMEZONE')}: '${timezone}' is not an IANA timezone`, 'Examples: UTC, Europe/Warsaw, US/Pacific.');
       }
-      const from = parseDay('--from', o.from);
-      const to = parseDay('--to', o.to);
+      let now = new Date();
+      if (o.now !== undefined) {
+        now = new Date(o.now);
+        if (Number.isNaN(now.getTime())) throw new UsageError(`--now: '${o.now}' is not an ISO 8601 date-time`);
+      }
+      const dayCtx = { timezone, weekStart: o.weekStart === 'monday' ? (1 as const) : (0 as const), now };
+      const from = parseDay('--from', o.from, dayCtx);
+      const to = parseDay('--to', o.to, dayCtx);
       if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
       return { ...logsOf(o, logs!), by, interval: o.interval, kind: o.kind, from, to, timezone, weekStart: o.weekStart === 'monday' ? (1 as const) : (0 as const), load: !!o.load };
     },
