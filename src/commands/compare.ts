@@ -12,6 +12,7 @@ import type { TableSpec } from '../output/table.js';
 import { FindingError } from '../errors.js';
 import { rangeJson } from '../output/range.js';
 import { resolveReportRange, type RangeContext } from '../time/index.js';
+import { failUnder, joinFailures } from './thresholds.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
 export interface CompareOptions {
@@ -22,6 +23,8 @@ export interface CompareOptions {
   split: { before: DateRange; after: DateRange } | { release: string; range: DateRange };
   /** Fail (exit 1) when a track regressed significantly. */
   failOnRegression: boolean;
+  /** Fail (exit 1) when a track's completion after the change is below this rate. */
+  failUnder?: number;
   query: QueryOptions;
 }
 
@@ -70,10 +73,12 @@ export async function compareCommand(o: CompareOptions, c: CommandContext): Prom
   return {
     json: { ...meta, tracks: rows },
     tables: [trackTable(rows, ranges, o.query.ctx), ...detailed.map(stepTable)],
-    failure:
+    failure: joinFailures([
       o.failOnRegression && regressed.length > 0
         ? new FindingError(`compare: ${regressed.length === 1 ? 'a track' : `${regressed.length} tracks`} regressed significantly (${regressed.map((r) => r.slug).join(', ')})`)
         : undefined,
+      failUnder('compare', 'completion after', rows.map((r) => ({ name: r.slug, rate: r.after.sessions > 0 ? r.after.rate : null, detail: `${r.after.completed} of ${r.after.sessions} sessions` })), o.failUnder),
+    ]),
   };
 }
 

@@ -5,6 +5,7 @@ import { isIncompletePeriod, type PeriodInterval, type RangeContext } from '../t
 import type { CommandResult } from '../output/report.js';
 import { bar, lineChart } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
+import { failUnder } from './thresholds.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface FunnelTrendOptions {
@@ -12,6 +13,8 @@ export interface FunnelTrendOptions {
   funnel: TrackFunnelOptions;
   interval: PeriodInterval;
   query: QueryOptions;
+  /** --fail-under: a complete period's completion below it fails (exit 1) */
+  failUnder?: number;
 }
 
 export async function funnelTrendCommand(o: FunnelTrendOptions, c: CommandContext): Promise<CommandResult> {
@@ -22,8 +25,10 @@ export async function funnelTrendCommand(o: FunnelTrendOptions, c: CommandContex
   const { result: trend, range } = await withEngineRange(o.query, c, opts.dateRange, (engine, dateRange) => funnelTrend(engine, track, { ...opts, dateRange }, interval, o.query.ctx));
   const sessions = trend.reduce((s, r) => s + r.sessions, 0);
   const completed = trend.reduce((s, r) => s + r.completed, 0);
+  const judged = trend.filter((r) => !r.incomplete).map((r) => ({ name: r.period, rate: r.sessions > 0 ? r.rate : null, detail: `${r.completed} of ${r.sessions} sessions` }));
   return {
     range,
+    failure: failUnder(`funnel ${track.slug}`, `completion per ${interval}`, judged, o.failUnder),
     json: {
       engine: o.query.engine,
       slug: track.slug,

@@ -8,12 +8,15 @@ import { formatDuration, formatPercent, formatWindow } from '../output/format.js
 import type { PeriodInterval } from '../time/index.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 import { funnelTrendCommand } from './funnel-trend.js';
+import { failUnder } from './thresholds.js';
 
 /**
  * Run the funnels of some tracks, or list the tracks (`--resource list`). With `interval` (one
  * track, no breakdown): conversion per period.
  */
-export type FunnelOptions = { list: true } | { tracks: Track[]; funnel: TrackFunnelOptions; query: QueryOptions; interval?: PeriodInterval };
+export type FunnelOptions =
+  | { list: true }
+  | { tracks: Track[]; funnel: TrackFunnelOptions; query: QueryOptions; interval?: PeriodInterval; /** --fail-under */ failUnder?: number };
 
 interface Meta {
   engine: string;
@@ -26,7 +29,7 @@ interface Meta {
 
 export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promise<CommandResult> {
   if ('list' in o) return listTracks();
-  if (o.interval) return funnelTrendCommand({ track: o.tracks[0]!, funnel: o.funnel, interval: o.interval, query: o.query }, c);
+  if (o.interval) return funnelTrendCommand({ track: o.tracks[0]!, funnel: o.funnel, interval: o.interval, query: o.query, failUnder: o.failUnder }, c);
   const tracks = o.tracks;
   const opts = o.funnel;
   if (o.query.printQuery) {
@@ -49,7 +52,12 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
     deployment: opts.deployment,
     aggregation: 'wizard session',
   };
-  return { ...(tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta)), range: ran.range };
+  const rates = reports.map((r) => ({ name: r.slug, rate: r.sessions > 0 ? r.completionRate : null, detail: `${r.completed} of ${r.sessions} sessions` }));
+  return {
+    ...(tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta)),
+    range: ran.range,
+    failure: failUnder('funnel', 'completion', rates, o.failUnder),
+  };
 }
 
 function listTracks(): Report {

@@ -27,6 +27,11 @@ export interface Report {
   tip?: string;
   /** The range the report covers: a footer in tables, resolved dates in JSON and CSV (output/range.ts). */
   range?: ReportRange;
+  /**
+   * The tables summarise what the command did (files written, events sent) rather than answer a
+   * question: --quiet leaves them out of table and Markdown output (JSON and CSV still print).
+   */
+  status?: boolean;
   /** The check this report shows failed: thrown (exit code and message) once the report is printed. */
   failure?: Error;
 }

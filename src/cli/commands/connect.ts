@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { findDimension, loadConnectDefinitions, type ActiveMath, type ReportInterval } from '../../definitions/connect.js';
 import { parseDimensions } from '../../downloads/report.js';
 import { action } from '../action.js';
-import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOption, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
+import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOption, parseRate, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
 import { checkRelativeOrder, dateRangeFromOptions } from '../range-options.js';
 import { queryOptionsOf, rangeOf, sourceName } from '../query.js';
 import { withOptions } from './with-options.js';
@@ -48,6 +48,7 @@ export function register(program: Command): void {
       new Option('--breakdown <dimension>', 'split by a person property: os, arch, os_version, app_version'),
       new Option('--compare', 'add the previous period of the same length'),
       new Option('--compare-to <offset>', 'compare with the range moved back by an offset instead (e.g. -1w, -1m)'),
+      new Option('--max-drop <rate>', 'exit 1 when the last complete period fell by more than RATE (0.2 or 20%) from the one before (with --compare: from the previous range), naming the series (for CI)').argParser((v: string) => parseRate('--max-drop', v)),
       ...rangeOptions(DEFAULT_FROM),
       ...queryOptions(),
     ],
@@ -65,6 +66,7 @@ export function register(program: Command): void {
           compare: !!o.compare || o.compareTo !== undefined,
           compareTo: o.compareTo as string | undefined,
         },
+        maxDrop: o.maxDrop as number | undefined,
         query,
       };
     },
