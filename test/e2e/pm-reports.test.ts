@@ -1,9 +1,12 @@
 // Issue 15, "Ranges and periods": every report states its resolved range, one default range,
 // incomplete periods marked and left out of comparisons, ranges that miss the data refused with
 // the store's span, reports starting at the first day with data, relative dates everywhere.
+// And "CI and scripting": thresholds, --quiet, did-you-mean by prefix, npm run bench.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { json, run, tmpDir } from './cli.js';
+import { ROOT, json, run, tmpDir } from './cli.js';
 
 const dir = tmpDir('dm-ranges-');
 const fixture = join(dir, 'events.jsonl');
@@ -146,3 +149,86 @@ describe('relative dates everywhere', () => {
     expect(bad.stderr).toContain("--from: '-5x' is not a date");
   });
 });
+
+describe('CI thresholds', () => {
+  it('funnel --fail-under exits 1 naming the tracks below the rate, after printing the report', () => {
+    const all = json(dm('funnel', ...NOW, '--format', 'json'));
+    const rates = all.resources.filter((r: any) => r.sessions > 0).map((r: any) => r.completionRate).sort((a: number, b: number) => a - b);
+    const lowest = all.resources.find((r: any) => r.sessions > 0 && r.completionRate === rates[0]);
+    const cut = (rates[0] + rates[rates.length - 1]) / 2;
+    const failing = dm('funnel', ...NOW, '--fail-under', String(cut));
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain('Discover funnels by resource');
+    expect(failing.stderr).toContain(`funnel: completion below ${(cut * 100).toFixed(1)}%`);
+    expect(failing.stderr).toContain(`${lowest.slug} ${(lowest.completionRate * 100).toFixed(1)}% (${lowest.completed} of ${lowest.sessions} sessions)`);
+    const passing = dm('funnel', ...NOW, '--fail-under', `${Math.floor(rates[0] * 100)}%`);
+    expect(passing.code, passing.stderr).toBe(0);
+    const bad = dm('funnel', ...NOW, '--fail-under', '140%');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--fail-under: '140%' is not a rate");
+  });
+
+  it('compare and funnel --interval take --fail-under too', () => {
+    const c = dm('compare', '--resource', 'server', '--before', '-20d..-11d', '--after', '-10d..-1d', ...NOW, '--fail-under', '100%');
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/compare: completion after below 100\.0% for 1 of 1: server \d/);
+    const t = dm('funnel', '--resource', 'server', '--interval', 'day', '--from', '-10d', ...NOW, '--fail-under', '100%', '--format', 'json');
+    expect(t.code).toBe(1);
+    // the day not over (2026-11-15) is not judged
+    expect(t.stderr).toMatch(/funnel server: completion per day below 100\.0%/);
+    expect(t.stderr).not.toContain('2026-11-15');
+    expect(json(t).trend.length).toBeGreaterThan(0);
+  });
+
+  it('dau --max-drop compares the last complete period, not the running one', () => {
+    const j = json(dm('dau', '--from', '-7d', ...NOW, '--format', 'json'));
+    const data: number[] = j.results[0].data;
+    // the running day (index 7) would be a huge drop; the check looks at 14-Nov against 13-Nov
+    const [before, after] = [data[5]!, data[6]!];
+    const drop = before > 0 ? (before - after) / before : 0;
+    const ok = dm('dau', '--from', '-7d', ...NOW, '--max-drop', String(Math.min(1, Math.max(0, drop) + 0.01)));
+    expect(ok.code, ok.stderr).toBe(0);
+    if (drop > 0.02) {
+      const fail = dm('dau', '--from', '-7d', ...NOW, '--max-drop', String(drop - 0.01));
+      expect(fail.code).toBe(1);
+      expect(fail.stderr).toContain(`dau: dropped more than`);
+      expect(fail.stderr).toContain(`Active installations ${before} → ${after}`);
+      expect(fail.stderr).toContain('13-Nov-2026 → 14-Nov-2026');
+    }
+  });
+});
+
+describe('scripting', () => {
+  it('--quiet leaves out the fixtures generate summary (JSON still prints)', () => {
+    const out = join(dir, 'q.jsonl');
+    const q = run(['--quiet', 'fixtures', 'generate', '--seed', '2', '--accounts', '3', '--installations', '3', '--days', '2', '--out', out]);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toBe('');
+    expect(q.stderr).toBe('');
+    const j = run(['--quiet', '--format', 'json', 'fixtures', 'generate', '--seed', '2', '--accounts', '3', '--installations', '3', '--days', '2', '--out', out]);
+    expect(json(j).events).toBeGreaterThan(0);
+  });
+
+  it('did-you-mean lists every resource a prefix starts', () => {
+    const r = dm('funnel', '--resource', 'rds', ...NOW);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("did you mean 'rds-mysql' or 'rds-postgres'?");
+    const b = dm('dau', '--breakdown', 'os_', ...NOW);
+    expect(b.stderr).toContain("did you mean 'os_version'?");
+  });
+
+  it('npm run bench points at a runner that knows every bench script', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const script = /^node (\S+)/.exec(pkg.scripts.bench)![1]!;
+    expect(existsSync(join(ROOT, script))).toBe(true);
+    const r = spawnList(join(ROOT, script));
+    const benches = readdirSync(join(ROOT, 'bench')).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').map((f) => f.slice(0, -4));
+    for (const b of benches) expect(r).toMatch(new RegExp(`^${b} `, 'm'));
+  });
+});
+
+function spawnList(script: string): string {
+  const r = spawnSync(process.execPath, [script, '--list'], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
