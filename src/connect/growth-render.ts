@@ -160,7 +160,7 @@ export function renderShare(r: ShareReport): Report {
     queries: r.queries,
   };
   const columns: Column<SharePeriod>[] = [
-    { key: 'label', header: cap(r.interval) },
+    { key: 'label', header: cap(r.interval), text: (p) => `${p.label}${p.incomplete ? ' *' : ''}` },
     { key: 'period', header: 'Period start', dataOnly: true },
     { key: 'clusterUsers', header: 'Cluster users', align: 'right' },
     { key: 'connectUsers', header: 'On Connect', align: 'right' },
@@ -173,6 +173,7 @@ export function renderShare(r: ShareReport): Report {
     `${r.matchedPairs} of ${r.connectPairs} Connect pairs match a cluster-side pair.`,
   ];
   if (r.caveat) notes.push(`Caveat: ${r.caveat}.`);
+  if (r.periods.some((p) => p.incomplete)) notes.push(`* the ${r.interval} is not over yet: its counts can still grow.`);
   const table: TableSpec<SharePeriod> = { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes };
   return { json, tables: [table] };
 }
