@@ -13,7 +13,7 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
   return {
     title: `Teleport Connect adoption by ${r.interval}${range}${r.timezone !== 'UTC' ? ` (${r.timezone})` : ''}`,
     columns: [
-      { key: 'period', header: word },
+      { key: 'period', header: word, text: (x) => `${x.period}${x.incomplete ? ' *' : ''}` },
       { key: 'platform', header: 'Platform', text: (x) => platformName(x.platform) },
       { key: 'downloads', header: 'Downloads', align: 'right' },
       { key: 'newInstallations', header: 'New installations', shortHeader: 'New', align: 'right' },
@@ -25,6 +25,7 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
     notes: [
       `downloads: fresh installer downloads from ${r.downloadsSource === 'logs' ? 'the given CloudFront logs' : 'download events in the store'}; new installations: first Connect event in the period; active: any Connect event in the period`,
       'Platforms: macOS, Windows and Linux as downloads name them; Connect reports darwin, win32 and linux (the data keeps those names).',
+      ...(r.rows.some((x) => x.incomplete) ? [`* the ${r.interval} is not over yet: its counts can still grow.`] : []),
     ],
   };
 }

@@ -84,6 +84,8 @@ function logHistogram(sources: { upTo: number; bins: Bins }[]): HistogramBin[] {
     const count = source.bins.filter(([start]) => start >= from && start < to).reduce((n, [, k]) => n + k, 0);
     out.push({ fromSeconds: from, toSeconds: to, count });
   }
+  // the end is the fine histogram's last bin end: a sliver past the last edge can stay empty
+  while (out.length > 1 && out[out.length - 1]!.count === 0) out.pop();
   return out;
 }
 

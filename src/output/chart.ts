@@ -36,7 +36,7 @@ export interface Series {
  * A line chart for one or more series over shared x labels, sized to fit `width` columns
  * (the terminal's; at most 80). Uses Braille-free block/line glyphs so it reads in any terminal font.
  */
-export function lineChart(labels: string[], series: Series[], opts: { width?: number; height?: number } = {}): string {
+export function lineChart(labels: string[], series: Series[], opts: { width?: number; height?: number; incompleteFrom?: number } = {}): string {
   const width = Math.min(80, opts.width ?? 80);
   const height = opts.height ?? 10;
   const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
@@ -58,6 +58,8 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   const symbols = ['●', '○', '◆', '◇', '▲', '△', '■', '□'];
   const colors = [c().cyan, c().magenta, c().yellow, c().green, c().blue, c().red, c().white, c().gray];
   const grid: string[][] = Array.from({ length: height }, () => Array.from({ length: cols }, () => ' '));
+  // PostHog draws the period that is not over yet dotted: here its points are hollow
+  const openCol = opts.incompleteFrom !== undefined && opts.incompleteFrom < n ? colOf(opts.incompleteFrom) : Infinity;
   const range = max - min || 1;
   series.forEach((s, si) => {
     const acc = new Map<number, { sum: number; k: number }>();
@@ -77,16 +79,17 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
       const v = a.sum / a.k;
       const row = height - 1 - Math.round(((v - min) / range) * (height - 1));
       if (prevRow !== undefined && col - prevCol > 1) {
-        // spread points: a dotted line between them
+        // spread points: a dotted line between them ('·' marks an incomplete period's point)
         for (let x = prevCol + 1; x < col; x++) {
           const r = Math.round(prevRow + ((row - prevRow) * (x - prevCol)) / (col - prevCol));
-          if (grid[r]![x] === ' ') grid[r]![x] = colors[si % colors.length]!('·');
+          if (grid[r]![x] === ' ') grid[r]![x] = colors[si % colors.length]!('.');
         }
       } else if (prevRow !== undefined && Math.abs(row - prevRow) > 1) {
         const [lo, hi] = row < prevRow ? [row, prevRow] : [prevRow, row];
         for (let r = lo + 1; r < hi; r++) if (grid[r]![col] === ' ') grid[r]![col] = colors[si % colors.length]!('│');
       }
-      grid[row]![col] = colors[si % colors.length]!(series.length === 1 ? '•' : symbols[si % symbols.length]!);
+      const glyph = series.length === 1 ? '•' : symbols[si % symbols.length]!;
+      grid[row]![col] = col >= openCol ? c().dim(glyph === '•' ? '◦' : '·') : colors[si % colors.length]!(glyph);
       prevRow = row;
       prevCol = col;
     }
@@ -111,6 +114,7 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   if (n > 2 && cols > first.length + mid.length + last.length + 4) place(mid, Math.floor(cols / 2) - Math.floor(mid.length / 2) + 1);
   if (n > 1 && cols + 2 >= first.length + last.length + 3) place(last, cols + 2 - last.length);
   lines.push(' '.repeat(yLabelW) + axis.join('').trimEnd());
+  if (openCol !== Infinity) lines.push(c().dim(`${' '.repeat(yLabelW)}  ${series.length === 1 ? '◦' : '·'} not over yet (incomplete period)`));
   if (series.length > 1) {
     // the legend, as many entries a line as the width takes
     let line = '';
