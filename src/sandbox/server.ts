@@ -63,6 +63,8 @@ export interface SandboxOptions {
   queryRateLimits?: { perMinute: number; perHour: number } | null;
   /** Queries running at once per project before a 429 (PostHog: 3). */
   maxConcurrentQueries?: number;
+  /** Called with every query the query API is asked to run (tests: what a report really sent). */
+  onQuery?: (query: PostHogQuery) => void;
   /** Store loader; default loadEvents from src/store/ingest.ts (uuid dedup, $set/$set_once), without the Teleport vocabulary check. */
   loader?: (store: Store, events: CapturedEvent[]) => Promise<unknown>;
 }
@@ -354,6 +356,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (typeof refresh !== 'string' || !REFRESH.has(refresh)) {
         return sendError(res, 400, { type: 'validation_error', code: 'invalid_input', detail: `refresh: '${String(refresh)}' is not a valid choice.`, attr: 'refresh' });
       }
+      opts.onQuery?.(q as PostHogQuery);
       const invalid = validateQuery(q as PostHogQuery);
       if (invalid) return sendError(res, 400, { type: 'validation_error', code: 'invalid_input', detail: invalid, attr: 'query' });
       if (runningQueries >= (opts.maxConcurrentQueries ?? 3)) {
