@@ -294,8 +294,9 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     const doubled = uuids.filter((u) => (perUuid.get(u) ?? 0) > 1);
     const storedCheck: SmokeCheck = {
       name: 'Stored events (one per uuid)',
-      posthog: `${events} distinct uuids, ${rows} stored events`,
-      local: `${events} events`,
+      // the same wording on both sides, so a CI job may compare them as text
+      posthog: `${rows} stored events, ${events} distinct uuids`,
+      local: `${events} stored events, ${events} distinct uuids`,
       ok: rows === events,
       differences: doubled.slice(0, 10).map((u) => `uuid ${u} stored ${perUuid.get(u)} times (a re-sent event PostHog counts twice until it merges)`),
     };

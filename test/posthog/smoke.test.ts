@@ -67,7 +67,7 @@ describe('smoke', () => {
     expect(r.ok).toBe(false);
     expect(r.stored).toEqual({ distinct: r.events, rows: r.events + 1, duplicates: 1 });
     const stored = r.checks[0]!;
-    expect(stored).toMatchObject({ name: 'Stored events (one per uuid)', ok: false, posthog: `${r.events} distinct uuids, ${r.events + 1} stored events` });
+    expect(stored).toMatchObject({ name: 'Stored events (one per uuid)', ok: false, posthog: `${r.events + 1} stored events, ${r.events} distinct uuids`, local: `${r.events} stored events, ${r.events} distinct uuids` });
     expect(stored.differences).toEqual([`uuid ${doubled} stored 2 times (a re-sent event PostHog counts twice until it merges)`]);
   });
 
@@ -81,9 +81,15 @@ describe('smoke', () => {
     expect(r.stderr).not.toContain(TOKEN);
     expect(r.stderr).not.toContain(PKEY);
     expect(r.code).toBe(0);
+    // structured checks a CI job can assert on, not prose
     const out = JSON.parse(r.stdout);
-    expect(out.ok).toBe(true);
-    expect(out.checks).toHaveLength(3);
+    expect(out).toEqual([
+      { name: 'Stored events (one per uuid)', ok: true, expected: expect.stringMatching(/^[1-9][\d,]* stored events, [\d,]+ distinct uuids$/), actual: expect.any(String), differences: [] },
+      { name: 'Discover funnel (server)', ok: true, expected: expect.stringMatching(/^[1-9]\d* sessions entered/), actual: expect.any(String), differences: [] },
+      { name: 'Connect DAU', ok: true, expected: expect.stringMatching(/^[1-9]\d* active installation-days/), actual: expect.any(String), differences: [] },
+    ]);
+    for (const check of out) expect(check.actual).toBe(check.expected);
+    expect(r.stderr).toMatch(/smoke run \S+: \d+ events replayed/);
   });
 
   it('CLI: a missing setting is a usage error naming it', async () => {
