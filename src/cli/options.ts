@@ -59,7 +59,14 @@ export function queryOptions(opts: { printQuery?: boolean } = {}): Option[] {
     weekStartOption(),
     new Option('--now <iso>', 'pin the current time (ISO 8601) so relative dates are reproducible'),
     ...connectionOptions({ query: true }),
-    ...(opts.printQuery === false ? [] : [new Option('--print-query', 'print the PostHog query that would be sent, and exit')]),
+    ...(opts.printQuery === false
+      ? []
+      : [
+          new Option(
+            '--print-query [form]',
+            'print the PostHog queries that would be sent, and exit: api (the query API request bodies, default) or ui (InsightVizNode, to paste into a PostHog insight, with a link when --host and --project-id are set)',
+          ).choices(['api', 'ui']),
+        ]),
   ];
 }
 
