@@ -57,7 +57,7 @@ export function action<O>(cmd: Command, normalise: (o: Raw, args: string[][], cm
     if (intercept) return intercept(nameOf(command), options, g);
     const run = await load();
     let result = await run(options, { store: g.store, storeChosen: g.storeChosen, quiet: g.quiet, out });
-    if (isQueryPrint(result) && command.opts().printQuery === 'ui') result = { ...result, ui: { projectUrl: projectUrlOf(command.opts()) } };
+    if (isQueryPrint(result) && command.opts().printInsight) result = { ...result, ui: { projectUrl: projectUrlOf(command.opts()) } };
     out.result(result);
     if (result && 'failure' in result && result.failure) throw result.failure;
   });

@@ -62,10 +62,10 @@ export function queryOptions(opts: { printQuery?: boolean } = {}): Option[] {
     ...(opts.printQuery === false
       ? []
       : [
-          new Option(
-            '--print-query [form]',
-            'print the PostHog queries that would be sent, and exit: api (the query API request bodies, default) or ui (InsightVizNode, to paste into a PostHog insight, with a link when --host and --project-id are set)',
-          ).choices(['api', 'ui']),
+          new Option('--print-query', 'print the PostHog queries that would be sent (the query API request bodies), and exit'),
+          // a flag of its own, not a value of --print-query: an optional value would take the next
+          // argument (`query run --print-query file.json`)
+          new Option('--print-insight', 'print the queries as PostHog insights (InsightVizNode, to paste into PostHog), with a link per query when --host and --project-id are set, and exit'),
         ]),
   ];
 }

@@ -41,7 +41,7 @@ export interface QueryPrint {
   queries: readonly unknown[];
   /** What else is sent that is not shown (stderr). */
   note?: string;
-  /** `--print-query ui`: PostHog's UI form, and the project's URL for a link per query (stderr). */
+  /** `--print-insight`: PostHog's UI form, and the project's URL for a link per query (stderr). */
   ui?: { projectUrl?: string };
 }
 
@@ -99,7 +99,7 @@ export function uiNode(query: unknown): unknown {
   return query;
 }
 
-/** `--print-query ui`: the UI nodes (one as an object, several as a list), and a new-insight link per query. */
+/** `--print-insight`: the UI nodes (one as an object, several as a list), and a new-insight link per query. */
 export function renderUiQueries(queries: readonly unknown[], projectUrl?: string): { stdout: string; links: string[] } {
   const nodes = queries.map(uiNode);
   const links = projectUrl ? nodes.map((n) => `${projectUrl}/insights/new#q=${encodeURIComponent(JSON.stringify(n))}`) : [];

@@ -98,10 +98,10 @@ describe('funnel', () => {
     expect(checked).toBeGreaterThan(8);
   });
 
-  it('--print-query ui prints InsightVizNodes and a new-insight link per query for PostHog\'s UI', () => {
+  it('--print-insight prints InsightVizNodes and a new-insight link per query for PostHog\'s UI', () => {
     const api = json(run(['funnel', '--resource', 'eks', '--print-query', ...RANGE])) as { query: unknown }[];
     const env = { POSTHOG_HOST: 'https://eu.posthog.com', POSTHOG_PROJECT_ID: '4242' };
-    const r = run(['funnel', '--resource', 'eks', '--print-query', 'ui', ...RANGE], { env });
+    const r = run(['funnel', '--resource', 'eks', '--print-insight', ...RANGE], { env });
     expect(r.code, r.stderr).toBe(0);
     const nodes = JSON.parse(r.stdout) as unknown[];
     expect(nodes).toEqual(api.map((b) => ({ kind: 'InsightVizNode', source: b.query })));
@@ -114,7 +114,7 @@ describe('funnel', () => {
       expect(JSON.parse(decodeURIComponent(m![3]!))).toEqual(nodes[i]);
     });
     // without a project to link to: the nodes, and a hint how to get links
-    const bare = run(['funnel', '--resource', 'eks', '--print-query', 'ui', ...RANGE], { env: { POSTHOG_HOST: '', POSTHOG_PROJECT_ID: '' } });
+    const bare = run(['funnel', '--resource', 'eks', '--print-insight', ...RANGE], { env: { POSTHOG_HOST: '', POSTHOG_PROJECT_ID: '' } });
     expect(JSON.parse(bare.stdout)).toEqual(nodes);
     expect(bare.stderr).not.toContain('insights/new');
     expect(bare.stderr).toContain('set --host and --project-id');
