@@ -53,7 +53,7 @@ export async function adoptionCommand(o: AdoptionOptions, c: CommandContext): Pr
     range,
     json: report,
     tables: [adoptionTable(report), totalsTable(report)],
-    chart: () => adoptionChart(report),
+    chart: (width) => adoptionChart(report, width),
     empty:
       !anyDownloads && !anyInstalls
         ? `no Teleport Connect downloads or installations between ${report.resolvedDateRange?.date_from ?? dateRange.date_from} and ${report.resolvedDateRange?.date_to ?? dateRange.date_to ?? 'now'}`

@@ -7,13 +7,14 @@ import { compareTracks, formatPValue, type StepComparison, type TrackComparison 
 import { buildVersionDaysQuery, splitOnRelease, type ReleaseSplit } from '../discover/release.js';
 import type { DateRange } from '../query/schema.js';
 import type { CommandResult } from '../output/report.js';
-import { formatDuration, formatPercent } from '../output/format.js';
+import { formatDuration, formatPercent, formatPoints } from '../output/format.js';
 import type { TableSpec } from '../output/table.js';
 import { FindingError } from '../errors.js';
 import { rangeJson } from '../output/range.js';
 import { resolveReportRange, type RangeContext } from '../time/index.js';
 import { failUnder, joinFailures } from './thresholds.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { c } from '../output/color.js';
 
 export interface CompareOptions {
   tracks: Track[];
@@ -82,7 +83,9 @@ export async function compareCommand(o: CompareOptions, c: CommandContext): Prom
   };
 }
 
-const points = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`);
+const points = formatPoints;
+/** A regression in red, an improvement in green (terminal only). */
+const verdictText = (v: string) => (v === 'regressed' ? c().red.bold(v) : v === 'improved' ? c().green.bold(v) : v);
 const ciText = (ci: [number, number] | null) => (ci ? `${points(ci[0])} … ${points(ci[1])}` : '–');
 const medianText = (m: number | null, ci: [number, number] | null) => (m === null ? '–' : `${formatDuration(m)}${ci ? ` (${formatDuration(ci[0])}–${formatDuration(ci[1])})` : ''}`);
 
@@ -98,12 +101,12 @@ function trackTable(rows: TrackComparison[], ranges: Ranges, ctx: RangeContext):
       { key: 'slug', header: 'Resource' },
       { key: 'beforeRate', header: 'Before', align: 'right', value: (r) => r.before.rate, text: (r) => `${formatPercent(r.before.rate)} of ${r.before.sessions}` },
       { key: 'afterRate', header: 'After', align: 'right', value: (r) => r.after.rate, text: (r) => `${formatPercent(r.after.rate)} of ${r.after.sessions}` },
-      { key: 'difference', header: 'Change (pts)', align: 'right', text: (r) => points(r.difference) },
-      { key: 'ci', header: '95% CI', align: 'right', value: (r) => (r.ci ? r.ci.join(' ') : ''), text: (r) => ciText(r.ci) },
+      { key: 'difference', header: 'Change (pts)', shortHeader: 'Pts', align: 'right', text: (r) => points(r.difference) },
+      { key: 'ci', header: '95% CI', align: 'right', drop: 2, value: (r) => (r.ci ? r.ci.join(' ') : ''), text: (r) => ciText(r.ci) },
       { key: 'pValue', header: 'p', align: 'right', text: (r) => formatPValue(r.pValue) },
-      { key: 'medianBefore', header: 'Median before', align: 'right', value: (r) => r.before.medianSeconds, text: (r) => medianText(r.before.medianSeconds, r.before.medianCi) },
-      { key: 'medianAfter', header: 'Median after', align: 'right', value: (r) => r.after.medianSeconds, text: (r) => medianText(r.after.medianSeconds, r.after.medianCi) },
-      { key: 'verdict', header: 'Verdict' },
+      { key: 'medianBefore', header: 'Median before', align: 'right', drop: 1, value: (r) => r.before.medianSeconds, text: (r) => medianText(r.before.medianSeconds, r.before.medianCi) },
+      { key: 'medianAfter', header: 'Median after', align: 'right', drop: 1, value: (r) => r.after.medianSeconds, text: (r) => medianText(r.after.medianSeconds, r.after.medianCi) },
+      { key: 'verdict', header: 'Verdict', terminalText: (x) => verdictText(x.verdict) },
       { key: 'summary', header: 'Summary', dataOnly: true },
     ],
     rows,
@@ -117,12 +120,12 @@ function stepTable(r: TrackComparison): TableSpec<StepComparison> {
     columns: [
       { key: 'step', header: '#', align: 'right' },
       { key: 'name', header: 'Step' },
-      { key: 'before', header: 'Before', align: 'right', value: (s) => s.before.rate, text: (s) => `${formatPercent(s.before.rate)} (${s.before.reached}/${s.before.entered})` },
-      { key: 'after', header: 'After', align: 'right', value: (s) => s.after.rate, text: (s) => `${formatPercent(s.after.rate)} (${s.after.reached}/${s.after.entered})` },
-      { key: 'difference', header: 'Change (pts)', align: 'right', text: (s) => points(s.difference) },
-      { key: 'ci', header: '95% CI', align: 'right', value: (s) => (s.ci ? s.ci.join(' ') : ''), text: (s) => ciText(s.ci) },
+      { key: 'before', header: 'Before', align: 'right', wrap: true, minWidth: 6, value: (s) => s.before.rate, text: (s) => `${formatPercent(s.before.rate)} (${s.before.reached}/${s.before.entered})` },
+      { key: 'after', header: 'After', align: 'right', wrap: true, minWidth: 6, value: (s) => s.after.rate, text: (s) => `${formatPercent(s.after.rate)} (${s.after.reached}/${s.after.entered})` },
+      { key: 'difference', header: 'Change (pts)', shortHeader: 'Pts', align: 'right', text: (s) => points(s.difference) },
+      { key: 'ci', header: '95% CI', align: 'right', drop: 1, value: (s) => (s.ci ? s.ci.join(' ') : ''), text: (s) => ciText(s.ci) },
       { key: 'pValue', header: 'p', align: 'right', text: (s) => formatPValue(s.pValue) },
-      { key: 'verdict', header: 'Verdict' },
+      { key: 'verdict', header: 'Verdict', terminalText: (x) => verdictText(x.verdict) },
     ],
     rows: r.steps,
     notes: [r.summary],

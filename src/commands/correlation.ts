@@ -23,12 +23,12 @@ export function likelier(r: { oddsRatio: number; correlation: 'success' | 'failu
 
 function shared<R extends EventCorrelation | PropertyCorrelation>(): Column<R>[] {
   return [
-    { key: 'oddsRatio', header: 'Odds ratio', align: 'right', text: (r) => r.oddsRatio.toFixed(2) },
-    { key: 'reading', header: 'Sessions with it are', value: (r) => likelier(r), text: (r) => likelier(r) },
-    { key: 'successCount', header: 'Completed', align: 'right' },
+    { key: 'oddsRatio', header: 'Odds ratio', shortHeader: 'Odds', align: 'right', text: (r) => r.oddsRatio.toFixed(2) },
+    { key: 'reading', header: 'Sessions with it are', drop: 1, value: (r) => likelier(r), text: (r) => likelier(r) },
+    { key: 'successCount', header: 'Completed', shortHeader: 'Done', align: 'right' },
     { key: 'failureCount', header: 'Failed', align: 'right' },
     { key: 'pValue', header: 'p', align: 'right', text: (r) => formatPValue(r.pValue) },
-    { key: 'significant', header: 'Significant', text: (r) => (r.significant ? 'yes' : 'no') },
+    { key: 'significant', header: 'Significant', shortHeader: 'Sig.', text: (r) => (r.significant ? 'yes' : 'no') },
   ];
 }
 

@@ -4,7 +4,7 @@ import { demand, demandQueries, type DemandRow } from '../discover/demand.js';
 import type { DateRange } from '../query/schema.js';
 import type { WindowUnit } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
-import { bar } from '../output/chart.js';
+import { bar, barColumn } from '../output/chart.js';
 import { formatPercent } from '../output/format.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
@@ -35,7 +35,7 @@ export async function demandCommand(o: DemandOptions, c: CommandContext): Promis
           { key: 'selections', header: 'Sessions', align: 'right' },
           { key: 'accounts', header: 'Accounts', align: 'right' },
           { key: 'share', header: 'Share', align: 'right', text: (x: DemandRow) => formatPercent(x.share) },
-          { key: 'bar', header: '', terminalOnly: true, text: (x: DemandRow) => bar(x.selections, max, 24) },
+          barColumn((x: DemandRow) => x.selections, max, 24),
         ],
         rows: r.resources,
         notes: [

@@ -60,7 +60,7 @@ export async function downloadsCommand(o: DownloadsOptions, c: CommandContext): 
   return {
     json: { ...report, loaded },
     tables: [reportTable(report)],
-    chart: () => periodChart(report),
+    chart: (width) => periodChart(report, width),
     empty:
       report.rows.length === 0
         ? `no Teleport Connect ${what}${range} in ${formatNumber(files)} log file${files === 1 ? '' : 's'} (${formatNumber(requests)} request${requests === 1 ? '' : 's'} read)`
@@ -121,7 +121,7 @@ function describeLoad(load: LoadSummary): string {
 }
 
 /** Terminal chart of installs and updater fetches per period (with --by period, 4+ periods). */
-function periodChart(r: DownloadsReport): string | undefined {
+function periodChart(r: DownloadsReport, width?: number): string | undefined {
   if (!r.by.includes('period')) return undefined;
   const periods = [...new Set(r.rows.map((x) => x.period!))].sort();
   if (periods.length < 4) return undefined;
@@ -134,7 +134,7 @@ function periodChart(r: DownloadsReport): string | undefined {
   return lineChart(periods, [
     { name: 'installs', values: periods.map((p) => installs.get(p) ?? 0) },
     { name: 'updater fetches', values: periods.map((p) => updates.get(p) ?? 0) },
-  ]);
+  ], { width });
 }
 
 /** Log files read, then the load of the counted downloads, each with its progress line. */

@@ -3,7 +3,8 @@ import type { Deployment, Track } from '../definitions/discover.js';
 import { failureQueries, failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
-import { bar } from '../output/chart.js';
+import { barColumn, twoToneBar } from '../output/chart.js';
+import { formatNumber, formatPercent } from '../output/format.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface FailuresOptions {
@@ -35,6 +36,9 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
           ...(all ? [{ key: 'resource', header: 'Resource' }] : [{ key: 'step', header: '#', align: 'right' as const }]),
           { key: 'name', header: 'Step' },
           { key: 'event', header: 'Event', dataOnly: true },
+          { key: 'sessions', header: 'Reached', align: 'right' },
+          { key: 'failedSessions', header: 'Failed', align: 'right', drop: 1 },
+          { key: 'errorRate', header: 'Error rate', shortHeader: 'Err %', align: 'right', text: (s: StepFailureRow) => formatPercent(s.errorRate) },
           { key: 'errors', header: 'Errors', align: 'right' },
           { key: 'aborted', header: 'Left here', align: 'right' },
           { key: 'abortedEvents', header: 'ABORTED events', align: 'right', dataOnly: true },
@@ -44,16 +48,13 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
             key: 'bar',
             header: 'errors ▇ / aborted ░',
             terminalOnly: true,
-            text: (s: StepFailureRow) => {
-              const e = bar(s.errors, max, 24);
-              return e + '░'.repeat(Math.max(0, Math.round(((s.errors + s.aborted) / (max || 1)) * 24) - e.length));
-            },
+            bar: { width: 24, draw: (s: StepFailureRow, w: number) => twoToneBar(s.errors, s.errors + s.aborted, max, w) },
           },
         ],
         rows,
         notes: [
-          'Errors: ERROR outcomes (a session can fail several times before it succeeds). Left here: sessions whose last outcome was ABORTED on this step —',
-          'leaving to create an AWS integration and coming back, or going back from the first view to the resource cards, is not counted.',
+          'Reached: wizard sessions that got to the step. Error rate: sessions that failed on it at least once ÷ sessions that reached it. Errors: ERROR outcomes (a session can fail several times before it succeeds).',
+          'Left here: sessions whose last outcome was ABORTED on this step — leaving to create an AWS integration and coming back, or going back from the first view to the resource cards, is not counted.',
           ...(r.abortedBeforeSelection !== null ? [`Aborted before choosing a resource (on "started"): ${r.abortedBeforeSelection.toLocaleString('en-US')}.`] : []),
         ],
       },
@@ -62,8 +63,8 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
         columns: [
           { key: 'message', header: 'Error' },
           { key: 'errors', header: 'Errors', align: 'right' },
-          { key: 'accounts', header: 'Accounts', align: 'right' },
-          { key: 'bar', header: '', terminalOnly: true, text: (e: ErrorMessageRow) => bar(e.errors, maxErr, 16) },
+          { key: 'accounts', header: 'Accounts', align: 'right', text: (e: ErrorMessageRow) => (e.accounts > 0 ? formatNumber(e.accounts) : '–') },
+          barColumn((e: ErrorMessageRow) => e.errors, maxErr, 16),
         ],
         rows: r.topErrors,
       },

@@ -3,7 +3,7 @@ import { buildTrackFunnelQuery, type Track, type TrackFunnelOptions } from '../d
 import { funnelTrend, type TrendRow } from '../discover/trend.js';
 import { isIncompletePeriod, type PeriodInterval, type RangeContext } from '../time/index.js';
 import type { CommandResult } from '../output/report.js';
-import { bar, lineChart } from '../output/chart.js';
+import { bar, barColumn, lineChart } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
 import { failUnder } from './thresholds.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
@@ -55,7 +55,7 @@ export async function funnelTrendCommand(o: FunnelTrendOptions, c: CommandContex
           { key: 'rate', header: 'Completion', align: 'right', text: (r: TrendRow) => (r.sessions > 0 ? formatPercent(r.rate) : '–') },
           { key: 'medianSeconds', header: 'Median time', align: 'right', text: (r: TrendRow) => formatDuration(r.medianSeconds) },
           { key: 'incomplete', header: 'Incomplete', dataOnly: true },
-          { key: 'bar', header: '', text: (r: TrendRow) => bar(r.rate, 1, 20), terminalOnly: true },
+          barColumn((r: TrendRow) => r.rate, 1, 20),
         ],
         rows: trend,
         notes: [
@@ -66,13 +66,13 @@ export async function funnelTrendCommand(o: FunnelTrendOptions, c: CommandContex
       },
     ],
     // a line needs room to read: with a dozen periods or fewer the table's bars are the chart
-    chart: () =>
+    chart: (width) =>
       trend.length <= 12
         ? undefined
         : lineChart(
             trend.map((r) => r.period),
             [{ name: 'completion %', values: trend.map((r) => (r.sessions > 0 ? r.rate * 100 : Number.NaN)) }],
-            { incompleteFrom: openFrom(trend, interval, o.query.ctx) },
+            { width, incompleteFrom: openFrom(trend, interval, o.query.ctx) },
           ),
   };
 }

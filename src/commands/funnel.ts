@@ -2,8 +2,9 @@
 import { loadTracks, trackSteps, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
 import { planTrackFunnels, rankReports, runTrackFunnels, type FunnelStepRow, type TrackFunnelReport } from '../discover/funnel.js';
 import type { CommandResult, Report } from '../output/report.js';
-import { funnelStepTable } from '../output/funnel.js';
-import { bar } from '../output/chart.js';
+import { funnelBreakdownMatrix, funnelStepTable } from '../output/funnel.js';
+import type { TableSpec } from '../output/table.js';
+import { bar, barColumn } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
 import type { PeriodInterval } from '../time/index.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
@@ -25,6 +26,8 @@ interface Meta {
   order: string;
   deployment: string;
   aggregation: string;
+  /** --breakdown: the property the funnels are split by. */
+  breakdown?: string;
 }
 
 export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promise<CommandResult> {
@@ -44,6 +47,16 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
   const ran = await withEngineRange(o.query, c, opts.dateRange, (engine, dateRange) => runTrackFunnels(engine, tracks, { ...opts, dateRange }, o.query.ctx));
   const { reports } = ran.result;
   for (const r of reports) for (const w of r.warnings) if (tracks.length === 1 || r.sessions > 0) c.out.warn(w);
+  const missing = reports.filter((r) => r.breakdownMissing);
+  if (opts.breakdown && missing.length) {
+    const n = missing.reduce((a, r) => a + r.breakdownMissing!.sessions, 0);
+    const of = missing.reduce((a, r) => a + r.breakdownMissing!.of, 0);
+    const at = missing[0]!.breakdownMissing!;
+    c.out.warn(
+      `${opts.breakdown} is not set on "${at.step}" (${at.event}), the step the breakdown value is read from, for ${n.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} sessions` +
+        `${tracks.length > 1 ? ` (${missing.map((r) => r.slug).join(', ')})` : ''}: they show as None. Choose a property that event carries.`,
+    );
+  }
   const meta: Meta = {
     engine: o.query.engine,
     dateRange: opts.dateRange,
@@ -51,6 +64,7 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
     order: opts.order,
     deployment: opts.deployment,
     aggregation: 'wizard session',
+    ...(opts.breakdown ? { breakdown: opts.breakdown } : {}),
   };
   const rates = reports.map((r) => ({ name: r.slug, rate: r.sessions > 0 ? r.completionRate : null, detail: `${r.completed} of ${r.sessions} sessions` }));
   return {
@@ -76,9 +90,9 @@ function listTracks(): Report {
         columns: [
           { key: 'slug', header: 'Resource' },
           { key: 'title', header: 'Track' },
-          { key: 'resource', header: 'tp.discover.resource.name' },
-          { key: 'steps', header: 'Steps (cloud)', align: 'right' },
-          { key: 'selfHostedSteps', header: 'Steps (self-hosted)', align: 'right' },
+          { key: 'resource', header: 'tp.discover.resource.name', drop: 1 },
+          { key: 'steps', header: 'Steps (cloud)', shortHeader: 'Cloud', align: 'right' },
+          { key: 'selfHostedSteps', header: 'Steps (self-hosted)', shortHeader: 'Self-hosted', align: 'right' },
         ],
         rows,
       },
@@ -96,15 +110,16 @@ function oneTrack(r: TrackFunnelReport, meta: Meta): Report {
     `Completed ${r.completed.toLocaleString('en-US')} of ${r.sessions.toLocaleString('en-US')} sessions (${formatPercent(r.completionRate)}); ` +
       `median time to complete ${formatDuration(r.medianSecondsToComplete)}, average ${formatDuration(r.averageSecondsToComplete)}.`,
     `Added: sessions that passed "${r.steps.find((x) => x.key === r.addedAt)?.name ?? r.addedAt}" (SUCCESS or SKIPPED); ${r.completedEventSent ?? 0} of them sent \`completed\` (lost when a tab closes on the Finished page).`,
-    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Optional steps never hold a session up;',
-    'drop-off and times are from the previous required step.',
+    'Counted: SUCCESS or SKIPPED outcomes, one funnel per wizard session (tp.discover.metadata.id). Optional steps never hold a session up; drop-off and times are from the previous required step.',
     ...(r.legacy ? [`Legacy: ${r.legacy}.`] : []),
   ];
   return {
     json: { ...meta, ...r },
     tables: [
       funnelStepTable(`${r.title} — Discover funnel (${r.slug})`, labelled(r.steps), { notes }),
-      ...(r.breakdowns ?? []).map((b) => funnelStepTable(`${r.title} — ${b.value}`, labelled(b.steps))),
+      ...(r.breakdowns?.length && meta.breakdown
+        ? [funnelBreakdownMatrix(`${r.title} — by ${meta.breakdown}`, meta.breakdown, r.breakdowns.map((b) => ({ ...b, steps: labelled(b.steps) })), { optional: (i) => !!r.steps[i]?.optional })]
+        : []),
     ],
   };
 }
@@ -128,20 +143,54 @@ function allTracks(reports: TrackFunnelReport[], meta: Meta): Report {
       {
         title: 'Discover funnels by resource — ranked by completion rate, then median time to complete',
         columns: [
-          { key: 'rank', header: '#', align: 'right' },
+          { key: 'rank', header: '#', align: 'right', drop: 2 },
           { key: 'slug', header: 'Resource' },
           { key: 'steps', header: 'Steps', align: 'right', dataOnly: true },
           { key: 'sessions', header: 'Sessions', align: 'right' },
-          { key: 'completed', header: 'Completed', align: 'right' },
+          { key: 'completed', header: 'Completed', align: 'right', drop: 1 },
           { key: 'completionRate', header: 'Completion', align: 'right', text: (r) => formatPercent(r.completionRate) },
-          { key: 'medianSecondsToComplete', header: 'Median time', align: 'right', text: (r) => formatDuration(r.medianSecondsToComplete) },
+          { key: 'medianSecondsToComplete', header: 'Median time', shortHeader: 'Median', align: 'right', text: (r) => formatDuration(r.medianSecondsToComplete) },
           { key: 'worstStep', header: 'Biggest drop-off' },
-          { key: 'bar', header: '', text: (r) => bar(r.completionRate, 1, 10), terminalOnly: true },
+          barColumn((r: { completionRate: number }) => r.completionRate, 1, 10),
         ],
         rows,
         notes: [describeRange(meta), 'Completed = added the resource (passed the last required step). Selection-only cards: discover-metrics demand.', 'Per-resource details: discover-metrics funnel --resource <slug>.'],
       },
+      ...(meta.breakdown ? [breakdownByResource(reports, meta.breakdown)] : []),
     ],
+  };
+}
+
+interface ResourceValueRow {
+  slug: string;
+  value: string;
+  sessions: number;
+  completed: number;
+  completionRate: number;
+}
+
+/** `--resource all --breakdown X`: completion per resource and value of X. */
+function breakdownByResource(reports: TrackFunnelReport[], property: string): TableSpec<ResourceValueRow> {
+  const rows: ResourceValueRow[] = reports.flatMap((r) =>
+    (r.breakdowns ?? []).map((b) => {
+      const added = [...b.steps].reverse().find((s) => !s.optional);
+      const sessions = b.steps[0]?.count ?? 0;
+      const completed = added?.count ?? 0;
+      return { slug: r.slug, value: b.value, sessions, completed, completionRate: sessions > 0 ? completed / sessions : 0 };
+    }),
+  );
+  return {
+    title: `Completion by resource and ${property}`,
+    columns: [
+      { key: 'slug', header: 'Resource', terminalText: (x) => (rows.find((y) => y.slug === x.slug) === x ? x.slug : '') },
+      { key: 'value', header: property },
+      { key: 'sessions', header: 'Sessions', align: 'right' },
+      { key: 'completed', header: 'Completed', align: 'right', drop: 1 },
+      { key: 'completionRate', header: 'Completion', align: 'right', text: (x) => formatPercent(x.completionRate) },
+      barColumn((x: ResourceValueRow) => x.completionRate, 1, 10),
+    ],
+    rows,
+    notes: [`${property} is read from the step where the resource is chosen; None: sessions without it.`],
   };
 }
 
@@ -154,5 +203,5 @@ function worstStep(r: TrackFunnelReport): string {
   let worst: FunnelStepRow | undefined;
   for (const s of r.steps.slice(1)) if (!worst || s.dropOff > worst.dropOff) worst = s;
   if (!worst || worst.dropOff === 0) return '';
-  return `${worst.name} (−${formatPercent(1 - (worst.conversionFromPrevious ?? 0), 0)})`;
+  return `${worst.name} (−${formatPercent(1 - (worst.conversionFromPrevious ?? 0))})`;
 }

@@ -3,7 +3,7 @@ import type { Track, TrackFunnelOptions } from '../definitions/discover.js';
 import { planTrackFunnels } from '../discover/funnel.js';
 import { planStepHistograms, stepTimes, type StepTimeRow } from '../discover/steps.js';
 import type { CommandResult } from '../output/report.js';
-import { bar } from '../output/chart.js';
+import { twoToneBar } from '../output/chart.js';
 import { formatDuration } from '../output/format.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
@@ -58,11 +58,7 @@ export async function stepsCommand(o: StepsOptions, c: CommandContext): Promise<
             key: 'bar',
             header: 'median ▇ / p90 ░',
             terminalOnly: true,
-            text: (r: StepTimeRow) => {
-              const m = bar(r.medianSeconds ?? 0, max, 20);
-              const p = Math.max(0, Math.round(((r.p90Seconds ?? 0) / (max || 1)) * 20) - m.length);
-              return m + '░'.repeat(p);
-            },
+            bar: { width: 20, draw: (r: StepTimeRow, w: number) => twoToneBar(r.medianSeconds ?? 0, r.p90Seconds ?? 0, max, w) },
           },
         ],
         rows,

@@ -3,7 +3,7 @@ import { buildTimeToFirstQuery, type TrackFunnelOptions } from '../definitions/d
 import { timeToFirst, type HistogramBin, type ResourceTimeRow } from '../discover/ttfr.js';
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
-import { bar } from '../output/chart.js';
+import { bar, barColumn } from '../output/chart.js';
 import { formatDuration, formatPercent } from '../output/format.js';
 import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
@@ -30,6 +30,7 @@ export async function ttfrCommand(o: TtfrOptions, c: CommandContext): Promise<Co
   const maxCount = Math.max(0, ...r.histogram.map((b) => b.count));
   const unit = wizard ? 'sessions' : 'accounts';
   const summary = [
+    ...(r.histogramScale === 'log' ? [`Bins widen (1m, 5m, 15m, 1h, 4h, 1d, 3d, 1w, …): most ${unit} took less than the first of even bins.`] : []),
     `${wizard ? 'Wizard sessions started' : r.from.startsWith('signup') ? `Accounts that signed up ${r.from.slice(7)}` : 'Accounts (from first seen)'}: ${r.entered.toLocaleString('en-US')}; added a resource: ${r.converted.toLocaleString('en-US')} (${formatPercent(r.conversionRate)}) within ${window.funnelWindowInterval} ${window.funnelWindowIntervalUnit}(s).`,
     `median ${formatDuration(r.medianSeconds)} · p75 ≈ ${formatDuration(r.p75Seconds)} · p90 ≈ ${formatDuration(r.p90Seconds)} · average ${formatDuration(r.averageSeconds)}` +
       (r.percentileBinSeconds ? ` (p75/p90 within ${formatDuration(r.percentileBinSeconds)})` : ''),
@@ -44,7 +45,7 @@ export async function ttfrCommand(o: TtfrOptions, c: CommandContext): Promise<Co
           { key: 'fromSeconds', header: 'From', align: 'right', text: (b: HistogramBin) => formatDuration(b.fromSeconds) },
           { key: 'toSeconds', header: 'To', align: 'right', text: (b: HistogramBin) => formatDuration(b.toSeconds) },
           { key: 'count', header: unit[0]!.toUpperCase() + unit.slice(1), align: 'right' },
-          { key: 'bar', header: '', terminalOnly: true, text: (b: HistogramBin) => bar(b.count, maxCount, 40) },
+          barColumn((b: HistogramBin) => b.count, maxCount, 40),
         ],
         rows: r.histogram,
         notes: summary,

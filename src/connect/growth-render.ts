@@ -5,7 +5,7 @@
  */
 import type { Report } from '../output/report.js';
 import type { Column, TableSpec } from '../output/table.js';
-import { bar, lineChart } from '../output/chart.js';
+import { bar, barColumn, lineChart } from '../output/chart.js';
 import { formatPercent } from '../output/format.js';
 import type { LifecyclePeriod, LifecycleReport, RetentionCohort, RetentionReport, StickinessReport, StickinessRow } from './growth.js';
 import type { SharePeriod, ShareReport } from './share.js';
@@ -43,12 +43,12 @@ export function renderLifecycle(r: LifecycleReport): Report {
     'Net = new + resurrecting − dormant: the change in active installations.',
   ];
   if (r.periods.some((p) => p.incomplete)) notes.push('* the period has not ended yet.');
-  const chart = () =>
+  const chart = (width?: number) =>
     r.periods.length > 1
       ? lineChart(
           r.periods.map((p) => p.label),
           (['new', 'returning', 'resurrecting', 'dormant'] as const).map((k) => ({ name: cap(k), values: r.periods.map((p) => p[k]) })),
-          { width: 80, height: 10 },
+          { width, height: 10 },
         )
       : undefined;
   const table: TableSpec<LifecyclePeriod> = { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes };
@@ -103,19 +103,22 @@ export function renderRetention(r: RetentionReport): Report {
   })();
   const columns: Column<TriangleRow>[] = [
     { key: 'cohort', header: 'Cohort', value: (x) => x.cohort.period, text: (x) => `${x.cohort.period}${x.cohort.incomplete ? ' *' : ''}` },
-    { key: 'size', header: 'Installations', align: 'right', value: (x) => x.cohort.size },
+    { key: 'size', header: 'Installations', shortHeader: 'Size', align: 'right', value: (x) => x.cohort.size },
     ...Array.from({ length: r.intervals }, (_, k) => ({
       key: `k${k}`,
       header: `${unit} ${k}`,
+      shortHeader: `${unit.charAt(0)}${k}`,
+      // the cohort itself: 100% by definition, the first to go on a narrow terminal
+      ...(k === 0 ? { drop: 1 } : {}),
       align: 'right' as const,
       value: (x: TriangleRow) => x.cohort.values[k] ?? null,
-      text: (x: TriangleRow) => (k < x.cohort.values.length ? (x.cohort.size ? formatPercent(x.cohort.values[k]! / x.cohort.size, 0) : '–') : ''),
+      text: (x: TriangleRow) => (k < x.cohort.values.length ? (x.cohort.size ? formatPercent(x.cohort.values[k]! / x.cohort.size) : '–') : ''),
     })),
   ];
   const rows: TriangleRow[] = r.cohorts.map((cohort) => ({ cohort }));
-  const meanLine = `Mean (weighted by cohort size): ${r.mean.map((m, k) => `${unit.charAt(0)}${k} ${m === null ? '–' : formatPercent(m, 0)}`).join(' · ')}`;
+  const meanLine = `Mean (weighted by cohort size): ${r.mean.map((m, k) => `${unit.charAt(0)}${k} ${m === null ? '–' : formatPercent(m)}`).join(' · ')}`;
   const curve = r.mean.filter((m): m is number => m !== null).map((m) => Math.round(m * 1000) / 10);
-  const chart = () => (curve.length > 1 ? lineChart(curve.map((_, k) => `${unit} ${k}`), [{ name: 'Mean retention %', values: curve }], { width: 80, height: 10 }) : undefined);
+  const chart = (width?: number) => (curve.length > 1 ? lineChart(curve.map((_, k) => `${unit} ${k}`), [{ name: 'Mean retention %', values: curve }], { width, height: 10 }) : undefined);
   const table: TableSpec<TriangleRow> = { title: `${r.title} by ${r.period}`, columns, rows, notes: [...notes, meanLine] };
   return { json, tables: [table], csv: [csv], chart };
 }
@@ -138,7 +141,7 @@ export function renderStickiness(r: StickinessReport): Report {
     { key: 'intervals', header: 'Intervals', dataOnly: true },
     { key: 'installations', header: 'Installations', align: 'right' },
     { key: 'share', header: 'Share', align: 'right', text: (x) => formatPercent(x.share) },
-    { key: 'bar', header: '', text: (x) => bar(x.installations, max, 24), terminalOnly: true },
+    barColumn((x: StickinessRow) => x.installations, max, 24),
   ];
   const notes = [`engine ${r.engine}`, `${r.total} installations were active; each counts once, at the number of ${r.interval}s it sent any Connect event in.`];
   const table: TableSpec<StickinessRow> = { title: `${r.title} (${r.interval}s active in the range)`, columns, rows: r.rows, notes };
@@ -166,7 +169,7 @@ export function renderShare(r: ShareReport): Report {
     { key: 'connectUsers', header: 'On Connect', align: 'right' },
     { key: 'share', header: 'Share', align: 'right', text: (p) => (p.share === null ? 'unknown' : formatPercent(p.share)) },
   ];
-  if (r.periods.some((p) => p.share !== null)) columns.push({ key: 'bar', header: '', text: (p) => (p.share === null ? '' : bar(p.share, 1, 20)), terminalOnly: true });
+  if (r.periods.some((p) => p.share !== null)) columns.push(barColumn((p: SharePeriod) => p.share ?? 0, 1, 20));
   const notes = [
     `engine ${r.engine}`,
     'A user is a (cluster, user) pair of anonymized names. Share = pairs active on the cluster side that also sent Connect events in the period ÷ pairs active on the cluster side.',

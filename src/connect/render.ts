@@ -4,8 +4,8 @@
  */
 import type { Report } from '../output/report.js';
 import type { TableSpec } from '../output/table.js';
-import { bar, lineChart } from '../output/chart.js';
-import { formatNumber, formatPercent } from '../output/format.js';
+import { bar, barColumn, lineChart } from '../output/chart.js';
+import { formatDecimal, formatNumber, formatPercent } from '../output/format.js';
 import type { DauReport, DauSeries, FeaturesReport, PlatformsReport } from './reports.js';
 
 const MATH_TEXT: Record<string, string> = {
@@ -98,7 +98,7 @@ export function renderDau(r: DauReport): Report {
   };
 
   const chartSeries = [...current.slice(0, 6), ...(current.length === 1 ? previous.slice(0, 1) : [])];
-  const extra = current.length && current[0]!.days.length > 1 ? () => chart(current[0]!.labels, chartSeries, r.incompleteFrom) : undefined;
+  const extra = current.length && current[0]!.days.length > 1 ? (width?: number) => chart(current[0]!.labels, chartSeries, r.incompleteFrom, width) : undefined;
 
   const perBucket = current.length <= 4 && (previous.length === 0 || current.length === 1);
   if (perBucket) {
@@ -130,7 +130,7 @@ export function renderDau(r: DauReport): Report {
         },
       );
     }
-    if (current.length === 1) columns.push({ key: 'bar', header: '', text: (row) => bar(row.values[0]!, max, 20), terminalOnly: true });
+    if (current.length === 1) columns.push(barColumn((row) => row.values[0]!, max, 20));
     return { json, tables: [{ title, columns, rows, notes }], csv: [csv], chart: extra };
   }
 
@@ -141,10 +141,10 @@ export function renderDau(r: DauReport): Report {
     columns: [
       { key: 'name', header: r.breakdown?.title ?? 'Series' },
       { key: 'breakdownValue', header: 'Breakdown value', dataOnly: true },
-      { key: 'average', header: `Avg per ${r.interval}`, align: 'right', text: (x) => formatNumber(Math.round(x.average * 10) / 10) },
+      { key: 'average', header: `Avg per ${r.interval}`, align: 'right', text: (x) => formatDecimal(x.average) },
       { key: 'peak', header: 'Peak', align: 'right' },
-      { key: 'latest', header: r.incompleteFrom !== null ? 'Latest complete' : 'Latest', align: 'right' },
-      { key: 'bar', header: '', text: (x) => bar(x.average, maxAvg, 20), terminalOnly: true },
+      { key: 'latest', header: r.incompleteFrom !== null ? 'Latest complete' : 'Latest', shortHeader: 'Latest', align: 'right' },
+      barColumn((x: { average: number }) => x.average, maxAvg, 20),
     ],
     rows,
     notes: [...notes, `Per-${r.interval} values: --format csv (one row per ${r.interval} per series) or --format json.`],
@@ -156,14 +156,14 @@ export function renderDau(r: DauReport): Report {
  * The trend as an 80-column line chart. Short series (a few weeks or months) are widened by
  * repeating each point, so every interval gets a readable horizontal run instead of one column.
  */
-function chart(labels: string[], series: DauSeries[], incompleteFrom: number | null): string {
+function chart(labels: string[], series: DauSeries[], incompleteFrom: number | null, width = 80): string {
   const n = labels.length;
-  const k = n < 30 ? Math.max(1, Math.floor(60 / n)) : 1;
+  const k = n < 30 ? Math.max(1, Math.floor((Math.min(80, width) - 20) / n)) : 1;
   const widen = <T>(xs: T[]): T[] => xs.flatMap((x) => Array.from({ length: k }, () => x));
   return lineChart(
     widen(labels),
     series.map((s) => ({ name: s.name, values: widen(s.data) })),
-    { width: 80, height: 10, incompleteFrom: incompleteFrom === null ? undefined : incompleteFrom * k },
+    { width, height: 10, incompleteFrom: incompleteFrom === null ? undefined : incompleteFrom * k },
   );
 }
 
@@ -233,10 +233,10 @@ export function renderFeatures(r: FeaturesReport): Report {
       },
       { key: 'value', header: 'Value', dataOnly: true },
       { key: 'label', header: 'Value' },
-      { key: 'installations', header: 'Installations', align: 'right' },
-      { key: 'events', header: 'Events', align: 'right' },
-      { key: 'share', header: 'Share of active', align: 'right', text: (x) => formatPercent(x.share) },
-      { key: 'bar', header: '', text: (x) => bar(x.share ?? 0, 1, 16), terminalOnly: true },
+      { key: 'installations', header: 'Installations', shortHeader: 'Installs', align: 'right' },
+      { key: 'events', header: 'Events', align: 'right', drop: 1 },
+      { key: 'share', header: 'Share of active', shortHeader: 'Share', align: 'right', text: (x) => formatPercent(x.share) },
+      barColumn((x: { share: number | null }) => x.share ?? 0, 1, 16),
     ],
     rows: shown,
     notes: [
@@ -281,7 +281,7 @@ export function renderPlatforms(r: PlatformsReport): Report {
       { key: 'label', header: 'Value' },
       { key: 'installations', header: 'Installations', align: 'right' },
       { key: 'share', header: 'Share', align: 'right', text: (x) => formatPercent(x.share) },
-      { key: 'bar', header: '', text: (x) => bar(x.share ?? 0, 1, 20), terminalOnly: true },
+      barColumn((x: { share: number | null }) => x.share ?? 0, 1, 20),
     ],
     rows,
     notes: [

@@ -3,6 +3,7 @@
  * platform shares. Each report compiles its definitions to TrendsQuery objects, runs them through
  * the Engine interface (local DuckDB or PostHog) and returns plain data; rendering is separate.
  */
+import { platformValue } from '../output/platform.js';
 import type { Engine, QueryContext } from '../engines/types.js';
 import type { DateRange, TrendsQuery } from '../query/schema.js';
 import { isIncompletePeriod } from '../time/index.js';
@@ -30,6 +31,12 @@ export function displayValue(v: unknown, labels?: Record<string, string>): strin
   if (v === OTHER_VALUE) return '(other values)';
   const s = String(v);
   return labels?.[s] ?? s;
+}
+
+/** A platform dimension's value as people read it (macOS 14 Sonoma, Windows); the raw value stays in the data. */
+function platformLabel(dimension: string, v: unknown): string {
+  const label = displayValue(v);
+  return typeof v === 'string' && label === v ? platformValue(dimension, v) : label;
 }
 
 interface TrendsItem {
@@ -94,7 +101,7 @@ export async function runDauReport(engine: Engine, defs: ConnectDefinitions, o: 
   const res = await engine.run(query, ctx);
   const items = itemsOf(res);
   const series = items.map((it): DauSeries => {
-    const base = o.breakdown ? displayValue(it.breakdown_value) : 'Active installations';
+    const base = o.breakdown ? platformLabel(o.breakdown.key, it.breakdown_value) : 'Active installations';
     return {
       name: it.compare_label === 'previous' ? `${base} (previous period)` : base,
       breakdownValue: o.breakdown ? it.breakdown_value : undefined,
@@ -244,7 +251,7 @@ export async function runPlatformsReport(
     const res = responses[i + 1]!;
     const values = itemsOf(res).map((it) => {
       const installations = Number(it.aggregated_value ?? 0);
-      return { value: it.breakdown_value, label: displayValue(it.breakdown_value), installations, share: share(installations, active) };
+      return { value: it.breakdown_value, label: platformLabel(d.key, it.breakdown_value), installations, share: share(installations, active) };
     });
     return { key: d.key, title: d.title, property: d.personProperty, note: d.note, values, hasMore: !!res.hasMore };
   });

@@ -205,16 +205,17 @@ export const OTHER_BREAKDOWN = '$$_posthog_breakdown_other_$$';
  */
 export function buildFailuresByStepQuery(stepKeys: string[], dateRange: DateRange, resources: string[] | undefined, deployment: Deployment = 'all'): Record<string, unknown> {
   const t = taxonomy().discover;
-  const series = stepKeys.flatMap((key) =>
-    (['DISCOVER_STATUS_ERROR', 'DISCOVER_STATUS_ABORTED'] as const).map((status) => ({
-      kind: 'EventsNode',
-      event: stepEventName(key),
-      name: stepEventName(key),
-      custom_name: `${status === 'DISCOVER_STATUS_ERROR' ? 'error' : 'aborted'}:${key}`,
-      math: 'total',
-      properties: [{ key: t.properties.status, type: 'event', operator: 'exact', value: [status] }],
-    })),
-  );
+  const status = (value: string) => ({ key: t.properties.status, type: 'event', operator: 'exact', value: [value] });
+  const sessions = { math: 'hogql', math_hogql: `count(DISTINCT ${sessionAggregationHogQL()})` };
+  const node = (key: string, kind: string, rest: Record<string, unknown>) => ({ kind: 'EventsNode', event: stepEventName(key), name: stepEventName(key), custom_name: `${kind}:${key}`, ...rest });
+  // per step: ERROR and ABORTED events, then the wizard sessions that reached the step (any
+  // outcome) and those that failed on it at least once (the error rate's two terms)
+  const series = stepKeys.flatMap((key) => [
+    node(key, 'error', { math: 'total', properties: [status('DISCOVER_STATUS_ERROR')] }),
+    node(key, 'aborted', { math: 'total', properties: [status('DISCOVER_STATUS_ABORTED')] }),
+    node(key, 'reached', sessions),
+    node(key, 'failed', { ...sessions, properties: [status('DISCOVER_STATUS_ERROR')] }),
+  ]);
   const properties = [...deploymentProperties(deployment), ...(resources ? [{ key: t.properties.resource, type: 'event', operator: 'exact', value: resources }] : [])];
   return {
     kind: 'TrendsQuery',

@@ -13,6 +13,7 @@ import { loadTracks, type TrackFunnelOptions } from '../definitions/discover.js'
 import { taxonomy } from '../events/taxonomy.js';
 import { resolveDateRange, periodOf } from '../time/index.js';
 import { compareTracks, type TrackComparison } from '../discover/compare.js';
+import { formatPercent } from '../output/format.js';
 import { funnelTrends, type TrendRow } from '../discover/trend.js';
 import { stepTimes, type StepTimeRow } from '../discover/steps.js';
 import { failures, type ErrorMessageRow, type StepFailureRow } from '../discover/failures.js';
@@ -77,7 +78,7 @@ export function digestRanges(dateRange: DateRange, ctx: QueryContext): { range: 
 
 const asRange = (r: DayRange): DateRange => ({ date_from: r.from, date_to: r.to });
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const pct = formatPercent;
 
 export async function collectDigest(
   engine: Engine,

@@ -4,9 +4,9 @@
  */
 import type { Digest, Highlight } from './collect.js';
 import { esc, svgBars, svgLineChart, svgSparkline } from './svg.js';
-import { formatDuration, formatPercent } from '../output/format.js';
+import { formatDuration, formatPercent, formatPoints } from '../output/format.js';
 
-const points = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} pts`);
+const points = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${formatPoints(x)} pts`);
 const num = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits }));
 const ICON: Record<Highlight['kind'], string> = { good: '▲', bad: '▼', neutral: '●' };
 

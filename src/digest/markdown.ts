@@ -1,10 +1,10 @@
 /** The digest as GitHub-flavoured markdown, for a wiki page or a pull request. */
 import type { Digest, Highlight } from './collect.js';
-import { formatDuration, formatPercent } from '../output/format.js';
+import { formatDuration, formatPercent, formatPoints } from '../output/format.js';
 
 const cell = (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits }));
-const points = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} pts`;
+const points = (x: number) => `${formatPoints(x)} pts`;
 const ICON: Record<Highlight['kind'], string> = { good: '🟢', bad: '🔴', neutral: '⚪' };
 const SPARK = '▁▂▃▄▅▆▇█';
 

@@ -11,6 +11,7 @@ import { runTrackFunnels, type TrackFunnelReport } from './funnel.js';
 import { ttcOf } from './percentiles.js';
 import { compareProportions, minimumDetectableChange, type ProportionTest } from '../stats/proportions.js';
 import { medianIntervalFromHistogram } from '../stats/median.js';
+import { formatPercent, formatPoints } from '../output/format.js';
 
 export type Verdict = 'improved' | 'regressed' | 'no detectable change';
 
@@ -92,8 +93,8 @@ function timeChange(b: PeriodSummary, a: PeriodSummary): TrackComparison['timeCh
   return 'no detectable change';
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const pts = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+const pct = formatPercent;
+const pts = formatPoints;
 export const formatPValue = (p: number | null) => (p === null ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
 
 /**

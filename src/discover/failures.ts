@@ -30,6 +30,12 @@ export interface StepFailureRow {
   event: string;
   /** ERROR outcomes (events: a session can fail several times before it succeeds). */
   errors: number;
+  /** Wizard sessions that reached the step (sent its event, any outcome). */
+  sessions: number;
+  /** Wizard sessions that failed on the step at least once. */
+  failedSessions: number;
+  /** failedSessions / sessions; null when no session reached the step. */
+  errorRate: number | null;
   /** Sessions that left the wizard at this step and did not come back (abandonments). */
   aborted: number;
   /** Every ABORTED event sent under this step. */
@@ -52,6 +58,10 @@ export interface FailuresReport {
   abortedBeforeSelection: number | null;
   topErrors: ErrorMessageRow[];
   queries: Record<string, unknown>[];
+}
+
+function rate(part: number, whole: number): number | null {
+  return whole > 0 ? Math.min(1, part / whole) : null;
 }
 
 function value(item: TrendsItem): number {
@@ -110,6 +120,9 @@ export async function failures(
         name: stepTitle(key),
         event: stepEventName(key),
         errors: counts.get(`error:${key}|${t.resource}`) ?? 0,
+        sessions: counts.get(`reached:${key}|${t.resource}`) ?? 0,
+        failedSessions: counts.get(`failed:${key}|${t.resource}`) ?? 0,
+        errorRate: rate(counts.get(`failed:${key}|${t.resource}`) ?? 0, counts.get(`reached:${key}|${t.resource}`) ?? 0),
         aborted: Math.max(0, left - returned - back),
         abortedEvents: counts.get(`aborted:${key}|${t.resource}`) ?? 0,
         cameBack: returned,
@@ -128,7 +141,13 @@ export async function failures(
     else row.errors += value(item);
     msgs.set(message, row);
   }
-  const topErrors = [...msgs.values()].sort((x, y) => y.errors - x.errors || x.message.localeCompare(y.message));
+  // Real messages ranked by volume; the buckets that are not a message ("(other messages)", "(no
+  // error text)") go last. A message only in the accounts series' top list has its errors in
+  // "(other messages)": it is left out rather than shown with 0 errors.
+  const bucket = (m: string) => m === '(other messages)' || m === '(no error text)';
+  const topErrors = [...msgs.values()]
+    .filter((m) => m.errors > 0)
+    .sort((x, y) => Number(bucket(x.message)) - Number(bucket(y.message)) || y.errors - x.errors || x.message.localeCompare(y.message));
   return { steps, abortedBeforeSelection, topErrors, queries: q.all };
 }
 

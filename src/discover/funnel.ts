@@ -15,6 +15,7 @@ import {
   type TrackFunnelOptions,
 } from '../definitions/discover.js';
 import { stepViews, type FunnelStepView } from '../output/funnel.js';
+import { breakdownText } from '../output/format.js';
 
 export interface PostHogFunnelStep {
   name?: string;
@@ -68,6 +69,8 @@ export interface TrackFunnelReport {
   medianSecondsToComplete: number | null;
   averageSecondsToComplete: number | null;
   breakdowns?: FunnelBreakdownRow[];
+  /** Most sessions lack the breakdown property on the step its value is read from (they show as None). */
+  breakdownMissing?: { sessions: number; of: number; step: string; event: string };
   warnings: string[];
 }
 
@@ -256,10 +259,16 @@ export async function runTrackFunnels(
       const timeByValue = new Map(timeLists.map((l) => [bucketValue(l).slice(1).join(' / '), l]));
       report.breakdowns = lists
         .map((l) => {
-          const value = bucketValue(l).slice(1).join(' / ');
-          return { value: value || '(none)', steps: stepRows(flow, events, l, timeByValue.get(value)) };
+          const parts = bucketValue(l).slice(1);
+          return { value: breakdownText(parts.length > 1 ? parts : parts[0]), steps: stepRows(flow, events, l, timeByValue.get(parts.join(' / '))) };
         })
         .sort((a, b) => b.steps[0]!.count - a.steps[0]!.count || a.value.localeCompare(b.value));
+      // the value is read from one step (the resource choice): a property other steps carry shows as None
+      const none = report.breakdowns.filter((b) => b.value === 'None').reduce((n, b) => n + b.steps[0]!.count, 0);
+      if (sessions > 0 && none * 2 > sessions) {
+        const at = steps.find((s) => s.key === 'resourceSelection') ?? steps[0]!;
+        report.breakdownMissing = { sessions: none, of: sessions, step: at.name, event: at.event };
+      }
     }
     return report;
   });

@@ -3,12 +3,15 @@
  * diagnostics to stderr through warn()/info() (never mixed into json/csv; --quiet silences them).
  */
 import { c } from './color.js';
+import { terminalWidth, wrapText } from './width.js';
 import { createProgress, type Progress, type ProgressOptions } from './progress.js';
 import { isQueryPrint, renderQueries, renderUiQueries, RENDERERS, type CommandResult, type OutputFormat } from './report.js';
 
 export interface OutputOptions {
   format: OutputFormat;
   quiet: boolean;
+  /** Terminal columns tables and charts fit in (default: stdout's, when it is a terminal). */
+  width?: number;
   stdout?: (s: string) => void;
   stderr?: (s: string) => void;
 }
@@ -16,12 +19,14 @@ export interface OutputOptions {
 export class Output {
   readonly format: OutputFormat;
   readonly quiet: boolean;
+  readonly width: number | undefined;
   private readonly out: (s: string) => void;
   private readonly err: (s: string) => void;
 
   constructor(o: OutputOptions) {
     this.format = o.format;
     this.quiet = o.quiet;
+    this.width = 'width' in o ? o.width : terminalWidth();
     this.out = o.stdout ?? ((s) => void process.stdout.write(s));
     this.err = o.stderr ?? ((s) => void process.stderr.write(s));
   }
@@ -43,9 +48,9 @@ export class Output {
       return;
     }
     if (r.status && this.quiet && (this.format === 'table' || this.format === 'markdown')) return;
-    const { stdout, stderr, tip } = RENDERERS[this.format](r);
+    const { stdout, stderr, tip } = RENDERERS[this.format](r, { width: this.width });
     if (stdout) this.out(stdout);
-    if (stderr) this.err(stderr);
+    if (stderr) this.err(this.fit(stderr.replace(/\n$/, '')).join('\n') + '\n');
     if (tip) this.info(tip);
   }
 
@@ -55,11 +60,16 @@ export class Output {
   }
 
   warn(message: string): void {
-    if (!this.quiet) this.err(c().yellow(`warning: ${message}`) + '\n');
+    if (!this.quiet) this.err(this.fit(`warning: ${message}`).map((l) => c().yellow(l)).join('\n') + '\n');
   }
 
   info(message: string): void {
-    if (!this.quiet) this.err(c().dim(message) + '\n');
+    if (!this.quiet) this.err(this.fit(message).map((l) => c().dim(l)).join('\n') + '\n');
+  }
+
+  /** A message's lines wrapped to the terminal's width. */
+  private fit(message: string): string[] {
+    return message.split('\n').flatMap((line) => wrapText(line, this.width, '  '));
   }
 
   /** Problems a long-running command logs and survives (always shown, plain). */

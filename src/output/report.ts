@@ -5,7 +5,7 @@
  */
 import type { ReportRange } from '../time/index.js';
 import { withRangeColumns, withRangeFooter, withRangeJson } from './range.js';
-import { renderCsv, renderJson, renderMarkdown, renderTable, type TableSpec } from './table.js';
+import { renderCsv, renderJson, renderMarkdown, renderTable, type FitOptions, type TableSpec } from './table.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
@@ -19,8 +19,8 @@ export interface Report {
   csv?: TableSpec<any>[];
   /** A whole document (the digest, in Markdown) that table and Markdown output print instead of tables. */
   document?: () => string;
-  /** Terminal-only text after the tables (a line chart); built only when it is shown. */
-  chart?: () => string | undefined;
+  /** Terminal-only text after the tables (a line chart), at most `width` columns; built only when it is shown. */
+  chart?: (width?: number) => string | undefined;
   /** Set when there is nothing to tabulate: people read this line instead of empty tables. */
   empty?: string;
   /** A next step for people (not for scripts): on stderr after table or Markdown output. */
@@ -55,7 +55,7 @@ export interface Rendered {
   tip?: string;
 }
 
-type Renderer = (r: Report) => Rendered;
+type Renderer = (r: Report, o?: FitOptions) => Rendered;
 
 const joinTables = (tables: TableSpec<any>[], render: (t: TableSpec<any>) => string) => tables.map(render).join('\n');
 
@@ -64,11 +64,11 @@ const RAW_RENDERERS: Record<OutputFormat, Renderer> = {
   // CSV stdout stays machine-readable: an empty result says so on stderr only.
   csv: (r) => (r.empty !== undefined ? { stdout: '', stderr: r.empty + '\n' } : { stdout: joinTables(r.csv ?? r.tables, renderCsv) }),
   markdown: (r) => (r.empty !== undefined ? { stdout: r.empty + '\n' } : { stdout: r.document ? r.document() : joinTables(r.tables, renderMarkdown), tip: r.tip }),
-  table: (r) => {
+  table: (r, o = {}) => {
     if (r.empty !== undefined) return { stdout: r.empty + '\n' };
     if (r.document) return { stdout: r.document(), tip: r.tip };
-    const chart = r.chart?.();
-    return { stdout: joinTables(r.tables, renderTable) + (chart ? '\n' + chart : ''), tip: r.tip };
+    const chart = r.chart?.(o.width);
+    return { stdout: joinTables(r.tables, (t) => renderTable(t, o)) + (chart ? '\n' + chart : ''), tip: r.tip };
   },
 };
 
@@ -78,7 +78,7 @@ function withRange(r: Report): Report {
   return { ...r, json: withRangeJson(r.json, r.range), tables: withRangeFooter(r.tables, r.range), csv: withRangeColumns(r.csv ?? r.tables, r.range) };
 }
 
-export const RENDERERS = Object.fromEntries(Object.entries(RAW_RENDERERS).map(([k, render]) => [k, (r: Report) => render(withRange(r))])) as Record<OutputFormat, Renderer>;
+export const RENDERERS = Object.fromEntries(Object.entries(RAW_RENDERERS).map(([k, render]) => [k, (r: Report, o?: FitOptions) => render(withRange(r), o)])) as Record<OutputFormat, Renderer>;
 
 /**
  * --print-query: every query a report sends, as the body PostHog's query API takes

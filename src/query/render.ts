@@ -4,19 +4,74 @@
  */
 import type { PostHogQuery, QueryResponse } from '../engines/types.js';
 import type { TableSpec } from '../output/table.js';
-import { bar } from '../output/chart.js';
-import { formatDuration } from '../output/format.js';
-import { funnelStepTable, stepViews, type PostHogStep } from '../output/funnel.js';
+import { bar, barColumn } from '../output/chart.js';
+import { breakdownText, formatDuration } from '../output/format.js';
+import { funnelBreakdownMatrix, funnelStepTable, stepViews, type PostHogStep } from '../output/funnel.js';
 
 type Obj = Record<string, unknown>;
 
-/** One step table per breakdown value (PostHog returns a list of step lists with a breakdown). */
-function funnelStepsTables(results: Obj[][], title: string): TableSpec<any>[] {
-  return results.map((steps) => {
-    const value = steps[0]?.breakdown_value;
-    const label = value === undefined ? '' : ` — ${Array.isArray(value) ? value.join(' / ') : String(value)}`;
-    return funnelStepTable(`${title}${label}`, stepViews(steps as unknown as PostHogStep[]), { countHeader: 'Count' });
+/** The property (or properties) a query breaks down by, as a column header. */
+function breakdownName(query: PostHogQuery): string {
+  const f = (query.breakdownFilter ?? {}) as { breakdown?: unknown; breakdowns?: { property?: unknown }[] };
+  if (Array.isArray(f.breakdowns) && f.breakdowns.length) return f.breakdowns.map((b) => String(b.property ?? '')).join(' / ');
+  if (Array.isArray(f.breakdown)) return f.breakdown.map(String).join(' / ');
+  return f.breakdown !== undefined && f.breakdown !== null ? String(f.breakdown) : 'Breakdown';
+}
+
+/**
+ * A funnel's steps: one step table, or with a breakdown (PostHog returns a list of step lists)
+ * the overall step table and one matrix of the values.
+ */
+function funnelStepsTables(query: PostHogQuery, results: Obj[][], title: string): TableSpec<any>[] {
+  const views = results
+    .map((steps) => ({ value: breakdownText(steps[0]?.breakdown_value), steps: stepViews(steps as unknown as PostHogStep[]) }))
+    .sort((a, b) => Number(a.value === 'Other') - Number(b.value === 'Other'));
+  if (views.length === 1 && results[0]?.[0]?.breakdown_value === undefined) return [funnelStepTable(title, views[0]!.steps, { countHeader: 'Count' })];
+  // the whole funnel is the sum of its breakdown values' step counts (times are per value only)
+  const total = results[0]!.map((s, i) => ({ ...(s as unknown as PostHogStep), count: results.reduce((n, l) => n + ((l[i]?.count as number | undefined) ?? 0), 0), median_conversion_time: null, average_conversion_time: null }));
+  const optional = (i: number) => !!((query.series as Obj[] | undefined)?.[i]?.optionalInFunnel);
+  return [
+    funnelStepTable(title, stepViews(total), { countHeader: 'Count', notes: ['Times are per breakdown value: --format json.'] }),
+    funnelBreakdownMatrix(`${title} by ${breakdownName(query)}`, breakdownName(query), views, { optional, countHeader: 'Count' }),
+  ];
+}
+
+interface TrendRow {
+  series: string;
+  breakdown: string;
+  compare: string;
+  period: string;
+  date: string;
+  value: number | null;
+}
+
+/** A TrendsQuery's series as a time series: a row per period and series (a total per series when it has no periods). */
+function trendsTable(query: PostHogQuery, results: Obj[], span: string): TableSpec<TrendRow> {
+  const name = (s: Obj) => {
+    const action = (s.action ?? {}) as Obj;
+    // PostHog's `label` carries the breakdown value too ("event - value"): the series is its custom name, else its event
+    return String(action.custom_name ?? action.name ?? s.label ?? '');
+  };
+  const rows: TrendRow[] = results.flatMap((s) => {
+    const base = { series: name(s), breakdown: s.breakdown_value === undefined ? '' : breakdownText(s.breakdown_value), compare: String(s.compare_label ?? '') };
+    const days = Array.isArray(s.days) ? (s.days as string[]) : [];
+    const labels = Array.isArray(s.labels) ? (s.labels as string[]) : days;
+    const data = Array.isArray(s.data) ? (s.data as number[]) : [];
+    if (days.length === 0 || s.aggregated_value !== undefined) {
+      return [{ ...base, period: 'total', date: '', value: (s.aggregated_value as number | undefined) ?? (s.count as number | undefined) ?? null }];
+    }
+    return days.map((d, i) => ({ ...base, period: labels[i] ?? d, date: d, value: data[i] ?? null }));
   });
+  const has = (k: keyof TrendRow) => rows.some((r) => r[k] !== '');
+  const columns: TableSpec<TrendRow>['columns'] = [
+    { key: 'period', header: 'Period' },
+    { key: 'date', header: 'Date', dataOnly: true },
+    { key: 'series', header: 'Series' },
+    ...(has('breakdown') ? [{ key: 'breakdown', header: breakdownName(query) }] : []),
+    ...(has('compare') ? [{ key: 'compare', header: 'Compare' }] : []),
+    { key: 'value', header: 'Value', align: 'right' },
+  ];
+  return { title: `Trends${span}`, columns, rows };
 }
 
 /** Tables summarizing any query response; falls back to one JSON cell per result. */
@@ -43,7 +98,7 @@ function summarizeOne(query: PostHogQuery, res: QueryResponse): TableSpec<any> |
         columns: [
           { key: 'from', header: 'From', align: 'right', text: (b: [number, number]) => formatDuration(b[0]), value: (b: [number, number]) => b[0] },
           { key: 'count', header: 'Count', align: 'right', value: (b: [number, number]) => b[1] },
-          { key: 'bar', header: '', terminalOnly: true, text: (b: [number, number]) => bar(b[1], max, 30) },
+          barColumn((b: [number, number]) => b[1], max, 30),
         ],
         rows: r.bins,
         notes: [`average: ${formatDuration(r.average_conversion_time)}`],
@@ -63,30 +118,9 @@ function summarizeOne(query: PostHogQuery, res: QueryResponse): TableSpec<any> |
     }
     const arr = results as Obj[] | Obj[][];
     const grouped = Array.isArray(arr[0]) ? (arr as Obj[][]) : [arr as Obj[]];
-    return funnelStepsTables(grouped, `Funnel${span}`);
+    return funnelStepsTables(query, grouped, `Funnel${span}`);
   }
-  if (kind === 'TrendsQuery' && Array.isArray(results)) {
-    const rows = (results as Obj[]).map((s) => ({
-      label: String(s.label ?? s.action ?? ''),
-      breakdown: s.breakdown_value === undefined ? '' : typeof s.breakdown_value === 'string' ? s.breakdown_value : JSON.stringify(s.breakdown_value),
-      total: (s.aggregated_value as number | undefined) ?? (s.count as number | undefined) ?? null,
-      first: Array.isArray(s.days) ? (s.days as string[])[0] ?? '' : '',
-      last: Array.isArray(s.days) ? (s.days as string[])[(s.days as string[]).length - 1] ?? '' : '',
-      compare: (s.compare_label as string | undefined) ?? '',
-    }));
-    return {
-      title: `Trends${span}`,
-      columns: [
-        { key: 'label', header: 'Series' },
-        { key: 'breakdown', header: 'Breakdown' },
-        { key: 'compare', header: 'Period' },
-        { key: 'total', header: 'Total', align: 'right' },
-        { key: 'first', header: 'From' },
-        { key: 'last', header: 'To' },
-      ],
-      rows,
-    };
-  }
+  if (kind === 'TrendsQuery' && Array.isArray(results)) return trendsTable(query, results as Obj[], span);
   if ((kind === 'ActorsQuery' || kind === 'FunnelsActorsQuery') && Array.isArray(results)) {
     const cols = (res.columns as string[] | undefined) ?? ['actor'];
     const rows = (results as unknown[][]).map((r) => {

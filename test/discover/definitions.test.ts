@@ -106,7 +106,9 @@ describe('Discover track definitions', () => {
   it('builds failures and time-to-first queries PostHog accepts', () => {
     const f = buildFailuresByStepQuery(['deployService'], opts.dateRange, ['DISCOVER_RESOURCE_SERVER']) as any;
     expect(f.kind).toBe('TrendsQuery');
-    expect(f.series.map((s: any) => s.custom_name)).toEqual(['error:deployService', 'aborted:deployService']);
+    expect(f.series.map((s: any) => s.custom_name)).toEqual(['error:deployService', 'aborted:deployService', 'reached:deployService', 'failed:deployService']);
+    // the error rate's terms count distinct wizard sessions
+    expect(f.series[2]).toMatchObject({ math: 'hogql', math_hogql: 'count(DISTINCT properties.`tp.discover.metadata.id`)' });
     expect(f.trendsFilter.display).toBe('ActionsTable');
     const t = buildTimeToFirstQuery({ dateRange: opts.dateRange, window: opts.window, signupEvent: null, vizType: 'time_to_convert', binCount: 90 }) as any;
     expect(t.series[0].event).toBeNull();

@@ -70,7 +70,7 @@ describe('replay -> sandbox -> posthog engine equals the local engine', () => {
     const l = (await runTrackFunnels(local, [track], opts, ctx)).reports[0]!;
     expect(p.sessions).toBe(40);
     expect(p).toEqual(l);
-    expect(p.breakdowns!.map((b) => b.value)).toEqual(['(none)']);
+    expect(p.breakdowns!.map((b) => b.value)).toEqual(['None']);
     // what was sent names the extra property in `breakdown`, the list PostHog's funnels read
     const bf = buildTrackFunnelQuery(track, opts).breakdownFilter as Record<string, unknown>;
     expect(bf.breakdowns).toBeUndefined();
