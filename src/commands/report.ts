@@ -13,6 +13,8 @@ import type { CommandResult } from '../output/report.js';
 import { renderJson } from '../output/table.js';
 import { UsageError } from '../errors.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { recordingEngine } from '../engines/recording.js';
+import type { PostHogQuery } from '../engines/types.js';
 
 export interface ReportOptions {
   dateRange: DateRange;
@@ -40,6 +42,16 @@ function writeWhole(path: string, text: string): void {
 
 export async function reportCommand(o: ReportOptions, c: CommandContext): Promise<CommandResult> {
   const { out } = o;
+  if (o.query.printQuery) {
+    // which queries follow depends on earlier answers (the tracks with sessions, the steps
+    // reached): record them while the digest is computed on the local store
+    const sent: PostHogQuery[] = [];
+    await withEngine({ ...o.query, engine: 'local' }, c, (engine) => collectDigest(recordingEngine(engine, sent), { dateRange: o.dateRange, shape: o.shape }, o.query.ctx));
+    return {
+      queries: sent,
+      note: `${sent.length} queries, one request each, recorded while the digest was computed on the local store: PostHog is sent the same ones for the same events (its limit: 240 requests a minute, 1,200 an hour).`,
+    };
+  }
   if (out) {
     // fail before the queries run, not after
     try {

@@ -4,7 +4,10 @@
  * reading first. Built only from the report functions the single commands use, so a digest
  * always agrees with them. Returns data; src/digest/html.ts and markdown.ts render it.
  */
-import { format, parseISO, subDays, differenceInCalendarDays } from 'date-fns';
+import { format } from 'date-fns/format';
+import { parseISO } from 'date-fns/parseISO';
+import { subDays } from 'date-fns/subDays';
+import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
 import type { Engine, QueryContext } from '../engines/types.js';
 import { loadTracks, type TrackFunnelOptions } from '../definitions/discover.js';
 import { taxonomy } from '../events/taxonomy.js';

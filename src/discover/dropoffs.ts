@@ -13,7 +13,9 @@ import { buildTrackFunnelQuery, COUNTED_STATUSES, loadTracks, stepEventName, ste
 import { taxonomy } from '../events/taxonomy.js';
 import { UsageError, suggest } from '../errors.js';
 import type { DateRange } from '../query/schema.js';
-import { addDays, format, parseISO } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { format } from 'date-fns/format';
+import { parseISO } from 'date-fns/parseISO';
 
 export const MAX_SESSIONS = 1000;
 

@@ -4,7 +4,9 @@
  * down by version) answers it on either engine.
  */
 import semver from 'semver';
-import { format, parseISO, subDays } from 'date-fns';
+import { format } from 'date-fns/format';
+import { parseISO } from 'date-fns/parseISO';
+import { subDays } from 'date-fns/subDays';
 import type { Engine, QueryContext } from '../engines/types.js';
 import { taxonomy } from '../events/taxonomy.js';
 import { UsageError } from '../errors.js';

@@ -6,7 +6,7 @@
  * HogQL: it costs one request of the 240/min budget (HogQL queries may be limited to 120/h on
  * older plans), and the sandbox answers it with the same engine as the reports.
  */
-import { addDays } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
 import type { PostHogClient } from '../engines/posthog/client.js';
 import type { UuidVerifier } from './replay.js';
 

@@ -40,7 +40,10 @@ import type { StoreHandle } from './handle.js';
 // @duckdb/node-api is CommonJS. An ESM `import` of it makes Node scan each of its ~100 files for
 // named exports first (cjs-module-lexer); require() skips that: ~65 ms to load instead of
 // ~150-200 ms, on every command's start.
-const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as { DuckDBInstance: typeof DuckDBInstanceType };
+// Loaded when a store is first opened, not at import: `--help`, `--version` and usage errors never
+// need DuckDB (~95 ms of CPU on every start otherwise).
+let duckdb: { DuckDBInstance: typeof DuckDBInstanceType } | undefined;
+const DuckDBInstance = (): typeof DuckDBInstanceType => (duckdb ??= createRequire(import.meta.url)('@duckdb/node-api') as { DuckDBInstance: typeof DuckDBInstanceType }).DuckDBInstance;
 
 export const SCHEMA_VERSION = '1';
 
@@ -110,7 +113,7 @@ export class Store implements StoreHandle {
   private static async openFile(full: string, opts: StoreOptions): Promise<Store> {
     let instance: DuckDBInstanceType;
     try {
-      instance = await DuckDBInstance.create(full, {
+      instance = await DuckDBInstance().create(full, {
         access_mode: opts.readOnly ? 'READ_ONLY' : 'READ_WRITE',
       });
     } catch (e) {

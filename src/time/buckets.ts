@@ -3,19 +3,17 @@
  * labelled by the day they start on. One definition serves funnels, trends, downloads and adoption.
  */
 import { TZDate } from '@date-fns/tz';
-import {
-  addDays,
-  addHours,
-  addMinutes,
-  addMonths,
-  addWeeks,
-  format,
-  startOfDay,
-  startOfHour,
-  startOfMinute,
-  startOfMonth,
-  startOfWeek,
-} from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { addHours } from 'date-fns/addHours';
+import { addMinutes } from 'date-fns/addMinutes';
+import { addMonths } from 'date-fns/addMonths';
+import { addWeeks } from 'date-fns/addWeeks';
+import { format } from 'date-fns/format';
+import { startOfDay } from 'date-fns/startOfDay';
+import { startOfHour } from 'date-fns/startOfHour';
+import { startOfMinute } from 'date-fns/startOfMinute';
+import { startOfMonth } from 'date-fns/startOfMonth';
+import { startOfWeek } from 'date-fns/startOfWeek';
 import { fromNaiveDate, naiveDate, toInstant, toNaive, US_MINUTE, type TimeContext } from './wallclock.js';
 
 export type Interval = 'minute' | 'hour' | 'day' | 'week' | 'month';

@@ -3,7 +3,12 @@
  * entries, and ISO 8601 with the team's offset.
  */
 import { tzOffset } from '@date-fns/tz';
-import { addDays, format, max, min, startOfDay, startOfWeek } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { format } from 'date-fns/format';
+import { max } from 'date-fns/max';
+import { min } from 'date-fns/min';
+import { startOfDay } from 'date-fns/startOfDay';
+import { startOfWeek } from 'date-fns/startOfWeek';
 import type { Interval } from './buckets.js';
 import { naiveDate, naiveParts, toInstant, toNaive, US_MINUTE } from './wallclock.js';
 

@@ -4,7 +4,7 @@
  * Absolute dates are read in the team timezone unless they carry an offset; relative ones
  * (-7d, -48h, -2w, -3m, -1y, dStart, mStart, -1mEnd…) move back from a pinned `now`.
  */
-import { startOfWeek } from 'date-fns';
+import { startOfWeek } from 'date-fns/startOfWeek';
 import { UsageError } from '../errors.js';
 import { startOfInterval } from './buckets.js';
 import { daysInMonth, fromNaiveDate, naiveDate, naiveOf, naiveParts, toNaive, US_DAY, US_HOUR, US_MINUTE, US_SECOND, type NaiveParts, type TimeContext } from './wallclock.js';

@@ -6,7 +6,7 @@
  * Microseconds, because PostHog's ends are 23:59:59.999999 and a JS Date holds milliseconds.
  */
 import { TZDate } from '@date-fns/tz';
-import { getDaysInMonth } from 'date-fns';
+import { getDaysInMonth } from 'date-fns/getDaysInMonth';
 
 /** Team settings that change date semantics. weekStart: 0 = Sunday (PostHog's default), 1 = Monday. */
 export interface TimeContext {

@@ -181,6 +181,7 @@ const ok: [string, string[], Record<string, string>, Record<string, unknown>][] 
   ['report: stdout is markdown', ['report', '--from', '-7d'], {}, { command: 'report', options: { dateRange: { date_from: '-7d', date_to: null }, out: undefined, as: 'markdown', shape: { order: 'ordered' } } }],
   ['report --out x.html: HTML', ['report', '-o', 'x.html'], {}, { options: { out: 'x.html', as: 'html' } }],
   ['report --out x.md: markdown', ['report', '-o', 'x.md'], {}, { options: { out: 'x.md', as: 'markdown' } }],
+  ['report --print-query', ['report', '--print-query'], {}, { options: { query: { printQuery: true } } }],
   ['report --format json --out x.html: JSON', ['--format', 'json', 'report', '-o', 'x.html'], {}, { options: { out: 'x.html', as: 'json' } }],
   ['global options before or after the command', ['store', 'info', '--format', 'csv', '-q', '--store', 's.duckdb'], {}, { command: 'store info', globals: { format: 'csv', quiet: true, store: 's.duckdb' } }],
 ];

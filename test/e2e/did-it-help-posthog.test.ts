@@ -16,16 +16,26 @@ describe('did it help? on PostHog (the sandbox)', () => {
   const SLOW = 240_000;
   let sb: Awaited<ReturnType<typeof sandbox>> | undefined;
   let localDigest = '';
+  let printed: { query: { kind: string } }[] = [];
   const digestArgs = ['report', '--from', '2026-03-09', '--to', '2026-03-15'];
+  // PostHog's rate limit is tested in test/posthog/requests.test.ts. Here it is off, in the sandbox
+  // and in the CLI's request ledger (one per call): the digest alone sends about 230 requests, so
+  // with the calls before it a shared minute's budget would make the test wait a minute for nothing
+  let calls = 0;
   const cli = (args: string[]) =>
-    runCli(['--store', join(dir, 'empty.duckdb'), ...args, '--format', 'json', ...NOW, '--engine', 'posthog', '--host', sb!.url, '--project-id', '1', '--personal-api-key', PKEY]);
+    runCli(['--store', join(dir, 'empty.duckdb'), ...args, '--format', 'json', ...NOW, '--engine', 'posthog', '--host', sb!.url, '--project-id', '1', '--personal-api-key', PKEY], {
+      XDG_STATE_HOME: join(dir, `state-${calls++}`),
+    });
 
   beforeAll(async () => {
     // the local answer first: the sandbox then holds the store open
     const r = run(['--store', store, ...digestArgs, '--format', 'json', ...NOW]);
     expect(r.code, r.stderr).toBe(0);
     localDigest = r.stdout;
-    sb = await sandbox({ storePath: store });
+    const p = run(['--store', store, ...digestArgs, '--print-query', ...NOW]);
+    expect(p.code, p.stderr).toBe(0);
+    printed = JSON.parse(p.stdout);
+    sb = await sandbox({ storePath: store, queryRateLimits: null });
   }, SLOW);
   afterAll(async () => sb?.close());
 
@@ -56,6 +66,11 @@ describe('did it help? on PostHog (the sandbox)', () => {
     expect(d.engine).toBe('posthog');
     expect(d.discover.overall.previous).toMatchObject({ sessions: 40, completed: 30 });
     expect({ ...d, engine: 'local' }).toEqual(JSON.parse(localDigest));
+    // --print-query shows every query the PostHog run sent
+    const sent = Number(/(\d+) queries/.exec(digest.stderr)?.[1]);
+    expect(printed.length).toBeGreaterThan(50);
+    expect(sent).toBe(printed.length);
+    expect(printed.every((b) => typeof b.query.kind === 'string')).toBe(true);
   }, SLOW);
 });
 

@@ -223,7 +223,7 @@ export function register(program: Command): void {
       .command('report')
       .description('A digest to share: Discover and Connect for a range vs the previous period, as a self-contained HTML page or markdown')
       .option('-o, --out <file>', 'write the digest to FILE: HTML, or markdown with --format markdown or a .md name'),
-    [...rangeOptions(DEFAULT_FROM), ...funnelShapeOptions(), ...queryOptions({ printQuery: false })],
+    [...rangeOptions(DEFAULT_FROM), ...funnelShapeOptions(), ...queryOptions()],
   );
   action(
     report,
