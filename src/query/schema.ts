@@ -183,22 +183,24 @@ function buildSchemas(mode: 'strict' | 'loose') {
     compare_to: z.string().nullish(),
   });
 
+  /** Keys PostHog lets every query node carry (display, execution, versioning): accepted, not read. */
+  const NODE_FIELDS = { dataColorTheme: any, modifiers: any, response: any, tags: any, version: any };
+
   /** Fields every insight query shares (PostHog's InsightsQueryBase). */
-  const INSIGHT_QUERY_FIELDS = {
-    series: z.array(SeriesNodeSchema),
+  const INSIGHT_BASE_FIELDS = {
     dateRange: DateRangeSchema.nullish(),
-    interval: IntervalSchema.nullish(),
     properties: PropertiesSchema,
     filterTestAccounts: z.boolean().nullish(),
     aggregation_group_type_index: z.number().int().nullish(),
     samplingFactor: z.number().nullish(),
-    breakdownFilter: BreakdownFilterSchema.nullish(),
-    dataColorTheme: any,
-    modifiers: any,
-    response: any,
-    tags: any,
-    version: any,
+    ...NODE_FIELDS,
   };
+
+  /** Insights over series on an interval axis (trends, funnels, lifecycle, stickiness). */
+  const SERIES_INSIGHT_FIELDS = { series: z.array(SeriesNodeSchema), interval: IntervalSchema.nullish(), ...INSIGHT_BASE_FIELDS };
+
+  /** … and those that break down (trends, funnels). */
+  const INSIGHT_QUERY_FIELDS = { ...SERIES_INSIGHT_FIELDS, breakdownFilter: BreakdownFilterSchema.nullish() };
 
   // no compareFilter: PostHog's FunnelsQuery has none (schema.json, additionalProperties false)
   const FunnelsQuerySchema = obj({
@@ -279,22 +281,6 @@ function buildSchemas(mode: 'strict' | 'loose') {
     toggledLifecycles: z.array(z.enum(['new', 'returning', 'resurrecting', 'dormant'])).nullish(),
   });
 
-  /** Keys LifecycleQuery and StickinessQuery share with every insight (no breakdown). */
-  const SERIES_INSIGHT_FIELDS = {
-    series: z.array(SeriesNodeSchema),
-    dateRange: DateRangeSchema.nullish(),
-    interval: IntervalSchema.nullish(),
-    properties: PropertiesSchema,
-    filterTestAccounts: z.boolean().nullish(),
-    samplingFactor: z.number().nullish(),
-    aggregation_group_type_index: z.number().int().nullish(),
-    dataColorTheme: any,
-    modifiers: any,
-    response: any,
-    tags: any,
-    version: any,
-  };
-
   /** LifecycleQuery: new / returning / resurrecting / dormant actors per interval. */
   const LifecycleQuerySchema = obj({
     kind: z.literal('LifecycleQuery'),
@@ -336,17 +322,8 @@ function buildSchemas(mode: 'strict' | 'loose') {
   const RetentionQuerySchema = obj({
     kind: z.literal('RetentionQuery'),
     retentionFilter: RetentionFilterSchema,
-    dateRange: DateRangeSchema.nullish(),
-    properties: PropertiesSchema,
-    filterTestAccounts: z.boolean().nullish(),
-    aggregation_group_type_index: z.number().int().nullish(),
-    samplingFactor: z.number().nullish(),
     breakdownFilter: BreakdownFilterSchema.nullish(),
-    dataColorTheme: any,
-    modifiers: any,
-    response: any,
-    tags: any,
-    version: any,
+    ...INSIGHT_BASE_FIELDS,
   });
 
   const StickinessFilterSchema = z.looseObject({
