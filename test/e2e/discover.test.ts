@@ -3,7 +3,7 @@
  * against an independent count made straight from the fixture file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { json, run, tmpDir } from './cli.js';
 import { flowSteps, loadTracks } from '../../src/definitions/discover.js';
@@ -194,31 +194,5 @@ describe('funnel passes on two threads', () => {
     // the step funnels, the required-step funnels of tracks with optional steps, and the completion funnels shared by tracks with the same ends
     expect(two.stderr).toMatch(/\d+ funnels on 2 threads/);
     expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
-  });
-
-  it('a single steps funnel shares its targets between the threads and gives the one-thread answer', () => {
-    const tx = taxonomy().discover;
-    const steps = ['started', 'resourceSelection', 'deployService', 'testConnection', 'completed'];
-    const query = (breakdown: boolean) => ({
-      kind: 'FunnelsQuery',
-      series: steps.map((s) => ({ kind: 'EventsNode', event: tx.events[s], name: tx.events[s] })),
-      dateRange: { date_from: '2026-01-01', date_to: '2026-12-31' },
-      funnelsFilter: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day', funnelAggregateByHogQL: `properties.\`${tx.properties.sessionId}\`` },
-      ...(breakdown ? { breakdownFilter: { breakdown: tx.properties.resource, breakdown_type: 'event' } } : {}),
-    });
-    for (const breakdown of [false, true]) {
-      const file = join(dir, `single-${breakdown}.json`);
-      writeFileSync(file, JSON.stringify(query(breakdown)));
-      const argv = ['--store', store, '--format', 'json', 'query', 'run', file];
-      const one = run(argv, { env: { DISCOVER_METRICS_FUNNEL_THREADS: '1', DISCOVER_METRICS_DEBUG: 'funnel' } });
-      const two = run(argv, { env: { DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS: '0', DISCOVER_METRICS_DEBUG: 'funnel' } });
-      expect(one.code, one.stderr).toBe(0);
-      expect(two.code, two.stderr).toBe(0);
-      expect(two.stderr).toMatch(/1 funnel on 2 threads/);
-      const strip = (out: string) => JSON.stringify(JSON.parse(out), (k, v: unknown) => (k === 'timings' ? null : v));
-      expect(strip(two.stdout)).toEqual(strip(one.stdout));
-      // conversion times as well as counts, so both threads' samples are in the answer
-      expect(two.stdout).toMatch(/"median_conversion_time": ?\d/);
-    }
   });
 });

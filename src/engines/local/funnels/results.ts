@@ -7,11 +7,11 @@ import type { QueryContext } from '../../types.js';
 import type { ScanResult } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 import { Samples, mean, median } from './stats.js';
-import { runTargets, type BreakdownInfo, type TargetPart } from './targets.js';
+import { runTargets } from './targets.js';
 import { trendsResults } from './trends.js';
 import type { UdfResult } from './udf.js';
 
-export interface Agg {
+interface Agg {
   counts: number[];
   /** samples[i] = conversion times (s) of step i (i >= 1) */
   samples: Samples[];
@@ -59,68 +59,14 @@ function compareCounts(a: Agg, b: Agg): number {
   return 0;
 }
 
-/**
- * One share of a steps funnel's pass: the aggregates per breakdown code over part `index` of `of`
- * of the funnel's candidate targets (see runTargets). Shares computed on two threads and joined
- * in index order by stepsFromParts give exactly the one-thread answer.
- */
-export interface StepsPart {
-  aggs: Map<number, Agg>;
-  info: BreakdownInfo | null;
-}
-
-export function stepsPart(spec: FunnelSpec, scan: ScanResult, q: number, part?: TargetPart): StepsPart {
+function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
   const n = spec.steps.length;
   const aggs = new Map<number, Agg>();
-  const info = runTargets(
-    spec,
-    scan,
-    q,
-    !!spec.breakdown,
-    (o) => {
-      let agg = aggs.get(o.propVal);
-      if (!agg) aggs.set(o.propVal, (agg = newAgg(n)));
-      addOutcome(agg, o.res, n);
-    },
-    part,
-  );
-  return { aggs, info };
-}
-
-/** A StepsPart after a trip through postMessage (class instances arrive as plain objects). */
-export function revivedStepsPart(p: StepsPart): StepsPart {
-  for (const agg of p.aggs.values()) agg.samples = agg.samples.map((x) => Object.assign(new Samples(), x));
-  return p;
-}
-
-/** The steps results of a funnel from its parts, in part order (samples concatenated in that order). */
-export function stepsFromParts(spec: FunnelSpec, parts: readonly StepsPart[]): unknown {
-  const n = spec.steps.length;
-  let aggs = parts[0]!.aggs;
-  const info = parts[0]!.info;
-  if (parts.length > 1) {
-    aggs = new Map();
-    for (const p of parts)
-      for (const [code, agg] of p.aggs) {
-        const into = aggs.get(code);
-        if (!into) aggs.set(code, { counts: agg.counts.slice(), samples: agg.samples.map((x) => Object.assign(new Samples(), { data: x.data.slice(0, x.length), length: x.length })) });
-        else
-          for (let i = 0; i < n; i++) {
-            into.counts[i]! += agg.counts[i]!;
-            into.samples[i]!.append(agg.samples[i]!);
-          }
-      }
-  }
-  return stepsAnswer(spec, aggs, info);
-}
-
-function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
-  const { aggs, info } = stepsPart(spec, scan, q);
-  return stepsAnswer(spec, aggs, info);
-}
-
-function stepsAnswer(spec: FunnelSpec, aggs: Map<number, Agg>, info: BreakdownInfo | null): unknown {
-  const n = spec.steps.length;
+  const info = runTargets(spec, scan, q, !!spec.breakdown, (o) => {
+    let agg = aggs.get(o.propVal);
+    if (!agg) aggs.set(o.propVal, (agg = newAgg(n)));
+    addOutcome(agg, o.res, n);
+  });
   if (aggs.size === 0) return [];
   if (!spec.breakdown || !info) return stepRows(spec, aggs.get(0)!, null);
   // rank values by step_n DESC .. step_1 DESC; beyond the limit merge into ["Other"]

@@ -59,10 +59,8 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
   for (const idxs of groups.values()) {
     const t0 = performance.now();
     const specs = idxs.map((i) => prepared[i]!.spec);
-    // started before the scan, so its start-up overlaps DuckDB's work; a single steps funnel
-    // shares its targets with it (other single funnels have nothing to share but the grouping)
-    const single = idxs.length === 1 && specs[0]!.viz === 'steps';
-    const worker = workerUrl && (idxs.length >= 2 || single) && events >= minEvents ? new FunnelWorker(workerUrl) : null;
+    // started before the scan, so its start-up overlaps DuckDB's work
+    const worker = workerUrl && idxs.length >= 2 && events >= minEvents ? new FunnelWorker(workerUrl) : null;
     try {
       let scan: ScanResult;
       try {
@@ -72,8 +70,7 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
         if (!(e instanceof WorkerGone)) throw e;
         scan = await scanFunnels(store, specs, { events });
       }
-      const onShared = worker && scan.data.ts.buffer instanceof SharedArrayBuffer;
-      const computed = !onShared ? computeAll(specs, scan, ctx) : single ? [await worker.computeShared(scan, specs[0]!, 0)] : await worker.compute(scan, specs, ctx);
+      const computed = worker && scan.data.ts.buffer instanceof SharedArrayBuffer ? await worker.compute(scan, specs, ctx) : computeAll(specs, scan, ctx);
       idxs.forEach((qi, k) => {
         debug('funnel', () => `query ${qi}: ${computed[k]!.ms.toFixed(0)} ms`);
         out[qi] = responseFor(specs[k]!, computed[k]!.results, ctx, performance.now() - t0);

@@ -61,31 +61,8 @@ function attributionStep(spec: FunnelSpec): number {
   return spec.attribution === 'step' ? (spec.order === 'unordered' ? 0 : spec.attributionStep) : -1;
 }
 
-/** Share `index` of `of` of a funnel's candidate targets (contiguous, about equal in rows). */
-export interface TargetPart {
-  index: number;
-  of: number;
-}
-
-/** Candidates [from, to) of part `part`: cut where the rows run past each share's end. */
-function partRange(targets: Int32Array, nTargets: number, start: Int32Array, part: TargetPart | undefined): [number, number] {
-  if (!part || part.of <= 1) return [0, nTargets];
-  let total = 0;
-  for (let k = 0; k < nTargets; k++) total += start[targets[k]! + 1]! - start[targets[k]!]!;
-  const cut = (i: number): number => {
-    if (i <= 0) return 0;
-    if (i >= part.of) return nTargets;
-    const goal = (total * i) / part.of;
-    let sum = 0;
-    let k = 0;
-    for (; k < nTargets && sum < goal; k++) sum += start[targets[k]! + 1]! - start[targets[k]!]!;
-    return k;
-  };
-  return [cut(part.index), cut(part.index + 1)];
-}
-
 /**
- * Run the UDF for every target of the scan (of `part` of the candidates only, when given). Calls `emit` per (target, breakdown value) with
+ * Run the UDF for every target of the scan. Calls `emit` per (target, breakdown value) with
  * step_reached >= 0 (PostHog's HAVING step_reached >= 0); the outcome object is reused, so
  * `emit` must copy what it keeps.
  */
@@ -95,7 +72,6 @@ export function runTargets(
   q: number,
   useBreakdown: boolean,
   emit: (o: TargetOutcome, info: BreakdownInfo | null) => void,
-  part?: TargetPart,
 ): BreakdownInfo | null {
   const runner = makeRunner(spec);
   const bd = useBreakdown ? scan.bd : null;
@@ -103,8 +79,7 @@ export function runTargets(
   const strict = spec.order === 'strict';
   const attribution = spec.attribution;
   const stepAttr = attributionStep(spec);
-  const { mask, targets, nTargets: nCandidates, prepare } = scan.mask(q, relevantBits(spec, !!info && !!bd));
-  const [kFrom, nTargets] = partRange(targets, nCandidates, scan.start, part);
+  const { mask, targets, nTargets, prepare } = scan.mask(q, relevantBits(spec, !!info && !!bd));
   const need = spec.order === 'unordered' ? -1 : 1;
   // one input and one filter object, updated per target and value (run() reads them only
   // while it runs), and typed scratch buffers instead of per-target arrays and sets
@@ -127,7 +102,7 @@ export function runTargets(
     emit(out, with_);
   };
   if (!info || !bd) {
-    for (let k = kFrom; k < nTargets; k++) {
+    for (let k = 0; k < nTargets; k++) {
       const t = targets[k]!;
       const a = scan.start[t]!;
       const b = scan.start[t + 1]!;
@@ -146,7 +121,7 @@ export function runTargets(
   pv.breakdownStep = stepAttr;
   const seenAt = new Int32Array(info.values.length).fill(-1);
   let propVals = new Int32Array(16);
-  for (let k = kFrom; k < nTargets; k++) {
+  for (let k = 0; k < nTargets; k++) {
     const t = targets[k]!;
     const a = scan.start[t]!;
     const b = scan.start[t + 1]!;

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
-import { itemResults, revivedStepsPart, stepsFromParts, stepsPart, workItems, type StepsPart } from './results.js';
+import { itemResults, workItems } from './results.js';
 import type { BucketGroups, GroupState, ScanResult } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 import { relevantBits } from './targets.js';
@@ -137,24 +137,6 @@ export class FunnelWorker {
     debug('funnel', () => `${specs.length} funnels on 2 threads, ${byWorker} by the worker, done ${performance.now().toFixed(0)} ms since start`);
     for (const item of items) if (item.some((q) => !out[q])) computeItem(specs, item, scan, ctx, out);
     return out as Computed[];
-  }
-
-  /**
-   * A single steps funnel (funnel q of the batch) on both threads: the worker takes the second
-   * half of its candidate targets (by rows), this thread the first; the shares are joined in
-   * that order, so the answer is the one-thread answer. A share the worker does not deliver is
-   * computed here.
-   */
-  async computeShared(scan: ScanResult, spec: FunnelSpec, q: number): Promise<Computed> {
-    const t0 = performance.now();
-    const theirs = this.request<StepsPart | null>({ kind: 'share', scan: scan.data, spec, q, part: { index: 1, of: 2 } }, (a, done) => {
-      if (a.kind === 'share') done(revivedStepsPart(a.part));
-      else if (a.kind === 'share-failed') done(null);
-    }).catch(() => null);
-    const mine = stepsPart(spec, scan, q, { index: 0, of: 2 });
-    const other = (await theirs) ?? stepsPart(spec, scan, q, { index: 1, of: 2 });
-    debug('funnel', () => `1 funnel on 2 threads, done ${performance.now().toFixed(0)} ms since start`);
-    return { results: stepsFromParts(spec, [mine, other]), ms: performance.now() - t0 };
   }
 
   terminate(): Promise<number> {

@@ -10,13 +10,10 @@
  *                                        ({kind: 'funnel-failed', q} when one throws: the parent
  *                                        computes it itself and reports the error the usual way),
  *                                        then {kind: 'funnels-done'}
- *   {kind: 'share', ...ShareJob}      -> {kind: 'share', part}  (or {kind: 'share-failed'}): one
- *                                        share of a single steps funnel's targets (stepsPart)
  */
 import { parentPort } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
-import { itemResults, stepsPart, type StepsPart } from './results.js';
-import type { TargetPart } from './targets.js';
+import { itemResults } from './results.js';
 import { finishBuckets, type BucketGroups, type GroupState } from './group.js';
 import { scanFromData, type ScanData } from './scan.js';
 import type { FunnelSpec } from './spec.js';
@@ -31,24 +28,14 @@ export interface FunnelJob {
   counter: Int32Array;
 }
 
-/** One share of a single steps funnel (funnel q of the scan's batch). */
-export interface ShareJob {
-  scan: ScanData;
-  spec: FunnelSpec;
-  q: number;
-  part: TargetPart;
-}
-
-export type WorkerRequest = { kind: 'group'; state: GroupState; from: number; to: number } | ({ kind: 'funnels' } & FunnelJob) | ({ kind: 'share' } & ShareJob);
+export type WorkerRequest = { kind: 'group'; state: GroupState; from: number; to: number } | ({ kind: 'funnels' } & FunnelJob);
 
 export type WorkerAnswer =
   | { kind: 'group'; groups: BucketGroups }
   | { kind: 'group-failed'; message: string }
   | { kind: 'funnel'; q: number; results: unknown; ms: number }
   | { kind: 'funnel-failed'; q: number }
-  | { kind: 'funnels-done' }
-  | { kind: 'share'; part: StepsPart }
-  | { kind: 'share-failed' };
+  | { kind: 'funnels-done' };
 
 const send = (a: WorkerAnswer) => parentPort!.postMessage(a);
 
@@ -77,13 +64,5 @@ parentPort?.on('message', (m: WorkerRequest) => {
     } catch (e) {
       send({ kind: 'group-failed', message: e instanceof Error ? e.message : String(e) });
     }
-  } else if (m.kind === 'share') {
-    let part: StepsPart;
-    try {
-      part = stepsPart(m.spec, scanFromData(m.scan, null, 1), m.q, m.part);
-    } catch {
-      return send({ kind: 'share-failed' }); // the parent computes the share itself and reports the error the usual way
-    }
-    send({ kind: 'share', part });
   } else runFunnelJob(m);
 });
