@@ -74,6 +74,30 @@ export function suggest(input: string, candidates: readonly string[]): string | 
   return bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
+/**
+ * Every candidate the input is the start of (whole, or of a part after '-', '_', '.' or ':'):
+ * `rds` → rds-postgres, rds-mysql; otherwise the closest by edit distance (suggest).
+ */
+export function suggestions(input: string, candidates: readonly string[], max = 6): string[] {
+  const a = input.trim().toLowerCase();
+  if (a.length >= 2) {
+    const prefixed = candidates.filter((c) => {
+      const l = c.toLowerCase();
+      return l.startsWith(a) || l.split(/[-_.:]/).some((part) => part.startsWith(a));
+    });
+    if (prefixed.length > 0) return prefixed.slice(0, max);
+  }
+  const s = suggest(input, candidates);
+  return s === undefined ? [] : [s];
+}
+
+/** "'rds-postgres' or 'rds-mysql'" for a did-you-mean message; undefined when nothing is close. */
+export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
+  const s = suggestions(input, candidates).map((x) => `'${x}'`);
+  if (s.length === 0) return undefined;
+  return s.length === 1 ? s[0] : `${s.slice(0, -1).join(', ')} or ${s[s.length - 1]}`;
+}
+
 export function editDistance(a: string, b: string): number {
   const prev = new Array<number>(b.length + 1);
   for (let j = 0; j <= b.length; j++) prev[j] = j;

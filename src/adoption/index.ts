@@ -15,7 +15,7 @@ import { taxonomy } from '../events/taxonomy.js';
 import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../engines/types.js';
 import { PLATFORMS, platformOfOs, type Platform } from '../downloads/artifacts.js';
 import type { Download } from '../downloads/count.js';
-import { periodOf, periodsBetween, startOfLocalDay, type PeriodInterval } from '../time/index.js';
+import { isIncompletePeriod, periodOf, periodsBetween, startOfLocalDay, type PeriodInterval } from '../time/index.js';
 
 export interface AdoptionOptions {
   interval: PeriodInterval;
@@ -41,6 +41,8 @@ export interface AdoptionRow {
   activeInstallations: number;
   /** newInstallations / downloads; null without downloads. */
   ratio: number | null;
+  /** The period is not over at --now (PostHog's incomplete period): its counts can still grow. */
+  incomplete: boolean;
 }
 
 export interface AdoptionReport {
@@ -54,7 +56,7 @@ export interface AdoptionReport {
   rows: AdoptionRow[];
   /** Per platform over the whole range (active = distinct installations over the range is not
    *  derivable from per-period counts, so it is the peak period value). */
-  totals: (Omit<AdoptionRow, 'period' | 'activeInstallations'> & { peakActiveInstallations: number })[];
+  totals: (Omit<AdoptionRow, 'period' | 'activeInstallations' | 'incomplete'> & { peakActiveInstallations: number })[];
   queries: { activeInstallations: PostHogQuery; newInstallations: PostHogQuery; downloads?: PostHogQuery };
 }
 
@@ -221,6 +223,7 @@ export async function adoption(engine: Engine, o: AdoptionOptions): Promise<Adop
         newInstallations: get(fresh.bySeries.get(0), period, platform),
         activeInstallations: get(active.bySeries.get(0), period, platform),
         ratio: null,
+        incomplete: isIncompletePeriod(period, o.interval, o.ctx),
       };
       row.ratio = row.downloads > 0 ? row.newInstallations / row.downloads : null;
       rows.push(row);

@@ -12,7 +12,7 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
   return {
     title: `Teleport Connect adoption by ${r.interval}${range}${r.timezone !== 'UTC' ? ` (${r.timezone})` : ''}`,
     columns: [
-      { key: 'period', header: word },
+      { key: 'period', header: word, text: (x) => `${x.period}${x.incomplete ? ' *' : ''}` },
       { key: 'platform', header: 'Platform' },
       { key: 'downloads', header: 'Downloads', align: 'right' },
       { key: 'newInstallations', header: 'New installations', align: 'right' },
@@ -24,6 +24,7 @@ export function adoptionTable(r: AdoptionReport): TableSpec<AdoptionRow> {
     notes: [
       `downloads: fresh installer downloads from ${r.downloadsSource === 'logs' ? 'the given CloudFront logs' : 'download events in the store'}; new installations: first Connect event in the period; active: any Connect event in the period`,
       'platforms: macos = darwin, windows = win32, linux = linux (Connect reports Electron platform names)',
+      ...(r.rows.some((x) => x.incomplete) ? [`* the ${r.interval} is not over yet: its counts can still grow.`] : []),
     ],
   };
 }

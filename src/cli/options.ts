@@ -35,7 +35,10 @@ export function rangeOptions(defaultFrom: string): Option[] {
 
 /** --from/--to as calendar days (CloudFront logs are counted per day). */
 export function dayRangeOptions(): Option[] {
-  return [new Option('--from <day>', 'first day (YYYY-MM-DD, in --timezone)'), new Option('--to <day>', 'last day (YYYY-MM-DD, inclusive)')];
+  return [
+    new Option('--from <day>', 'first day: YYYY-MM-DD in --timezone, or relative (-30d, -4w, mStart)'),
+    new Option('--to <day>', 'last day, inclusive: YYYY-MM-DD or relative (-1d)'),
+  ];
 }
 
 export function timezoneOption(def?: string): Option {
@@ -107,4 +110,18 @@ export function isValidTimezone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A rate or share: 0.4, 40% or 40 (read as a percentage when above 1). */
+export function parseRate(option: string, value: string): number {
+  const s = value.trim();
+  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%?)$/.exec(s);
+  const n = m ? Number(m[1]) / (m[2] || Number(m[1]) > 1 ? 100 : 1) : NaN;
+  if (!m || !(n >= 0 && n <= 1)) throw new UsageError(`${option}: '${value}' is not a rate`, 'Give a share from 0 to 1 or a percentage: 0.4, 40%.');
+  return n;
+}
+
+/** --fail-under: the CI threshold of funnel-style reports. */
+export function failUnderOption(what: string): Option {
+  return new Option('--fail-under <rate>', `exit 1 when ${what} is below RATE (0.4 or 40%), naming the rows (for CI)`).argParser((v: string) => parseRate('--fail-under', v));
 }

@@ -5,7 +5,7 @@ import { skippedMessage } from '../downloads/report.js';
 import type { PeriodInterval } from '../time/index.js';
 import { adoption, downloadsQuery, installationsQuery, type AdoptionReport } from '../adoption/index.js';
 import { adoptionChart, adoptionTable, totalsTable } from '../adoption/render.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 type LogDownloads = Awaited<ReturnType<typeof import('../downloads/index.js').analyzeDownloadLogs>>['downloads'];
 
@@ -36,13 +36,21 @@ export async function adoptionCommand(o: AdoptionOptions, c: CommandContext): Pr
     if (analysis.downloads.length === 0) c.out.warn(`no Teleport Connect downloads in ${analysis.stats.files} log file(s) (${analysis.stats.requests} requests read)`);
     logDownloads = analysis.downloads;
   }
-  const report: AdoptionReport = await withEngine(o.query, c, (engine) => adoption(engine, { interval: o.interval, dateRange, ctx: o.query.ctx, logDownloads }));
+  // with --logs the downloads come from the logs, whose days the store need not hold
+  const { result: report, range } = await withEngineRange(
+    o.query,
+    c,
+    dateRange,
+    (engine, dr): Promise<AdoptionReport> => adoption(engine, { interval: o.interval, dateRange: dr, ctx: o.query.ctx, logDownloads }),
+    { checkData: !o.logs },
+  );
   const anyDownloads = report.rows.some((r) => r.downloads > 0 || r.updates > 0);
   const anyInstalls = report.rows.some((r) => r.activeInstallations > 0 || r.newInstallations > 0);
   if (!anyDownloads && !o.logs) {
     c.out.warn(`no Connect download events in this range on the ${o.query.engine} engine; load them with \`discover-metrics load-downloads LOG...\` or pass --logs DIR`);
   }
   return {
+    range,
     json: report,
     tables: [adoptionTable(report), totalsTable(report)],
     chart: () => adoptionChart(report),

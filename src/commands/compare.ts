@@ -10,6 +10,9 @@ import type { CommandResult } from '../output/report.js';
 import { formatDuration, formatPercent } from '../output/format.js';
 import type { TableSpec } from '../output/table.js';
 import { FindingError } from '../errors.js';
+import { rangeJson } from '../output/range.js';
+import { resolveReportRange, type RangeContext } from '../time/index.js';
+import { failUnder, joinFailures } from './thresholds.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 
 export interface CompareOptions {
@@ -20,6 +23,8 @@ export interface CompareOptions {
   split: { before: DateRange; after: DateRange } | { release: string; range: DateRange };
   /** Fail (exit 1) when a track regressed significantly. */
   failOnRegression: boolean;
+  /** Fail (exit 1) when a track's completion after the change is below this rate. */
+  failUnder?: number;
   query: QueryOptions;
 }
 
@@ -31,8 +36,11 @@ interface Ranges {
 
 const onRelease = (release: ReleaseSplit): Ranges => ({ before: release.before, after: release.after, release });
 
-function describe(r: DateRange): string {
-  return `${r.date_from ?? ''} → ${r.date_to ?? 'today'}`;
+/** A side's dates as days (its input in brackets when relative). */
+function describe(r: DateRange, ctx: RangeContext): string {
+  const { range } = resolveReportRange(r, ctx);
+  const days = `${range.firstDay} → ${range.lastDay}`;
+  return days === `${range.from} → ${range.to}` ? days : `${days} (${range.from} → ${range.to})`;
 }
 
 export async function compareCommand(o: CompareOptions, c: CommandContext): Promise<CommandResult> {
@@ -52,8 +60,8 @@ export async function compareCommand(o: CompareOptions, c: CommandContext): Prom
   const regressed = rows.filter((r) => r.verdict === 'regressed');
   const meta = {
     engine: o.query.engine,
-    before: ranges.before,
-    after: ranges.after,
+    before: rangeJson(resolveReportRange(ranges.before, o.query.ctx).range),
+    after: rangeJson(resolveReportRange(ranges.after, o.query.ctx).range),
     ...(ranges.release ? { release: ranges.release } : {}),
     window: shape.window,
     order: shape.order,
@@ -64,11 +72,13 @@ export async function compareCommand(o: CompareOptions, c: CommandContext): Prom
   const detailed = tracks.length === 1 ? rows : rows.filter((r) => r.verdict !== 'no detectable change' || r.steps.some((s) => s.significant));
   return {
     json: { ...meta, tracks: rows },
-    tables: [trackTable(rows, ranges), ...detailed.map(stepTable)],
-    failure:
+    tables: [trackTable(rows, ranges, o.query.ctx), ...detailed.map(stepTable)],
+    failure: joinFailures([
       o.failOnRegression && regressed.length > 0
         ? new FindingError(`compare: ${regressed.length === 1 ? 'a track' : `${regressed.length} tracks`} regressed significantly (${regressed.map((r) => r.slug).join(', ')})`)
         : undefined,
+      failUnder('compare', 'completion after', rows.map((r) => ({ name: r.slug, rate: r.after.sessions > 0 ? r.after.rate : null, detail: `${r.after.completed} of ${r.after.sessions} sessions` })), o.failUnder),
+    ]),
   };
 }
 
@@ -76,9 +86,9 @@ const points = (x: number | null | undefined) => (x === null || x === undefined 
 const ciText = (ci: [number, number] | null) => (ci ? `${points(ci[0])} … ${points(ci[1])}` : '–');
 const medianText = (m: number | null, ci: [number, number] | null) => (m === null ? '–' : `${formatDuration(m)}${ci ? ` (${formatDuration(ci[0])}–${formatDuration(ci[1])})` : ''}`);
 
-function trackTable(rows: TrackComparison[], ranges: Ranges): TableSpec<TrackComparison> {
+function trackTable(rows: TrackComparison[], ranges: Ranges, ctx: RangeContext): TableSpec<TrackComparison> {
   const notes = [
-    `Before ${describe(ranges.before)} · after ${describe(ranges.after)}` +
+    `Before ${describe(ranges.before, ctx)} · after ${describe(ranges.after, ctx)}, ${ctx.timezone}` +
       (ranges.release ? ` · split on ${ranges.release.day}, the first day ${ranges.release.firstSeenVersion} (≥ ${ranges.release.version}) was seen` : ''),
     'Change in percentage points with its 95% CI (Newcombe); p from a two-proportion z-test, or Fisher\'s exact test when an expected count is under 5. Medians with 95% rank-based intervals.',
   ];

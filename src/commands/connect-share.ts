@@ -7,7 +7,7 @@ import { buildShareQueries, loadShareDefinition, type ShareQueryOptions } from '
 import { runShareReport } from '../connect/share.js';
 import { renderShare } from '../connect/growth-render.js';
 import type { CommandResult } from '../output/report.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface ConnectShareOptions {
   share: ShareQueryOptions;
@@ -18,7 +18,7 @@ export async function connectShareCommand(o: ConnectShareOptions, c: CommandCont
   const defs = loadConnectDefinitions();
   const share = loadShareDefinition();
   if (o.query.printQuery) return { queries: buildShareQueries(defs, share, o.share) };
-  const report = await withEngine(o.query, c, (e) => runShareReport(e, defs, share, o.share, o.query.ctx));
+  const { result: report, range } = await withEngineRange(o.query, c, o.share.dateRange, (e, dateRange) => runShareReport(e, defs, share, { ...o.share, dateRange }, o.query.ctx));
   if (report.caveat) c.out.warn(report.caveat);
-  return renderShare(report);
+  return { ...renderShare(report), range };
 }

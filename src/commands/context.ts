@@ -3,7 +3,8 @@
  * streams for warnings and notes. Commands return their result; the CLI prints it.
  */
 import type { Output } from '../output/output.js';
-import type { Engine, QueryContext } from '../engines/types.js';
+import type { DateRange, Engine, QueryContext } from '../engines/types.js';
+import { resolveReportRange, type ReportRange } from '../time/index.js';
 import type { PostHogConnection } from '../config/posthog.js';
 
 export interface CommandContext {
@@ -58,4 +59,26 @@ export async function withEngine<T>(q: QueryOptions, c: CommandContext, fn: (eng
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * A report's range: resolved against --now, refused when it misses the data the engine holds,
+ * and started at the first day with data. Query with the returned `dateRange`.
+ */
+export async function rangeOn(engine: Engine, dateRange: DateRange, q: QueryOptions): Promise<{ range: ReportRange; dateRange: DateRange }> {
+  return resolveReportRange(dateRange, q.ctx, { span: engine.span ? await engine.span() : null });
+}
+
+/** withEngine for a report over a range: `fn` queries the checked range (see rangeOn). */
+export async function withEngineRange<T>(
+  q: QueryOptions,
+  c: CommandContext,
+  dateRange: DateRange,
+  fn: (engine: Engine, dateRange: DateRange) => Promise<T>,
+  opts: { checkData?: boolean } = {},
+): Promise<{ result: T; range: ReportRange }> {
+  return withEngine(q, c, async (engine) => {
+    const r = opts.checkData === false ? resolveReportRange(dateRange, q.ctx) : await rangeOn(engine, dateRange, q);
+    return { result: await fn(engine, r.dateRange), range: r.range };
+  });
 }

@@ -7,7 +7,7 @@ import { buildCorrelationActorsQuery, correlation, MAX_ACTORS, type EventCorrela
 import { formatPValue } from '../discover/compare.js';
 import type { CommandResult } from '../output/report.js';
 import type { Column } from '../output/table.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface CorrelationOptions {
   track: Track;
@@ -40,14 +40,15 @@ export async function correlationCommand(o: CorrelationOptions, c: CommandContex
       note: 'Then, for those sessions, TrendsQuery breakdowns of their event names and property values.',
     };
   }
-  const r = await withEngine(o.query, c, (engine) => correlation(engine, track, opts, o.query.ctx));
+  const { result: r, range } = await withEngineRange(o.query, c, opts.dateRange, (engine, dateRange) => correlation(engine, track, { ...opts, dateRange }, o.query.ctx));
   if (r.truncated) c.out.warn(`more than ${MAX_ACTORS} sessions: the first ${MAX_ACTORS} are used (narrow the range)`);
   if (r.skewed && r.sessions > 0) c.out.warn(r.successTotal && r.failureTotal ? 'one outcome outnumbers the other more than 10 to 1: read the ratios with care' : 'every session had the same outcome: nothing to correlate');
   const notes = [
-    `${r.sessions} sessions: ${r.successTotal} completed, ${r.failureTotal} did not · ${opts.dateRange.date_from ?? ''} → ${opts.dateRange.date_to ?? 'today'} · engine ${o.query.engine}`,
+    `${r.sessions} sessions: ${r.successTotal} completed, ${r.failureTotal} did not · engine ${o.query.engine}`,
     'Odds ratios as PostHog computes them (a prior of 1 in every cell; values seen by fewer than min(25, 2% of sessions) left out; ten strongest each way). p: two-proportion test of completion with vs without.',
   ];
   return {
+    range,
     json: { engine: o.query.engine, dateRange: opts.dateRange, slug: r.slug, sessions: r.sessions, successTotal: r.successTotal, failureTotal: r.failureTotal, skewed: r.skewed, truncated: r.truncated, events: r.events, properties: r.properties },
     tables: [
       {

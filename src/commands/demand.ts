@@ -6,7 +6,7 @@ import type { WindowUnit } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
 import { bar } from '../output/chart.js';
 import { formatPercent } from '../output/format.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface DemandOptions {
   dateRange: DateRange;
@@ -18,10 +18,11 @@ export interface DemandOptions {
 export async function demandCommand(o: DemandOptions, c: CommandContext): Promise<CommandResult> {
   const opts = { dateRange: o.dateRange, deployment: o.deployment, window: o.window };
   if (o.query.printQuery) return { queries: demandQueries(opts) };
-  const r = await withEngine(o.query, c, (engine) => demand(engine, opts, o.query.ctx));
+  const { result: r, range } = await withEngineRange(o.query, c, o.dateRange, (engine, dateRange) => demand(engine, { ...opts, dateRange }, o.query.ctx));
   const max = Math.max(0, ...r.resources.map((x) => x.selections));
   const n = (x: number) => x.toLocaleString('en-US');
   return {
+    range,
     json: { engine: o.query.engine, dateRange: o.dateRange, deployment: o.deployment, ...r, queries: undefined },
     tables: [
       {

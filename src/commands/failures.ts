@@ -4,7 +4,7 @@ import { failureQueries, failures, type ErrorMessageRow, type StepFailureRow } f
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
 import { bar } from '../output/chart.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface FailuresOptions {
   tracks: Track[];
@@ -21,11 +21,12 @@ export async function failuresCommand(o: FailuresOptions, c: CommandContext): Pr
   if (o.query.printQuery) {
     return { queries: failureQueries(tracks, { dateRange, deployment, top, all }).all };
   }
-  const r = await withEngine(o.query, c, (engine) => failures(engine, tracks, { dateRange, deployment, top, all }, o.query.ctx));
+  const { result: r, range } = await withEngineRange(o.query, c, dateRange, (engine, dr) => failures(engine, tracks, { dateRange: dr, deployment, top, all }, o.query.ctx));
   const rows = r.steps.filter((s) => !all || s.errors + s.aborted > 0).sort((a, b) => (all ? b.errors + b.aborted - (a.errors + a.aborted) : 0));
   const max = Math.max(0, ...rows.map((s) => s.errors + s.aborted));
   const maxErr = Math.max(0, ...r.topErrors.map((e) => e.errors));
   return {
+    range,
     json: { engine: o.query.engine, dateRange, deployment, ...r, queries: undefined },
     tables: [
       {

@@ -4,7 +4,7 @@ import { featureQueries, runFeaturesReport } from '../connect/reports.js';
 import { renderFeatures } from '../connect/render.js';
 import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 import { explainEmpty } from './connect-empty.js';
 
 export interface FeaturesOptions {
@@ -15,7 +15,7 @@ export interface FeaturesOptions {
 export async function featuresCommand(o: FeaturesOptions, c: CommandContext): Promise<CommandResult> {
   const defs = loadConnectDefinitions();
   if (o.query.printQuery) return { queries: featureQueries(defs, o.dateRange) };
-  const report = await withEngine(o.query, c, (engine) => runFeaturesReport(engine, defs, o.dateRange, o.query.ctx));
+  const { result: report, range } = await withEngineRange(o.query, c, o.dateRange, (engine, dateRange) => runFeaturesReport(engine, defs, dateRange, o.query.ctx));
   if (report.activeInstallations === 0) explainEmpty(c, o.query.ctx, o.dateRange);
-  return renderFeatures(report);
+  return { ...renderFeatures(report), range };
 }

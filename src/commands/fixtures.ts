@@ -74,7 +74,7 @@ export async function fixturesGenerateCommand(o: FixturesGenerateOptions, c: Com
     c.out.info(`generated ${formatNumber(s.events)} events (seed ${s.seed}, ${s.start.slice(0, 10)} .. ${s.end.slice(0, 10)})`);
     return;
   }
-  return { json: s, tables: [kvTable(generationRows(s))] };
+  return { json: s, tables: [kvTable(generationRows(s))], status: true };
 }
 
 export async function seedCommand(o: SeedOptions, c: CommandContext): Promise<Report> {
@@ -126,5 +126,5 @@ export async function seedCommand(o: SeedOptions, c: CommandContext): Promise<Re
   if (summary.downloads) {
     rows.push({ key: 'downloads', value: `${formatNumber(summary.downloads.inserted)} new, ${formatNumber(summary.downloads.duplicates)} already stored (${formatNumber(summary.downloads.files)} CDN log files)` });
   }
-  return { json: summary, tables: [kvTable(rows)], tip: 'try: discover-metrics funnel --resource all' };
+  return { json: summary, tables: [kvTable(rows)], tip: 'try: discover-metrics funnel --resource all', status: true };
 }

@@ -6,14 +6,17 @@ import { funnelStepTable } from '../output/funnel.js';
 import { bar } from '../output/chart.js';
 import { formatDuration, formatPercent, formatWindow } from '../output/format.js';
 import type { PeriodInterval } from '../time/index.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 import { funnelTrendCommand } from './funnel-trend.js';
+import { failUnder } from './thresholds.js';
 
 /**
  * Run the funnels of some tracks, or list the tracks (`--resource list`). With `interval` (one
  * track, no breakdown): conversion per period.
  */
-export type FunnelOptions = { list: true } | { tracks: Track[]; funnel: TrackFunnelOptions; query: QueryOptions; interval?: PeriodInterval };
+export type FunnelOptions =
+  | { list: true }
+  | { tracks: Track[]; funnel: TrackFunnelOptions; query: QueryOptions; interval?: PeriodInterval; /** --fail-under */ failUnder?: number };
 
 interface Meta {
   engine: string;
@@ -26,7 +29,7 @@ interface Meta {
 
 export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promise<CommandResult> {
   if ('list' in o) return listTracks();
-  if (o.interval) return funnelTrendCommand({ track: o.tracks[0]!, funnel: o.funnel, interval: o.interval, query: o.query }, c);
+  if (o.interval) return funnelTrendCommand({ track: o.tracks[0]!, funnel: o.funnel, interval: o.interval, query: o.query, failUnder: o.failUnder }, c);
   const tracks = o.tracks;
   const opts = o.funnel;
   if (o.query.printQuery) {
@@ -38,7 +41,8 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
         `${plan.completion.length} two-step funnel(s) (first step → resource added) whose median is the time to complete.`,
     };
   }
-  const { reports } = await withEngine(o.query, c, (engine) => runTrackFunnels(engine, tracks, opts, o.query.ctx));
+  const ran = await withEngineRange(o.query, c, opts.dateRange, (engine, dateRange) => runTrackFunnels(engine, tracks, { ...opts, dateRange }, o.query.ctx));
+  const { reports } = ran.result;
   for (const r of reports) for (const w of r.warnings) if (tracks.length === 1 || r.sessions > 0) c.out.warn(w);
   const meta: Meta = {
     engine: o.query.engine,
@@ -48,7 +52,12 @@ export async function funnelCommand(o: FunnelOptions, c: CommandContext): Promis
     deployment: opts.deployment,
     aggregation: 'wizard session',
   };
-  return tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta);
+  const rates = reports.map((r) => ({ name: r.slug, rate: r.sessions > 0 ? r.completionRate : null, detail: `${r.completed} of ${r.sessions} sessions` }));
+  return {
+    ...(tracks.length === 1 ? oneTrack(reports[0]!, meta) : allTracks(rankReports(reports), meta)),
+    range: ran.range,
+    failure: failUnder('funnel', 'completion', rates, o.failUnder),
+  };
 }
 
 function listTracks(): Report {
@@ -78,7 +87,7 @@ function listTracks(): Report {
 }
 
 function describeRange(meta: Meta): string {
-  return `${meta.dateRange.date_from ?? ''} → ${meta.dateRange.date_to ?? 'today'} · window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment === 'all' ? 'every cluster' : `${meta.deployment} clusters`} · engine ${meta.engine}`;
+  return `Window ${formatWindow(meta.window)} · ${meta.order} · ${meta.deployment === 'all' ? 'every cluster' : `${meta.deployment} clusters`} · engine ${meta.engine}`;
 }
 
 function oneTrack(r: TrackFunnelReport, meta: Meta): Report {

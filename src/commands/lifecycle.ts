@@ -7,7 +7,7 @@ import { buildLifecycleQuery, type LifecycleOptions as LifecycleQueryOptions } f
 import { runLifecycleReport } from '../connect/growth.js';
 import { renderLifecycle } from '../connect/growth-render.js';
 import type { CommandResult } from '../output/report.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface LifecycleOptions {
   lifecycle: LifecycleQueryOptions;
@@ -17,7 +17,7 @@ export interface LifecycleOptions {
 export async function lifecycleCommand(o: LifecycleOptions, c: CommandContext): Promise<CommandResult> {
   const defs = loadConnectDefinitions();
   if (o.query.printQuery) return { queries: [buildLifecycleQuery(defs, o.lifecycle)] };
-  const report = await withEngine(o.query, c, (e) => runLifecycleReport(e, defs, o.lifecycle, o.query.ctx));
+  const { result: report, range } = await withEngineRange(o.query, c, o.lifecycle.dateRange, (e, dateRange) => runLifecycleReport(e, defs, { ...o.lifecycle, dateRange }, o.query.ctx));
   if (report.periods.every((p) => p.new + p.returning + p.resurrecting + p.dormant === 0)) c.out.warn('no Teleport Connect installation was active in the range; check --from/--to');
-  return renderLifecycle(report);
+  return { ...renderLifecycle(report), range };
 }

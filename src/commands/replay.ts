@@ -92,6 +92,8 @@ export function renderSummary(s: ReplaySummary): Report {
       ];
   return {
     json: s,
+    // a dry run's counts are its answer; a real run's table is a summary of what was sent
+    status: !s.dryRun,
     tables: [
       {
         title: s.dryRun ? 'replay --dry-run (nothing sent)' : 'replay',

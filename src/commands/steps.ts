@@ -5,7 +5,7 @@ import { planStepHistograms, stepTimes, type StepTimeRow } from '../discover/ste
 import type { CommandResult } from '../output/report.js';
 import { bar } from '../output/chart.js';
 import { formatDuration } from '../output/format.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface StepsOptions {
   tracks: Track[];
@@ -27,7 +27,8 @@ export async function stepsCommand(o: StepsOptions, c: CommandContext): Promise<
         'with --engine posthog a histogram is sent only for a step some session reached.',
     };
   }
-  let rows = await withEngine(o.query, c, (engine) => stepTimes(engine, tracks, opts, o.query.ctx));
+  const ran = await withEngineRange(o.query, c, opts.dateRange, (engine, dateRange) => stepTimes(engine, tracks, { ...opts, dateRange }, o.query.ctx));
+  let rows = ran.result;
   const all = tracks.length > 1;
   if (all) {
     rows = rows
@@ -37,6 +38,7 @@ export async function stepsCommand(o: StepsOptions, c: CommandContext): Promise<
   }
   const max = Math.max(0, ...rows.map((r) => r.p90Seconds ?? r.medianSeconds ?? 0));
   return {
+    range: ran.range,
     json: { engine: o.query.engine, dateRange: opts.dateRange, window: opts.window, deployment: opts.deployment, steps: rows },
     tables: [
       {

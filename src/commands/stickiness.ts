@@ -7,7 +7,7 @@ import { buildStickinessQuery, type StickinessOptions as StickinessQueryOptions 
 import { runStickinessReport } from '../connect/growth.js';
 import { renderStickiness } from '../connect/growth-render.js';
 import type { CommandResult } from '../output/report.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface StickinessOptions {
   stickiness: StickinessQueryOptions;
@@ -17,7 +17,7 @@ export interface StickinessOptions {
 export async function stickinessCommand(o: StickinessOptions, c: CommandContext): Promise<CommandResult> {
   const defs = loadConnectDefinitions();
   if (o.query.printQuery) return { queries: [buildStickinessQuery(defs, o.stickiness)] };
-  const report = await withEngine(o.query, c, (e) => runStickinessReport(e, defs, o.stickiness, o.query.ctx));
+  const { result: report, range } = await withEngineRange(o.query, c, o.stickiness.dateRange, (e, dateRange) => runStickinessReport(e, defs, { ...o.stickiness, dateRange }, o.query.ctx));
   if (report.total === 0) c.out.warn('no Teleport Connect installation was active in the range; check --from/--to');
-  return renderStickiness(report);
+  return { ...renderStickiness(report), range };
 }

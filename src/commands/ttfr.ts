@@ -5,7 +5,7 @@ import type { DateRange } from '../engines/types.js';
 import type { CommandResult } from '../output/report.js';
 import { bar } from '../output/chart.js';
 import { formatDuration, formatPercent } from '../output/format.js';
-import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { withEngineRange, type CommandContext, type QueryOptions } from './context.js';
 
 export interface TtfrOptions {
   dateRange: DateRange;
@@ -25,7 +25,7 @@ export async function ttfrCommand(o: TtfrOptions, c: CommandContext): Promise<Co
       queries: [buildTimeToFirstQuery({ ...base, vizType: 'steps' }), buildTimeToFirstQuery({ ...base, vizType: 'time_to_convert', binCount: bins })],
     };
   }
-  const r = await withEngine(o.query, c, (engine) => timeToFirst(engine, { ...base, bins }, o.query.ctx));
+  const { result: r, range } = await withEngineRange(o.query, c, dateRange, (engine, dr) => timeToFirst(engine, { ...base, dateRange: dr, bins }, o.query.ctx));
   for (const w of r.warnings) c.out.warn(w);
   const maxCount = Math.max(0, ...r.histogram.map((b) => b.count));
   const unit = wizard ? 'sessions' : 'accounts';
@@ -35,6 +35,7 @@ export async function ttfrCommand(o: TtfrOptions, c: CommandContext): Promise<Co
       (r.percentileBinSeconds ? ` (p75/p90 within ${formatDuration(r.percentileBinSeconds)})` : ''),
   ];
   return {
+    range,
     json: { engine: o.query.engine, dateRange, window, ...r },
     tables: [
       {

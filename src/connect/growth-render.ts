@@ -38,7 +38,7 @@ export function renderLifecycle(r: LifecycleReport): Report {
     { key: 'incomplete', header: 'Incomplete', dataOnly: true },
   ];
   const notes = [
-    rangeText(r),
+    `engine ${r.engine}`,
     'New: first event ever in the period. Returning: also active the period before. Resurrecting: active again after a gap. Dormant: active the period before, not in this one (negative, as PostHog shows it).',
     'Net = new + resurrecting − dormant: the change in active installations.',
   ];
@@ -140,7 +140,7 @@ export function renderStickiness(r: StickinessReport): Report {
     { key: 'share', header: 'Share', align: 'right', text: (x) => formatPercent(x.share) },
     { key: 'bar', header: '', text: (x) => bar(x.installations, max, 24), terminalOnly: true },
   ];
-  const notes = [rangeText(r), `${r.total} installations were active; each counts once, at the number of ${r.interval}s it sent any Connect event in.`];
+  const notes = [`engine ${r.engine}`, `${r.total} installations were active; each counts once, at the number of ${r.interval}s it sent any Connect event in.`];
   const table: TableSpec<StickinessRow> = { title: `${r.title} (${r.interval}s active in the range)`, columns, rows: r.rows, notes };
   return { json, tables: [table] };
 }
@@ -160,7 +160,7 @@ export function renderShare(r: ShareReport): Report {
     queries: r.queries,
   };
   const columns: Column<SharePeriod>[] = [
-    { key: 'label', header: cap(r.interval) },
+    { key: 'label', header: cap(r.interval), text: (p) => `${p.label}${p.incomplete ? ' *' : ''}` },
     { key: 'period', header: 'Period start', dataOnly: true },
     { key: 'clusterUsers', header: 'Cluster users', align: 'right' },
     { key: 'connectUsers', header: 'On Connect', align: 'right' },
@@ -168,11 +168,12 @@ export function renderShare(r: ShareReport): Report {
   ];
   if (r.periods.some((p) => p.share !== null)) columns.push({ key: 'bar', header: '', text: (p) => (p.share === null ? '' : bar(p.share, 1, 20)), terminalOnly: true });
   const notes = [
-    rangeText(r),
+    `engine ${r.engine}`,
     'A user is a (cluster, user) pair of anonymized names. Share = pairs active on the cluster side that also sent Connect events in the period ÷ pairs active on the cluster side.',
     `${r.matchedPairs} of ${r.connectPairs} Connect pairs match a cluster-side pair.`,
   ];
   if (r.caveat) notes.push(`Caveat: ${r.caveat}.`);
+  if (r.periods.some((p) => p.incomplete)) notes.push(`* the ${r.interval} is not over yet: its counts can still grow.`);
   const table: TableSpec<SharePeriod> = { title: `${r.title} by ${r.interval}`, columns, rows: r.periods, notes };
   return { json, tables: [table] };
 }

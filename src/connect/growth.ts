@@ -14,7 +14,7 @@ import {
   type RetentionOptions,
   type StickinessOptions,
 } from '../definitions/connect-growth.js';
-import { startOfInterval as startOf, toNaive, naiveParts } from '../time/index.js';
+import { isIncompletePeriod } from '../time/index.js';
 
 interface Common {
   title: string;
@@ -51,12 +51,6 @@ interface StatusItem {
   labels?: string[];
 }
 
-/** The day string (YYYY-MM-DD) of the period that holds `now` in the team's zone. */
-function currentPeriod(interval: ReportInterval, ctx: QueryContext): string {
-  const n = startOf(toNaive(ctx.now.getTime() * 1000, ctx.timezone), interval, ctx.weekStart);
-  const p = naiveParts(n);
-  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
-}
 
 export async function runLifecycleReport(engine: Engine, defs: ConnectDefinitions, o: LifecycleOptions, ctx: QueryContext): Promise<LifecycleReport> {
   const query = buildLifecycleQuery(defs, o);
@@ -64,7 +58,6 @@ export async function runLifecycleReport(engine: Engine, defs: ConnectDefinition
   const items = (Array.isArray(res.results) ? res.results : []) as StatusItem[];
   const by = (s: string) => items.find((i) => i.status === s);
   const base = by('new') ?? items[0];
-  const now = currentPeriod(o.interval, ctx);
   const periods = (base?.days ?? []).map((day, i) => ({
     period: day,
     label: base?.labels?.[i] ?? day,
@@ -72,7 +65,7 @@ export async function runLifecycleReport(engine: Engine, defs: ConnectDefinition
     returning: by('returning')?.data?.[i] ?? 0,
     resurrecting: by('resurrecting')?.data?.[i] ?? 0,
     dormant: by('dormant')?.data?.[i] ?? 0,
-    incomplete: day >= now,
+    incomplete: isIncompletePeriod(day, o.interval, ctx),
   }));
   return { title: 'Teleport Connect installations: lifecycle', engine: engine.name, timezone: ctx.timezone, dateRange: o.dateRange, interval: o.interval, periods, query };
 }
@@ -112,14 +105,13 @@ export async function runRetentionReport(engine: Engine, defs: ConnectDefinition
   const query = buildRetentionQuery(defs, o);
   const res = await engine.run(query, ctx);
   const items = (Array.isArray(res.results) ? res.results : []) as CohortItem[];
-  const now = currentPeriod(o.period, ctx);
   const n = items.length;
   const cohorts = items.map((c, i) => {
     const period = String(c.date ?? '').slice(0, 10);
     // offsets whose period exists in the range: a triangle, newest cohort shortest
     const observed = Math.max(1, Math.min(c.values?.length ?? 0, n - i));
     const values = (c.values ?? []).slice(0, observed).map((v) => Number(v.count ?? 0));
-    return { period, label: c.label ?? `${o.period} ${i}`, size: values[0] ?? 0, values, incomplete: period >= now };
+    return { period, label: c.label ?? `${o.period} ${i}`, size: values[0] ?? 0, values, incomplete: isIncompletePeriod(period, o.period, ctx) };
   });
   const mean: (number | null)[] = [];
   for (let k = 0; k < o.intervals; k++) {
@@ -142,7 +134,7 @@ export async function runRetentionReport(engine: Engine, defs: ConnectDefinition
     intervals: o.intervals,
     kind: o.kind,
     cohorts,
-    openEnded: cohorts.length > 0 && lastPeriod(cohorts) >= now,
+    openEnded: cohorts.length > 0 && isIncompletePeriod(lastPeriod(cohorts), o.period, ctx),
     mean,
     query,
   };

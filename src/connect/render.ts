@@ -15,7 +15,7 @@ const MATH_TEXT: Record<string, string> = {
 };
 
 function rangeText(r: { dateRange: { date_from: string | null; date_to: string | null }; timezone: string; engine: string }): string {
-  return `${r.dateRange.date_from ?? '-7d'} → ${r.dateRange.date_to ?? 'today'} (${r.timezone}) · engine ${r.engine}`;
+  return `engine ${r.engine}`;
 }
 
 function mathTitle(r: DauReport): string {
@@ -26,6 +26,7 @@ function mathTitle(r: DauReport): string {
 interface BucketRow {
   date: string;
   label: string;
+  incomplete: boolean;
   values: number[];
   previousDate?: string;
   previous?: number;
@@ -38,6 +39,7 @@ interface LongRow {
   date: string;
   label: string;
   value: number;
+  incomplete: boolean;
 }
 
 interface SummaryRow {
@@ -73,12 +75,14 @@ export function renderDau(r: DauReport): Report {
     breakdown: r.breakdown ?? null,
     hasMore: r.hasMore,
     query: r.query,
+    periods: (current[0]?.days ?? []).map((date, i) => ({ date, label: current[0]!.labels[i] ?? date, incomplete: isIncomplete(r, i) })),
     results: r.results,
   };
+  if (r.incompleteFrom !== null) notes.push(`* not over yet at --now: its count can still grow (left out of Change and Latest).`);
 
   // CSV: one row per series per bucket, whatever the terminal shows
   const longRows: LongRow[] = r.series.flatMap((s) =>
-    s.days.map((d, i) => ({ series: s.name, breakdown_value: s.breakdownValue ?? null, compare: s.compare, date: d, label: s.labels[i] ?? d, value: s.data[i] ?? 0 })),
+    s.days.map((d, i) => ({ series: s.name, breakdown_value: s.breakdownValue ?? null, compare: s.compare, date: d, label: s.labels[i] ?? d, value: s.data[i] ?? 0, incomplete: s.compare !== 'previous' && isIncomplete(r, i) })),
   );
   const csv: TableSpec<LongRow> = {
     columns: [
@@ -88,12 +92,13 @@ export function renderDau(r: DauReport): Report {
       { key: 'date', header: 'Date' },
       { key: 'label', header: 'Label' },
       { key: 'value', header: 'Installations' },
+      { key: 'incomplete', header: 'Incomplete' },
     ],
     rows: longRows,
   };
 
   const chartSeries = [...current.slice(0, 6), ...(current.length === 1 ? previous.slice(0, 1) : [])];
-  const extra = current.length && current[0]!.days.length > 1 ? () => chart(current[0]!.labels, chartSeries) : undefined;
+  const extra = current.length && current[0]!.days.length > 1 ? () => chart(current[0]!.labels, chartSeries, r.incompleteFrom) : undefined;
 
   const perBucket = current.length <= 4 && (previous.length === 0 || current.length === 1);
   if (perBucket) {
@@ -101,13 +106,14 @@ export function renderDau(r: DauReport): Report {
     const rows: BucketRow[] = (base?.days ?? []).map((d, i) => ({
       date: d,
       label: base!.labels[i] ?? d,
+      incomplete: isIncomplete(r, i),
       values: current.map((s) => s.data[i] ?? 0),
       previousDate: previous[0]?.days[i],
       previous: previous[0]?.data[i],
     }));
     const max = Math.max(0, ...current.flatMap((s) => s.data));
     const columns: TableSpec<BucketRow>['columns'] = [
-      { key: 'label', header: r.interval === 'day' ? 'Day' : r.interval === 'week' ? 'Week' : 'Month' },
+      { key: 'label', header: r.interval === 'day' ? 'Day' : r.interval === 'week' ? 'Week' : 'Month', text: (row) => `${row.label}${row.incomplete ? ' *' : ''}` },
       { key: 'date', header: 'Date', dataOnly: true },
       ...current.map((s, j) => ({ key: `v${j}`, header: s.name, align: 'right' as const, value: (row: BucketRow) => row.values[j] })),
     ];
@@ -119,8 +125,8 @@ export function renderDau(r: DauReport): Report {
           key: 'change',
           header: 'Change',
           align: 'right',
-          value: (row) => (row.previous ? (row.values[0]! - row.previous) / row.previous : null),
-          text: (row) => (row.previous ? signedPercent((row.values[0]! - row.previous) / row.previous) : '–'),
+          value: (row) => (row.previous && !row.incomplete ? (row.values[0]! - row.previous) / row.previous : null),
+          text: (row) => (row.previous && !row.incomplete ? signedPercent((row.values[0]! - row.previous) / row.previous) : '–'),
         },
       );
     }
@@ -128,7 +134,7 @@ export function renderDau(r: DauReport): Report {
     return { json, tables: [{ title, columns, rows, notes }], csv: [csv], chart: extra };
   }
 
-  const rows: SummaryRow[] = r.series.map((s) => summary(s));
+  const rows: SummaryRow[] = r.series.map((s) => summary(s, s.compare === 'previous' ? null : r.incompleteFrom));
   const maxAvg = Math.max(0, ...rows.map((x) => x.average));
   const table: TableSpec<SummaryRow> = {
     title,
@@ -137,7 +143,7 @@ export function renderDau(r: DauReport): Report {
       { key: 'breakdownValue', header: 'Breakdown value', dataOnly: true },
       { key: 'average', header: `Avg per ${r.interval}`, align: 'right', text: (x) => formatNumber(Math.round(x.average * 10) / 10) },
       { key: 'peak', header: 'Peak', align: 'right' },
-      { key: 'latest', header: 'Latest', align: 'right' },
+      { key: 'latest', header: r.incompleteFrom !== null ? 'Latest complete' : 'Latest', align: 'right' },
       { key: 'bar', header: '', text: (x) => bar(x.average, maxAvg, 20), terminalOnly: true },
     ],
     rows,
@@ -150,29 +156,35 @@ export function renderDau(r: DauReport): Report {
  * The trend as an 80-column line chart. Short series (a few weeks or months) are widened by
  * repeating each point, so every interval gets a readable horizontal run instead of one column.
  */
-function chart(labels: string[], series: DauSeries[]): string {
+function chart(labels: string[], series: DauSeries[], incompleteFrom: number | null): string {
   const n = labels.length;
   const k = n < 30 ? Math.max(1, Math.floor(60 / n)) : 1;
   const widen = <T>(xs: T[]): T[] => xs.flatMap((x) => Array.from({ length: k }, () => x));
   return lineChart(
     widen(labels),
     series.map((s) => ({ name: s.name, values: widen(s.data) })),
-    { width: 80, height: 10 },
+    { width: 80, height: 10, incompleteFrom: incompleteFrom === null ? undefined : incompleteFrom * k },
   );
 }
 
 const MATH_TO_KEY: Record<string, string> = { dau: 'dau', wau: 'weekly_active', mau: 'monthly_active' };
 
-function summary(s: DauSeries): SummaryRow {
+/** `Latest` is the last complete bucket (PostHog leaves the running period out of comparisons). */
+function summary(s: DauSeries, incompleteFrom: number | null): SummaryRow {
   const n = s.data.length || 1;
+  const complete = incompleteFrom === null ? s.data : s.data.slice(0, incompleteFrom);
   return {
     name: s.name,
     breakdownValue: s.breakdownValue ?? null,
     total: s.count,
     average: s.data.reduce((a, b) => a + b, 0) / n,
     peak: Math.max(0, ...s.data),
-    latest: s.data[s.data.length - 1] ?? 0,
+    latest: complete[complete.length - 1] ?? 0,
   };
+}
+
+function isIncomplete(r: DauReport, i: number): boolean {
+  return r.incompleteFrom !== null && i >= r.incompleteFrom;
 }
 
 function signedPercent(x: number): string {

@@ -5,6 +5,7 @@
  */
 import type { Engine, QueryContext } from '../engines/types.js';
 import type { DateRange, TrendsQuery } from '../query/schema.js';
+import { isIncompletePeriod } from '../time/index.js';
 import {
   buildActiveTotalQuery,
   buildDauQuery,
@@ -75,6 +76,8 @@ export interface DauReport {
   breakdown?: { key: string; title: string; property: string };
   query: TrendsQuery;
   series: DauSeries[];
+  /** Index of the first bucket of the current range that is not over at --now (PostHog's incomplete period); null when all are. */
+  incompleteFrom: number | null;
   hasMore: boolean;
   /** the PostHog response items, unchanged */
   results: unknown[];
@@ -114,9 +117,15 @@ export async function runDauReport(engine: Engine, defs: ConnectDefinitions, o: 
     breakdown: o.breakdown ? { key: o.breakdown.key, title: o.breakdown.title, property: o.breakdown.personProperty } : undefined,
     query,
     series,
+    incompleteFrom: firstIncomplete(series.find((s) => s.compare !== 'previous')?.days ?? [], o.interval, ctx),
     hasMore: !!res.hasMore,
     results: items,
   };
+}
+
+function firstIncomplete(days: string[], interval: ReportInterval, ctx: QueryContext): number | null {
+  const i = days.findIndex((d) => isIncompletePeriod(d, interval, ctx));
+  return i < 0 ? null : i;
 }
 
 // ---------------------------------------------------------------------------------------------

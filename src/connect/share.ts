@@ -6,6 +6,7 @@
  */
 import type { Engine, QueryContext } from '../engines/types.js';
 import type { DateRange } from '../query/schema.js';
+import { isIncompletePeriod } from '../time/index.js';
 import type { ConnectDefinitions, ReportInterval } from '../definitions/connect.js';
 import { buildShareQueries, type ShareDefinition, type ShareQueryOptions } from '../definitions/connect-share.js';
 import { NULL_VALUE, OTHER_VALUE } from './reports.js';
@@ -19,6 +20,8 @@ export interface SharePeriod {
   connectUsers: number;
   /** connectUsers / clusterUsers; null when it cannot be known */
   share: number | null;
+  /** the period is not over at --now (PostHog's incomplete period) */
+  incomplete: boolean;
 }
 
 export interface ShareReport {
@@ -99,7 +102,7 @@ export async function runShareReport(engine: Engine, defs: ConnectDefinitions, s
     const cs = c.perPeriod[i] ?? new Set<string>();
     const ks = k.perPeriod[i] ?? new Set<string>();
     const connectUsers = [...ks].filter((p) => cs.has(p)).length;
-    return { period: day, label: axis.labels[i] ?? day, clusterUsers: cs.size, connectUsers, share: known && cs.size > 0 ? connectUsers / cs.size : null };
+    return { period: day, label: axis.labels[i] ?? day, clusterUsers: cs.size, connectUsers, share: known && cs.size > 0 ? connectUsers / cs.size : null, incomplete: isIncompletePeriod(day, o.interval, ctx) };
   });
   return {
     title: share.title,

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { QUERIES_DIR, taxonomy, type Taxonomy } from '../events/taxonomy.js';
-import { InputError, UsageError, suggest } from '../errors.js';
+import { InputError, UsageError, didYouMean, suggest } from '../errors.js';
 import type { DateRange, TrendsQuery } from '../query/schema.js';
 import { firstIssue } from '../zod-issues.js';
 
@@ -218,8 +218,8 @@ export function findDimension(defs: ConnectDefinitions, key: string, option = '-
   const d = defs.dimensions.find((x) => x.key === key);
   if (d) return d;
   const keys = defs.dimensions.map((x) => x.key);
-  const s = suggest(key, keys);
-  throw new UsageError(`${option}: unknown breakdown '${key}'${s ? ` (did you mean '${s}'?)` : ''}`, `Valid breakdowns: ${keys.join(', ')}.`);
+  const s = didYouMean(key, keys);
+  throw new UsageError(`${option}: unknown breakdown '${key}'${s ? ` (did you mean ${s}?)` : ''}`, `Valid breakdowns: ${keys.join(', ')}.`);
 }
 
 // ---------------------------------------------------------------------------------------------

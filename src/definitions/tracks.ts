@@ -14,7 +14,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { QUERIES_DIR, taxonomy } from '../events/taxonomy.js';
-import { InputError, UsageError, suggest } from '../errors.js';
+import { InputError, UsageError, didYouMean, suggest } from '../errors.js';
 
 export type Deployment = 'all' | 'cloud' | 'self-hosted';
 export const DEPLOYMENTS: readonly Deployment[] = ['all', 'cloud', 'self-hosted'];
@@ -97,9 +97,9 @@ export function findTrack(slug: string): Track {
   const t = loadTracks().find((x) => x.slug === slug);
   if (t) return t;
   const slugs = trackSlugs();
-  const s = suggest(slug, slugs);
+  const s = didYouMean(slug, slugs);
   throw new UsageError(
-    `--resource: unknown resource '${slug}'${s ? ` — did you mean '${s}'?` : ''}`,
+    `--resource: unknown resource '${slug}'${s ? ` — did you mean ${s}?` : ''}`,
     `Valid resources: ${slugs.join(', ')}, or 'all'. List them with --resource list.`,
   );
 }

@@ -11,7 +11,7 @@
 import type { Engine, QueryContext, QueryResponse } from '../engines/types.js';
 import { buildTrackFunnelQuery, COUNTED_STATUSES, loadTracks, stepEventName, stepTitle, trackSteps, NULL_BREAKDOWN, OTHER_BREAKDOWN, type Track, type TrackFunnelOptions } from '../definitions/discover.js';
 import { taxonomy } from '../events/taxonomy.js';
-import { UsageError, suggest } from '../errors.js';
+import { UsageError, didYouMean } from '../errors.js';
 import type { DateRange } from '../query/schema.js';
 import { addDays } from 'date-fns/addDays';
 import { format } from 'date-fns/format';
@@ -62,8 +62,8 @@ export interface DropoffReport {
 export function stepIndex(track: Track, steps: string[], key: string): number {
   const i = steps.indexOf(key);
   if (i < 0) {
-    const s = suggest(key, steps);
-    throw new UsageError(`--step: '${key}' is not a step of ${track.slug}${s ? ` — did you mean '${s}'?` : ''}`, `Its steps: ${steps.slice(0, -1).join(', ')}.`);
+    const s = didYouMean(key, steps);
+    throw new UsageError(`--step: '${key}' is not a step of ${track.slug}${s ? ` — did you mean ${s}?` : ''}`, `Its steps: ${steps.slice(0, -1).join(', ')}.`);
   }
   if (i === steps.length - 1) throw new UsageError(`--step: '${key}' is the last step of ${track.slug}: nobody drops off after it`, `Its steps: ${steps.slice(0, -1).join(', ')}.`);
   return i;

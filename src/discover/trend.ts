@@ -6,7 +6,7 @@
  */
 import type { Engine, QueryContext } from '../engines/types.js';
 import type { Track, TrackFunnelOptions } from '../definitions/discover.js';
-import { nextPeriod, periodOf, resolveDateRange, type PeriodInterval } from '../time/index.js';
+import { isIncompletePeriod, nextPeriod, periodOf, resolveDateRange, type PeriodInterval } from '../time/index.js';
 import { runTrackFunnels } from './funnel.js';
 import { UsageError } from '../errors.js';
 
@@ -39,7 +39,7 @@ export interface Period {
 }
 
 /** The periods covering [firstDay, lastDay] (local dates), each clipped to the range. */
-export function periodsOfRange(firstDay: string, lastDay: string, interval: PeriodInterval, weekStart: 0 | 1, today: string): Period[] {
+export function periodsOfRange(firstDay: string, lastDay: string, interval: PeriodInterval, weekStart: 0 | 1, notOver: (period: string) => boolean): Period[] {
   const o = { interval, timezone: 'UTC', weekStart };
   const at = (day: string) => Date.parse(`${day}T12:00:00Z`);
   const out: Period[] = [];
@@ -47,7 +47,7 @@ export function periodsOfRange(firstDay: string, lastDay: string, interval: Peri
     const end = dayBefore(nextPeriod(p, interval));
     const from = p < firstDay ? firstDay : p;
     const to = end > lastDay ? lastDay : end;
-    out.push({ period: p, from, to, incomplete: from !== p || to !== end || end >= today });
+    out.push({ period: p, from, to, incomplete: from !== p || to !== end || notOver(p) });
     if (out.length > MAX_PERIODS) {
       throw new UsageError(`--interval: the range has more than ${MAX_PERIODS} ${interval}s`, 'Use a shorter range or a longer --interval.');
     }
@@ -64,7 +64,7 @@ export function periodsOfDateRange(dateRange: TrackFunnelOptions['dateRange'], i
   if (dateRange.date_from === 'all') throw new UsageError('--interval: give --from a date (all has no first period)');
   const r = resolveDateRange({ ...dateRange }, 'day', ctx, { where: '--from/--to' });
   const day = (ms: number) => localDay(ms, ctx.timezone);
-  return periodsOfRange(day(r.from.getTime()), day(r.to.getTime()), interval, ctx.weekStart, day(ctx.now.getTime()));
+  return periodsOfRange(day(r.from.getTime()), day(r.to.getTime()), interval, ctx.weekStart, (p) => isIncompletePeriod(p, interval, ctx));
 }
 
 /** Conversion per period for several tracks: one batch per period (the tracks share its scan). */

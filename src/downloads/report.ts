@@ -3,7 +3,7 @@
  * installs and updates side by side and unique downloaders (distinct client hashes).
  */
 import semver from 'semver';
-import { UsageError, suggest } from '../errors.js';
+import { UsageError, didYouMean } from '../errors.js';
 import type { TableSpec } from '../output/table.js';
 import { formatNumber, formatPercent } from '../output/format.js';
 import type { Download } from './count.js';
@@ -59,8 +59,8 @@ export function parseDimensions(value: string): Dimension[] {
   for (const raw of value.split(',').map((s) => s.trim()).filter(Boolean)) {
     const d = raw.toLowerCase() === 'day' || raw.toLowerCase() === 'date' ? 'period' : raw.toLowerCase();
     if (!(DIMENSIONS as readonly string[]).includes(d)) {
-      const s = suggest(raw, DIMENSIONS);
-      throw new UsageError(`--by: unknown breakdown '${raw}'${s ? ` (did you mean '${s}'?)` : ''}`, `Valid breakdowns: ${DIMENSIONS.join(', ')}.`);
+      const s = didYouMean(raw, DIMENSIONS);
+      throw new UsageError(`--by: unknown breakdown '${raw}'${s ? ` (did you mean ${s}?)` : ''}`, `Valid breakdowns: ${DIMENSIONS.join(', ')}.`);
     }
     if (!out.includes(d as Dimension)) out.push(d as Dimension);
   }

@@ -6,6 +6,8 @@ export type PostHogQuery = { kind: string; [k: string]: unknown };
 
 /** PostHog's dateRange (absolute or relative dates, resolved by the engine) lives with the query types. */
 export type { DateRange } from '../query/schema.js';
+import type { DataSpan } from '../time/report-range.js';
+export type { DataSpan };
 
 /** PostHog's funnelWindowIntervalUnit. */
 export type WindowUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month';
@@ -38,5 +40,7 @@ export interface Engine {
    * events once for compatible funnels). Results come back in the same order.
    */
   runMany(queries: readonly PostHogQuery[], ctx: QueryContext): Promise<QueryResponse[]>;
+  /** The first and last event the data holds, when the engine can tell cheaply (the local store); null when empty. */
+  span?(): Promise<DataSpan | null>;
   close(): Promise<void>;
 }

@@ -21,7 +21,7 @@ export interface Series {
  * A line chart for one or more series over shared x labels, sized to fit `width` columns
  * (default 80). Uses Braille-free block/line glyphs so it reads in any terminal font.
  */
-export function lineChart(labels: string[], series: Series[], opts: { width?: number; height?: number } = {}): string {
+export function lineChart(labels: string[], series: Series[], opts: { width?: number; height?: number; incompleteFrom?: number } = {}): string {
   const width = opts.width ?? 80;
   const height = opts.height ?? 10;
   const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
@@ -38,6 +38,8 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   const symbols = ['●', '○', '◆', '◇', '▲', '△', '■', '□'];
   const colors = [c().cyan, c().magenta, c().yellow, c().green, c().blue, c().red, c().white, c().gray];
   const grid: string[][] = Array.from({ length: height }, () => Array.from({ length: cols }, () => ' '));
+  // PostHog draws the period that is not over yet dotted: here its points are hollow
+  const openCol = opts.incompleteFrom !== undefined && opts.incompleteFrom < n ? colOf(opts.incompleteFrom) : Infinity;
   const range = max - min || 1;
   series.forEach((s, si) => {
     const acc = new Map<number, { sum: number; k: number }>();
@@ -59,7 +61,8 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
         const [lo, hi] = row < prevRow ? [row, prevRow] : [prevRow, row];
         for (let r = lo + 1; r < hi; r++) if (grid[r]![col] === ' ') grid[r]![col] = colors[si % colors.length]!('│');
       }
-      grid[row]![col] = colors[si % colors.length]!(series.length === 1 ? '•' : symbols[si % symbols.length]!);
+      const glyph = series.length === 1 ? '•' : symbols[si % symbols.length]!;
+      grid[row]![col] = col >= openCol ? c().dim(glyph === '•' ? '◦' : '·') : colors[si % colors.length]!(glyph);
       prevRow = row;
     }
   });
@@ -83,6 +86,7 @@ export function lineChart(labels: string[], series: Series[], opts: { width?: nu
   if (n > 2 && cols > first.length + mid.length + last.length + 4) place(mid, Math.floor(cols / 2) - Math.floor(mid.length / 2) + 1);
   if (n > 1 && cols + 2 >= first.length + last.length + 3) place(last, cols + 2 - last.length);
   lines.push(' '.repeat(yLabelW) + axis.join('').trimEnd());
+  if (openCol !== Infinity) lines.push(c().dim(`${' '.repeat(yLabelW)}  ${series.length === 1 ? '◦' : '·'} not over yet (incomplete period)`));
   if (series.length > 1) {
     lines.push(
       series.map((s, si) => colors[si % colors.length]!(`${symbols[si % symbols.length]} ${s.name}`)).join('   '),

@@ -34,6 +34,7 @@ export class Output {
       if (r.note) this.info(r.note);
       return;
     }
+    if (r.status && this.quiet && (this.format === 'table' || this.format === 'markdown')) return;
     const { stdout, stderr, tip } = RENDERERS[this.format](r);
     if (stdout) this.out(stdout);
     if (stderr) this.err(stderr);

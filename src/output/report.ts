@@ -3,6 +3,8 @@
  * A command builds its data once (JSON payload, tables, an optional chart); which parts a format
  * shows is decided here and nowhere else.
  */
+import type { ReportRange } from '../time/index.js';
+import { withRangeColumns, withRangeFooter, withRangeJson } from './range.js';
 import { renderCsv, renderJson, renderMarkdown, renderTable, type TableSpec } from './table.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
@@ -23,6 +25,13 @@ export interface Report {
   empty?: string;
   /** A next step for people (not for scripts): on stderr after table or Markdown output. */
   tip?: string;
+  /** The range the report covers: a footer in tables, resolved dates in JSON and CSV (output/range.ts). */
+  range?: ReportRange;
+  /**
+   * The tables summarise what the command did (files written, events sent) rather than answer a
+   * question: --quiet leaves them out of table and Markdown output (JSON and CSV still print).
+   */
+  status?: boolean;
   /** The check this report shows failed: thrown (exit code and message) once the report is printed. */
   failure?: Error;
 }
@@ -48,7 +57,7 @@ type Renderer = (r: Report) => Rendered;
 
 const joinTables = (tables: TableSpec<any>[], render: (t: TableSpec<any>) => string) => tables.map(render).join('\n');
 
-export const RENDERERS: Record<OutputFormat, Renderer> = {
+const RAW_RENDERERS: Record<OutputFormat, Renderer> = {
   json: (r) => ({ stdout: renderJson(r.json) }),
   // CSV stdout stays machine-readable: an empty result says so on stderr only.
   csv: (r) => (r.empty !== undefined ? { stdout: '', stderr: r.empty + '\n' } : { stdout: joinTables(r.csv ?? r.tables, renderCsv) }),
@@ -61,7 +70,14 @@ export const RENDERERS: Record<OutputFormat, Renderer> = {
   },
 };
 
-/** One query as an object, several as an array (what `query run` reads back). */
+/** Every format states the report's range, from this one place. */
+function withRange(r: Report): Report {
+  if (!r.range) return r;
+  return { ...r, json: withRangeJson(r.json, r.range), tables: withRangeFooter(r.tables, r.range), csv: withRangeColumns(r.csv ?? r.tables, r.range) };
+}
+
+export const RENDERERS = Object.fromEntries(Object.entries(RAW_RENDERERS).map(([k, render]) => [k, (r: Report) => render(withRange(r))])) as Record<OutputFormat, Renderer>;
+
 /**
  * --print-query: every query a report sends, as the body PostHog's query API takes
  * (`{"query": …}`), one as an object, several as a list (`query run` reads either back).

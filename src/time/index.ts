@@ -7,3 +7,4 @@ export * from './parse.js';
 export * from './buckets.js';
 export * from './range.js';
 export * from './labels.js';
+export * from './report-range.js';

@@ -119,7 +119,7 @@ const ok: [string, string[], Record<string, string>, Record<string, unknown>][] 
   ['platforms --dimension', ['platforms', '--dimension', 'os, arch'], {}, { options: { dimensions: ['os', 'arch'] } }],
   ['steps --top is a number', ['steps', '--top', '3'], {}, { command: 'steps', options: { top: 3, tracks: expect.arrayContaining([expect.objectContaining({ slug: 'eks' })]) } }],
   ['failures defaults', ['failures', '-r', 'postgres'], {}, { options: { all: false, top: 10, deployment: 'all', dateRange: { date_from: '-30d', date_to: null } } }],
-  ['ttfr --wizard: a 1-day window, bins parsed', ['ttfr', '--wizard', '--bins', '30'], {}, { command: 'time-to-first-resource', options: { wizard: true, bins: 30, window: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day' }, dateRange: { date_from: '-90d' } } }],
+  ['ttfr --wizard: a 1-day window, bins parsed', ['ttfr', '--wizard', '--bins', '30'], {}, { command: 'time-to-first-resource', options: { wizard: true, bins: 30, window: { funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day' }, dateRange: { date_from: '-30d' } } }],
   ['ttfr --first-seen: no signup event, a 90-day window', ['ttfr', '--first-seen'], {}, { options: { signupEvent: null, wizard: false, window: { funnelWindowInterval: 90, funnelWindowIntervalUnit: 'day' } } }],
   ['lifecycle defaults: weekly over the last 12 weeks', ['lifecycle'], {}, { command: 'lifecycle', options: { lifecycle: { interval: 'week', dateRange: { date_from: '-12w', date_to: null } }, query: { engine: 'local', printQuery: false } } }],
   ['lifecycle --interval, range, --print-query', ['lifecycle', '--interval', 'month', '--from', '2026-01-01', '--to', '2026-06-30', '--print-query'], {}, { options: { lifecycle: { interval: 'month', dateRange: { date_from: '2026-01-01', date_to: '2026-06-30' } }, query: { printQuery: true } } }],
@@ -135,7 +135,7 @@ const ok: [string, string[], Record<string, string>, Record<string, unknown>][] 
     { command: 'push', options: { dryRun: true, prune: false, dashboard: 'Teleport Discover & Connect (discover-metrics)', connection: { host: 'https://eu.posthog.com', projectId: '42', personalApiKey: 'phx_test_key' } } },
   ],
   ['push --prune --dashboard', ['push', '--prune', '--dashboard', 'Growth'], {}, { options: { dryRun: false, prune: true, dashboard: 'Growth' } }],
-  ['adoption with logs', ['adoption', '--logs', 'a', 'b', '--strict', '--interval', 'month'], { DISCOVER_METRICS_IP_SALT: 's3cret' }, { options: { interval: 'month', logs: ['a', 'b'], strict: true, salt: 's3cret', dateRange: { date_from: '-90d' } } }],
+  ['adoption with logs', ['adoption', '--logs', 'a', 'b', '--strict', '--interval', 'month'], { DISCOVER_METRICS_IP_SALT: 's3cret' }, { options: { interval: 'month', logs: ['a', 'b'], strict: true, salt: 's3cret', dateRange: { date_from: '-30d' } } }],
   [
     'downloads: days, kind, timezone from the environment',
     ['downloads', 'logs/', '--by', 'period,platform', '--interval', 'month', '--kind', 'install', '--from', '2026-01-01', '--to', '2026-01-31'],

@@ -60,7 +60,7 @@ describe('connect-share', () => {
     ]);
     expect(r.caveat).toBeNull();
     const json = renderShare(r).json as { periods: Record<string, unknown>[]; caveat: unknown };
-    expect(Object.keys(json.periods[0]!)).toEqual(['period', 'clusterUsers', 'connectUsers', 'share']);
+    expect(Object.keys(json.periods[0]!)).toEqual(['period', 'clusterUsers', 'connectUsers', 'share', 'incomplete']);
     expect(json.caveat).toBeNull();
   });
 

@@ -62,7 +62,8 @@ describe('compare', () => {
   it('--release splits the range on the first day the version was seen', () => {
     const byRelease = json(run(['--store', store, 'compare', '--resource', 'server', '--release', '16.2', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW]));
     expect(byRelease.release).toMatchObject({ version: '16.2.0', day: '2026-03-09', firstSeenVersion: '16.2.0' });
-    expect(byRelease.before).toEqual({ date_from: '2026-03-02', date_to: '2026-03-08' });
+    // each side: the resolved dates next to the input
+    expect(byRelease.before).toEqual({ date_from: '2026-03-02T00:00:00+00:00', date_to: '2026-03-08T23:59:59.999999+00:00', timezone: 'UTC', from: '2026-03-02', to: '2026-03-08', incomplete: false });
     const bySpans = json(run(['--store', store, 'compare', '--resource', 'server', ...SPANS, '--format', 'json', ...NOW]));
     expect(byRelease.tracks).toEqual(bySpans.tracks);
   });

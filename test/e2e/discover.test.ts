@@ -110,7 +110,7 @@ describe('funnel', () => {
     expect(q.dateRange).toEqual({ date_from: '2026-01-01', date_to: '2026-12-31' });
     const csv = run(['--store', store, 'funnel', '--resource', 'server', '--format', 'csv', ...RANGE]);
     expect(csv.code).toBe(0);
-    expect(csv.stdout.split('\n')[0]).toBe('step,name,event,count,conversionFromPrevious,conversionFromFirst,dropOff,medianSeconds,averageSeconds');
+    expect(csv.stdout.split('\n')[0]).toBe('step,name,event,count,conversionFromPrevious,conversionFromFirst,dropOff,medianSeconds,averageSeconds,range_from,range_to,date_from,date_to');
     const md = run(['--store', store, 'funnel', '--resource', 'server', '--format', 'markdown', ...RANGE]);
     expect(md.stdout).toMatch(/^### /);
     expect(md.stdout).toContain('| # | Step |');

@@ -60,9 +60,14 @@ describe('smoke', () => {
     expect(r.stderr).not.toContain(TOKEN);
     expect(r.stderr).not.toContain(PKEY);
     expect(r.code).toBe(0);
+    // structured checks a CI job can assert on, not prose
     const out = JSON.parse(r.stdout);
-    expect(out.ok).toBe(true);
-    expect(out.checks).toHaveLength(2);
+    expect(out).toEqual([
+      { name: 'Discover funnel (server)', ok: true, expected: expect.stringMatching(/^[1-9]\d* sessions entered/), actual: expect.any(String), differences: [] },
+      { name: 'Connect DAU', ok: true, expected: expect.stringMatching(/^[1-9]\d* active installation-days/), actual: expect.any(String), differences: [] },
+    ]);
+    expect(out[0].actual).toBe(out[0].expected);
+    expect(r.stderr).toMatch(/smoke run \S+: \d+ events replayed/);
   });
 
   it('CLI: a missing setting is a usage error naming it', async () => {

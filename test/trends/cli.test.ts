@@ -114,7 +114,7 @@ describe.concurrent('features and platforms through the CLI', () => {
     expect(md.stdout).toMatch(/^### Teleport Connect platforms/);
     const csv = await runCli(['--store', store, 'platforms', ...range, ...ctxArgs, '--dimension', 'os', '--format', 'csv']);
     expect(csv.code, csv.stderr).toBe(0);
-    expect(csv.stdout.split('\n')[0]).toBe('dimension_key,dimension,property,value,label,installations,share');
+    expect(csv.stdout.split('\n')[0]).toBe('dimension_key,dimension,property,value,label,installations,share,range_from,range_to,date_from,date_to');
   });
 });
 

@@ -108,7 +108,7 @@ describe('dau report', () => {
     expect(chart).toBeDefined();
     for (const line of chart!.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
     const csv = renderCsv(out.csv![0]!).trim().split('\n');
-    expect(csv[0]).toBe('series,breakdown_value,compare,date,label,value');
+    expect(csv[0]).toBe('series,breakdown_value,compare,date,label,value,incomplete');
     expect(csv).toHaveLength(1 + fx.days);
     const b = await runDauReport(engine, defs, { dateRange, interval: 'day', math: 'dau', breakdown: findDimension(defs, 'app_version') }, ctx);
     expect(renderCsv(renderDau(b).csv![0]!).trim().split('\n')).toHaveLength(1 + fx.days * b.series.length);

@@ -7,24 +7,32 @@ import { UsageError } from '../../errors.js';
 import { findDimension, loadConnectDefinitions, type ActiveMath, type ReportInterval } from '../../definitions/connect.js';
 import { parseDimensions } from '../../downloads/report.js';
 import { action } from '../action.js';
-import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOption, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
+import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOption, parseRate, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
 import { checkRelativeOrder, dateRangeFromOptions } from '../range-options.js';
 import { queryOptionsOf, rangeOf, sourceName } from '../query.js';
 import { withOptions } from './with-options.js';
+import { DEFAULT_REPORT_FROM, dayOfDateInput, type RangeContext } from '../../time/index.js';
 
 type Raw = Record<string, any>;
 
-const DEFAULT_FROM = '-30d';
+/** Every report over a range defaults to the same last 30 days (src/time/report-range.ts). */
+const DEFAULT_FROM = DEFAULT_REPORT_FROM;
 
-/** Validate a --from/--to calendar day (YYYY-MM-DD). */
-export function parseDay(option: string, value: string | undefined): string | undefined {
+/** A --from/--to calendar day: YYYY-MM-DD, or relative like every report's (-30d, -4w, mStart) counted back from --now. */
+export function parseDay(option: string, value: string | undefined, ctx: RangeContext = { timezone: 'UTC', weekStart: 0, now: new Date() }): string | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
   if (m) {
     const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
     if (d.toISOString().slice(0, 10) === value.trim()) return value.trim();
+  } else if (value.trim() !== 'all') {
+    try {
+      return dayOfDateInput(value, ctx, option);
+    } catch {
+      // reported below with the accepted forms
+    }
   }
-  throw new UsageError(`${option}: '${value}' is not a date`, 'Use YYYY-MM-DD, e.g. 2026-11-01.');
+  throw new UsageError(`${option}: '${value}' is not a date`, 'Use YYYY-MM-DD (2026-11-01) or a relative date (-30d, -4w, -3m, mStart).');
 }
 
 const logsOf = (o: Raw, logs: string[]) => ({ logs, salt: o.salt as string | undefined, strict: !!o.strict });
@@ -40,6 +48,7 @@ export function register(program: Command): void {
       new Option('--breakdown <dimension>', 'split by a person property: os, arch, os_version, app_version'),
       new Option('--compare', 'add the previous period of the same length'),
       new Option('--compare-to <offset>', 'compare with the range moved back by an offset instead (e.g. -1w, -1m)'),
+      new Option('--max-drop <rate>', 'exit 1 when the last complete period fell by more than RATE (0.2 or 20%) from the one before (with --compare: from the previous range), naming the series (for CI)').argParser((v: string) => parseRate('--max-drop', v)),
       ...rangeOptions(DEFAULT_FROM),
       ...queryOptions(),
     ],
@@ -57,6 +66,7 @@ export function register(program: Command): void {
           compare: !!o.compare || o.compareTo !== undefined,
           compareTo: o.compareTo as string | undefined,
         },
+        maxDrop: o.maxDrop as number | undefined,
         query,
       };
     },
@@ -172,7 +182,7 @@ export function register(program: Command): void {
     program.command('adoption').description('Connect downloads by platform next to newly active and active installations by OS, per period'),
     [
       intervalOption('period length', 'week'),
-      ...rangeOptions('-90d'),
+      ...rangeOptions(DEFAULT_FROM),
       new Option('--logs <paths...>', 'count downloads straight from CloudFront log files or directories instead of the store'),
       ...logOptions(),
       ...queryOptions(),
@@ -182,7 +192,7 @@ export function register(program: Command): void {
     adoption,
     (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
-      return { interval: o.interval, dateRange: rangeOf(o, query, '-90d'), logs: o.logs as string[] | undefined, salt: o.salt, strict: !!o.strict, query };
+      return { interval: o.interval, dateRange: rangeOf(o, query, DEFAULT_FROM), logs: o.logs as string[] | undefined, salt: o.salt, strict: !!o.strict, query };
     },
     async () => (await import('../../commands/adoption.js')).adoptionCommand,
   );
@@ -197,6 +207,7 @@ export function register(program: Command): void {
       intervalOption('period length for --by period', 'day'),
       new Option('--kind <kind>', 'which downloads: fresh installs, updater fetches, or all').choices(['all', 'install', 'update']).default('all'),
       ...dayRangeOptions(),
+      new Option('--now <iso>', 'pin the current time (ISO 8601) that relative --from/--to count back from'),
       timezoneOption('UTC'),
       weekStartOption('sunday'),
       new Option('--load', 'also load the counted downloads into the event store (idempotent)'),
@@ -211,8 +222,14 @@ export function register(program: Command): void {
       if (!isValidTimezone(timezone)) {
         throw new UsageError(`${sourceName(cmd, 'timezone', '--timezone', 'DISCOVER_METRICS_TIMEZONE')}: '${timezone}' is not an IANA timezone`, 'Examples: UTC, Europe/Warsaw, US/Pacific.');
       }
-      const from = parseDay('--from', o.from);
-      const to = parseDay('--to', o.to);
+      let now = new Date();
+      if (o.now !== undefined) {
+        now = new Date(o.now);
+        if (Number.isNaN(now.getTime())) throw new UsageError(`--now: '${o.now}' is not an ISO 8601 date-time`);
+      }
+      const dayCtx = { timezone, weekStart: o.weekStart === 'monday' ? (1 as const) : (0 as const), now };
+      const from = parseDay('--from', o.from, dayCtx);
+      const to = parseDay('--to', o.to, dayCtx);
       if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
       return { ...logsOf(o, logs!), by, interval: o.interval, kind: o.kind, from, to, timezone, weekStart: o.weekStart === 'monday' ? (1 as const) : (0 as const), load: !!o.load };
     },

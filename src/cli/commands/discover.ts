@@ -7,11 +7,11 @@ import { UsageError } from '../../errors.js';
 import { findTrack, loadTracks, trackSteps, type Deployment, type Track, type TrackFunnelOptions } from '../../definitions/discover.js';
 import { stepIndex } from '../../discover/dropoffs.js';
 import { parseReleaseVersion } from '../../discover/release.js';
-import type { PeriodInterval } from '../../time/index.js';
+import { DEFAULT_REPORT_FROM, type PeriodInterval } from '../../time/index.js';
 import { taxonomy } from '../../events/taxonomy.js';
 import type { QueryOptions } from '../../commands/context.js';
 import { action } from '../action.js';
-import { deploymentOption, funnelShapeOptions, numberOption, queryOptions, rangeOptions } from '../options.js';
+import { deploymentOption, failUnderOption, funnelShapeOptions, numberOption, queryOptions, rangeOptions } from '../options.js';
 import { queryOptionsOf, rangeOf } from '../query.js';
 import { globalsOf } from '../globals.js';
 import { parseSpan, parseWindow } from '../range-options.js';
@@ -19,7 +19,8 @@ import { withOptions } from './with-options.js';
 
 type Raw = Record<string, any>;
 
-const DEFAULT_FROM = '-30d';
+/** Every report over a range defaults to the same last 30 days (src/time/report-range.ts). */
+const DEFAULT_FROM = DEFAULT_REPORT_FROM;
 
 /** `--resource` value to tracks: a slug, or `all`. */
 export function tracksFor(resource: string): Track[] {
@@ -63,7 +64,8 @@ export function register(program: Command): void {
       .option('-r, --resource <slug>', "resource track slug, 'all' to rank every track, or 'list'", 'all')
       .option('--breakdown <prop>', 'split each funnel by an event property (person:KEY for a person property)')
       .option('--steps <keys>', 'override the steps: comma-separated taxonomy step keys or event names')
-      .addOption(new Option('--interval <unit>', 'conversion per period (one --resource): sessions, completed and rate per day, week or month').choices(['day', 'week', 'month'])),
+      .addOption(new Option('--interval <unit>', 'conversion per period (one --resource): sessions, completed and rate per day, week or month').choices(['day', 'week', 'month']))
+      .addOption(failUnderOption("a track's completion (with --interval: a complete period's)")),
     [...rangeOptions(DEFAULT_FROM), ...funnelShapeOptions(), ...queryOptions()],
   );
   action(
@@ -72,7 +74,7 @@ export function register(program: Command): void {
       const query = queryOptionsOf(o, cmd);
       if (o.resource === 'list') return { list: true as const };
       const tracks = tracksFor(o.resource);
-      const options = { tracks, funnel: funnelOptionsOf(o, query), query };
+      const options = { tracks, funnel: funnelOptionsOf(o, query), query, failUnder: o.failUnder as number | undefined };
       if (o.interval === undefined) return options;
       if (tracks.length !== 1) throw new UsageError("--interval: give one --resource (conversion per period is one track's)", `For example: --resource ${tracks[0]?.slug ?? 'server'} --interval week.`);
       if (o.breakdown) throw new UsageError('--interval: cannot be combined with --breakdown');
@@ -91,7 +93,8 @@ export function register(program: Command): void {
       .option('--release <version>', 'split --from..--to on the first day tp.teleport_version reached VERSION (instead of --before/--after)')
       .option('--from <date>', 'with --release: start of the range to split', '-60d')
       .option('--to <date>', 'with --release: end of the range to split (default: end of today)')
-      .option('--fail-on-regression', 'exit 1 when a track regressed significantly (for CI)'),
+      .option('--fail-on-regression', 'exit 1 when a track regressed significantly (for CI)')
+      .addOption(failUnderOption("a track's completion after the change")),
     [...funnelShapeOptions(), ...queryOptions()],
   );
   action(
@@ -111,7 +114,7 @@ export function register(program: Command): void {
       const split = release
         ? { release: parseReleaseVersion(release), range: rangeOf(o, query, '-60d') }
         : { before: parseSpan('--before', String(o.before), query.ctx.now), after: parseSpan('--after', String(o.after), query.ctx.now) };
-      return { tracks, shape, split, failOnRegression: !!o.failOnRegression, query };
+      return { tracks, shape, split, failOnRegression: !!o.failOnRegression, failUnder: o.failUnder as number | undefined, query };
     },
     async () => (await import('../../commands/compare.js')).compareCommand,
   );
@@ -125,14 +128,14 @@ export function register(program: Command): void {
       .option('--signup-event <name>', "event that marks signup, for projects that send one (default: the taxonomy's discover.signupEvent; none: the account's first-seen event)", taxonomy().discover.signupEvent ?? undefined)
       .option('--first-seen', 'measure from the first event seen in the range instead of a signup event')
       .option('--window <span>', 'longest time counted as converting (default: 90d per account, 1d per wizard session)'),
-    [numberOption('--bins <n>', 'histogram bins (PostHog: 1-90; default automatic)', { min: 1, max: 90 }), ...rangeOptions('-90d'), ...queryOptions()],
+    [numberOption('--bins <n>', 'histogram bins (PostHog: 1-90; default automatic)', { min: 1, max: 90 }), ...rangeOptions(DEFAULT_FROM), ...queryOptions()],
   );
   action(
     ttfr,
     (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
       return {
-        dateRange: rangeOf(o, query, '-90d'),
+        dateRange: rangeOf(o, query, DEFAULT_FROM),
         window: parseWindow(o.window !== undefined ? String(o.window) : o.wizard ? '1d' : '90d'),
         signupEvent: o.firstSeen ? null : ((o.signupEvent as string | undefined) ?? null),
         wizard: !!o.wizard,

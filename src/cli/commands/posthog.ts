@@ -92,11 +92,8 @@ export function register(program: Command): void {
   );
 
   const sandbox = program.command('sandbox').description('a local PostHog-compatible server for tests and CI');
-  const serve = withOptions(
-    sandbox
-      .command('serve')
-      .description('serve capture (/batch/, /e/, /capture/, /i/v0/e/) and the query API for one project from an event store (--store; default sandbox.duckdb next to the default store)'),
-    [
+  const serveOptions = (): Option[] => [
+      new Option('--pid-file <file>', 'write the server PID (and URL) to FILE once it listens; removed when it stops'),
       numberOption('--port <n>', 'port (0 picks a free one)', { min: 0, max: 65535, def: 8010 }),
       new Option('--bind <addr>', 'interface to listen on').default('127.0.0.1'),
       new Option('--project-token <token>', 'project API key (phc_...) accepted by capture').env('POSTHOG_PROJECT_API_KEY'),
@@ -112,7 +109,12 @@ export function register(program: Command): void {
       numberOption('--seed <n>', 'seed for fault injection', { min: 0, max: 2 ** 32, def: 1 }),
       new Option('--no-dedup', "store every accepted event, re-sent uuids included, as PostHog's events table holds them until a background merge"),
       new Option('--query-rate-limit <spec>', "query API limits per personal API key: 'PER_MINUTE/min,PER_HOUR/h' or 'off'").default('240/min,1200/h'),
-    ],
+  ];
+  const serve = withOptions(
+    sandbox
+      .command('serve')
+      .description('serve capture (/batch/, /e/, /capture/, /i/v0/e/) and the query API for one project from an event store (--store; default sandbox.duckdb next to the default store)'),
+    serveOptions(),
   );
   action(
     serve,
@@ -134,10 +136,42 @@ export function register(program: Command): void {
         seed: o.seed,
         noDedup: o.dedup === false,
         queryRateLimits: queryRateLimit(o.queryRateLimit),
+        pidFile: o.pidFile as string | undefined,
       };
     },
     async () => (await import('../../commands/sandbox.js')).sandboxServeCommand,
   );
+
+  const start = withOptions(
+    sandbox
+      .command('start')
+      .description('start `sandbox serve` in the background for scripts and CI: prints its URL once it listens, exits 0; stop it with `sandbox stop`'),
+    [
+      ...serveOptions().filter((x) => x.long !== '--pid-file'),
+      new Option('--pid-file <file>', 'where the server PID and URL are kept (sandbox stop reads it)').default('sandbox.pid'),
+      new Option('--log-file <file>', "the server's log (default: the PID file's name with .log)"),
+      numberOption('--timeout <s>', 'how long to wait for the server to listen', { min: 1, max: 600, def: 30 }),
+    ],
+  );
+  action(
+    start,
+    (o) => {
+      if (!isValidTimezone(o.timezone)) throw new UsageError(`--timezone: '${o.timezone}' is not an IANA timezone`);
+      queryRateLimit(o.queryRateLimit);
+      const pidFile = String(o.pidFile);
+      return { serveArgs: serveArgsOf(process.argv.slice(2), pidFile), pidFile, logFile: (o.logFile as string | undefined) ?? `${pidFile.replace(/\.pid$/, '')}.log`, timeoutSeconds: o.timeout as number };
+    },
+    async () => (await import('../../commands/sandbox.js')).sandboxStartCommand,
+  );
+
+  const stop = withOptions(
+    sandbox.command('stop').description('stop a sandbox started with --pid-file (sandbox start, or serve --pid-file): SIGTERM, then wait for its clean shutdown'),
+    [
+      new Option('--pid-file <file>', 'the PID file the server was started with').default('sandbox.pid'),
+      numberOption('--timeout <s>', 'how long to wait for it to exit', { min: 1, max: 600, def: 30 }),
+    ],
+  );
+  action(stop, (o) => ({ pidFile: String(o.pidFile), timeoutSeconds: o.timeout as number }), async () => (await import('../../commands/sandbox.js')).sandboxStopCommand);
 
   const smoke = withOptions(
     program
@@ -166,4 +200,18 @@ export function register(program: Command): void {
     }),
     async () => (await import('../../commands/smoke.js')).smokeCommand,
   );
+}
+
+/** `sandbox start`'s command line as `sandbox serve`'s: start's own options out, its --pid-file in. */
+export function serveArgsOf(argv: string[], pidFile: string): string[] {
+  const at = argv.findIndex((a, i) => a === 'start' && argv.slice(0, i).includes('sandbox'));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (i === at) out.push('serve');
+    else if (['--log-file', '--timeout', '--pid-file'].includes(a)) i++;
+    else if (/^--(log-file|timeout|pid-file)=/.test(a)) continue;
+    else out.push(a);
+  }
+  return [...out, '--pid-file', pidFile];
 }

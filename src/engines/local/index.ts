@@ -8,7 +8,7 @@ import { Store } from '../../store/store.js';
 import { UsageError } from '../../errors.js';
 import { parseQuery } from '../../query/parse.js';
 import type { ActorsQuery, FunnelsActorsQuery, FunnelsQuery, LifecycleQuery, RetentionQuery, StickinessQuery, TrendsQuery } from '../../query/schema.js';
-import type { Engine, PostHogQuery, QueryContext, QueryResponse } from '../types.js';
+import type { DataSpan, Engine, PostHogQuery, QueryContext, QueryResponse } from '../types.js';
 
 export const LOCAL_KINDS = ['FunnelsQuery', 'FunnelsActorsQuery', 'ActorsQuery', 'TrendsQuery', 'LifecycleQuery', 'RetentionQuery', 'StickinessQuery'] as const;
 
@@ -53,6 +53,14 @@ class LocalEngine implements Engine {
       );
     }
     this.checked = true;
+  }
+
+  /** The first and last event of the store (null when it has none). */
+  async span(): Promise<DataSpan | null> {
+    const r = await this.store.conn.runAndReadAll('SELECT epoch_ms(min(timestamp)), epoch_ms(max(timestamp)) FROM events');
+    const [first, last] = r.getRows()[0] ?? [];
+    if (first === null || first === undefined || last === null || last === undefined) return null;
+    return { first: new Date(Number(first)), last: new Date(Number(last)) };
   }
 
   async run(query: PostHogQuery, ctx: QueryContext): Promise<QueryResponse> {
