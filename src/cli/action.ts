@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../commands/context.js';
 import { Output } from '../output/output.js';
-import type { CommandResult } from '../output/report.js';
+import { isQueryPrint, type CommandResult } from '../output/report.js';
+import { normalizeHost, resolveConnection } from '../config/posthog.js';
 import { globalsOf } from './globals.js';
 
 type Raw = Record<string, any>;
@@ -34,6 +35,13 @@ function nameOf(cmd: Command): string {
   return names.join(' ');
 }
 
+/** `{host}/project/{id}` of the PostHog project the flags, environment or config name, if both are known. */
+function projectUrlOf(o: Raw): string | undefined {
+  const c = resolveConnection({ host: o.host, projectId: o.projectId, config: o.config });
+  if (!c.host || !c.projectId || !/^\d+$/.test(c.projectId)) return undefined;
+  return `${normalizeHost(c.host)}/project/${c.projectId}`;
+}
+
 /**
  * Set `cmd`'s action: `normalise(opts, args, cmd)` builds the typed options (usage errors exit 2
  * before anything runs), `load()` imports the command.
@@ -48,7 +56,8 @@ export function action<O>(cmd: Command, normalise: (o: Raw, args: string[][], cm
     const intercept = intercepts.get(rootOf(command));
     if (intercept) return intercept(nameOf(command), options, g);
     const run = await load();
-    const result = await run(options, { store: g.store, storeChosen: g.storeChosen, quiet: g.quiet, out });
+    let result = await run(options, { store: g.store, storeChosen: g.storeChosen, quiet: g.quiet, out });
+    if (isQueryPrint(result) && command.opts().printInsight) result = { ...result, ui: { projectUrl: projectUrlOf(command.opts()) } };
     out.result(result);
     if (result && 'failure' in result && result.failure) throw result.failure;
   });

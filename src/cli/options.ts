@@ -59,7 +59,14 @@ export function queryOptions(opts: { printQuery?: boolean } = {}): Option[] {
     weekStartOption(),
     new Option('--now <iso>', 'pin the current time (ISO 8601) so relative dates are reproducible'),
     ...connectionOptions({ query: true }),
-    ...(opts.printQuery === false ? [] : [new Option('--print-query', 'print the PostHog query that would be sent, and exit')]),
+    ...(opts.printQuery === false
+      ? []
+      : [
+          new Option('--print-query', 'print the PostHog queries that would be sent (the query API request bodies), and exit'),
+          // a flag of its own, not a value of --print-query: an optional value would take the next
+          // argument (`query run --print-query file.json`)
+          new Option('--print-insight', 'print the queries as PostHog insights (InsightVizNode, to paste into PostHog), with a link per query when --host and --project-id are set, and exit'),
+        ]),
   ];
 }
 

@@ -27,7 +27,7 @@ export function queryOptionsOf(o: Raw, cmd: Command): QueryOptions {
   return {
     engine: o.engine,
     ctx: { timezone, weekStart: weekStart ?? 0, now: now ?? new Date() },
-    printQuery: !!o.printQuery,
+    printQuery: !!o.printQuery || !!o.printInsight,
     asked: { timezone: o.timezone, weekStart, now },
     connection: { host: o.host, projectId: o.projectId, personalApiKey: o.personalApiKey, config: o.config },
   };

@@ -1,9 +1,10 @@
 /**
  * The progress lines of the commands that can run long, fed by the logic's callbacks: a load
- * (stdin spooled, bytes and events read, then its phases), events generated, log files read.
+ * (stdin spooled, bytes and events read, then its phases), events generated, log files read,
+ * insights pushed.
  */
 import type { Output } from '../output/output.js';
-import { formatBytes, type Progress } from '../output/progress.js';
+import { formatBytes, type Progress, type ProgressUnit } from '../output/progress.js';
 import { formatNumber } from '../output/format.js';
 import type { LoadProgress, OnLoadProgress } from '../store/ingest.js';
 
@@ -50,6 +51,24 @@ export function eventsReporter(out: Output, label: string): Reporter<(events: nu
   return {
     on(n) {
       (line ??= out.progress({ label, unit: 'events' })).update(n);
+    },
+    end() {
+      line?.done();
+      line = undefined;
+    },
+  };
+}
+
+/** Items done of a known total (push: insights), and the steps that are not per item. */
+export function itemsReporter(out: Output, label: string, unit: ProgressUnit, total: number): Reporter<(done: number) => void> & { phase(text: string): void } {
+  let line: Progress | undefined;
+  const get = () => (line ??= out.progress({ label, unit, total }));
+  return {
+    on(done) {
+      get().update(done);
+    },
+    phase(text) {
+      get().phase(text);
     },
     end() {
       line?.done();

@@ -7,6 +7,7 @@ import { PostHogClient } from '../engines/posthog/client.js';
 import { desiredInsights } from '../push/desired.js';
 import { push } from '../push/push.js';
 import { renderPush } from '../push/render.js';
+import { itemsReporter } from './progress.js';
 import type { CommandResult } from '../output/report.js';
 import type { CommandContext } from './context.js';
 
@@ -22,6 +23,11 @@ export async function pushCommand(o: PushOptions, c: CommandContext): Promise<Co
   const want = desiredInsights();
   const conn = requireQueryConnection(resolveConnection(o.connection));
   const client = new PostHogClient({ ...conn, onNote: (m) => c.out.status(`note: ${m}`) });
-  const result = await push(client, want, { dryRun: o.dryRun, prune: o.prune, dashboardName: o.dashboard });
-  return renderPush(result, conn.host);
+  const progress = itemsReporter(c.out, 'push', 'insights', want.length);
+  try {
+    const result = await push(client, want, { dryRun: o.dryRun, prune: o.prune, dashboardName: o.dashboard, onProgress: progress.on, onPhase: (t) => progress.phase(t) });
+    return renderPush(result, conn.host);
+  } finally {
+    progress.end();
+  }
 }

@@ -18,12 +18,13 @@ export interface StepsOptions {
 export async function stepsCommand(o: StepsOptions, c: CommandContext): Promise<CommandResult> {
   const { tracks, funnel: opts } = o;
   if (o.query.printQuery) {
-    const funnels = planTrackFunnels(tracks, opts, false).steps;
+    const { steps: funnels, times } = planTrackFunnels(tracks, opts, false);
     const histograms = planStepHistograms(tracks, opts).queries;
     return {
-      queries: [...funnels, ...histograms],
+      queries: [...funnels, ...times, ...histograms],
       note:
-        `${funnels.length} step funnel(s), then ${histograms.length} time_to_convert funnel(s), one per step (for p90); ` +
+        `${funnels.length} step funnel(s), ${times.length} funnel(s) of the required steps alone (their times), then ` +
+        `${histograms.length} time_to_convert funnel(s), one per step (for p90); ` +
         'with --engine posthog a histogram is sent only for a step some session reached.',
     };
   }

@@ -4,7 +4,7 @@
  */
 import { c } from './color.js';
 import { createProgress, type Progress, type ProgressOptions } from './progress.js';
-import { isQueryPrint, renderQueries, RENDERERS, type CommandResult, type OutputFormat } from './report.js';
+import { isQueryPrint, renderQueries, renderUiQueries, RENDERERS, type CommandResult, type OutputFormat } from './report.js';
 
 export interface OutputOptions {
   format: OutputFormat;
@@ -30,6 +30,14 @@ export class Output {
   result(r: CommandResult): void {
     if (!r) return;
     if (isQueryPrint(r)) {
+      if (r.ui) {
+        const { stdout, links } = renderUiQueries(r.queries, r.ui.projectUrl);
+        this.out(stdout);
+        // the links are what was asked for: on stderr (stdout stays JSON), even with --quiet
+        links.forEach((l, i) => this.err(`${links.length > 1 ? `query ${i + 1}: ` : ''}${l}\n`));
+        if (!r.ui.projectUrl) this.info('set --host and --project-id (or POSTHOG_HOST, POSTHOG_PROJECT_ID) for a link that opens each query as a new insight');
+        return;
+      }
       this.out(renderQueries(r.queries));
       if (r.note) this.info(r.note);
       return;

@@ -1,6 +1,6 @@
 /**
  * The one progress line of long-running commands (load, fixtures generate, seed, downloads,
- * replay), always on stderr so stdout stays clean for json/csv:
+ * replay, push), always on stderr so stdout stays clean for json/csv:
  *   - on a terminal: one line redrawn in place (at most every 100 ms), a bar when the total is
  *     known, the rate and an ETA; a phase that is not proportional to the input (dedup,
  *     persons, commit) shows what it is doing and for how long;
@@ -13,7 +13,7 @@
  */
 import { formatDuration } from './format.js';
 
-export type ProgressUnit = 'events' | 'bytes' | 'files';
+export type ProgressUnit = 'events' | 'bytes' | 'files' | 'insights';
 
 export interface ProgressOptions {
   /** Leads every line: the command's name ("load", "replay"). */

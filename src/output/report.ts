@@ -41,6 +41,8 @@ export interface QueryPrint {
   queries: readonly unknown[];
   /** What else is sent that is not shown (stderr). */
   note?: string;
+  /** `--print-insight`: PostHog's UI form, and the project's URL for a link per query (stderr). */
+  ui?: { projectUrl?: string };
 }
 
 export type CommandResult = Report | QueryPrint | void;
@@ -85,6 +87,23 @@ export const RENDERERS = Object.fromEntries(Object.entries(RAW_RENDERERS).map(([
 export function renderQueries(queries: readonly unknown[]): string {
   const bodies = queries.map((query) => ({ query }));
   return renderJson(bodies.length === 1 ? bodies[0] : bodies);
+}
+
+const INSIGHT_KINDS = new Set(['TrendsQuery', 'FunnelsQuery', 'RetentionQuery', 'LifecycleQuery', 'StickinessQuery', 'PathsQuery']);
+
+/** A query as PostHog's UI holds it: insights in an InsightVizNode, SQL in a DataVisualizationNode. */
+export function uiNode(query: unknown): unknown {
+  const kind = (query as { kind?: unknown } | null)?.kind;
+  if (typeof kind === 'string' && INSIGHT_KINDS.has(kind)) return { kind: 'InsightVizNode', source: query };
+  if (kind === 'HogQLQuery') return { kind: 'DataVisualizationNode', source: query };
+  return query;
+}
+
+/** `--print-insight`: the UI nodes (one as an object, several as a list), and a new-insight link per query. */
+export function renderUiQueries(queries: readonly unknown[], projectUrl?: string): { stdout: string; links: string[] } {
+  const nodes = queries.map(uiNode);
+  const links = projectUrl ? nodes.map((n) => `${projectUrl}/insights/new#q=${encodeURIComponent(JSON.stringify(n))}`) : [];
+  return { stdout: renderJson(nodes.length === 1 ? nodes[0] : nodes), links };
 }
 
 export function isQueryPrint(r: CommandResult): r is QueryPrint {

@@ -126,11 +126,16 @@ export interface PushOptions {
   dryRun: boolean;
   prune: boolean;
   dashboardName?: string;
+  /** Progress: insights gone through of the total (planned, and unless dry-run created or updated), then the stale ones removed. */
+  onProgress?: (done: number, total: number) => void;
+  /** Progress: a step that is not per insight (reading the project's lists). */
+  onPhase?: (text: string) => void;
 }
 
 /** Plan, and unless dry-run apply, the push of `want` to the project. */
 export async function push(client: PostHogClient, want: DesiredInsight[], o: PushOptions): Promise<PushResult> {
   const dash: DesiredDashboard = desiredDashboard(o.dashboardName);
+  o.onPhase?.('reading the dashboards');
   const dashboards = (await listAll(client, 'dashboards')).filter((d) => keyOf(d.description) === dash.key);
   let dashboardId = dashboards.length ? Number(dashboards[0]!.id) : null;
   let dashboardAction: PushResult['dashboard']['action'] = 'unchanged';
@@ -145,6 +150,7 @@ export async function push(client: PostHogClient, want: DesiredInsight[], o: Pus
     if (!o.dryRun) await client.request('PATCH', `/dashboards/${dashboardId}/`, { name: dash.name, description: dash.description });
   }
 
+  o.onPhase?.('reading the insights');
   const existing = (await listAll(client, 'insights')).filter((i) => keyOf(i.description) !== undefined);
   const byKey = new Map<string, Obj[]>();
   for (const i of existing) {
@@ -156,7 +162,8 @@ export async function push(client: PostHogClient, want: DesiredInsight[], o: Pus
   const tagsKept = existing.length === 0 || existing.some((i) => Array.isArray(i.tags) && (i.tags as string[]).includes(MANAGED_TAG));
   const planned: PlannedInsight[] = [];
   const wanted = new Set(want.map((w) => w.key));
-  for (const w of want) {
+  o.onProgress?.(0, want.length);
+  for (const [i, w] of want.entries()) {
     const [have, ...dupes] = (byKey.get(w.key) ?? []).sort((a, b) => Number(a.id) - Number(b.id));
     if (!have) {
       const row: PlannedInsight = { key: w.key, name: w.name, action: 'create', id: null, short_id: null, changes: [] };
@@ -176,10 +183,14 @@ export async function push(client: PostHogClient, want: DesiredInsight[], o: Pus
     }
     // the same key twice (an interrupted earlier push): the oldest is kept, the others go with --prune
     for (const d of dupes) planned.push(staleRow(d, w.key, 'duplicate of the kept insight'));
+    o.onProgress?.(i + 1, want.length);
   }
   for (const [k, list] of byKey) if (!wanted.has(k)) for (const d of list) planned.push(staleRow(d, k, 'no definition produces it any more'));
   const stale = planned.filter((p) => p.action === 'delete');
-  if (o.prune && !o.dryRun) for (const s of stale) await client.request('PATCH', `/insights/${s.id}/`, { deleted: true });
+  if (o.prune && !o.dryRun && stale.length) {
+    o.onPhase?.(`removing ${stale.length} stale insight${stale.length === 1 ? '' : 's'}`);
+    for (const s of stale) await client.request('PATCH', `/insights/${s.id}/`, { deleted: true });
+  }
   const insights = o.prune ? planned : planned.filter((p) => p.action !== 'delete');
   const count = (a: PushAction) => insights.filter((p) => p.action === a).length;
   return {

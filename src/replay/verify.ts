@@ -25,15 +25,22 @@ export function storedUuidsQuery(uuids: readonly string[], from: Date, to: Date)
   };
 }
 
-export function postHogUuidVerifier(client: PostHogClient): UuidVerifier {
-  return async (uuids, from, to) => {
-    const r = await client.query(storedUuidsQuery(uuids, from, to) as never, 'discover-metrics replay: stored uuids');
-    const wanted = new Set(uuids);
-    const have = new Set<string>();
+/** How many stored events carry each of these uuids (absent: none), asked `batch` uuids per query. */
+export async function storedUuidCounts(client: PostHogClient, uuids: readonly string[], from: Date, to: Date, batch = 500): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < uuids.length; i += batch) {
+    const part = uuids.slice(i, i + batch);
+    const r = await client.query(storedUuidsQuery(part, from, to) as never, 'discover-metrics: stored uuids');
+    const wanted = new Set(part.map((u) => u.toLowerCase()));
     for (const item of Array.isArray(r.results) ? (r.results as { breakdown_value?: unknown; aggregated_value?: number }[]) : []) {
       const v = String(item.breakdown_value ?? '').toLowerCase();
-      if (wanted.has(v) && (item.aggregated_value ?? 0) > 0) have.add(v);
+      const n = Number(item.aggregated_value ?? 0);
+      if (wanted.has(v) && n > 0) counts.set(v, (counts.get(v) ?? 0) + n);
     }
-    return have;
-  };
+  }
+  return counts;
+}
+
+export function postHogUuidVerifier(client: PostHogClient): UuidVerifier {
+  return async (uuids, from, to) => new Set((await storedUuidCounts(client, uuids, from, to, uuids.length || 1)).keys());
 }

@@ -5,7 +5,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { CapturedEvent, ErrorBody } from './capture.js';
+import type { CapturedEvent } from './capture.js';
+
+/** PostHog's query API error body (drf-exceptions-hog). */
+export interface ErrorBody {
+  type: string;
+  code: string;
+  detail: string;
+  attr: string | null;
+}
 
 /** Mulberry32: small seeded PRNG for reproducible fault injection. */
 export function rng(seed: number): () => number {
@@ -107,6 +115,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** A plain-text answer, as rust capture gives its errors (axum's (StatusCode, String): text/plain; charset=utf-8). */
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, text ? { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers } : { 'Content-Length': 0, ...headers });
   res.end(text);
 }
 

@@ -2,14 +2,17 @@
  * A local PostHog-compatible server for tests and CI (node:http, no framework), serving one
  * project from an embedded event store:
  *
- *   capture   POST /batch/ /e/ /capture/ /i/v0/e/ /track/   (gzip or plain; project token check)
+ *   capture   GET|POST /batch/ /e/ /capture/ /i/v0/e/ /track/ /engage/ /s/   (as rust capture:
+ *             data= for GET, base64, forms, gzip, lz64; body limits per route; plain-text errors)
  *   query     POST /api/projects/{id}/query/  (+ /api/environments/{id}/query/)
  *             GET|DELETE /api/projects/{id}/query/{query_id}/   (async polling like PostHog)
  *   project   GET /api/projects/{id}/   (timezone, week_start_day)
  *   sandbox   GET /_sandbox/stats, GET /_sandbox/uuids, GET /_sandbox/health
  *
  * Writes are serialized through one writer that merges concurrent requests into one load, and
- * a capture request is acknowledged only once its events are stored. Queries run on the local
+ * a capture request is acknowledged only once its events are stored (a 200 is never followed by
+ * a drop). Any event is stored, whether or not it follows the Teleport vocabulary (PostHog's
+ * capture accepts any event). Queries run on the local
  * engine over the same store, between writes. Faults can be injected for tests: 503 bursts,
  * random 503s, latency, and held requests that outlive the client's timeout.
  */
@@ -19,15 +22,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Store } from '../store/store.js';
 import type { Engine, PostHogQuery, QueryContext } from '../engines/types.js';
 import { DmError } from '../errors.js';
-import { checkTeleportEvent } from '../events/vocabulary.js';
-import { brokenRule } from '../store/vocab-rules.js';
 import { InsightsApi } from './insights.js';
 import { DEFINITION_ROUTES, definitionsResponse } from './definitions.js';
 import { POSTHOG_QUERY_SCHEMAS } from '../query/schema.js';
 import { zodIssuesMessage } from '../zod-issues.js';
 import { MAX_JSON_DEPTH, jsonDepth } from '../events/json-depth.js';
-import { QueryRateLimiter, DbLock, Writer, notFound, readBody, rng, sameSecret, sendError, sendJson, sleep } from './http.js';
-import { BATCH_BODY_LIMIT, CaptureError, decodeBodySized, parseCapture, type CapturedEvent, type ErrorBody } from './capture.js';
+import { QueryRateLimiter, DbLock, Writer, notFound, readBody, rng, sameSecret, sendError, sendJson, sendText, sleep, type ErrorBody } from './http.js';
+import { BATCH_BODY_LIMIT, EVENT_BODY_LIMIT, RECORDING_BODY_LIMIT, CaptureError, parseCapture, type CapturedEvent } from './capture.js';
+import { decodeBodySized } from './decode.js';
 
 export interface SandboxOptions {
   storePath: string;
@@ -61,7 +63,9 @@ export interface SandboxOptions {
   queryRateLimits?: { perMinute: number; perHour: number } | null;
   /** Queries running at once per project before a 429 (PostHog: 3). */
   maxConcurrentQueries?: number;
-  /** Store loader; default loadEvents from src/store/ingest.ts (uuid dedup, $set/$set_once). */
+  /** Called with every query the query API is asked to run (tests: what a report really sent). */
+  onQuery?: (query: PostHogQuery) => void;
+  /** Store loader; default loadEvents from src/store/ingest.ts (uuid dedup, $set/$set_once), without the Teleport vocabulary check. */
   loader?: (store: Store, events: CapturedEvent[]) => Promise<unknown>;
 }
 
@@ -73,7 +77,7 @@ export interface SandboxStats {
   /** Accepted events that came in batches marked historical_migration. */
   historicalEvents: number;
   rejectedRequests: number;
-  /** Acknowledged events the store then refused (logged as ingestion warnings). */
+  /** Acknowledged events the store then refused: always 0, as capture answers only once its events are stored. */
   droppedEvents: number;
   injectedFailures: number;
   heldRequests: number;
@@ -126,10 +130,18 @@ export function validateQuery(q: PostHogQuery): string | undefined {
   return bad[0];
 }
 
-/** Above this many queued events, capture answers only once its events are stored. */
-const HIGH_WATER_EVENTS = 200_000;
-
-const CAPTURE_PATHS = new Set(['/batch', '/e', '/capture', '/i/v0/e', '/track', '/engage', '/s']);
+/** Capture routes and their body limits (rust capture's router: DefaultBodyLimit per route). */
+const CAPTURE_LIMITS = new Map([
+  ['/batch', BATCH_BODY_LIMIT],
+  ['/e', EVENT_BODY_LIMIT],
+  ['/capture', EVENT_BODY_LIMIT],
+  ['/i/v0/e', EVENT_BODY_LIMIT],
+  ['/track', EVENT_BODY_LIMIT],
+  ['/engage', EVENT_BODY_LIMIT],
+  ['/s', RECORDING_BODY_LIMIT],
+]);
+/** axum's answer (text/plain) when a body is over the route's DefaultBodyLimit. */
+const BODY_LIMIT_TEXT = 'Failed to buffer the request body: length limit exceeded';
 const ASYNC_REFRESH = new Set(['async', 'force_async', 'lazy_async', 'async_except_on_cache_miss']);
 const REFRESH = new Set(['blocking', 'force_blocking', 'force_cache', ...ASYNC_REFRESH]);
 
@@ -139,7 +151,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const log = opts.log ?? (() => {});
   const random = rng(opts.seed ?? 1);
   const { Store } = await import('../store/store.js');
-  const loader = opts.loader ?? (await import('../store/ingest.js')).loadEvents;
+  const { loadEvents } = await import('../store/ingest.js');
+  // PostHog stores any event: no Teleport vocabulary check
+  const loader = opts.loader ?? ((s: Store, events: CapturedEvent[]) => loadEvents(s, events, { vocabulary: false }));
   const store: Store = await Store.open(opts.storePath);
   const lock = new DbLock();
   const ctx = (): QueryContext => ({ timezone: opts.timezone ?? 'UTC', weekStart: opts.weekStart ?? 0, now: new Date() });
@@ -180,65 +194,39 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   let closing = false;
   const idle: (() => void)[] = [];
 
-  async function capture(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  async function capture(req: IncomingMessage, res: ServerResponse, limit: number, query: URLSearchParams): Promise<void> {
     counters.captureRequests++;
-    // 20 MB per request on every capture route (posthog-js also sends batches to /e/)
-    const raw = await readBody(req, BATCH_BODY_LIMIT);
+    const raw = await readBody(req, limit);
     if (raw === 'too_large') {
       counters.rejectedRequests++;
-      sendError(res, 413, { type: 'validation_error', code: 'payload_too_large', detail: 'Request body exceeds the 20 MB limit', attr: null }, { Connection: 'close' });
-      return;
+      return sendText(res, 413, BODY_LIMIT_TEXT, { Connection: 'close' });
     }
     // transient failures first, like a capture service whose sink is down
     if (burstLeft > 0 || (opts.failRate && random() < opts.failRate)) {
       if (burstLeft > 0) burstLeft--;
       else burstLeft = Math.max(0, (opts.failBurst ?? 1) - 1);
       counters.injectedFailures++;
-      sendError(res, 503, { type: 'server_error', code: 'retryable_sink_error', detail: 'transient error, please retry', attr: null });
-      return;
+      return sendText(res, 503, 'transient error, please retry');
     }
     let parsed;
     try {
-      const body = await decodeBodySized(raw, req.headers as Record<string, string>, query);
+      const body = await decodeBodySized(raw, { headers: req.headers as Record<string, string>, query });
       parsed = parseCapture(body.value, opts.projectToken, Date.now(), body.bytes);
     } catch (e) {
       counters.rejectedRequests++;
-      if (e instanceof CaptureError) return sendError(res, e.status, e.body);
+      if (e instanceof CaptureError) return sendText(res, e.status, e.message);
       throw e;
     }
-    // the store refuses events that break the Teleport vocabulary: answer 400 before accepting
-    for (let i = 0; i < parsed.events.length; i++) {
-      const ev = parsed.events[i]!;
-      // the loader's own rule check (src/store/vocab-rules.ts), worded like the loader words it
-      const rule = brokenRule(ev.event, ev.properties);
-      if (rule) {
-        counters.rejectedRequests++;
-        const at = parsed.events.length > 1 ? `batch[${i}].` : '';
-        const issue = checkTeleportEvent(ev.event, ev.properties) ?? { path: `properties[${JSON.stringify(rule.key)}]`, message: `expected a valid ${rule.what}` };
-        return sendError(res, 400, { type: 'validation_error', code: 'invalid_event', detail: `${at}${issue.path}: ${issue.message} (event ${ev.event})`, attr: `${at}${issue.path}` });
-      }
-    }
     if (parsed.events.length) {
-      // Like PostHog's capture (acknowledged once queued, ingested right after), the answer does
-      // not wait for the store unless the queue is long (backpressure). Reads wait for the queue,
-      // and shutdown drains it, so nothing acknowledged is lost on a clean stop.
-      const n = parsed.events.length;
-      const persisted = writer.write(parsed.events);
-      if (writer.queued > HIGH_WATER_EVENTS) {
-        try {
-          await persisted;
-        } catch (e) {
-          counters.rejectedRequests++;
-          if (e instanceof DmError && e.exitCode === 2) {
-            return sendError(res, 400, { type: 'validation_error', code: 'invalid_event', detail: e.message, attr: null });
-          }
-          throw e;
-        }
-      } else {
-        persisted.catch((e) => {
-          counters.droppedEvents += n;
-          log(`ingestion warning: ${n} acknowledged events could not be stored: ${e instanceof Error ? e.message : String(e)}`);
-        });
+      // acknowledged once stored, so a 200 is never followed by a drop (PostHog acknowledges
+      // once its queue has the events); concurrent requests still share one load (the writer)
+      try {
+        await writer.write(parsed.events);
+      } catch (e) {
+        counters.rejectedRequests++;
+        if (e instanceof DmError && e.exitCode === 2) return sendText(res, 400, `invalid event could not be processed (${e.message})`);
+        log(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        return sendText(res, 500, 'internal server error');
       }
     }
     counters.acceptedEvents += parsed.events.length;
@@ -368,6 +356,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (typeof refresh !== 'string' || !REFRESH.has(refresh)) {
         return sendError(res, 400, { type: 'validation_error', code: 'invalid_input', detail: `refresh: '${String(refresh)}' is not a valid choice.`, attr: 'refresh' });
       }
+      opts.onQuery?.(q as PostHogQuery);
       const invalid = validateQuery(q as PostHogQuery);
       if (invalid) return sendError(res, 400, { type: 'validation_error', code: 'invalid_input', detail: invalid, attr: 'query' });
       if (runningQueries >= (opts.maxConcurrentQueries ?? 3)) {
@@ -444,14 +433,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (opts.latencyMs) await sleep(opts.latencyMs);
-    if (closing) return sendError(res, 503, { type: 'server_error', code: 'shutting_down', detail: 'The sandbox is shutting down.', attr: null }, { Connection: 'close' });
-    if (CAPTURE_PATHS.has(path)) {
-      if (req.method !== 'POST') {
-        req.resume();
-        return methodNotAllowed(res, req.method);
-      }
-      return capture(req, res, path, url.searchParams);
+    const captureLimit = CAPTURE_LIMITS.get(path);
+    if (captureLimit !== undefined) {
+      if (closing) return sendText(res, 503, 'transient error, please retry', { Connection: 'close' });
+      // rust capture: GET (data= in the query) and POST, OPTIONS for CORS; axum answers 405 with no body otherwise
+      if (req.method === 'OPTIONS') return req.resume(), sendJson(res, 200, { status: 'Ok' });
+      if (req.method !== 'POST' && req.method !== 'GET') return req.resume(), sendText(res, 405, '');
+      return capture(req, res, captureLimit, url.searchParams);
     }
+    if (closing) return sendError(res, 503, { type: 'server_error', code: 'shutting_down', detail: 'The sandbox is shutting down.', attr: null }, { Connection: 'close' });
     if (path.startsWith('/api/')) return api(req, res, path.slice(1).split('/'), url);
     req.resume();
     if (path === '/_sandbox/stats' || path === '/_sandbox/health' || path === '/_sandbox/uuids') {

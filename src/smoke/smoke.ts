@@ -3,7 +3,9 @@
  *   1. generate a small seeded fixture set (src/synthetic),
  *   2. replay it, every event tagged with this run's id in the synthetic marker property,
  *   3. wait (bounded) until the target has ingested all of it: a TrendsQuery counting each event
- *      name, filtered on the run id, must reach the fixture's counts,
+ *      name, filtered on the run id, must reach the fixture's counts, then every fixture uuid must
+ *      be stored (counted per uuid, so an event stored twice, a re-send PostHog has not merged
+ *      yet, is seen and fails the check rather than passing as "all ingested"),
  *   4. run the Discover funnel and Connect DAU there and on the local engine over the same
  *      fixtures (loaded into a temporary store) and compare the numbers.
  * Returns the comparison; the command exits 1 when anything differs.
@@ -54,6 +56,8 @@ export interface SmokeCheck {
 
 export interface SmokeResult {
   ok: boolean;
+  /** The fixture's events as the target stores them: distinct uuids, rows, and rows beyond one per uuid. */
+  stored: { distinct: number; rows: number; duplicates: number };
   runId: string;
   seed: number;
   events: number;
@@ -210,9 +214,11 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     const inputs = describeInputs([fixture]);
     const marker = taxonomy().synthetic.markerProperty;
     const counts = new Map<string, number>();
+    const uuids: string[] = [];
     let events = 0;
     for await (const ev of readFixtures(inputs)) {
       counts.set(ev.event, (counts.get(ev.event) ?? 0) + 1);
+      uuids.push(ev.uuid.toLowerCase());
       events++;
     }
     if (events === 0) throw new UsageError('smoke: the fixture generator produced no events; use more --days/--accounts');
@@ -227,7 +233,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
       onNote: (m) => say(`smoke: ${m}`),
     });
     remote = phEngine;
-    const { postHogUuidVerifier } = await import('../replay/verify.js');
+    const { postHogUuidVerifier, storedUuidCounts } = await import('../replay/verify.js');
     const summary = await replay({
       verify: postHogUuidVerifier(phEngine.client),
       files: [fixture],
@@ -258,25 +264,42 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     const project = await phEngine.project();
     ctx = { timezone: project.timezone ?? 'UTC', weekStart: project.week_start_day === 1 ? 1 : 0, now };
 
-    // 4. wait until everything is ingested (bounded)
+    // 4. wait until everything is ingested (bounded): the counts per event name first (one
+    // request per poll), then every uuid (events/500 requests), which also finds doubles
     const names = [...counts.keys()].sort();
     const want = names.map((n) => counts.get(n)!);
     const t0 = Date.now();
     const bound = o.ingestTimeoutMs ?? 300_000;
     let wait = o.pollMs ?? 2000;
+    let perUuid = new Map<string, number>();
     for (;;) {
       const r = await remote.run(countQuery(names, dateRange, runId), ctx);
       const got = seriesTotals(r.results);
-      const total = got.reduce((a, b) => a + b, 0);
-      if (names.every((_, i) => got[i] === want[i])) break;
-      if (Date.now() - t0 > bound) {
-        throw new UsageError(`smoke: the target ingested ${total} of ${events} events within ${Math.round(bound / 1000)} s`);
+      let visible = got.reduce((a, b) => a + b, 0);
+      if (names.every((_, i) => (got[i] ?? 0) >= want[i]!)) {
+        perUuid = await storedUuidCounts(phEngine.client, uuids, new Date(start), new Date(end));
+        visible = uuids.filter((u) => perUuid.has(u)).length;
+        if (visible === events) break;
       }
-      say(`smoke: waiting for ingestion: ${total}/${events} events visible`);
+      if (Date.now() - t0 > bound) {
+        throw new UsageError(`smoke: the target ingested ${visible} of ${events} events within ${Math.round(bound / 1000)} s`);
+      }
+      say(`smoke: waiting for ingestion: ${visible}/${events} events visible`);
       await sleep(wait);
       wait = Math.min(15_000, Math.round(wait * 1.5));
     }
     const ingestSeconds = (Date.now() - t0) / 1000;
+    const rows = uuids.reduce((a, u) => a + (perUuid.get(u) ?? 0), 0);
+    const stored = { distinct: events, rows, duplicates: rows - events };
+    const doubled = uuids.filter((u) => (perUuid.get(u) ?? 0) > 1);
+    const storedCheck: SmokeCheck = {
+      name: 'Stored events (one per uuid)',
+      // the same wording on both sides, so a CI job may compare them as text
+      posthog: `${rows} stored events, ${events} distinct uuids`,
+      local: `${events} stored events, ${events} distinct uuids`,
+      ok: rows === events,
+      differences: doubled.slice(0, 10).map((u) => `uuid ${u} stored ${perUuid.get(u)} times (a re-sent event PostHog counts twice until it merges)`),
+    };
 
     // 5. the reports, on both engines
     const slug = o.track ?? 'server';
@@ -290,7 +313,8 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
       const differences = diff(comparable(kind, ph[i]!.results), comparable(kind, lo[i]!.results));
       return { name: x.name, posthog: summarize(kind, ph[i]!.results), local: summarize(kind, lo[i]!.results), ok: differences.length === 0, differences };
     });
-    return { ok: checks.every((c) => c.ok), runId, seed, events, replay: summary, ingestSeconds, checks };
+    checks.unshift(storedCheck);
+    return { ok: checks.every((c) => c.ok), stored, runId, seed, events, replay: summary, ingestSeconds, checks };
   } finally {
     await local?.close().catch(() => undefined);
     await localStore?.close().catch(() => undefined);

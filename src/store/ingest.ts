@@ -182,7 +182,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
         await conn.run(`CREATE OR REPLACE TEMP SEQUENCE ${LATE_SEQ}; CREATE OR REPLACE TEMP SEQUENCE ${PID_SEQ}`);
         for (const [i, source] of sources.entries()) {
           try {
-            const ins = await insertSql(store, source);
+            const ins = await insertSql(store, source, opts.vocabulary !== false);
             debug('sql', () => `load: ${ins.sql}`);
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
@@ -227,7 +227,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
       if (corrupt) throw corrupt;
       if (e instanceof StrictVocabularyError) throw await locateStrict(sources, e);
       if (!failed || e instanceof DmError) throw e;
-      throw (await failed.source.check) ?? (await diagnose(store, failed.source, failed.error));
+      throw (await failed.source.check) ?? (await diagnose(store, failed.source, failed.error, opts.vocabulary !== false));
     }
     return summary;
   } finally {

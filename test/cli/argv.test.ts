@@ -159,6 +159,8 @@ const ok: [string, string[], Record<string, string>, Record<string, unknown>][] 
   ['fixtures generate', ['fixtures', 'generate', '--out', '-', '--days', '5', '--seed', '7', '--start', '2026-01-05'], {}, { command: 'fixtures generate', options: { out: '-', generate: { days: 5, seed: 7, start: Date.UTC(2026, 0, 5), accounts: 400 } } }],
   ['seed --now', ['seed', '--now', '2026-11-16T00:00:00Z', '--no-downloads'], {}, { options: { now: new Date('2026-11-16T00:00:00Z'), downloads: false } }],
   ['query run --print-query', ['query', 'run', 'a.json', '-', '--print-query'], {}, { command: 'query run', options: { files: ['a.json', '-'], query: { printQuery: true } } }],
+  ['query run --print-query FILE: the flag takes no value', ['query', 'run', '--print-query', 'a.json'], {}, { command: 'query run', options: { files: ['a.json'], query: { printQuery: true } } }],
+  ['funnel --print-insight', ['funnel', '--print-insight'], {}, { command: 'funnel', options: { query: { printQuery: true } } }],
   ['load', ['load', 'e.jsonl', '--strict-vocabulary'], {}, { options: { files: ['e.jsonl'], strictVocabulary: true } }],
   ['funnel --interval: one track, conversion per period', ['funnel', '-r', 'server', '--interval', 'week'], {}, { command: 'funnel', options: { tracks: [{ slug: 'server' }], interval: 'week', funnel: { dateRange: { date_from: '-30d' } } } }],
   [

@@ -98,6 +98,29 @@ describe('funnel', () => {
     expect(checked).toBeGreaterThan(8);
   });
 
+  it('--print-insight prints InsightVizNodes and a new-insight link per query for PostHog\'s UI', () => {
+    const api = json(run(['funnel', '--resource', 'eks', '--print-query', ...RANGE])) as { query: unknown }[];
+    const env = { POSTHOG_HOST: 'https://eu.posthog.com', POSTHOG_PROJECT_ID: '4242' };
+    const r = run(['funnel', '--resource', 'eks', '--print-insight', ...RANGE], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const nodes = JSON.parse(r.stdout) as unknown[];
+    expect(nodes).toEqual(api.map((b) => ({ kind: 'InsightVizNode', source: b.query })));
+    const links = r.stderr.split('\n').filter((l) => l.startsWith('query '));
+    expect(links).toHaveLength(nodes.length);
+    links.forEach((l, i) => {
+      const m = /^query (\d+): (https:\/\/eu\.posthog\.com\/project\/4242\/insights\/new#q=)(.+)$/.exec(l);
+      expect(m, l).not.toBeNull();
+      expect(Number(m![1])).toBe(i + 1);
+      expect(JSON.parse(decodeURIComponent(m![3]!))).toEqual(nodes[i]);
+    });
+    // without a project to link to: the nodes, and a hint how to get links
+    const bare = run(['funnel', '--resource', 'eks', '--print-insight', ...RANGE], { env: { POSTHOG_HOST: '', POSTHOG_PROJECT_ID: '' } });
+    expect(JSON.parse(bare.stdout)).toEqual(nodes);
+    expect(bare.stderr).not.toContain('insights/new');
+    expect(bare.stderr).toContain('set --host and --project-id');
+    expect(run(['funnel', '--resource', 'eks', '--print-query', 'chart', ...RANGE]).code).toBe(2);
+  });
+
   it('prints the exact FunnelsQuery with --print-query and renders csv/markdown', () => {
     const sent = json(run(['funnel', '--resource', 'eks', '--print-query', ...RANGE]));
     // every query the report sends, as PostHog's request bodies: the step funnel, the funnel of its

@@ -13,12 +13,14 @@ import { storedUuidsQuery } from '../../src/replay/verify.js';
 import { PKEY, TOKEN, discoverEvents, runCli, sandbox, tmp, writeFixture } from '../sandbox/helpers.js';
 
 let sb: Awaited<ReturnType<typeof sandbox>>;
+/** Every query the sandbox was asked to run, as JSON. */
+const asked: string[] = [];
 const RANGE = ['--from', '2026-01-01', '--to', '2026-01-10'];
 const env = () => ({ POSTHOG_HOST: sb.url, POSTHOG_PROJECT_ID: '1', POSTHOG_PERSONAL_API_KEY: PKEY, DISCOVER_METRICS_ENGINE: 'posthog' });
 
 beforeAll(async () => {
   const lines = discoverEvents('req', 30);
-  sb = await sandbox();
+  sb = await sandbox({ onQuery: (q) => void asked.push(JSON.stringify(q)) });
   const r = await replay({ files: [writeFixture(tmp(), 'd.jsonl', lines)], host: sb.url, projectApiKey: TOKEN, quiet: true, log: () => {} });
   expect(r.sent).toBe(lines.length);
 });
@@ -47,6 +49,22 @@ describe('Discover reports on PostHog: request budget', () => {
     const printed = await runCli(['steps', '--resource', 'all', ...RANGE, '--print-query'], env());
     expect(JSON.parse(printed.stdout).length).toBeLessThanOrEqual(100);
   });
+});
+
+describe('--print-query prints every query a report sends', () => {
+  for (const report of ['funnel', 'steps']) {
+    it(`${report} --resource all`, async () => {
+      asked.length = 0;
+      const r = await runCli([report, '--resource', 'all', ...RANGE, '--format', 'json'], env());
+      expect(r.code, r.stderr).toBe(0);
+      const sent = [...asked];
+      expect(sent).toHaveLength(requests(r.stderr));
+      const printed = await runCli([report, '--resource', 'all', ...RANGE, '--print-query'], env());
+      expect(printed.code, printed.stderr).toBe(0);
+      const shown = new Set((JSON.parse(printed.stdout) as { query: unknown }[]).map((x) => JSON.stringify(x.query)));
+      expect(sent.filter((q) => !shown.has(q)).map((q) => q.slice(0, 200))).toEqual([]);
+    });
+  }
 });
 
 describe('every query a report sends validates against PostHog\'s schema', () => {

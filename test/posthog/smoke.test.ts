@@ -19,11 +19,13 @@ describe('smoke', () => {
     expect(r.replay.failed).toBe(0);
     expect(r.events).toBeGreaterThan(100);
     expect(r.checks.map((c) => [c.name, c.ok, c.differences])).toEqual([
+      ['Stored events (one per uuid)', true, []],
       ['Discover funnel (server)', true, []],
       ['Connect DAU', true, []],
     ]);
-    expect(r.checks[0]!.posthog).toMatch(/^[1-9]\d* sessions entered/);
-    expect(r.checks[1]!.posthog).toMatch(/^[1-9]\d* active installation-days/);
+    expect(r.stored).toEqual({ distinct: r.events, rows: r.events, duplicates: 0 });
+    expect(r.checks[1]!.posthog).toMatch(/^[1-9]\d* sessions entered/);
+    expect(r.checks[2]!.posthog).toMatch(/^[1-9]\d* active installation-days/);
     expect(r.ok).toBe(true);
   });
 
@@ -44,10 +46,29 @@ describe('smoke', () => {
     open.push(s);
     const r = await runSmoke({ ...base, host: s.url });
     expect(r.ok).toBe(false);
-    const funnel = r.checks[0]!;
+    const funnel = r.checks[1]!;
     expect(funnel.ok).toBe(false);
     expect(funnel.differences.join('\n')).toMatch(/tp\.ui\.discover\.completed count: posthog 0 vs local [1-9]/);
-    expect(r.checks[1]!.ok).toBe(true);
+    expect(r.checks[2]!.ok).toBe(true);
+  });
+
+  it('counts distinct uuids: an event the target stored twice (a re-send not yet merged) fails the smoke instead of stalling it', async () => {
+    let doubled: string | undefined;
+    const s = await sandbox({
+      loader: async (store, events) => {
+        await loadEvents(store, events, { vocabulary: false });
+        if (doubled) return;
+        doubled = events[0]!.uuid;
+        await store.conn.run(`INSERT INTO events SELECT * FROM events WHERE uuid = '${doubled}' LIMIT 1`);
+      },
+    });
+    open.push(s);
+    const r = await runSmoke({ ...base, host: s.url, ingestTimeoutMs: 20_000 });
+    expect(r.ok).toBe(false);
+    expect(r.stored).toEqual({ distinct: r.events, rows: r.events + 1, duplicates: 1 });
+    const stored = r.checks[0]!;
+    expect(stored).toMatchObject({ name: 'Stored events (one per uuid)', ok: false, posthog: `${r.events + 1} stored events, ${r.events} distinct uuids`, local: `${r.events} stored events, ${r.events} distinct uuids` });
+    expect(stored.differences).toEqual([`uuid ${doubled} stored 2 times (a re-sent event PostHog counts twice until it merges)`]);
   });
 
   it('CLI: exits 0 with a summary, keys never printed', async () => {
@@ -63,10 +84,11 @@ describe('smoke', () => {
     // structured checks a CI job can assert on, not prose
     const out = JSON.parse(r.stdout);
     expect(out).toEqual([
+      { name: 'Stored events (one per uuid)', ok: true, expected: expect.stringMatching(/^[1-9][\d,]* stored events, [\d,]+ distinct uuids$/), actual: expect.any(String), differences: [] },
       { name: 'Discover funnel (server)', ok: true, expected: expect.stringMatching(/^[1-9]\d* sessions entered/), actual: expect.any(String), differences: [] },
       { name: 'Connect DAU', ok: true, expected: expect.stringMatching(/^[1-9]\d* active installation-days/), actual: expect.any(String), differences: [] },
     ]);
-    expect(out[0].actual).toBe(out[0].expected);
+    for (const check of out) expect(check.actual).toBe(check.expected);
     expect(r.stderr).toMatch(/smoke run \S+: \d+ events replayed/);
   });
 

@@ -1,7 +1,8 @@
 // push: definitions become saved insights on one dashboard through PostHog's REST API (the
 // sandbox on 127.0.0.1 implements insights and dashboards with pagination).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
@@ -131,5 +132,51 @@ describe('sandbox insights API', () => {
 
   it('rejects an insight on a dashboard that does not exist, naming the field', async () => {
     await expect(client.request('POST', '/insights/', { name: 'x', dashboards: [9999] })).rejects.toThrow(/400.*Dashboard 9999 does not exist/);
+  });
+});
+
+describe('push progress (insights done of the total, on stderr)', () => {
+  const want = desiredInsights();
+  const n = want.length.toLocaleString('en-US');
+
+  it('prints plain lines without a terminal: the reads, then insights done of the total; stdout keeps the JSON', async () => {
+    const r = await runCli(['push', ...conn(), '--format', 'json', '--dry-run'], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: true });
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('push'));
+    // a phase line repeats while the phase lasts (a busy host): compare each one once
+    const shown = lines.filter((l, i) => l !== lines[i - 1]);
+    expect(shown.slice(0, 2)).toEqual(['push: reading the dashboards…', 'push: reading the insights…']);
+    expect(shown[2]).toMatch(new RegExp(`^push: 0/${n} insights \\(0%\\), `));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^push: 1/${n} insights \\(\\d+%\\), [\\d,]+ insights/s`)));
+    expect(lines.at(-1)).toMatch(new RegExp(`^push: ${n}/${n} insights \\(100%\\), `));
+    expect(lines.every((l) => !l.includes('\r') && !l.includes('\x1b'))).toBe(true);
+    expect(r.stderr).not.toContain(PKEY);
+  });
+
+  it('redraws one line under a terminal, ending at 100%; silent with --quiet', async () => {
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const out = join(dir, 'push-tty.json');
+    const cmd = [process.execPath, join(process.cwd(), 'bin', 'discover-metrics'), 'push', ...conn(), '--format', 'json', '--dry-run'].map(quote).join(' ');
+    // the sandbox answers from this process: spawn, not spawnSync
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('script', ['-qfec', `${cmd} > ${quote(out)}`, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (status) => (clearTimeout(timer), resolve({ status, stdout, stderr })));
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const frames = r.stdout.split('\r\x1b[2K').filter((f) => f.trim() !== '');
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames.at(-1)).toMatch(new RegExp(`^push \\[#{30}\\] ${n}/${n} insights \\(100%\\), [\\d,]+ insights/s\\r?\\n$`));
+    expect(frames.slice(0, -1).every((f) => !f.includes('\n'))).toBe(true);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ dryRun: true });
+
+    const quiet = await runCli(['push', ...conn(), '--quiet', '--format', 'json', '--dry-run'], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toMatch(/^push/m);
   });
 });

@@ -90,14 +90,14 @@ describe('replay', () => {
     expect(() => assertComplete(r)).toThrow(FindingError);
   });
 
-  it('reports what the target refused, with its detail, without re-sending hopeless 400s', async () => {
+  it('reports what the target refused, with its plain-text detail (as rust capture answers), without re-sending hopeless 400s', async () => {
     const dir = tmp();
-    const bad = { ...plainEvents('refused', 1)[0]!, event: 'connect.cluster.login' };
-    const file = writeFixture(dir, 'f.jsonl', [bad]);
-    const s = await sb();
+    const file = writeFixture(dir, 'f.jsonl', plainEvents('refused', 1));
+    // a sink that refuses the event, as PostHog's NonRetryableSinkError
+    const s = await sb({ loader: async () => Promise.reject(new InputError('events[0]', 'refused by the sink')) });
     const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, retryDelayMs: 10, ...quiet });
     expect(r).toMatchObject({ sent: 0, failed: 1, resendRounds: 0 });
-    expect(r.lastError).toMatch(/^HTTP 400: properties\["tp\.connector_type"\]/);
+    expect(r.lastError).toBe('HTTP 400: invalid event could not be processed (events[0]: refused by the sink)');
     expect(() => assertComplete(r)).toThrow(/last error: HTTP 400/);
   });
 

@@ -113,7 +113,7 @@ export function register(program: Command): void {
   const serve = withOptions(
     sandbox
       .command('serve')
-      .description('serve capture (/batch/, /e/, /capture/, /i/v0/e/) and the query API for one project from an event store (--store; default sandbox.duckdb next to the default store)'),
+      .description('serve capture (/batch/, /e/, /i/v0/e/, /capture/, /track/, /engage/; POST or GET, gzip or lz64, as rust capture) and the query API for one project from an event store (--store; default sandbox.duckdb next to the default store)'),
     serveOptions(),
   );
   action(

@@ -11,12 +11,12 @@ import { BAD_OFFSET_RE, baseSql, duckMessage, INVALID_ROW, normalizedSql, TS_END
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-export async function diagnose(store: Store, src: Source, error: unknown): Promise<Error> {
+export async function diagnose(store: Store, src: Source, error: unknown, vocabulary = true): Promise<Error> {
   const msg = error instanceof Error ? error.message : String(error);
   const invalidRow = msg.includes(INVALID_ROW);
   if (src.format === 'parquet') {
     if (!invalidRow) return new InputError(src.display, `not a readable Parquet file: ${duckMessage(error)}`);
-    return diagnoseSql(store, src);
+    return diagnoseSql(store, src, vocabulary);
   }
   // Structure first (JSON syntax, CSV quoting/column counts), then field checks.
   let badTs: Set<string> | undefined;
@@ -25,14 +25,14 @@ export async function diagnose(store: Store, src: Source, error: unknown): Promi
     for await (const rec of readRecords(src)) {
       if (rec.error) return new InputError(rec.where, rec.error);
       // A reader error (no row failed the checks) is structural: only parse problems count then.
-      const problem = badTs ? checkRecord(rec.value, src.format === 'csv' ? 'text' : 'json', badTs) : undefined;
+      const problem = badTs ? checkRecord(rec.value, src.format === 'csv' ? 'text' : 'json', badTs, vocabulary) : undefined;
       if (problem) return new InputError(rec.where, problem);
     }
   } catch (e) {
     if (e instanceof DmError) return e;
     return new InputError(src.display, `cannot read: ${(e as Error).message}`);
   }
-  if (invalidRow) return diagnoseSql(store, src);
+  if (invalidRow) return diagnoseSql(store, src, vocabulary);
   const line = /Line: (\d+)/.exec(msg)?.[1];
   return new InputError(line ? `${src.display}:${line}` : src.display, duckMessage(error));
 }
@@ -48,8 +48,8 @@ async function badTimestamps(store: Store, src: Source): Promise<Set<string>> {
 }
 
 /** Last resort and Parquet: the first bad row by SQL, with a row number where the reader gives one. */
-async function diagnoseSql(store: Store, src: Source): Promise<Error> {
-  const sql = normalizedSql((await baseSql(store, src)).base, []);
+async function diagnoseSql(store: Store, src: Source, vocabulary: boolean): Promise<Error> {
+  const sql = normalizedSql((await baseSql(store, src)).base, [], [], vocabulary);
   const r = await store.conn.runAndReadAll(
     `SELECT rn, raw_uuid, event, distinct_id, raw_ts, CAST(props AS VARCHAR), person_id, CAST(pprops AS VARCHAR), problem
      FROM (${sql}) WHERE problem IS NOT NULL ORDER BY rn NULLS LAST LIMIT 1`,
@@ -59,7 +59,7 @@ async function diagnoseSql(store: Store, src: Source): Promise<Error> {
   const [rn, uuid, event, distinctId, ts, props, personId, pprops, problem] = row;
   const rec = { uuid, event, distinct_id: distinctId, timestamp: ts, properties: props, person_id: personId, person_properties: pprops };
   const where = rn !== null && rn !== undefined ? `${src.display}: row ${Number(rn) + 1}` : `${src.display}: event ${String(uuid ?? event)}`;
-  const text = checkRecord(rec, 'text', new Set(problem === 'timestamp!' ? [String(ts)] : []));
+  const text = checkRecord(rec, 'text', new Set(problem === 'timestamp!' ? [String(ts)] : []), vocabulary);
   return new InputError(where, text ?? `invalid ${String(problem).replace('!', '')}`);
 }
 
@@ -71,7 +71,7 @@ function asText(v: unknown): string | null {
  * JS twin of the SQL row checks. `json`: fields as parsed from JSON; `text`: fields are strings
  * (CSV cells, Parquet values) and properties are JSON text. badTs: timestamps DuckDB rejected.
  */
-export function checkRecord(value: unknown, mode: 'json' | 'text', badTs?: Set<string>): string | undefined {
+export function checkRecord(value: unknown, mode: 'json' | 'text', badTs?: Set<string>, vocabulary = true): string | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object (an event)';
   const r = value as Record<string, unknown>;
   if (mode === 'json' && r.event !== undefined && r.event !== null && typeof r.event !== 'string') {
@@ -94,7 +94,7 @@ export function checkRecord(value: unknown, mode: 'json' | 'text', badTs?: Set<s
   const pprops = objectValue(r.person_properties, mode);
   if (pprops === false) return 'person_properties: expected a JSON object';
   const p = props ?? {};
-  if (brokenRule(event, p)) {
+  if (vocabulary && brokenRule(event, p)) {
     const issue = checkTeleportEvent(event, p);
     const rule = brokenRule(event, p)!;
     if (issue) return `${issue.path}: ${issue.message}`;

@@ -241,11 +241,11 @@ export async function baseSql(store: Store, src: Source): Promise<{ base: string
  * its own way (1e-7 -> '1e-07', 1e16 -> '1e+16'): such short numeric strings are re-read by
  * json_extract_string (see transformedString).
  */
-export function normalizedSql(base: string, keys: string[], late: string[] = []): string {
+export function normalizedSql(base: string, keys: string[], late: string[] = [], vocabulary = true): string {
   const mcol = new Map(keys.map((k, i) => [k, `mk${i}`]));
   // Vocabulary: events are mapped to a rule group by one ENUM cast (a hash lookup), then each
   // group's checks run on integers and ENUM casts instead of scanning name lists.
-  const rules = vocabRules();
+  const rules = vocabulary ? vocabRules() : [];
   const groupOf = new Map<string, number>();
   const groups: number[][] = [];
   for (const name of new Set(rules.flatMap((r) => r.events))) {
@@ -365,7 +365,7 @@ export async function disabledOptimizers(store: Store): Promise<string> {
  * The insert of one source. The candidate keys seen in its first rows get columns first (when
  * new) and are extracted by the insert; the rest are left to fillLateKeys.
  */
-export async function insertSql(store: Store, src: Source): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
+export async function insertSql(store: Store, src: Source, vocabulary = true): Promise<{ sql: string; written: string[]; joinsMapping: boolean }> {
   const { base } = await baseSql(store, src);
   const seen = await sampleKeys(store, base, src);
   const candidates = candidateKeys(store);
@@ -374,7 +374,7 @@ export async function insertSql(store: Store, src: Source): Promise<{ sql: strin
   // Rows that carry a candidate key not extracted here are counted (the counter's THEN branch runs
   // for those rows only), so the search after the insert runs only when there is something to find.
   const late = candidates.filter((k) => !keys.includes(k));
-  const sql = normalizedSql(base, keys, late);
+  const sql = normalizedSql(base, keys, late, vocabulary);
   const uuidSql = `CASE WHEN s.problem IS NOT NULL THEN error('${INVALID_ROW}')${
     late.length ? ` WHEN s.late_key THEN (CASE WHEN nextval('${LATE_SEQ}') IS NULL THEN NULL ELSE s.u END)` : ''
   } ELSE s.u END`;

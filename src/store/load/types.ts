@@ -32,6 +32,11 @@ export interface LoadSummary {
 export interface LoadOptions {
   /** Also run the strict vocabulary check (prehog envelope required) on every Teleport event. */
   strictVocabulary?: boolean;
+  /**
+   * Refuse events that break the Teleport vocabulary (default true). false stores any event, as
+   * PostHog's capture does (the sandbox).
+   */
+  vocabulary?: boolean;
   /** Called while the load runs: bytes and events read, and the phase it is in. */
   onProgress?: OnLoadProgress;
   /** stdin to use for `-` (tests). */
