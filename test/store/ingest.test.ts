@@ -100,9 +100,21 @@ describe('formats', () => {
 
   it('adds columns only for the taxonomy keys that occur; a key first seen in a later load gets its column then', async () => {
     await loadEvents(store, [ev(1), ev(2)]);
-    // the keys the events carry, and those the vocabulary gives their event (its optional error
-    // text, the resource it may name): none of Connect's or the cluster envelope's
-    expect(store.materializedKeys().sort()).toEqual(['tp.discover.metadata.id', 'tp.discover.resource.name', 'tp.discover.step.error', 'tp.discover.step.status']);
+    // the keys the events carry and every key of their product, Discover (a rare one escapes any
+    // sample): none of Connect's or the cluster envelope's
+    expect(store.materializedKeys().sort()).toEqual([
+      'tp.discover.auto_discovered.count',
+      'tp.discover.config.method',
+      'tp.discover.deploy.method',
+      'tp.discover.deploy.type',
+      'tp.discover.metadata.id',
+      'tp.discover.metadata.sso',
+      'tp.discover.resource.name',
+      'tp.discover.selected_resources.count',
+      'tp.discover.step.error',
+      'tp.discover.step.status',
+      'tp.user_name',
+    ]);
     // a taxonomy key without a column is still queryable from the JSON
     const { propertySql } = await import('../../src/store/store.js');
     expect(propertySql(store, 'tp.connector_type')).toContain('json_extract_string');
@@ -137,6 +149,26 @@ describe('formats', () => {
     // the insert wrote the column: no UPDATE of the new rows (each would cost a rewrite at commit)
     expect(sqls.filter((x) => /^\s*UPDATE events/i.test(x))).toEqual([]);
     expect(await count(`SELECT count(*) FROM events WHERE mat_download_arch IS NOT NULL`)).toBe(160);
+  });
+
+  it('a Discover key no sample sees (one event in thousands) gets its column from the insert, not from an UPDATE after it', async () => {
+    // realistic fixtures: tp.discover.auto_discovered.count is on 3 events in 210k, past every sampled line
+    const events = Array.from({ length: 4200 }, (_, i) => ev(i));
+    events.push(ev(9000, { event: 'tp.ui.discover.autoDiscoveredResources', properties: { 'tp.discover.metadata.id': 's', 'tp.discover.step.status': 'DISCOVER_STATUS_SUCCESS', 'tp.discover.resource.name': 'DISCOVER_RESOURCE_SERVER', 'tp.discover.auto_discovered.count': 3 } }));
+    const updated: number[] = [];
+    const run = store.conn.run.bind(store.conn);
+    store.conn.run = (async (sql: string, ...rest: unknown[]) => {
+      const r = await (run as (...a: unknown[]) => Promise<{ rowsChanged: number }>)(sql, ...rest);
+      if (/^\s*UPDATE events/i.test(String(sql))) updated.push(r.rowsChanged);
+      return r;
+    }) as typeof store.conn.run;
+    try {
+      await loadFiles(store, [file('rare.jsonl', jsonl(events))]);
+    } finally {
+      store.conn.run = run;
+    }
+    expect(updated.filter((n) => n > 0)).toEqual([]);
+    expect(await rows(`SELECT "mat_tp_discover_auto_discovered_count" AS c FROM events WHERE "mat_tp_discover_auto_discovered_count" IS NOT NULL`)).toEqual([{ c: '3' }]);
   });
 
   it('the first rows of gzipped JSONL give their keys columns before the insert, as do first rows only DuckDB parses', async () => {
@@ -301,7 +333,8 @@ describe('bad input: exit 2, the place, store unchanged', () => {
   });
 
   it('checks the vocabulary of keys that occur only after the sampled rows', async () => {
-    await loadEvents(store, [ev(100), ev(101)]);
+    // (no Discover event before the late one: it would give every Discover key a column)
+    await loadEvents(store, [ev(100, { event: '$pageview' }), ev(101, { event: '$pageview' })]);
     const many = Array.from({ length: 4200 }, (_, i) => ev(i, { event: '$pageview', properties: { n: i } }));
     many.push(
       ev(5000, {
