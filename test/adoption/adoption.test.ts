@@ -6,8 +6,8 @@ import { analyzeDownloadLogs, downloadEvents, type Analysis } from '../../src/do
 import { periodOf } from '../../src/time/index.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import { tempDir } from '../downloads/helpers.js';
-import { tempStore, type TempStore, type TestEvent, type TestPerson } from '../engine/helpers.js';
-import { json, run } from '../e2e/cli.js';
+import { tempStore, type TempStore, type TestEvent, type TestPerson } from '../engines/local/helpers.js';
+import { json, run } from '../commands/cli.js';
 
 // A small generated event set: Connect installations with their first and later events.
 const t = taxonomy();

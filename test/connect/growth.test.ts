@@ -9,8 +9,8 @@ import { runLifecycleReport, runRetentionReport, runStickinessReport } from '../
 import { runShareReport } from '../../src/connect/share.js';
 import { loadShareDefinition } from '../../src/definitions/connect-share.js';
 import { renderLifecycle, renderRetention, renderStickiness } from '../../src/connect/growth-render.js';
-import { storeWith } from '../trends/helpers.js';
-import { connectFixture, isInstallationEvent } from '../trends/connect-fixture.js';
+import { storeWith } from '../engines/local/trends/helpers.js';
+import { connectFixture, isInstallationEvent } from '../engines/local/trends/connect-fixture.js';
 
 const fx = connectFixture();
 const ctx = { timezone: 'UTC', weekStart: 0 as const, now: new Date('2026-01-25T12:00:00Z') };

@@ -7,7 +7,7 @@ import { loadShareDefinition } from '../../src/definitions/connect-share.js';
 import { runShareReport } from '../../src/connect/share.js';
 import { renderShare } from '../../src/connect/growth-render.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
-import { storeWith, type TestEvent } from '../trends/helpers.js';
+import { storeWith, type TestEvent } from '../engines/local/trends/helpers.js';
 
 const t = taxonomy();
 const defs = loadConnectDefinitions();

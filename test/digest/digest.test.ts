@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { json, run, tmpDir } from '../e2e/cli.js';
+import { json, run, tmpDir } from '../commands/cli.js';
 import { loadTracks } from '../../src/definitions/discover.js';
 
 // page.evaluate callbacks run in the browser; the tests are type-checked without the DOM library

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { json, run } from '../e2e/cli.js';
+import { json, run } from '../commands/cli.js';
 import { logText, tempDir, writeLog, STEM_DMG, type Req } from './helpers.js';
 
 const IPS = ['198.51.100.77', '203.0.113.201', '2001:db8:cafe::17', '192.0.2.250'];

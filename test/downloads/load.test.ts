@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { hashClient, loadDownloadLogs, SALT_META_KEY } from '../../src/downloads/index.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
-import { json, run } from '../e2e/cli.js';
+import { json, run } from '../commands/cli.js';
 import { logText, tempDir, writeLog, STEM_DMG, type Req } from './helpers.js';
 
 const IPS = ['198.51.100.23', '203.0.113.99', '2001:db8:beef::5'];

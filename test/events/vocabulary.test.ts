@@ -4,7 +4,7 @@ import {
   checkTeleportEvent, isTeleportEvent,
 } from '../../src/events/vocabulary.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
-import { generateEvents } from '../fixtures/helpers.js';
+import { generateEvents } from '../synthetic/helpers.js';
 
 const T = taxonomy();
 const dp = T.discover.properties;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import stringWidth from 'string-width';
-import { BIN, run, tmpDir } from '../e2e/cli.js';
+import { BIN, run, tmpDir } from '../commands/cli.js';
 
 const dir = tmpDir('dm-width-');
 const store = join(dir, 's.duckdb');

@@ -1,7 +1,7 @@
 // A few funnel cases from PostHog's test suite end to end through the CLI, as hidden cases are
 // checked: PostHog-shaped JSONL -> `discover-metrics load` -> `discover-metrics query run --format json`.
 // Each is picked for what the CLI adds on top of the engine (--timezone, --now, actors queries in
-// one run, every visualisation); every funnel case runs in-process in test/engine/peer-inprocess.test.ts.
+// one run, every visualisation); every funnel case runs in-process in test/engines/local/peer-inprocess.test.ts.
 import { describe, expect, it } from 'vitest';
 import { checkFunnelCase, loadCaseViaCli, loadPeerCases } from './harness.js';
 

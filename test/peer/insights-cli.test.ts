@@ -2,7 +2,7 @@
 // PostHog-shaped JSONL -> `discover-metrics load` -> `discover-metrics query run --format json`.
 // Each is picked for what the CLI adds on top of the engine (--timezone, --week-start, --now, the
 // person created at its first event by `load`); every case runs in-process in
-// test/engine/insights-inprocess.test.ts.
+// test/engines/local/insights-inprocess.test.ts.
 // Cases transcribed from one PostHog test share their events: those are loaded once, and the
 // queries of cases with the same team settings go through one `query run`.
 import { describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
 // Each is picked for a CLI flag it depends on; every trends case runs in-process in test/peer/trends.test.ts.
 import { describe, expect, it } from 'vitest';
 import { loadCaseViaCli, loadPeerCases } from './harness.js';
-import { checkTrends, type TrendsExpected } from '../trends/peer-check.js';
+import { checkTrends, type TrendsExpected } from '../engines/local/trends/peer-check.js';
 
 const CLI_CASES = [
   'trends_weekly_monday_start_utc', // --week-start monday

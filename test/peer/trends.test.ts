@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { runTrends } from '../../src/engines/local/trends/index.js';
 import type { TrendsQuery } from '../../src/query/schema.js';
 import { parseQuery } from '../../src/query/parse.js';
-import { storeWith, type TestEvent, type TestPerson } from '../trends/helpers.js';
-import { checkTrends, type TrendsExpected } from '../trends/peer-check.js';
+import { storeWith, type TestEvent, type TestPerson } from '../engines/local/trends/helpers.js';
+import { checkTrends, type TrendsExpected } from '../engines/local/trends/peer-check.js';
 
 interface PeerCase {
   id: string;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../peer/harness.js';
-import { storeWith } from '../trends/helpers.js';
+import { storeWith } from '../engines/local/trends/helpers.js';
 import { PostHogClient } from '../../src/engines/posthog/client.js';
 import { desiredInsights, keyOf, managedDescription } from '../../src/push/desired.js';
 import { listAll } from '../../src/push/push.js';

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { Store } from '../../src/store/store.js';
 import { loadFiles } from '../../src/store/ingest.js';
 import { InputError } from '../../src/errors.js';
-import { BIN } from '../e2e/cli.js';
+import { BIN } from '../commands/cli.js';
 
 let dir: string;
 beforeAll(() => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { loadFiles } from '../../src/store/ingest.js';
-import { BIN } from '../e2e/cli.js';
+import { BIN } from '../commands/cli.js';
 
 let dir: string;
 let fileA: string;

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, run, tmpDir } from '../e2e/cli.js';
+import { BIN, run, tmpDir } from '../commands/cli.js';
 
 const EVENTS = 3000;
 let dir: string;

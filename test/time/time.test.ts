@@ -8,7 +8,7 @@ import { checkRelativeOrder, dateRangeFromOptions, parseDateOption } from '../..
 import { localEngineForStore } from '../../src/engines/local/index.js';
 import { parseQuery } from '../../src/query/parse.js';
 import { REPO_ROOT } from '../peer/harness.js';
-import { tempStore } from '../engine/helpers.js';
+import { tempStore } from '../engines/local/helpers.js';
 
 const ctx = (now: string, timezone = 'UTC', weekStart: 0 | 1 = 0) => ({ now: new Date(now), timezone, weekStart });
 
