@@ -8,6 +8,7 @@ import { runRetentionReport } from '../connect/growth.js';
 import { renderRetention } from '../connect/growth-render.js';
 import type { CommandResult } from '../output/report.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
+import { resolveReportRange } from '../time/index.js';
 
 export interface RetentionOptions {
   retention: RetentionQueryOptions;
@@ -19,5 +20,9 @@ export async function retentionCommand(o: RetentionOptions, c: CommandContext): 
   if (o.query.printQuery) return { queries: [buildRetentionQuery(defs, o.retention)] };
   const report = await withEngine(o.query, c, (e) => runRetentionReport(e, defs, o.retention, o.query.ctx));
   if (report.cohorts.every((x) => x.size === 0)) c.out.warn('no cohort has any installation; check --from/--to and --period');
-  return renderRetention(report);
+  // PostHog's retention counts back from date_to by totalIntervals periods: the range it covers
+  // runs from the first cohort's first day to date_to
+  const first = report.cohorts[0]?.period;
+  const range = first ? resolveReportRange({ date_from: first, date_to: o.retention.dateRange?.date_to ?? null }, o.query.ctx, { where: '--to' }).range : undefined;
+  return { ...renderRetention(report), ...(range ? { range } : {}) };
 }

@@ -66,6 +66,15 @@ describe('every report states its resolved range', () => {
     expect(csv[1]).toMatch(/,2026-11-01,2026-11-10,2026-11-01T00:00:00\+00:00,2026-11-10T23:59:59\.999999\+00:00$/);
   });
 
+  it('retention states the days its cohorts cover (counted back from --to), and takes --to alone', () => {
+    const r = json(dm('retention', '--period', 'day', '--intervals', '5', ...NOW, '--to', '2026-11-10', '--format', 'json'));
+    expect(r.cohorts[0].period).toBe('2026-11-06');
+    expect(r.dateRange).toMatchObject({ date_from: '2026-11-06T00:00:00+00:00', date_to: '2026-11-10T23:59:59.999999+00:00', to: '2026-11-10', incomplete: false });
+    const t = dm('retention', '--period', 'day', '--intervals', '5', ...NOW);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain('Range: 2026-11-11 → 2026-11-15, UTC');
+  });
+
   it('uses one default range: ttfr --wizard and funnel cover the same days', () => {
     const ttfr = json(dm('ttfr', '--wizard', '--now', '2026-11-16T12:00:00Z', '--format', 'json'));
     const funnel = json(dm('funnel', '--resource', 'server', '--now', '2026-11-16T12:00:00Z', '--format', 'json'));

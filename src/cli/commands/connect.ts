@@ -2,13 +2,14 @@
  * The Teleport Connect reports: dau, features, platforms, lifecycle, retention, stickiness,
  * connect-share, adoption, downloads, load-downloads.
  */
+import type { DateRange } from '../../query/schema.js';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { findDimension, loadConnectDefinitions, type ActiveMath, type ReportInterval } from '../../definitions/connect.js';
 import { parseDimensions } from '../../downloads/report.js';
 import { action } from '../action.js';
 import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOption, parseRate, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
-import { checkRelativeOrder, dateRangeFromOptions } from '../range-options.js';
+import { checkRelativeOrder, dateRangeFromOptions, parseDateOption } from '../range-options.js';
 import { queryOptionsOf, rangeOf, sourceName } from '../query.js';
 import { withOptions } from './with-options.js';
 import { DEFAULT_REPORT_FROM, dayOfDateInput, type RangeContext } from '../../time/index.js';
@@ -131,10 +132,11 @@ export function register(program: Command): void {
     retention,
     (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
-      const dateRange = dateRangeFromOptions(o.from, o.to, '');
-      // without --from, PostHog counts the cohorts back from --to
-      if (o.from === undefined) dateRange.date_from = null;
-      else checkRelativeOrder(dateRange, query.ctx.now);
+      // without --from, PostHog counts the cohorts back from --to (an empty default --from made
+      // `retention --to DATE` fail with "--from: '' is not a date")
+      const dateRange: DateRange =
+        o.from === undefined ? { date_from: null, date_to: o.to === undefined ? null : parseDateOption('--to', o.to) } : dateRangeFromOptions(o.from, o.to, 'all');
+      if (o.from !== undefined) checkRelativeOrder(dateRange, query.ctx.now);
       return {
         retention: { dateRange, period: o.period as ReportInterval, intervals: o.intervals as number, kind: o.recurring ? ('recurring' as const) : ('first_time' as const) },
         query,
