@@ -134,6 +134,9 @@ export const notFound: ErrorBody = { type: 'invalid_request', code: 'not_found',
 /** Read a request body up to `limit` bytes; beyond it, answer 413 and stop reading. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
   return new Promise((resolve, reject) => {
+    // the client may have gone while the request waited (--latency): its 'close' has fired
+    // already, and listeners added now would wait for ever (a shutdown then waited 30 s)
+    if (req.destroyed) return reject(new Error('client closed the connection before its body was read'));
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return resolve('too_large');
     const chunks: Buffer[] = [];
