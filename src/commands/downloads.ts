@@ -6,7 +6,7 @@ import type { CommandResult, Report } from '../output/report.js';
 import { formatNumber } from '../output/format.js';
 import { analyzeDownloadLogs, loadDownloadLogs, resolveSalt } from '../downloads/index.js';
 import { buildReport, reportTable, skippedMessage, type Dimension, type DownloadsReport, type KindFilter } from '../downloads/report.js';
-import type { PeriodInterval } from '../time/index.js';
+import { periodOf, resolveReportRange, type PeriodInterval, type ReportRange } from '../time/index.js';
 import type { LoadSummary } from '../store/ingest.js';
 import type { CommandContext } from './context.js';
 import { filesReporter, loadReporter, type Reporter } from './progress.js';
@@ -26,6 +26,8 @@ export interface DownloadsOptions extends LogOptions {
   to?: string;
   timezone: string;
   weekStart: 0 | 1;
+  /** The current time (--now): a range that runs to today is marked incomplete. */
+  now?: Date;
   /** Also load the counted downloads into the store. */
   load: boolean;
 }
@@ -54,18 +56,33 @@ export async function downloadsCommand(o: DownloadsOptions, c: CommandContext): 
   if (skipped) c.out.warn(skipped);
   if (loaded !== undefined) c.out.info(`loaded into ${c.store}: ${describeLoad(loaded)}`);
   const what = o.kind === 'all' ? 'downloads' : o.kind === 'install' ? 'installer downloads' : 'updater fetches';
-  const range = from || to ? ` between ${from ?? 'the start'} and ${to ?? 'the end'}` : '';
+  const between = from || to ? ` between ${from ?? 'the start'} and ${to ?? 'the end'}` : '';
   const files = analysis.stats.files;
   const requests = analysis.stats.requests;
+  const covered = downloadsRange(report, o);
   return {
     json: { ...report, loaded },
+    ...(covered ? { range: covered } : {}),
     tables: [reportTable(report)],
     chart: (width) => periodChart(report, width),
     empty:
       report.rows.length === 0
-        ? `no Teleport Connect ${what}${range} in ${formatNumber(files)} log file${files === 1 ? '' : 's'} (${formatNumber(requests)} request${requests === 1 ? '' : 's'} read)`
+        ? `no Teleport Connect ${what}${between} in ${formatNumber(files)} log file${files === 1 ? '' : 's'} (${formatNumber(requests)} request${requests === 1 ? '' : 's'} read)`
         : undefined,
   };
+}
+
+/**
+ * The days the report covers, stated like every report's range: --from/--to where given, else the
+ * first and last download the logs hold (the logs, not the store, bound this report).
+ */
+function downloadsRange(report: DownloadsReport, o: DownloadsOptions): ReportRange | undefined {
+  const ctx = { timezone: o.timezone, weekStart: o.weekStart, now: o.now ?? new Date() };
+  const day = (iso: string | null) => (iso ? periodOf(Date.parse(iso), { interval: 'day', timezone: o.timezone, weekStart: o.weekStart }) : undefined);
+  const from = o.from ?? day(report.totals.firstDownload);
+  const to = o.to ?? day(report.totals.lastDownload);
+  if (!from || !to) return undefined;
+  return resolveReportRange({ date_from: from, date_to: to }, ctx, { where: '--from/--to' }).range;
 }
 
 export async function loadDownloadsCommand(o: LogOptions, c: CommandContext): Promise<Report> {

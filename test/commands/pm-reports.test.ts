@@ -151,7 +151,7 @@ describe('a range that misses the data', () => {
 describe('relative dates everywhere', () => {
   it('downloads --from -30d counts back from --now in --timezone', () => {
     const rel = json(run(['downloads', cdn, '--by', 'period', '--from', '-5d', '--now', '2026-11-15T12:00:00Z', '--format', 'json']));
-    const abs = json(run(['downloads', cdn, '--by', 'period', '--from', '2026-11-10', '--format', 'json']));
+    const abs = json(run(['downloads', cdn, '--by', 'period', '--from', '2026-11-10', '--now', '2026-11-15T12:00:00Z', '--format', 'json']));
     expect(rel).toEqual(abs);
     const bad = run(['downloads', cdn, '--from', '-5x']);
     expect(bad.code).toBe(2);

@@ -45,11 +45,19 @@ describe('discover-metrics downloads (CLI)', () => {
     const r = run(['--format', 'csv', 'downloads', dir]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/skipped 1 malformed line \(first: .*sub\/E1\.2026-11-10-09\.bbbb2222:3: expected 33 fields \(#Fields at line 2\), found 2\)/);
-    expect(r.stdout.split('\n')[0]).toBe('platform,installs,updates,downloads,downloaders,share');
+    expect(r.stdout.split('\n')[0]).toBe('platform,installs,updates,downloads,downloaders,share,range_from,range_to,date_from,date_to');
     const s = run(['downloads', dir, '--strict']);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/error: .*bbbb2222:3: expected 33 fields/);
     expect(s.stdout).toBe('');
+  });
+
+  it('states its range like every report: the days the logs hold, or --from/--to', () => {
+    const t = run(['downloads', dir, '--now', '2026-11-20T12:00:00Z']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain('Range: 2026-11-02 → 2026-11-10, UTC');
+    const j = json(run(['--format', 'json', 'downloads', dir, '--from', '2026-11-01', '--to', '-0d', '--now', '2026-11-20T12:00:00Z']));
+    expect(j.dateRange).toMatchObject({ date_from: '2026-11-01T00:00:00+00:00', date_to: '2026-11-20T23:59:59.999999+00:00', incomplete: true });
   });
 
   it('says so when there are no Connect downloads', () => {

@@ -233,7 +233,7 @@ export function register(program: Command): void {
       const from = parseDay('--from', o.from, dayCtx);
       const to = parseDay('--to', o.to, dayCtx);
       if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-      return { ...logsOf(o, logs!), by, interval: o.interval, kind: o.kind, from, to, timezone, weekStart: o.weekStart === 'monday' ? (1 as const) : (0 as const), load: !!o.load };
+      return { ...logsOf(o, logs!), by, interval: o.interval, kind: o.kind, from, to, timezone, weekStart: o.weekStart === 'monday' ? (1 as const) : (0 as const), now, load: !!o.load };
     },
     async () => (await import('../../commands/downloads.js')).downloadsCommand,
   );
