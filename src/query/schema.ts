@@ -183,8 +183,10 @@ function buildSchemas(mode: 'strict' | 'loose') {
     compare_to: z.string().nullish(),
   });
 
-  /** Keys PostHog lets every query node carry (display, execution, versioning): accepted, not read. */
-  const NODE_FIELDS = { dataColorTheme: any, modifiers: any, response: any, tags: any, version: any };
+  /** Keys PostHog lets every query node carry (execution, versioning): accepted, not read. */
+  const EXECUTION_FIELDS = { modifiers: any, response: any, tags: any, version: any };
+  /** … and every insight node (its colours too). */
+  const NODE_FIELDS = { dataColorTheme: any, ...EXECUTION_FIELDS };
 
   /** Fields every insight query shares (PostHog's InsightsQueryBase). */
   const INSIGHT_BASE_FIELDS = {
@@ -218,10 +220,7 @@ function buildSchemas(mode: 'strict' | 'loose') {
     funnelTrendsEntrancePeriodStart: z.string().nullish(),
     includeRecordings: z.boolean().nullish(),
     funnelCustomSteps: any,
-    modifiers: any,
-    response: any,
-    tags: any,
-    version: any,
+    ...EXECUTION_FIELDS,
   });
 
   const ActorsQuerySchema = obj({
@@ -234,10 +233,7 @@ function buildSchemas(mode: 'strict' | 'loose') {
     search: z.string().nullish(),
     properties: PropertiesSchema,
     fixedProperties: any,
-    modifiers: any,
-    response: any,
-    tags: any,
-    version: any,
+    ...EXECUTION_FIELDS,
   });
 
   const TrendsFilterSchema = obj({
@@ -272,7 +268,6 @@ function buildSchemas(mode: 'strict' | 'loose') {
     tags: any,
     version: any,
   });
-
 
   const LifecycleFilterSchema = obj({
     showValuesOnSeries: z.boolean().nullish(),
