@@ -2,8 +2,9 @@
  * `report [--out digest.html]`: one page answering every RFD 0094 and RFD 97 question for a range,
  * with what changed since the previous period.
  */
-import { accessSync, constants, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeWhole } from '../write-whole.js';
 import type { TrackFunnelOptions } from '../definitions/discover.js';
 import { collectDigest } from '../digest/collect.js';
 import { renderDigestHtml } from '../digest/html.js';
@@ -28,14 +29,11 @@ export interface ReportOptions {
 
 const cannotWrite = (path: string, e: unknown) => new UsageError(`--out: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
 
-/** Write through a temporary file in the same folder, so a failure leaves nothing half-written. */
-function writeWhole(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+/** The digest whole or not at all (a failure leaves nothing half-written). */
+function writeDigest(path: string, text: string): void {
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
+    writeWhole(path, text);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw cannotWrite(path, e);
   }
 }
@@ -64,9 +62,9 @@ export async function reportCommand(o: ReportOptions, c: CommandContext): Promis
   const generatedAt = o.query.ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (!out) return { json: digest, tables: [], document: () => renderDigestMarkdown(digest, generatedAt) };
   if (o.as === 'json') {
-    writeWhole(out, renderJson(digest));
+    writeDigest(out, renderJson(digest));
     return;
   }
-  writeWhole(out, o.as === 'markdown' ? renderDigestMarkdown(digest, generatedAt) : renderDigestHtml(digest, generatedAt));
+  writeDigest(out, o.as === 'markdown' ? renderDigestMarkdown(digest, generatedAt) : renderDigestHtml(digest, generatedAt));
   c.out.info(`Wrote ${out} (${o.as === 'markdown' ? 'markdown' : 'HTML'}, ${digest.range.from} to ${digest.range.to} vs ${digest.previous.from} to ${digest.previous.to}).`);
 }

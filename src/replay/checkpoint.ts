@@ -4,7 +4,8 @@
  * acknowledged batch, so a crash or kill at any moment leaves either the previous or the next
  * state, never a torn file.
  */
-import { readFileSync, renameSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
 import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -56,13 +57,7 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
 export function writeCheckpoint(path: string, cp: Checkpoint): void {
   const full = resolve(path);
   mkdirSync(dirname(full), { recursive: true });
-  const tmp = `${full}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(cp, null, 2) + '\n');
-  renameSync(tmp, full);
-}
-
-export function removeCheckpointTemp(path: string): void {
-  rmSync(`${resolve(path)}.tmp-${process.pid}`, { force: true });
+  writeWhole(full, JSON.stringify(cp, null, 2) + '\n');
 }
 
 /** Why a checkpoint cannot be resumed with these inputs and target (undefined when it can). */

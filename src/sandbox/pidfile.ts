@@ -2,7 +2,8 @@
  * The sandbox's PID file, so scripts start and stop the server itself rather than a launcher in
  * front of it (under `npx`, a signal to the launcher's PID never reaches the server).
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
 import { UsageError } from '../errors.js';
 
 export interface PidInfo {
@@ -45,12 +46,9 @@ export function claimPidFile(path: string): void {
 
 /** Write this process's PID and URL whole (through a temporary file), or not at all. */
 export function writePidFile(path: string, url: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, `${process.pid}\n${url}\n`);
-    renameSync(tmp, path);
+    writeWhole(path, `${process.pid}\n${url}\n`);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new UsageError(`--pid-file: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

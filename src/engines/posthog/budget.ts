@@ -8,10 +8,11 @@
  * no key, no query, no address), so a second run in the same hour knows what the first one spent.
  * Other tools using the same key are not seen; their use shows up as a 429, which is waited out.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { writeWhole } from '../../write-whole.js';
 
 export const POSTHOG_QUERY_LIMITS = { perMinute: 240, perHour: 1200, concurrentQueries: 3 } as const;
 
@@ -98,9 +99,7 @@ export class RequestBudget {
     if (!this.ledgerPath) return;
     try {
       mkdirSync(dirname(this.ledgerPath), { recursive: true });
-      const tmp = `${this.ledgerPath}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify({ version: 1, times: this.times }));
-      renameSync(tmp, this.ledgerPath);
+      writeWhole(this.ledgerPath, JSON.stringify({ version: 1, times: this.times }));
     } catch {
       /* the ledger is an aid: a read-only home must not fail a report */
     }
