@@ -30,11 +30,7 @@ const { Store } = await import(join(root, 'dist/store/store.js'));
 const { localEngineForStore } = await import(join(root, 'dist/engines/local/index.js'));
 const { buildFunnelStore, defaultStorePath, funnelQuery, RESOURCE, SESSION, STEPS } = await import('./lib/funnel-store.mjs');
 
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
+const { arg } = await import('./lib/args.mjs');
 const target = Number(arg('--events', '10000000'));
 const storePath = arg('--store', defaultStorePath(target));
 const rounds = Number(arg('--rounds', '5'));

@@ -25,11 +25,7 @@ const { localEngineForStore } = await import(join(root, 'dist/engines/local/inde
 const { taxonomy } = await import(join(root, 'dist/events/taxonomy.js'));
 const { loadConnectDefinitions, buildDauQuery, findDimension } = await import(join(root, 'dist/definitions/connect.js'));
 
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
+const { args, arg } = await import('./lib/args.mjs');
 const target = Number(arg('--events', '10000000'));
 const installations = Number(arg('--installations', '50000'));
 const storePath = arg('--store', join(tmpdir(), 'discover-metrics-bench', `trends-${target}-${installations}.duckdb`));
