@@ -3,7 +3,7 @@
  * against an independent count made straight from the fixture file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { json, run, tmpDir } from './cli.js';
 import { flowSteps, loadTracks } from '../../src/definitions/discover.js';
@@ -217,5 +217,30 @@ describe('funnel passes on two threads', () => {
     // the step funnels, the required-step funnels of tracks with optional steps, and the completion funnels shared by tracks with the same ends
     expect(two.stderr).toMatch(/\d+ funnels on 2 threads/);
     expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
+  });
+
+  it('share one steps funnel between the threads with the same answer', () => {
+    const tx = taxonomy().discover;
+    const file = join(dir, 'one-funnel.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        kind: 'FunnelsQuery',
+        series: ['started', 'resourceSelection', 'completed'].map((s) => ({ kind: 'EventsNode', event: tx.events[s] })),
+        dateRange: { date_from: '2026-01-01', date_to: '2026-11-20' },
+        breakdownFilter: { breakdown: tx.properties.resource, breakdown_type: 'event' },
+        funnelsFilter: { funnelAggregateByHogQL: `properties.\`${tx.properties.sessionId}\``, funnelWindowInterval: 1, funnelWindowIntervalUnit: 'day' },
+      }),
+    );
+    const args = ['--store', store, 'query', 'run', file, '--format', 'json', '--now', '2026-11-20T12:00:00Z'];
+    const one = run(args, { env: { DISCOVER_METRICS_FUNNEL_THREADS: '1', DISCOVER_METRICS_DEBUG: 'funnel' } });
+    const two = run(args, { env: { DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS: '0', DISCOVER_METRICS_DEBUG: 'funnel' } });
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.code, two.stderr).toBe(0);
+    expect(one.stderr).not.toMatch(/on 2 threads/);
+    expect(two.stderr).toMatch(/one steps funnel on 2 threads/);
+    const results = (r: { stdout: string }) => JSON.parse(r.stdout).results;
+    expect(results(one).length).toBeGreaterThan(1);
+    expect(results(two)).toEqual(results(one));
   });
 });

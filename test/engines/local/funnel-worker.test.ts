@@ -7,7 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { tempStore, type TempStore } from './helpers.js';
 import { prepareFunnel } from '../../../src/engines/local/funnels/run.js';
-import { resultsFor, workItems } from '../../../src/engines/local/funnels/results.js';
+import { aggParts, mergeAggParts, resultsFor, stepsAggregate, stepsFinish, workItems, type AggParts } from '../../../src/engines/local/funnels/results.js';
+import type { TargetSlices } from '../../../src/engines/local/funnels/targets.js';
 import { scanFunnels } from '../../../src/engines/local/funnels/scan.js';
 import { Scatter, finishBuckets, joinGroups, type BucketGroups, type SigPlan } from '../../../src/engines/local/funnels/group.js';
 import type { WorkerAnswer } from '../../../src/engines/local/funnels/worker.js';
@@ -128,5 +129,61 @@ describe('funnel worker', () => {
     } finally {
       await worker.terminate();
     }
+  });
+
+  describe('one steps funnel shared by two threads, slice by slice', () => {
+    const plan = (value: string) => [{ key: 'plan', value, operator: 'exact', type: 'event' }];
+    const byPlan = { breakdown: 'plan', breakdown_type: 'event' };
+    const queries = [
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range },
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range, breakdownFilter: byPlan },
+      { kind: 'FunnelsQuery', series: [node('start'), node('end')], dateRange: range, breakdownFilter: { ...byPlan, breakdown_limit: 1 }, funnelsFilter: { breakdownAttributionType: 'all_events' } },
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle', plan('pro')), node('end')], dateRange: range, breakdownFilter: byPlan, funnelsFilter: { breakdownAttributionType: 'step', breakdownAttributionValue: 1 } },
+      { kind: 'FunnelsQuery', series: [node('start'), node('middle'), node('end')], dateRange: range, funnelsFilter: { funnelOrderType: 'strict' } },
+      { kind: 'FunnelsQuery', series: [node('end'), node('start')], dateRange: range, breakdownFilter: byPlan, funnelsFilter: { funnelOrderType: 'unordered' } },
+    ];
+    /** every other slice of `size` candidates, starting with slice `first` */
+    const alternate = (first: number, size: number): TargetSlices => {
+      let k = first;
+      return { next: () => (k += 2) * size - 2 * size, size };
+    };
+
+    it('gives the results of one thread, whichever thread takes which slice', async () => {
+      for (const q of queries) {
+        const spec = prepareFunnel(q as never, t.store, ctx).spec;
+        const scan = await scanFunnels(t.store, [spec]);
+        const whole = resultsFor(spec, scan, 0, ctx);
+        for (const size of [1, 3, 7]) {
+          const mine = stepsAggregate(spec, scan, 0, alternate(0, size));
+          const theirs = stepsAggregate(spec, scan, 0, alternate(1, size));
+          // both shares hold outcomes: the join below really adds two threads' work
+          if (size < 7) expect(mine.aggs.size * theirs.aggs.size, JSON.stringify(q)).toBeGreaterThan(0);
+          // as postMessage hands them over
+          mergeAggParts(mine.aggs, structuredClone(aggParts(theirs.aggs)), spec.steps.length);
+          expect(stepsFinish(spec, mine.aggs, mine.info), JSON.stringify(q)).toEqual(whole);
+        }
+      }
+    });
+
+    it('the worker thread answers its share of a shared scan', async () => {
+      const spec = prepareFunnel(queries[1] as never, t.store, ctx).spec;
+      const scan = await scanFunnels(t.store, [spec], { shared: true });
+      const whole = resultsFor(spec, scan, 0, ctx);
+      const worker = new Worker(join(ROOT, 'dist', 'engines', 'local', 'funnels', 'worker.js'));
+      try {
+        const parts = await new Promise<AggParts>((resolve, reject) => {
+          worker.on('message', (m: WorkerAnswer) => (m.kind === 'steps' ? resolve(m.parts) : reject(new Error(m.kind))));
+          worker.on('error', reject);
+          // this thread takes no slice: the worker runs every target
+          worker.postMessage({ kind: 'steps', scan: scan.data, spec, q: 0, counter: new Int32Array(new SharedArrayBuffer(4)), slice: 2 });
+        });
+        const none = stepsAggregate(spec, scan, 0, { next: () => Number.MAX_SAFE_INTEGER, size: 2 });
+        expect(none.aggs.size).toBe(0);
+        mergeAggParts(none.aggs, parts, spec.steps.length);
+        expect(stepsFinish(spec, none.aggs, none.info)).toEqual(whole);
+      } finally {
+        await worker.terminate();
+      }
+    });
   });
 });

@@ -7,11 +7,11 @@ import type { QueryContext } from '../../types.js';
 import type { ScanResult } from './scan.js';
 import type { FunnelSpec } from './spec.js';
 import { Samples, mean, median } from './stats.js';
-import { runTargets } from './targets.js';
+import { runTargets, type BreakdownInfo, type TargetSlices } from './targets.js';
 import { trendsResults } from './trends.js';
 import type { UdfResult } from './udf.js';
 
-interface Agg {
+export interface Agg {
   counts: number[];
   /** samples[i] = conversion times (s) of step i (i >= 1) */
   samples: Samples[];
@@ -59,14 +59,55 @@ function compareCounts(a: Agg, b: Agg): number {
   return 0;
 }
 
-function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
+/**
+ * A steps funnel's outcomes per breakdown value code (0 without a breakdown); with `slices`, only
+ * the targets of the slices it hands out, the rest being another thread's.
+ */
+export function stepsAggregate(spec: FunnelSpec, scan: ScanResult, q: number, slices?: TargetSlices): { aggs: Map<number, Agg>; info: BreakdownInfo | null } {
   const n = spec.steps.length;
   const aggs = new Map<number, Agg>();
-  const info = runTargets(spec, scan, q, !!spec.breakdown, (o) => {
-    let agg = aggs.get(o.propVal);
-    if (!agg) aggs.set(o.propVal, (agg = newAgg(n)));
-    addOutcome(agg, o.res, n);
-  });
+  const info = runTargets(
+    spec,
+    scan,
+    q,
+    !!spec.breakdown,
+    (o) => {
+      let agg = aggs.get(o.propVal);
+      if (!agg) aggs.set(o.propVal, (agg = newAgg(n)));
+      addOutcome(agg, o.res, n);
+    },
+    slices,
+  );
+  return { aggs, info };
+}
+
+/** Aggregates as plain data for postMessage: [value code, counts, samples per step] (the sample buffers can be transferred). */
+export type AggParts = [number, number[], Float64Array[]][];
+
+export function aggParts(aggs: Map<number, Agg>): AggParts {
+  return [...aggs].map(([code, a]) => [code, a.counts, a.samples.map((x) => x.data.slice(0, x.length))]);
+}
+
+/** Adds another thread's aggregates (aggParts) into `aggs`: counts add up, samples join (results do not depend on their order). */
+export function mergeAggParts(aggs: Map<number, Agg>, parts: AggParts, n: number): void {
+  for (const [code, counts, samples] of parts) {
+    let agg = aggs.get(code);
+    if (!agg) aggs.set(code, (agg = newAgg(n)));
+    for (let i = 0; i < n; i++) {
+      agg.counts[i]! += counts[i]!;
+      agg.samples[i]!.appendArray(samples[i]!);
+    }
+  }
+}
+
+function stepsResults(spec: FunnelSpec, scan: ScanResult, q: number): unknown {
+  const { aggs, info } = stepsAggregate(spec, scan, q);
+  return stepsFinish(spec, aggs, info);
+}
+
+/** A steps funnel's result rows from its aggregates (ranked breakdown values, "Other"). */
+export function stepsFinish(spec: FunnelSpec, aggs: Map<number, Agg>, info: BreakdownInfo | null): unknown {
+  const n = spec.steps.length;
   if (aggs.size === 0) return [];
   if (!spec.breakdown || !info) return stepRows(spec, aggs.get(0)!, null);
   // rank values by step_n DESC .. step_1 DESC; beyond the limit merge into ["Other"]

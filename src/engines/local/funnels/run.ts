@@ -9,7 +9,7 @@ import { formatResolvedDateRange } from '../../../time/index.js';
 import { eventCount, scanFunnels, type ScanResult } from './scan.js';
 import { scanKey } from './scan-sql.js';
 import { buildFunnelSpec, type FunnelSpec } from './spec.js';
-import { FunnelWorker, THREAD_MIN_EVENTS, WorkerGone, computeAll, funnelWorkerUrl } from './threads.js';
+import { FunnelWorker, THREAD_MIN_EVENTS, WorkerGone, computeAll, funnelWorkerUrl, splittable } from './threads.js';
 import { debug } from '../../../debug.js';
 
 export interface PreparedFunnel {
@@ -59,8 +59,9 @@ export async function runFunnels(store: Store, queries: readonly FunnelsQuery[],
   for (const idxs of groups.values()) {
     const t0 = performance.now();
     const specs = idxs.map((i) => prepared[i]!.spec);
-    // started before the scan, so its start-up overlaps DuckDB's work
-    const worker = workerUrl && idxs.length >= 2 && events >= minEvents ? new FunnelWorker(workerUrl) : null;
+    // started before the scan, so its start-up overlaps DuckDB's work (one funnel: if both
+    // threads can share its targets)
+    const worker = workerUrl && (idxs.length >= 2 || splittable(specs[0]!)) && events >= minEvents ? new FunnelWorker(workerUrl) : null;
     try {
       let scan: ScanResult;
       try {

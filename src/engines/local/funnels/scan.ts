@@ -12,8 +12,7 @@
  * over millions of rows); every target's rows end up contiguous and in time order, and with an
  * atom plan, targets alike in what they can match sit next to each other.
  */
-import { DuckDBTypeId, type DuckDBDataChunk, type DuckDBMaterializedResult } from '@duckdb/node-api';
-import duckdb from '@duckdb/node-bindings';
+import type { DuckDBDataChunk, DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { Store } from '../../../store/store.js';
 import type { FunnelSpec } from './spec.js';
 import { BUCKETS, DenseIds, Scatter, finishBuckets, joinGroups, type BucketGroups, type GroupState, type ScanChunk, type SigPlan, type Signatures } from './group.js';
@@ -119,7 +118,18 @@ interface VectorLike {
  * more native calls and objects per column and chunk (~0.3 CPU-s per 10M rows).
  */
 function columnBytes(chunk: DuckDBDataChunk, c: number, count: number, width: number): Uint8Array {
-  return duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk.chunk, c), count * width);
+  return duckdb!.vector_get_data(duckdb!.data_chunk_get_vector(chunk.chunk, c), count * width);
+}
+
+/**
+ * DuckDB's native bindings and type ids, loaded by the first scan: the funnel worker thread
+ * imports this module for scanFromData and never reads DuckDB, so it does not load them.
+ */
+let duckdb: typeof import('@duckdb/node-bindings') | undefined;
+let typeIds: typeof import('@duckdb/node-api').DuckDBTypeId | undefined;
+async function loadDuckDB(): Promise<void> {
+  duckdb ??= (await import('@duckdb/node-bindings')).default;
+  typeIds ??= (await import('@duckdb/node-api')).DuckDBTypeId;
 }
 
 /** A UBIGINT column as (lo, hi) uint32 pairs, without BigInt conversion. */
@@ -129,10 +139,10 @@ function hashHalves(chunk: DuckDBDataChunk, c: number, count: number): Uint32Arr
 }
 
 /** The scan's column types, as its SQL casts them (checked once per result: the raw reads rely on them). */
-function checkTypes(result: DuckDBMaterializedResult, expected: readonly DuckDBTypeId[]): void {
+function checkTypes(result: DuckDBMaterializedResult, expected: readonly number[]): void {
   expected.forEach((t, c) => {
     const got = result.columnTypeId(c);
-    if (got !== t) throw new Error(`funnel scan: column ${result.columnName(c)} is ${DuckDBTypeId[got]}, expected ${DuckDBTypeId[t]}`);
+    if (got !== t) throw new Error(`funnel scan: column ${result.columnName(c)} is ${typeIds![got]}, expected ${typeIds![t]}`);
   });
 }
 
@@ -232,7 +242,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     p.catch(() => undefined); // awaited in turn below
     return p;
   };
-  const { UBIGINT, DOUBLE, INTEGER } = DuckDBTypeId;
+  await loadDuckDB();
+  const { UBIGINT, DOUBLE, INTEGER } = typeIds!;
   const types = [UBIGINT, DOUBLE, ...Array.from({ length: nCols }, () => INTEGER), ...(hasBd ? [UBIGINT] : [])];
   const bIds = new DenseIds(1 << 8);
   const bdCache = new Int32Array(BD_CACHE * 3).fill(-1);

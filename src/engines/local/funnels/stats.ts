@@ -128,6 +128,16 @@ export class Samples {
     this.data[this.length++] = v;
   }
   append(o: Samples): void {
-    for (let i = 0; i < o.length; i++) this.push(o.data[i]!);
+    this.appendArray(o.data.subarray(0, o.length));
+  }
+  appendArray(values: Float64Array): void {
+    if (values.length === 0) return;
+    if (this.length + values.length > this.data.length) {
+      const next = new Float64Array(Math.max(8, this.data.length * 2, this.length + values.length));
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
   }
 }

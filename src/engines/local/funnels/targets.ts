@@ -62,6 +62,26 @@ function attributionStep(spec: FunnelSpec): number {
 }
 
 /**
+ * Candidates per slice when two threads share one funnel's targets (see TargetSlices): small
+ * enough that neither thread waits long for the other at the end.
+ */
+export const SPLIT_TARGETS = 4096;
+
+/**
+ * A share of a funnel's candidate targets: next() gives the first candidate of this thread's next
+ * slice of `size` (from a counter both threads advance), until it is past the last one.
+ */
+export interface TargetSlices {
+  next(): number;
+  size: number;
+}
+
+/** Slices from a shared counter (an Int32Array on a SharedArrayBuffer, index 0). */
+export function sharedSlices(counter: Int32Array, size = SPLIT_TARGETS): TargetSlices {
+  return { next: () => Atomics.add(counter, 0, size), size };
+}
+
+/**
  * Run the UDF for every target of the scan. Calls `emit` per (target, breakdown value) with
  * step_reached >= 0 (PostHog's HAVING step_reached >= 0); the outcome object is reused, so
  * `emit` must copy what it keeps.
@@ -72,6 +92,7 @@ export function runTargets(
   q: number,
   useBreakdown: boolean,
   emit: (o: TargetOutcome, info: BreakdownInfo | null) => void,
+  slices?: TargetSlices,
 ): BreakdownInfo | null {
   const runner = makeRunner(spec);
   const bd = useBreakdown ? scan.bd : null;
@@ -101,19 +122,26 @@ export function runTargets(
     out.res = res;
     emit(out, with_);
   };
+  // with `slices`: only the candidates of the slices it hands out; else all of them
+  const first = (): number => (slices ? slices.next() : 0);
+  const after = (): number => (slices ? slices.next() : nTargets);
+  const sliceEnd = (k0: number): number => (slices ? Math.min(nTargets, k0 + slices.size) : nTargets);
   if (!info || !bd) {
-    for (let k = 0; k < nTargets; k++) {
-      const t = targets[k]!;
-      const a = scan.start[t]!;
-      const b = scan.start[t + 1]!;
-      // Without a matching event there is no row for PostHog's UDF; ordered and strict
-      // funnels also cannot start without a step-1 event. Skip such targets early.
-      if (a === b) continue;
-      const or = prepare(t);
-      if ((or & need) === 0) continue;
-      load(a, b, or);
-      const res = runner.run(inp, pv);
-      if (res.stepReached >= 0) send(t, 0, res, null);
+    for (let k0 = first(); k0 < nTargets; k0 = after()) {
+      const k1 = sliceEnd(k0);
+      for (let k = k0; k < k1; k++) {
+        const t = targets[k]!;
+        const a = scan.start[t]!;
+        const b = scan.start[t + 1]!;
+        // Without a matching event there is no row for PostHog's UDF; ordered and strict
+        // funnels also cannot start without a step-1 event. Skip such targets early.
+        if (a === b) continue;
+        const or = prepare(t);
+        if ((or & need) === 0) continue;
+        load(a, b, or);
+        const res = runner.run(inp, pv);
+        if (res.stepReached >= 0) send(t, 0, res, null);
+      }
     }
     return info;
   }
@@ -121,58 +149,61 @@ export function runTargets(
   pv.breakdownStep = stepAttr;
   const seenAt = new Int32Array(info.values.length).fill(-1);
   let propVals = new Int32Array(16);
-  for (let k = 0; k < nTargets; k++) {
-    const t = targets[k]!;
-    const a = scan.start[t]!;
-    const b = scan.start[t + 1]!;
-    if (a === b) continue;
-    const or = prepare(t);
-    if (stepAttr >= 0 && spec.order !== 'unordered') {
-      // step attribution takes its values from events matching that step: none, no rows
-      if ((or & (1 << stepAttr)) === 0) continue;
-    } else if (!strict && or === 0) continue;
-    // the rows PostHog's UDF gets (strict: every event; else those matching a step), in order
-    let nVals = 0;
-    let anyKept = false;
-    if (attribution === 'first_touch' || attribution === 'last_touch') {
-      let pick = -1;
-      const first = attribution === 'first_touch';
-      for (let j = a; j < b; j++) {
-        const r = first ? j : a + b - 1 - j;
-        if (!strict && mask[r] === 0) continue;
-        anyKept = true;
-        if (info.nonEmpty[bd[r]!]) {
-          pick = bd[r]!;
-          break;
+  for (let k0 = first(); k0 < nTargets; k0 = after()) {
+    const k1 = sliceEnd(k0);
+    for (let k = k0; k < k1; k++) {
+      const t = targets[k]!;
+      const a = scan.start[t]!;
+      const b = scan.start[t + 1]!;
+      if (a === b) continue;
+      const or = prepare(t);
+      if (stepAttr >= 0 && spec.order !== 'unordered') {
+        // step attribution takes its values from events matching that step: none, no rows
+        if ((or & (1 << stepAttr)) === 0) continue;
+      } else if (!strict && or === 0) continue;
+      // the rows PostHog's UDF gets (strict: every event; else those matching a step), in order
+      let nVals = 0;
+      let anyKept = false;
+      if (attribution === 'first_touch' || attribution === 'last_touch') {
+        let pick = -1;
+        const first = attribution === 'first_touch';
+        for (let j = a; j < b; j++) {
+          const r = first ? j : a + b - 1 - j;
+          if (!strict && mask[r] === 0) continue;
+          anyKept = true;
+          if (info.nonEmpty[bd[r]!]) {
+            pick = bd[r]!;
+            break;
+          }
         }
-      }
-      if (!anyKept) continue;
-      propVals[nVals++] = pick < 0 ? info.emptyCode : pick;
-    } else {
-      // all_events (and no attribution step): every kept row's value; step attribution: values
-      // on events matching that step (unordered: prop_basic = every event)
-      const onlyStep = !(attribution === 'all_events' || stepAttr < 0) && spec.order !== 'unordered';
-      for (let r = a; r < b; r++) {
-        if (!strict && mask[r] === 0) continue;
-        anyKept = true;
-        if (onlyStep && !(mask[r]! & (1 << stepAttr))) continue;
-        const v = bd[r]!;
-        if (seenAt[v] === t) continue;
-        seenAt[v] = t;
-        if (nVals === propVals.length) {
-          const next = new Int32Array(nVals * 2);
-          next.set(propVals);
-          propVals = next;
+        if (!anyKept) continue;
+        propVals[nVals++] = pick < 0 ? info.emptyCode : pick;
+      } else {
+        // all_events (and no attribution step): every kept row's value; step attribution: values
+        // on events matching that step (unordered: prop_basic = every event)
+        const onlyStep = !(attribution === 'all_events' || stepAttr < 0) && spec.order !== 'unordered';
+        for (let r = a; r < b; r++) {
+          if (!strict && mask[r] === 0) continue;
+          anyKept = true;
+          if (onlyStep && !(mask[r]! & (1 << stepAttr))) continue;
+          const v = bd[r]!;
+          if (seenAt[v] === t) continue;
+          seenAt[v] = t;
+          if (nVals === propVals.length) {
+            const next = new Int32Array(nVals * 2);
+            next.set(propVals);
+            propVals = next;
+          }
+          propVals[nVals++] = v;
         }
-        propVals[nVals++] = v;
+        if (!anyKept) continue;
       }
-      if (!anyKept) continue;
-    }
-    load(a, b, or);
-    for (let x = 0; x < nVals; x++) {
-      pv.propVal = propVals[x]!;
-      const res = runner.run(inp, pv);
-      if (res.stepReached >= 0) send(t, pv.propVal, res, info);
+      load(a, b, or);
+      for (let x = 0; x < nVals; x++) {
+        pv.propVal = propVals[x]!;
+        const res = runner.run(inp, pv);
+        if (res.stepReached >= 0) send(t, pv.propVal, res, info);
+      }
     }
   }
   return info;

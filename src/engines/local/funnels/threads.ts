@@ -7,10 +7,10 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
-import { itemResults, workItems } from './results.js';
+import { itemResults, mergeAggParts, stepsAggregate, stepsFinish, workItems, type AggParts } from './results.js';
 import type { BucketGroups, GroupState, ScanResult } from './scan.js';
 import type { FunnelSpec } from './spec.js';
-import { relevantBits } from './targets.js';
+import { SPLIT_TARGETS, relevantBits, sharedSlices } from './targets.js';
 import type { WorkerAnswer, WorkerRequest } from './worker.js';
 import { debug } from '../../../debug.js';
 
@@ -60,6 +60,11 @@ export function computeAll(specs: readonly FunnelSpec[], scan: ScanResult, ctx: 
   const out: (Computed | undefined)[] = new Array(specs.length);
   for (const item of workItems(specs)) computeItem(specs, item, scan, ctx, out);
   return out as Computed[];
+}
+
+/** Funnels whose targets the two threads can share (FunnelWorker.splitSteps). */
+export function splittable(spec: FunnelSpec): boolean {
+  return spec.viz === 'steps';
 }
 
 /** The worker stopped (crashed, failed to load) while this thread waited for it. */
@@ -120,6 +125,7 @@ export class FunnelWorker {
   async compute(scan: ScanResult, specs: FunnelSpec[], ctx: QueryContext): Promise<Computed[]> {
     const out: (Computed | undefined)[] = new Array(specs.length);
     const items = byCost(workItems(specs), specs, scan);
+    if (specs.length === 1 && splittable(specs[0]!)) return [await this.splitSteps(scan, specs[0]!, ctx)];
     const counter = new Int32Array(new SharedArrayBuffer(4));
     let byWorker = 0;
     const finished = this.request<void>({ kind: 'funnels', scan: scan.data, specs, items, ctx, counter }, (a, done) => {
@@ -137,6 +143,31 @@ export class FunnelWorker {
     debug('funnel', () => `${specs.length} funnels on 2 threads, ${byWorker} by the worker, done ${performance.now().toFixed(0)} ms since start`);
     for (const item of items) if (item.some((q) => !out[q])) computeItem(specs, item, scan, ctx, out);
     return out as Computed[];
+  }
+
+  /**
+   * A batch of one steps funnel: both threads run its targets, slice by slice from a shared
+   * counter, into aggregates of their own, joined here (counts add up; the statistics do not
+   * depend on the order of the samples). If the worker fails, this thread starts over alone.
+   */
+  private async splitSteps(scan: ScanResult, spec: FunnelSpec, ctx: QueryContext): Promise<Computed> {
+    const t0 = performance.now();
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const theirs = this.request<AggParts>({ kind: 'steps', scan: scan.data, spec, q: 0, counter, slice: SPLIT_TARGETS }, (a, done, fail) => {
+      if (a.kind === 'steps') done(a.parts);
+      else if (a.kind === 'steps-failed') fail(new WorkerGone(`funnel worker: ${a.message}`));
+    });
+    theirs.catch(() => undefined); // awaited below
+    const { aggs, info } = stepsAggregate(spec, scan, 0, sharedSlices(counter));
+    let parts: AggParts;
+    try {
+      parts = await theirs;
+    } catch {
+      return computeAll([spec], scan, ctx)[0]!;
+    }
+    mergeAggParts(aggs, parts, spec.steps.length);
+    debug('funnel', () => `one steps funnel on 2 threads, done ${performance.now().toFixed(0)} ms since start`);
+    return { results: stepsFinish(spec, aggs, info), ms: performance.now() - t0 };
   }
 
   terminate(): Promise<number> {

@@ -10,13 +10,18 @@
  *                                        ({kind: 'funnel-failed', q} when one throws: the parent
  *                                        computes it itself and reports the error the usual way),
  *                                        then {kind: 'funnels-done'}
+ *   {kind: 'steps', ...StepsJob}      -> {kind: 'steps', parts}     (or {kind: 'steps-failed'}): one
+ *                                        steps funnel's targets, slice by slice from a shared
+ *                                        counter alongside the main thread; `parts` are the
+ *                                        aggregates of the slices it took (aggParts)
  */
 import { parentPort } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
-import { itemResults } from './results.js';
+import { aggParts, itemResults, stepsAggregate, type AggParts } from './results.js';
 import { finishBuckets, type BucketGroups, type GroupState } from './group.js';
 import { scanFromData, type ScanData } from './scan.js';
 import type { FunnelSpec } from './spec.js';
+import { sharedSlices } from './targets.js';
 
 export interface FunnelJob {
   scan: ScanData;
@@ -28,14 +33,27 @@ export interface FunnelJob {
   counter: Int32Array;
 }
 
-export type WorkerRequest = { kind: 'group'; state: GroupState; from: number; to: number } | ({ kind: 'funnels' } & FunnelJob);
+/** One steps funnel shared by both threads (see FunnelWorker.splitSteps). */
+export interface StepsJob {
+  scan: ScanData;
+  spec: FunnelSpec;
+  q: number;
+  /** Int32Array over a SharedArrayBuffer: index [0] is the first candidate of the next slice */
+  counter: Int32Array;
+  /** candidates per slice */
+  slice: number;
+}
+
+export type WorkerRequest = { kind: 'group'; state: GroupState; from: number; to: number } | ({ kind: 'funnels' } & FunnelJob) | ({ kind: 'steps' } & StepsJob);
 
 export type WorkerAnswer =
   | { kind: 'group'; groups: BucketGroups }
   | { kind: 'group-failed'; message: string }
   | { kind: 'funnel'; q: number; results: unknown; ms: number }
   | { kind: 'funnel-failed'; q: number }
-  | { kind: 'funnels-done' };
+  | { kind: 'funnels-done' }
+  | { kind: 'steps'; parts: AggParts }
+  | { kind: 'steps-failed'; message: string };
 
 const send = (a: WorkerAnswer) => parentPort!.postMessage(a);
 
@@ -57,8 +75,21 @@ function runFunnelJob(job: FunnelJob): void {
   send({ kind: 'funnels-done' });
 }
 
+function runStepsJob(job: StepsJob): void {
+  try {
+    const scan = scanFromData(job.scan, null, 1);
+    const { aggs } = stepsAggregate(job.spec, scan, job.q, sharedSlices(job.counter, job.slice));
+    const parts = aggParts(aggs);
+    // the sample buffers move to the main thread instead of being copied
+    parentPort!.postMessage({ kind: 'steps', parts } satisfies WorkerAnswer, parts.flatMap(([, , samples]) => samples.map((x) => x.buffer as ArrayBuffer)));
+  } catch (e) {
+    send({ kind: 'steps-failed', message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
 parentPort?.on('message', (m: WorkerRequest) => {
-  if (m.kind === 'group') {
+  if (m.kind === 'steps') runStepsJob(m);
+  else if (m.kind === 'group') {
     try {
       send({ kind: 'group', groups: finishBuckets(m.state, m.from, m.to) });
     } catch (e) {
