@@ -19,7 +19,7 @@ import { parentPort } from 'node:worker_threads';
 import type { QueryContext } from '../../types.js';
 import { aggParts, itemResults, stepsAggregate, type AggParts } from './results.js';
 import { finishBuckets, type BucketGroups, type GroupState } from './group.js';
-import { scanFromData, type ScanData } from './scan.js';
+import { scanFromData, type ScanData } from './scan-data.js';
 import type { FunnelSpec } from './spec.js';
 import { sharedSlices } from './targets.js';
 
