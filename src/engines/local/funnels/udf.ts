@@ -316,29 +316,28 @@ export class OrderedFunnel {
     if (multi) {
       for (let k = 0; k < pLen; k++) if (this.eIdx[pBase + k] === r) return;
     }
-    // new entered timestamp = previous + this event
+    // new entered timestamp = previous + this event, written straight into the step's slot
+    // (prev < step: the slots do not overlap), or into scratch when an exclusion voids it
+    const sExcl = this.eExcl[prev]!;
+    const tim = sExcl ? this.sTim : this.eTim;
+    const idx = sExcl ? this.sIdx : this.eIdx;
+    const base = sExcl ? 0 : step * n;
     for (let k = 0; k < pLen; k++) {
-      this.sTim[k] = this.eTim[pBase + k]!;
-      this.sIdx[k] = this.eIdx[pBase + k]!;
+      tim[base + k] = this.eTim[pBase + k]!;
+      idx[base + k] = this.eIdx[pBase + k]!;
     }
     let sLen = pLen;
     if (!this.optional[step]) {
-      this.sTim[sLen] = t;
-      this.sIdx[sLen] = r;
+      tim[base + sLen] = t;
+      idx[base + sLen] = r;
       sLen++;
     }
     const sSteps = this.eSteps[prev]! | (1 << (step - 1));
-    const sExcl = this.eExcl[prev]!;
     if (!sExcl) {
-      const base = step * n;
       this.eTs[step] = prevTs;
       this.eExcl[step] = 0;
       this.eSteps[step] = sSteps;
       this.eLen[step] = sLen;
-      for (let k = 0; k < sLen; k++) {
-        this.eTim[base + k] = this.sTim[k]!;
-        this.eIdx[base + k] = this.sIdx[k]!;
-      }
     }
     if (step > this.maxK || (step === this.maxK && this.maxExcl)) {
       this.maxK = step;
@@ -346,7 +345,7 @@ export class OrderedFunnel {
       this.maxExcl = sExcl;
       this.maxSteps = sSteps;
       this.maxLen = sLen;
-      for (let k = 0; k < sLen; k++) this.maxTim[k] = this.sTim[k]!;
+      for (let k = 0; k < sLen; k++) this.maxTim[k] = tim[base + k]!;
     }
   }
 }
