@@ -38,8 +38,8 @@ describe('replay', () => {
     const dir = tmp();
     const lines = plainEvents('flaky', 600);
     const file = writeFixture(dir, 'f.jsonl', lines);
-    const s = await sb({ failBurst: 2, failRate: 0.3, timeoutRate: 0.25, holdMs: 700, seed: 3 });
-    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 50, chunkSize: 200, retryDelayMs: 20, sdkRetries: 2, requestTimeoutMs: 300, retries: 10, ...quiet });
+    const s = await sb({ failBurst: 2, failRate: 0.3, timeoutRate: 0.25, holdMs: 1500, seed: 3 });
+    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 50, chunkSize: 200, retryDelayMs: 20, sdkRetries: 2, requestTimeoutMs: 1000, retries: 10, ...quiet });
     expect(r.failed).toBe(0);
     expect(r.sent).toBe(600);
     const ids = await uuidsIn(s);
