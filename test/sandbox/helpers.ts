@@ -2,16 +2,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { run, runProcess } from '../commands/cli.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import type { FixtureEvent } from '../../src/replay/input.js';
 
-export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-export const BIN = join(ROOT, 'bin', 'discover-metrics');
+export { BIN, ROOT } from '../commands/cli.js';
 export const TOKEN = 'phc_testProjectToken0001';
 export const PKEY = 'phx_testPersonalKey00001';
 
@@ -93,19 +91,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: join(tmpdir(), 'dm-no-config'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    if (opts.onSpawn && child.pid) opts.onSpawn(child.pid);
-  });
+/**
+ * Run the CLI with no user config. In this process (see test/commands/cli.ts) unless the caller
+ * needs the child's pid (to signal it) or the command is one that always spawns.
+ */
+export async function runCli(args: string[], env: Record<string, string> = {}, opts: { onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+  const fullEnv = { XDG_CONFIG_HOME: join(tmpdir(), 'dm-no-config'), ...env };
+  if (opts.onSpawn) return runProcess(args, { env: fullEnv, onSpawn: opts.onSpawn });
+  return { ...(await run(args, { env: fullEnv })), signal: null };
 }
