@@ -219,7 +219,7 @@ describe('funnel passes on two threads', () => {
     expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
   });
 
-  it('share one steps funnel between the threads with the same answer', () => {
+  it('share one steps funnel between the threads with the same answer', async () => {
     const tx = taxonomy().discover;
     const file = join(dir, 'one-funnel.json');
     writeFileSync(
@@ -233,8 +233,8 @@ describe('funnel passes on two threads', () => {
       }),
     );
     const args = ['--store', store, 'query', 'run', file, '--format', 'json', '--now', '2026-11-20T12:00:00Z'];
-    const one = run(args, { env: { DISCOVER_METRICS_FUNNEL_THREADS: '1', DISCOVER_METRICS_DEBUG: 'funnel' } });
-    const two = run(args, { env: { DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS: '0', DISCOVER_METRICS_DEBUG: 'funnel' } });
+    const one = await run(args, { env: { DISCOVER_METRICS_FUNNEL_THREADS: '1', DISCOVER_METRICS_DEBUG: 'funnel' } });
+    const two = await run(args, { env: { DISCOVER_METRICS_FUNNEL_THREADS_MIN_EVENTS: '0', DISCOVER_METRICS_DEBUG: 'funnel' } });
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
     expect(one.stderr).not.toMatch(/on 2 threads/);
