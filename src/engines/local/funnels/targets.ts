@@ -122,45 +122,40 @@ export function runTargets(
     out.res = res;
     emit(out, with_);
   };
+  // one target (rows a .. b, the OR of their masks `or`) without a breakdown: ordered and
+  // strict funnels cannot start without a step-1 event (need)
+  const plain = (t: number, a: number, b: number, or: number) => {
+    if ((or & need) === 0) return;
+    load(a, b, or);
+    const res = runner.run(inp, pv);
+    if (res.stepReached >= 0) send(t, 0, res, null);
+  };
+  const visit = info && bd ? byValue(info, bd) : plain;
   // with `slices`: only the candidates of the slices it hands out; else all of them
-  const first = (): number => (slices ? slices.next() : 0);
-  const after = (): number => (slices ? slices.next() : nTargets);
-  const sliceEnd = (k0: number): number => (slices ? Math.min(nTargets, k0 + slices.size) : nTargets);
-  if (!info || !bd) {
-    for (let k0 = first(); k0 < nTargets; k0 = after()) {
-      const k1 = sliceEnd(k0);
-      for (let k = k0; k < k1; k++) {
-        const t = targets[k]!;
-        const a = scan.start[t]!;
-        const b = scan.start[t + 1]!;
-        // Without a matching event there is no row for PostHog's UDF; ordered and strict
-        // funnels also cannot start without a step-1 event. Skip such targets early.
-        if (a === b) continue;
-        const or = prepare(t);
-        if ((or & need) === 0) continue;
-        load(a, b, or);
-        const res = runner.run(inp, pv);
-        if (res.stepReached >= 0) send(t, 0, res, null);
-      }
-    }
-    return info;
-  }
-  pv.filterEvents = attribution === 'all_events';
-  pv.breakdownStep = stepAttr;
-  const seenAt = new Int32Array(info.values.length).fill(-1);
-  let propVals = new Int32Array(16);
-  for (let k0 = first(); k0 < nTargets; k0 = after()) {
-    const k1 = sliceEnd(k0);
+  const next = (): number => (slices ? slices.next() : nTargets);
+  for (let k0 = slices ? slices.next() : 0; k0 < nTargets; k0 = next()) {
+    const k1 = slices ? Math.min(nTargets, k0 + slices.size) : nTargets;
     for (let k = k0; k < k1; k++) {
       const t = targets[k]!;
       const a = scan.start[t]!;
       const b = scan.start[t + 1]!;
-      if (a === b) continue;
-      const or = prepare(t);
+      // without a matching event there is no row for PostHog's UDF
+      if (a !== b) visit(t, a, b, prepare(t));
+    }
+  }
+  return info;
+
+  /** One target with the breakdown values it enters the funnel with, each its own run. */
+  function byValue(info: BreakdownInfo, bd: Int32Array) {
+    pv.filterEvents = attribution === 'all_events';
+    pv.breakdownStep = stepAttr;
+    const seenAt = new Int32Array(info.values.length).fill(-1);
+    let propVals = new Int32Array(16);
+    return (t: number, a: number, b: number, or: number) => {
       if (stepAttr >= 0 && spec.order !== 'unordered') {
         // step attribution takes its values from events matching that step: none, no rows
-        if ((or & (1 << stepAttr)) === 0) continue;
-      } else if (!strict && or === 0) continue;
+        if ((or & (1 << stepAttr)) === 0) return;
+      } else if (!strict && or === 0) return;
       // the rows PostHog's UDF gets (strict: every event; else those matching a step), in order
       let nVals = 0;
       let anyKept = false;
@@ -176,7 +171,7 @@ export function runTargets(
             break;
           }
         }
-        if (!anyKept) continue;
+        if (!anyKept) return;
         propVals[nVals++] = pick < 0 ? info.emptyCode : pick;
       } else {
         // all_events (and no attribution step): every kept row's value; step attribution: values
@@ -196,7 +191,7 @@ export function runTargets(
           }
           propVals[nVals++] = v;
         }
-        if (!anyKept) continue;
+        if (!anyKept) return;
       }
       load(a, b, or);
       for (let x = 0; x < nVals; x++) {
@@ -204,7 +199,6 @@ export function runTargets(
         const res = runner.run(inp, pv);
         if (res.stepReached >= 0) send(t, pv.propVal, res, info);
       }
-    }
+    };
   }
-  return info;
 }
