@@ -46,6 +46,7 @@ import { diagnose } from './load/diagnose.js';
 import { finishLoad } from './load/persons.js';
 import { pauseForTest, step } from './load/phases.js';
 import { ReadWatcher } from './load/progress.js';
+import { capLoadMemory } from './load/memory.js';
 import { corruptStoreError, loadMarkerPath } from './recovery.js';
 import {
   counted,
@@ -169,6 +170,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     (await conn.runAndReadAll(`SELECT current_setting('write_buffer_row_group_count')`)).getRows()[0]?.[0] ?? '5',
   );
   await conn.run(`SET write_buffer_row_group_count = 1`);
+  const restoreMemory = await capLoadMemory(store);
   try {
     let failed: { source: Source; error: unknown } | undefined;
     let summary: LoadSummary | undefined;
@@ -234,6 +236,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     await conn.run(`SET preserve_insertion_order = ${previousPio}`);
     await conn.run(`SET write_buffer_row_group_count = ${Number(previousBuffer) || 5}`);
     await conn.run(`SET disabled_optimizers = ${sqlString(previousDisabled)}`);
+    await restoreMemory();
     await conn.run(`DROP TYPE IF EXISTS ${REMAP_TYPE}; RESET VARIABLE ${REMAP_VAR}`).catch(() => undefined);
   }
 }
