@@ -34,13 +34,19 @@ function applyExitOverride(cmd: Command): void {
 /** The package's version (package.json sits two levels above src/cli and dist/cli alike). */
 export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+let pipesGuarded = false;
+
 export async function main(argv: string[]): Promise<number> {
   // `discover-metrics ... | head` closes the pipe early: stop quietly, like other CLI tools.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
+  // Once per process: main may run more than once in one (tests, benches).
+  if (!pipesGuarded) {
+    pipesGuarded = true;
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw e;
+      });
+    }
   }
   const program = buildProgram();
   try {

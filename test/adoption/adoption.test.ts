@@ -131,19 +131,19 @@ describe('discover-metrics adoption (CLI)', () => {
   it('renders the report from a store and log files, in json and as a table with a chart', async () => {
     await withoutDownloads.store.close();
     const args = ['--store', withoutDownloads.path, 'adoption', '--from', '2026-10-04', '--to', '2026-10-17', '--logs', logsDir, '--now', '2026-11-01T00:00:00Z'];
-    const j = json(run(['--format', 'json', ...args]));
+    const j = json(await run(['--format', 'json', ...args]));
     expect(j.periods).toEqual(['2026-10-04', '2026-10-11']);
     expect(j.totals.map((x: { platform: string }) => x.platform)).toEqual(['macos', 'windows', 'linux']);
-    const table = run(['--format', 'table', ...args, '--interval', 'day']);
+    const table = await run(['--format', 'table', ...args, '--interval', 'day']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain('Teleport Connect adoption by day 2026-10-04 to 2026-10-17');
     expect(table.stdout).toContain('New / downloads');
     expect(table.stdout).toContain('Whole range by platform');
     expect(table.stdout).toMatch(/● downloads\s+○ new installations\s+◆ active installations/);
-    const md = run(['--format', 'markdown', ...args]);
+    const md = await run(['--format', 'markdown', ...args]);
     expect(md.stdout).toContain('| Week | Platform | Downloads | New installations | New / downloads | Active installations | Updater fetches |');
     expect(md.stdout).not.toContain('●');
-    const q = run(['adoption', '--print-query', '--from', '-4w', '--interval', 'month']);
+    const q = await run(['adoption', '--print-query', '--from', '-4w', '--interval', 'month']);
     expect(q.code).toBe(0);
     // PostHog request bodies, one per query sent
     expect(JSON.parse(q.stdout).map((x: { query: { series: { math: string }[] } }) => x.query.series[0]!.math)).toEqual(['dau', 'first_time_for_user', 'total']);

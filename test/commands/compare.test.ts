@@ -7,13 +7,13 @@ import { parseReleaseVersion } from '../../src/discover/release.js';
 import { UsageError } from '../../src/errors.js';
 
 let store = '';
-beforeAll(() => {
-  ({ store } = loadedStore('dm-compare-'));
+beforeAll(async () => {
+  ({ store } = await loadedStore('dm-compare-'));
 });
 
 describe('compare', () => {
-  it('reports counts, the difference, its interval, the p-value and the verdict', () => {
-    const r = run(['--store', store, 'compare', '--resource', 'server', ...SPANS, '--format', 'json', ...NOW]);
+  it('reports counts, the difference, its interval, the p-value and the verdict', async () => {
+    const r = await run(['--store', store, 'compare', '--resource', 'server', ...SPANS, '--format', 'json', ...NOW]);
     expect(r.code, r.stderr).toBe(0);
     const out = json(r);
     expect(out.tracks).toHaveLength(1);
@@ -47,29 +47,29 @@ describe('compare', () => {
     expect(t.summary).toMatch(/^Regressed: completion 75\.0% → 35\.0% \(−40\.0 points/);
   });
 
-  it('--fail-on-regression exits 1 on a regression and 0 otherwise', () => {
-    const bad = run(['--store', store, 'compare', '--resource', 'server', ...SPANS, '--fail-on-regression', ...NOW]);
+  it('--fail-on-regression exits 1 on a regression and 0 otherwise', async () => {
+    const bad = await run(['--store', store, 'compare', '--resource', 'server', ...SPANS, '--fail-on-regression', ...NOW]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('regressed');
     // the other way round the same change is an improvement
-    const good = run([
+    const good = await run([
       '--store', store, 'compare', '--resource', 'server', '--before', '2026-03-09..2026-03-15', '--after', '2026-03-02..2026-03-08', '--fail-on-regression', ...NOW,
     ]);
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toContain('improved');
   });
 
-  it('--release splits the range on the first day the version was seen', () => {
-    const byRelease = json(run(['--store', store, 'compare', '--resource', 'server', '--release', '16.2', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW]));
+  it('--release splits the range on the first day the version was seen', async () => {
+    const byRelease = json(await run(['--store', store, 'compare', '--resource', 'server', '--release', '16.2', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW]));
     expect(byRelease.release).toMatchObject({ version: '16.2.0', day: '2026-03-09', firstSeenVersion: '16.2.0' });
     // each side: the resolved dates next to the input
     expect(byRelease.before).toEqual({ date_from: '2026-03-02T00:00:00+00:00', date_to: '2026-03-08T23:59:59.999999+00:00', timezone: 'UTC', from: '2026-03-02', to: '2026-03-08', incomplete: false });
-    const bySpans = json(run(['--store', store, 'compare', '--resource', 'server', ...SPANS, '--format', 'json', ...NOW]));
+    const bySpans = json(await run(['--store', store, 'compare', '--resource', 'server', ...SPANS, '--format', 'json', ...NOW]));
     expect(byRelease.tracks).toEqual(bySpans.tracks);
   });
 
-  it('says "no detectable change" with the smallest detectable change when nothing moved', () => {
-    const r = json(run(['--store', store, 'compare', '--resource', 'server', '--before', '2026-03-02..2026-03-04', '--after', '2026-03-05..2026-03-08', '--format', 'json', ...NOW]));
+  it('says "no detectable change" with the smallest detectable change when nothing moved', async () => {
+    const r = json(await run(['--store', store, 'compare', '--resource', 'server', '--before', '2026-03-02..2026-03-04', '--after', '2026-03-05..2026-03-08', '--format', 'json', ...NOW]));
     const t = r.tracks[0];
     expect(t.verdict).toBe('no detectable change');
     expect(t.minimumDetectableChange).toBeGreaterThan(0.2);
@@ -97,14 +97,14 @@ describe('compare', () => {
     expect(parseSpan('--before', '-60d..-31d', now)).toEqual({ date_from: '-60d', date_to: '-31d' });
   });
 
-  it('says so on the command line, with nothing on stdout', () => {
+  it('says so on the command line, with nothing on stdout', async () => {
     const cases: [string[], RegExp][] = [
       [['--before', '2026-03-02..2026-03-08'], /--after missing/],
       [['--release', '99', '--from', '2026-03-01', '--to', '2026-03-20'], /no event .* 99\.0\.0 or later/],
       [['--release', '16.1', '--from', '2026-03-02', '--to', '2026-03-20'], /already out on 2026-03-02/],
     ];
     for (const [args, msg] of cases) {
-      const r = run(['--store', store, 'compare', '--resource', 'server', ...args, ...NOW]);
+      const r = await run(['--store', store, 'compare', '--resource', 'server', ...args, ...NOW]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).toBe('');

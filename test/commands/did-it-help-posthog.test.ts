@@ -7,8 +7,8 @@ import { run } from './cli.js';
 
 let dir = '';
 let store = '';
-beforeAll(() => {
-  ({ dir, store } = loadedStore('dm-ph-'));
+beforeAll(async () => {
+  ({ dir, store } = await loadedStore('dm-ph-'));
 });
 
 describe('did it help? on PostHog (the sandbox)', () => {
@@ -29,10 +29,10 @@ describe('did it help? on PostHog (the sandbox)', () => {
 
   beforeAll(async () => {
     // the local answer first: the sandbox then holds the store open
-    const r = run(['--store', store, ...digestArgs, '--format', 'json', ...NOW]);
+    const r = await run(['--store', store, ...digestArgs, '--format', 'json', ...NOW]);
     expect(r.code, r.stderr).toBe(0);
     localDigest = r.stdout;
-    const p = run(['--store', store, ...digestArgs, '--print-query', ...NOW]);
+    const p = await run(['--store', store, ...digestArgs, '--print-query', ...NOW]);
     expect(p.code, p.stderr).toBe(0);
     printed = JSON.parse(p.stdout);
     sb = await sandbox({ storePath: store, queryRateLimits: null });

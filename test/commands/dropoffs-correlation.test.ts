@@ -4,13 +4,13 @@ import { json, run } from './cli.js';
 import { loadedStore, NOW } from './known-sessions.js';
 
 let store = '';
-beforeAll(() => {
-  ({ store } = loadedStore('dm-drops-'));
+beforeAll(async () => {
+  ({ store } = await loadedStore('dm-drops-'));
 });
 
 describe('dropoffs', () => {
-  it('lists the sessions that reached a step and not the next, their error and what the account did next', () => {
-    const r = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15', '--format', 'json', ...NOW]);
+  it('lists the sessions that reached a step and not the next, their error and what the account did next', async () => {
+    const r = await run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'resourceSelection', '--from', '2026-03-09', '--to', '2026-03-15', '--format', 'json', ...NOW]);
     expect(r.code, r.stderr).toBe(0);
     const out = json(r);
     // sessions 14..39 of the second week stopped after resource selection
@@ -26,19 +26,19 @@ describe('dropoffs', () => {
     expect(out.summary.nextTracks).toEqual([{ track: 'postgres', sessions: 13, completed: 6 }]);
   });
 
-  it('rejects a step that is not the track\'s, or its last', () => {
-    const bad = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'deployServce', ...NOW]);
+  it('rejects a step that is not the track\'s, or its last', async () => {
+    const bad = await run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'deployServce', ...NOW]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--step: 'deployServce' is not a step of server — did you mean 'deployService'\?/);
-    const last = run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'completed', ...NOW]);
+    const last = await run(['--store', store, 'dropoffs', '--resource', 'server', '--step', 'completed', ...NOW]);
     expect(last.code).toBe(2);
     expect(last.stderr).toMatch(/last step/);
   });
 });
 
 describe('correlation', () => {
-  it("gives PostHog's odds ratios for the session's property values and events", () => {
-    const r = run(['--store', store, 'correlation', '--resource', 'server', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW]);
+  it("gives PostHog's odds ratios for the session's property values and events", async () => {
+    const r = await run(['--store', store, 'correlation', '--resource', 'server', '--from', '2026-03-02', '--to', '2026-03-15', '--format', 'json', ...NOW]);
     expect(r.code, r.stderr).toBe(0);
     const out = json(r);
     expect(out).toMatchObject({ sessions: 80, successTotal: 44, failureTotal: 36, skewed: false });
@@ -53,7 +53,7 @@ describe('correlation', () => {
     expect(out.events).toHaveLength(1);
     expect(out.events[0]).toMatchObject({ event: 'tp.ui.docs.open', correlation: 'success', successCount: 10, failureCount: 0 });
     expect(out.events[0].oddsRatio).toBeCloseTo(or(10, 0), 12);
-    const table = run(['--store', store, 'correlation', '--resource', 'server', '--from', '2026-03-02', '--to', '2026-03-15', ...NOW]);
+    const table = await run(['--store', store, 'correlation', '--resource', 'server', '--from', '2026-03-02', '--to', '2026-03-15', ...NOW]);
     expect(table.stdout).toMatch(/16\.2\.0 .* 5\.1× likelier to fail/);
   });
 });

@@ -79,11 +79,11 @@ export function twoSidedP(z: number): number {
 }
 
 /** A fresh store holding the sessions above (each test file loads its own, so files run in parallel). */
-export function loadedStore(prefix: string): { dir: string; store: string } {
+export async function loadedStore(prefix: string): Promise<{ dir: string; store: string }> {
   const dir = tmpDir(prefix);
   const store = join(dir, 'store.duckdb');
   const file = writeFixture(dir, 'events.jsonl', sessions());
-  const l = run(['--store', store, 'load', file]);
+  const l = await run(['--store', store, 'load', file]);
   if (l.code !== 0) throw new Error(`load failed: ${l.stderr}`);
   return { dir, store };
 }

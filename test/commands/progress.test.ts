@@ -7,10 +7,10 @@ import { run, tmpDir } from './cli.js';
 const env = { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' };
 
 describe('progress of fixtures generate and downloads', () => {
-  it('counts events generated, then log files and their bytes read', () => {
+  it('counts events generated, then log files and their bytes read', async () => {
     const dir = tmpDir('dm-progress-');
     const cdn = join(dir, 'cdn');
-    const gen = run(['--format', 'json', 'fixtures', 'generate', '--seed', '3', '--days', '3', '--accounts', '10', '--installations', '10', '--out', join(dir, 'f.jsonl'), '--cdn-logs', cdn], { env });
+    const gen = await run(['--format', 'json', 'fixtures', 'generate', '--seed', '3', '--days', '3', '--accounts', '10', '--installations', '10', '--out', join(dir, 'f.jsonl'), '--cdn-logs', cdn], { env });
     expect(gen.code, gen.stderr).toBe(0);
     const events = (JSON.parse(gen.stdout) as { events: number }).events;
     const lines = gen.stderr.split('\n').filter(Boolean);
@@ -18,7 +18,7 @@ describe('progress of fixtures generate and downloads', () => {
     expect(lines.every((l) => /^generate: [\d,]+ events, [\d,]+ events\/s$/.test(l))).toBe(true);
     expect(lines.at(-1)).toContain(`generate: ${events.toLocaleString('en-US')} events,`);
 
-    const dl = run(['--format', 'json', 'downloads', cdn], { env });
+    const dl = await run(['--format', 'json', 'downloads', cdn], { env });
     expect(dl.code, dl.stderr).toBe(0);
     expect(() => JSON.parse(dl.stdout)).not.toThrow();
     const last = dl.stderr.split('\n').filter((l) => l.startsWith('downloads: ')).at(-1);

@@ -32,13 +32,13 @@ const html = join(dir, 'digest.html');
 const NOW = ['--now', '2026-11-20T12:00:00Z'];
 const RANGE = ['--from', '2026-10-24', '--to', '2026-11-20'];
 
-beforeAll(() => {
+beforeAll(async () => {
   const fixture = join(dir, 'events.jsonl');
-  const g = run(['fixtures', 'generate', '--seed', '5', '--accounts', '150', '--installations', '60', '--days', '60', '--start', '2026-09-22', '--out', fixture]);
+  const g = await run(['fixtures', 'generate', '--seed', '5', '--accounts', '150', '--installations', '60', '--days', '60', '--start', '2026-09-22', '--out', fixture]);
   expect(g.code, g.stderr).toBe(0);
-  const l = run(['--store', store, 'load', fixture]);
+  const l = await run(['--store', store, 'load', fixture]);
   expect(l.code, l.stderr).toBe(0);
-  const r = run(['--store', store, 'report', ...RANGE, '--out', html, ...NOW]);
+  const r = await run(['--store', store, 'report', ...RANGE, '--out', html, ...NOW]);
   expect(r.code, r.stderr).toBe(0);
 });
 
@@ -115,23 +115,23 @@ describe('report --out digest.html', () => {
     }
   }, 60_000);
 
-  it('agrees with the funnel command and says what changed', () => {
-    const digest = json(run(['--store', store, 'report', ...RANGE, '--format', 'json', ...NOW]));
-    const funnel = json(run(['--store', store, 'funnel', '--resource', 'all', ...RANGE, '--format', 'json', ...NOW]));
+  it('agrees with the funnel command and says what changed', async () => {
+    const digest = json(await run(['--store', store, 'report', ...RANGE, '--format', 'json', ...NOW]));
+    const funnel = json(await run(['--store', store, 'funnel', '--resource', 'all', ...RANGE, '--format', 'json', ...NOW]));
     for (const r of funnel.resources) {
       const t = digest.discover.tracks.find((x: { slug: string }) => x.slug === r.slug);
       expect(t.after.sessions, r.slug).toBe(r.sessions);
       expect(t.after.completed, r.slug).toBe(r.completed);
     }
-    const previous = json(run(['--store', store, 'funnel', '--resource', 'all', '--from', '2026-09-26', '--to', '2026-10-23', '--format', 'json', ...NOW]));
+    const previous = json(await run(['--store', store, 'funnel', '--resource', 'all', '--from', '2026-09-26', '--to', '2026-10-23', '--format', 'json', ...NOW]));
     const total = previous.resources.reduce((s: number, r: { sessions: number }) => s + r.sessions, 0);
     expect(digest.discover.overall.previous.sessions).toBe(total);
     expect(digest.highlights.length).toBeGreaterThan(0);
     expect(digest.highlights[0].text).toMatch(/Discover completion/);
   });
 
-  it('--format markdown prints the same digest for a wiki', () => {
-    const r = run(['--store', store, 'report', ...RANGE, '--format', 'markdown', ...NOW]);
+  it('--format markdown prints the same digest for a wiki', async () => {
+    const r = await run(['--store', store, 'report', ...RANGE, '--format', 'markdown', ...NOW]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^# Discover & Connect digest — 2026-10-24 to 2026-11-20/);
     for (const h of ['## What changed', '### Conversion by resource track', '### Slowest steps', '### Where sessions fail', '### The most common errors', '## Teleport Connect (RFD 97)', '### Features', '### Platforms', '### Downloads vs installations']) {
@@ -140,13 +140,13 @@ describe('report --out digest.html', () => {
     for (const t of loadTracks()) expect(r.stdout).toContain(`| ${t.title} |`);
   });
 
-  it('reports a file it cannot write with exit 2 and leaves nothing behind', () => {
+  it('reports a file it cannot write with exit 2 and leaves nothing behind', async () => {
     const target = join(dir, 'missing-dir', 'digest.html');
-    const r = run(['--store', store, 'report', ...RANGE, '--out', target, ...NOW]);
+    const r = await run(['--store', store, 'report', ...RANGE, '--out', target, ...NOW]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--out: cannot write .*missing-dir.*ENOENT/);
     expect(existsSync(target)).toBe(false);
-    const all = run(['--store', store, 'report', '--from', 'all', '--format', 'markdown', ...NOW]);
+    const all = await run(['--store', store, 'report', '--from', 'all', '--format', 'markdown', ...NOW]);
     expect(all.code).toBe(2);
     expect(all.stderr).toMatch(/--from: .* not all/);
     expect(all.stdout).toBe('');

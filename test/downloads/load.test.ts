@@ -125,7 +125,7 @@ describe('loading downloads into the store', () => {
     const path = join(dir, 'events.duckdb');
     const src = logs();
     writeLog(src, 'bad.log', logText([base()]).replace('\n2026', '\nnot a log line\n2026'));
-    const r = run(['--store', path, 'load-downloads', src, '--strict']);
+    const r = await run(['--store', path, 'load-downloads', src, '--strict']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bad.log:3: expected 33 fields (#Fields at line 2), found 1');
     if (existsSync(path)) {
@@ -141,19 +141,19 @@ describe('loading downloads into the store', () => {
     }
   });
 
-  it('works end to end: load-downloads, downloads --load, then trends-backed adoption downloads', () => {
+  it('works end to end: load-downloads, downloads --load, then trends-backed adoption downloads', async () => {
     const dir = tempDir('dm-dl-cli-');
     const path = join(dir, 'events.duckdb');
     const src = logs();
     const outputs: string[] = [];
-    const l = run(['--store', path, '--format', 'json', 'load-downloads', src]);
+    const l = await run(['--store', path, '--format', 'json', 'load-downloads', src]);
     expect(l.code, l.stderr).toBe(0);
     expect(json(l)).toMatchObject({ downloads: 4, installs: 3, updates: 1, load: { inserted: 4, duplicates: 0 } });
-    const d = run(['--store', path, '--format', 'table', 'downloads', src, '--load']);
+    const d = await run(['--store', path, '--format', 'table', 'downloads', src, '--load']);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stderr).toContain('0 new download events, 4 already loaded');
     outputs.push(l.stdout, l.stderr, d.stdout, d.stderr);
-    const a = run(['--store', path, '--format', 'json', 'adoption', '--interval', 'day', '--from', '2026-11-01', '--to', '2026-11-06', '--now', '2026-11-07T00:00:00Z']);
+    const a = await run(['--store', path, '--format', 'json', 'adoption', '--interval', 'day', '--from', '2026-11-01', '--to', '2026-11-06', '--now', '2026-11-07T00:00:00Z']);
     expect(a.code, a.stderr).toBe(0);
     outputs.push(a.stdout, a.stderr);
     const rep = json(a);

@@ -33,10 +33,10 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 let outputs: string[] = [];
 
-beforeAll(() => {
-  const g = run(['fixtures', 'generate', '--seed', '5', '--accounts', '100', '--installations', '100', '--days', '60', '--start', '2026-09-21', '--out', fixture]);
+beforeAll(async () => {
+  const g = await run(['fixtures', 'generate', '--seed', '5', '--accounts', '100', '--installations', '100', '--days', '60', '--start', '2026-09-21', '--out', fixture]);
   expect(g.code, g.stderr).toBe(0);
-  const l = run(['--store', store, 'load', fixture]);
+  const l = await run(['--store', store, 'load', fixture]);
   expect(l.code, l.stderr).toBe(0);
   if (!hasScript) return;
   // one terminal session runs every report, a marker line between them

@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { run } from '../commands/cli.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import type { FixtureEvent } from '../../src/replay/input.js';
@@ -93,11 +94,21 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+/**
+ * Run the CLI with no user config. In this process (see test/commands/cli.ts) unless the caller
+ * needs the child's pid (to signal it) or the command is one that always spawns.
+ */
+export async function runCli(args: string[], env: Record<string, string> = {}, opts: { onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+  const fullEnv = { XDG_CONFIG_HOME: join(tmpdir(), 'dm-no-config'), ...env };
+  if (!opts.onSpawn) return { ...(await run(args, { env: fullEnv })), signal: null };
+  return spawnCli(args, fullEnv, opts.onSpawn);
+}
+
+function spawnCli(args: string[], env: Record<string, string>, onSpawn: (pid: number) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: join(tmpdir(), 'dm-no-config'), ...env },
+      env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -106,6 +117,6 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { onSp
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    if (opts.onSpawn && child.pid) opts.onSpawn(child.pid);
+    if (child.pid) onSpawn(child.pid);
   });
 }

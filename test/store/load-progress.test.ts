@@ -50,8 +50,8 @@ describe('load progress', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ read: EVENTS, inserted: EVENTS });
   });
 
-  it('prints plain lines when stderr is not a terminal, at most once per interval', () => {
-    const every = run(['--store', join(dir, 'plain.duckdb'), '--format', 'json', 'load', file], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
+  it('prints plain lines when stderr is not a terminal, at most once per interval', async () => {
+    const every = await run(['--store', join(dir, 'plain.duckdb'), '--format', 'json', 'load', file], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
     expect(every.code, every.stderr).toBe(0);
     expect(JSON.parse(every.stdout)).toMatchObject({ read: EVENTS });
     const lines = every.stderr.split('\n').filter(Boolean);
@@ -61,7 +61,7 @@ describe('load progress', () => {
     expect(lines.at(-1)).toMatch(/^load: ([\d.]+ kB)\/\1 \(100%\) · 3,000 events, /);
 
     // a long interval: the first line and the final one, nothing in between
-    const rare = run(['--store', join(dir, 'rare.duckdb'), 'load', file], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '600000' } });
+    const rare = await run(['--store', join(dir, 'rare.duckdb'), 'load', file], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '600000' } });
     expect(rare.code, rare.stderr).toBe(0);
     const progress = rare.stderr.split('\n').filter((l) => l.startsWith('load'));
     expect(progress).toHaveLength(2);
@@ -69,15 +69,15 @@ describe('load progress', () => {
     expect(progress[1]).toMatch(/\(100%\) · 3,000 events/);
   });
 
-  it('shows counts and a rate for stdin, whose size is not known', () => {
-    const r = run(['--store', join(dir, 'stdin.duckdb'), 'load', '-'], { input: events(), env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
+  it('shows counts and a rate for stdin, whose size is not known', async () => {
+    const r = await run(['--store', join(dir, 'stdin.duckdb'), 'load', '-'], { input: events(), env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^load: [\d.]+ [kM]B · 3,000 lines from stdin, [\d.]+ [kM]?B\/s$/m);
     expect(r.stderr).toMatch(/^load: ([\d.]+ kB)\/\1 \(100%\) · 3,000 events, /m);
   });
 
-  it('is silent with --quiet', () => {
-    const r = run(['--store', join(dir, 'quiet.duckdb'), '--quiet', 'load', file], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
+  it('is silent with --quiet', async () => {
+    const r = await run(['--store', join(dir, 'quiet.duckdb'), '--quiet', 'load', file], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
   });

@@ -35,10 +35,10 @@ describe('seed', () => {
     }
   });
 
-  test('CLI: the built-in demo set, with a summary and the next command to try', () => {
+  test('CLI: the built-in demo set, with a summary and the next command to try', async () => {
     const dir = tmpDir('dm-seed-cli-');
     try {
-      const r = run(['--store', join(dir, 'e.duckdb'), 'seed', '--no-downloads', '--now', '2026-10-01T12:00:00Z']);
+      const r = await run(['--store', join(dir, 'e.duckdb'), 'seed', '--no-downloads', '--now', '2026-10-01T12:00:00Z']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('2026-08-02 .. 2026-10-01 (end exclusive)');
       const m = /events\s*│\s*([\d,]+) \(([\d,]+) new, 0 already stored\)/.exec(r.stdout);
@@ -55,8 +55,8 @@ describe('seed', () => {
 });
 
 describe('fixtures generate (CLI)', () => {
-  test('--out - streams JSONL to stdout, the summary to stderr', () => {
-    const r = run(['fixtures', 'generate', '--out', '-', '--days', '3', '--accounts', '5', '--installations', '5', '--seed', '11']);
+  test('--out - streams JSONL to stdout, the summary to stderr', async () => {
+    const r = await run(['fixtures', 'generate', '--out', '-', '--days', '3', '--accounts', '5', '--installations', '5', '--seed', '11']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(10);
@@ -64,10 +64,10 @@ describe('fixtures generate (CLI)', () => {
     expect(r.stderr).toMatch(/generated [\d,]+ events \(seed 11/);
   });
 
-  test('writes a file and CDN logs; the summary is JSON when asked', () => {
+  test('writes a file and CDN logs; the summary is JSON when asked', async () => {
     const dir = tmpDir('dm-fx-cli-');
     try {
-      const r = run(['fixtures', 'generate', '--out', join(dir, 'ev.jsonl.gz'), '--days', '5', '--accounts', '5', '--installations', '20', '--cdn-logs', join(dir, 'cdn'), '--format', 'json']);
+      const r = await run(['fixtures', 'generate', '--out', join(dir, 'ev.jsonl.gz'), '--days', '5', '--accounts', '5', '--installations', '20', '--cdn-logs', join(dir, 'cdn'), '--format', 'json']);
       expect(r.code, r.stderr).toBe(0);
       const s = json<{ events: number; cdnLogs: string[] }>(r);
       expect(s.events).toBeGreaterThan(50);
@@ -77,15 +77,15 @@ describe('fixtures generate (CLI)', () => {
     }
   });
 
-  test('bad input exits 2 naming the option', () => {
-    const bad = run(['fixtures', 'generate', '--out', '-', '--days', 'ten']);
+  test('bad input exits 2 naming the option', async () => {
+    const bad = await run(['fixtures', 'generate', '--out', '-', '--days', 'ten']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--days: 'ten' is not a whole number/);
     expect(bad.stdout).toBe('');
-    const noOut = run(['fixtures', 'generate']);
+    const noOut = await run(['fixtures', 'generate']);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--out/);
-    const badNow = run(['seed', '--now', 'yesterday']);
+    const badNow = await run(['seed', '--now', 'yesterday']);
     expect(badNow.code).toBe(2);
     expect(badNow.stderr).toMatch(/--now: 'yesterday'/);
   });
