@@ -47,6 +47,7 @@ import { finishLoad } from './load/persons.js';
 import { pauseForTest, step } from './load/phases.js';
 import { ReadWatcher } from './load/progress.js';
 import { capLoadMemory } from './load/memory.js';
+import { runWithoutSpinning } from './load/run.js';
 import { corruptStoreError, loadMarkerPath } from './recovery.js';
 import {
   counted,
@@ -189,7 +190,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
             const lateBefore = await counted(store, LATE_SEQ);
-            const r = await watch.insert(i, () => withBuildSideKept(store, ins.joinsMapping, () => conn.run(ins.sql)));
+            const r = await watch.insert(i, () => withBuildSideKept(store, ins.joinsMapping, () => runWithoutSpinning(conn, ins.sql)));
             const lateRows = (await counted(store, LATE_SEQ)) - lateBefore;
             // (rows appended in a transaction have rowids far above the stored ones until it
             // commits, beyond a double's integers: kept as text)
