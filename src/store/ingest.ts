@@ -32,7 +32,8 @@
  *
  * This file is the API and the load's order of work; the parts live in load/: sql.ts (the
  * insert's SQL, late keys), sample.ts (keys guessed before an insert), persons.ts (dedup,
- * persons), strict.ts (--strict-vocabulary), diagnose.ts (naming the first bad row), phases.ts.
+ * persons), strict.ts (--strict-vocabulary), diagnose.ts (naming the first bad row), phases.ts,
+ * memory.ts (DuckDB's memory capped while loading), run.ts (the insert run without a busy wait).
  */
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,8 +163,9 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
   const previousPio = String(pio.getRows()[0]?.[0]) === 'true';
   const previousDisabled = await disabledOptimizers(store);
   // Rows are stored in input order, so a load's store does not depend on thread timing (funnels
-  // break ties in time by scan order). DuckDB still inserts on every thread; a join in the insert
-  // would reorder its rows (even with this setting), so the insert has none.
+  // break ties in time by scan order). DuckDB still inserts on every thread (its batch insert); a
+  // join in the insert would reorder its rows (even with this setting) and run it on one thread,
+  // so the insert has none (nor an IN list of 5+ values, which DuckDB turns into a join).
   await conn.run(`SET preserve_insertion_order = true`);
   // Each insert thread writes its row groups out one at a time instead of buffering 5 (~0.6 GB
   // on the bench): fresh memory costs a page fault per 4 KiB, ~0.5-1 CPU-s per 2M events.
