@@ -29,7 +29,7 @@ export interface RunOptions {
 }
 
 /** Run the binary in a child process (asynchronously: a server the test runs keeps answering). */
-export function runProcess(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+export function runProcess(args: string[], opts: RunOptions & { onSpawn?: (pid: number) => void } = {}): Promise<RunResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
@@ -41,8 +41,11 @@ export function runProcess(args: string[], opts: RunOptions = {}): Promise<RunRe
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? -1, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
     child.stdin.end(opts.input ?? '');
+    if (opts.onSpawn && child.pid) opts.onSpawn(child.pid);
   });
 }
 

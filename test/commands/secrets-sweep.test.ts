@@ -2,12 +2,11 @@
 // mis-pasted into other options, reflected by a hostile server, inside input files): no key
 // ever reaches stdout or stderr, in clear or URL-encoded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, tmpDir } from './cli.js';
+import { run, runProcess, tmpDir } from './cli.js';
 
 const BODY = 'Zq8Lm3Xw9Tt2Rk7Vb4Np6Hs1Jc5Gd0Yf3Ue8Wa2Q';
 const PERSONAL = `phx_${BODY}`;
@@ -50,21 +49,12 @@ function file(name: string, content: string): string {
   return p;
 }
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, '--store', join(dir, 'store.duckdb'), ...args], {
-      env: { ...process.env, NO_COLOR: '1', POSTHOG_PERSONAL_API_KEY: PERSONAL, POSTHOG_PROJECT_API_KEY: PROJECT, XDG_CONFIG_HOME: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, out });
-    });
+/** The CLI's whole output, stdout and stderr together: no key may appear in either. */
+async function sweep(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  const r = await run(['--store', join(dir, 'store.duckdb'), ...args], {
+    env: { POSTHOG_PERSONAL_API_KEY: PERSONAL, POSTHOG_PROJECT_API_KEY: PROJECT, XDG_CONFIG_HOME: dir, ...env },
   });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 const event = (extra: Record<string, unknown>) => JSON.stringify({ event: 'x', distinct_id: 'u', timestamp: '2026-11-03T10:00:00Z', ...extra }) + '\n';
@@ -98,9 +88,20 @@ describe('secrets sweep: no key in any error output', () => {
   ];
 
   it.each(cases)('%s', async (_name, args, env) => {
-    const r = await run(args(), env);
+    const r = await sweep(args(), env);
     expect(r.code, r.out).not.toBe(0);
     expect(r.out).not.toMatch(/internal error|unknown option/);
     for (const f of FORBIDDEN) expect(r.out, `printed ${f}`).not.toContain(f);
+  });
+
+  it('the spawned binary prints no key either (what Node itself would print included)', async () => {
+    for (const [, args, env] of cases.filter(([name]) => /^(401 reflecting|load: a key as a bad uuid)/.test(name))) {
+      const r = await runProcess(['--store', join(dir, 'store.duckdb'), ...args()], {
+        env: { POSTHOG_PERSONAL_API_KEY: PERSONAL, POSTHOG_PROJECT_API_KEY: PROJECT, XDG_CONFIG_HOME: dir, ...env },
+      });
+      const out = r.stdout + r.stderr;
+      expect(r.code, out).toBe(2);
+      for (const f of FORBIDDEN) expect(out, `printed ${f}`).not.toContain(f);
+    }
   });
 });

@@ -40,8 +40,6 @@ export interface PeerCase {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = dirname(dirname(here));
-export const BIN = join(REPO_ROOT, 'bin', 'discover-metrics');
 
 export function loadPeerCases(): { conventions: Record<string, string>; cases: PeerCase[] } {
   return JSON.parse(readFileSync(join(here, 'peer-cases-posthog.json'), 'utf8')) as { conventions: Record<string, string>; cases: PeerCase[] };

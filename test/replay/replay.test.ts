@@ -38,8 +38,8 @@ describe('replay', () => {
     const dir = tmp();
     const lines = plainEvents('flaky', 600);
     const file = writeFixture(dir, 'f.jsonl', lines);
-    const s = await sb({ failBurst: 2, failRate: 0.3, timeoutRate: 0.25, holdMs: 700, seed: 3 });
-    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 50, chunkSize: 200, retryDelayMs: 20, sdkRetries: 2, requestTimeoutMs: 300, retries: 10, ...quiet });
+    const s = await sb({ failBurst: 2, failRate: 0.3, timeoutRate: 0.25, holdMs: 1500, seed: 3 });
+    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 50, chunkSize: 200, retryDelayMs: 20, sdkRetries: 2, requestTimeoutMs: 1000, retries: 10, ...quiet });
     expect(r.failed).toBe(0);
     expect(r.sent).toBe(600);
     const ids = await uuidsIn(s);
@@ -148,9 +148,9 @@ describe('replay exact where capture does not dedup', () => {
     const dir = tmp();
     const lines = plainEvents('nodedup', 400);
     const file = writeFixture(dir, 'f.jsonl', lines);
-    const s = await sb({ noDedup: true, timeoutRate: 0.3, failRate: 0.1, holdMs: 600, seed: 5 });
+    const s = await sb({ noDedup: true, timeoutRate: 0.3, failRate: 0.1, holdMs: 1500, seed: 5 });
     const verify = postHogUuidVerifier(createPostHogEngine({ host: s.url, projectId: '1', personalApiKey: PKEY }).client);
-    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 40, chunkSize: 120, retryDelayMs: 20, requestTimeoutMs: 250, retries: 10, verify, ...quiet });
+    const r = await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 40, chunkSize: 120, retryDelayMs: 20, requestTimeoutMs: 1000, retries: 10, verify, ...quiet });
     expect(r).toMatchObject({ sent: 400, failed: 0 });
     expect(r.verifiedStored).toBeGreaterThan(0);
     const ids = await uuidsIn(s);
@@ -163,9 +163,9 @@ describe('replay exact where capture does not dedup', () => {
     const dir = tmp();
     const lines = plainEvents('nodedup2', 200);
     const file = writeFixture(dir, 'f.jsonl', lines);
-    const s = await sb({ noDedup: true, timeoutRate: 0.3, holdMs: 600, seed: 5 });
+    const s = await sb({ noDedup: true, timeoutRate: 0.3, holdMs: 1500, seed: 5 });
     const log: string[] = [];
-    await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 40, chunkSize: 120, retryDelayMs: 20, sdkRetries: 0, requestTimeoutMs: 250, retries: 10, log: (l) => log.push(l) });
+    await replay({ files: [file], host: s.url, projectApiKey: TOKEN, batchSize: 40, chunkSize: 120, retryDelayMs: 20, sdkRetries: 0, requestTimeoutMs: 1000, retries: 10, log: (l) => log.push(l) });
     expect((await uuidsIn(s)).length).toBeGreaterThan(200);
     expect(log.join('\n')).toContain('PostHog counts a re-sent event twice');
   });

@@ -2,17 +2,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { run } from '../commands/cli.js';
+import { run, runProcess } from '../commands/cli.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import type { FixtureEvent } from '../../src/replay/input.js';
 
-export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-export const BIN = join(ROOT, 'bin', 'discover-metrics');
+export { BIN, ROOT } from '../commands/cli.js';
 export const TOKEN = 'phc_testProjectToken0001';
 export const PKEY = 'phx_testPersonalKey00001';
 
@@ -100,23 +97,6 @@ export interface CliResult {
  */
 export async function runCli(args: string[], env: Record<string, string> = {}, opts: { onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
   const fullEnv = { XDG_CONFIG_HOME: join(tmpdir(), 'dm-no-config'), ...env };
-  if (!opts.onSpawn) return { ...(await run(args, { env: fullEnv })), signal: null };
-  return spawnCli(args, fullEnv, opts.onSpawn);
-}
-
-function spawnCli(args: string[], env: Record<string, string>, onSpawn: (pid: number) => void): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    if (child.pid) onSpawn(child.pid);
-  });
+  if (opts.onSpawn) return runProcess(args, { env: fullEnv, onSpawn: opts.onSpawn });
+  return { ...(await run(args, { env: fullEnv })), signal: null };
 }

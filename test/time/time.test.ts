@@ -7,7 +7,7 @@ import { formatDay, formatLabel, isoNaive, periodOf, resolveDateRange, TrendsDat
 import { checkRelativeOrder, dateRangeFromOptions, parseDateOption } from '../../src/cli/range-options.js';
 import { localEngineForStore } from '../../src/engines/local/index.js';
 import { parseQuery } from '../../src/query/parse.js';
-import { REPO_ROOT } from '../peer/harness.js';
+import { ROOT } from '../commands/cli.js';
 import { tempStore } from '../engines/local/helpers.js';
 
 const ctx = (now: string, timezone = 'UTC', weekStart: 0 | 1 = 0) => ({ now: new Date(now), timezone, weekStart });
@@ -114,7 +114,7 @@ describe('labels', () => {
 
 describe('layering', () => {
   it('src/time imports nothing from the CLI, the commands, the engines or the store', () => {
-    const dir = join(REPO_ROOT, 'src', 'time');
+    const dir = join(ROOT, 'src', 'time');
     const bad = readdirSync(dir).flatMap((f) =>
       [...readFileSync(join(dir, f), 'utf8').matchAll(/from '([^']+)'/g)]
         .map((m) => m[1]!)
