@@ -9,8 +9,9 @@ import type { StoreHandle as Store } from '../handle.js';
 import { sqlString } from '../sql.js';
 
 /**
- * The cap: a base plus a share per thread, since each insert thread holds its own read buffers
- * (read_json's are twice its maximum_object_size, 64 MB) and row group.
+ * The cap: a base plus a share per thread, since each insert thread holds its own read buffer
+ * (read_json's: 128 MiB, twice its maximum_object_size) and row group. 256 MiB in all fails
+ * (the buffers do not fit); 384 MiB was slower than 512 MiB on 2 threads.
  */
 export const LOAD_MEMORY_BASE_MB = 128;
 export const LOAD_MEMORY_PER_THREAD_MB = 192;

@@ -1,6 +1,7 @@
 /**
  * The phases of a load, for its debug timing (DISCOVER_METRICS_DEBUG=load prints each phase's
- * duration, its CPU time and the process's peak RSS so far on stderr), and the test hook that stops a load at one of them.
+ * duration, its CPU time and the process's peak RSS so far on stderr), and the test hook that
+ * stops a load at one of them.
  */
 import { writeSync } from 'node:fs';
 import { debug, debugEnabled } from '../../debug.js';
