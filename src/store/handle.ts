@@ -12,6 +12,7 @@ export interface StoreHandle {
   materializedKeys(): string[];
   materialize(keys: readonly string[]): Promise<void>;
   fillMaterialized(keys: readonly string[], where: string, opts?: { normalizedJson?: boolean }): Promise<void>;
+  readonly path: string;
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

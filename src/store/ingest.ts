@@ -32,7 +32,8 @@
  *
  * This file is the API and the load's order of work; the parts live in load/: sql.ts (the
  * insert's SQL, late keys), sample.ts (keys guessed before an insert), persons.ts (dedup,
- * persons), strict.ts (--strict-vocabulary), diagnose.ts (naming the first bad row), phases.ts.
+ * persons), strict.ts (--strict-vocabulary), diagnose.ts (naming the first bad row), phases.ts,
+ * memory.ts (DuckDB's memory capped while loading), run.ts (the insert run without a busy wait).
  */
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,8 @@ import { diagnose } from './load/diagnose.js';
 import { finishLoad } from './load/persons.js';
 import { pauseForTest, step } from './load/phases.js';
 import { ReadWatcher } from './load/progress.js';
+import { capLoadMemory } from './load/memory.js';
+import { runWithoutSpinning } from './load/run.js';
 import { corruptStoreError, loadMarkerPath } from './recovery.js';
 import {
   counted,
@@ -160,8 +163,9 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
   const previousPio = String(pio.getRows()[0]?.[0]) === 'true';
   const previousDisabled = await disabledOptimizers(store);
   // Rows are stored in input order, so a load's store does not depend on thread timing (funnels
-  // break ties in time by scan order). DuckDB still inserts on every thread; a join in the insert
-  // would reorder its rows (even with this setting), so the insert has none.
+  // break ties in time by scan order). DuckDB still inserts on every thread (its batch insert); a
+  // join in the insert would reorder its rows (even with this setting) and run it on one thread,
+  // so the insert has none (nor an IN list of 5+ values, which DuckDB turns into a join).
   await conn.run(`SET preserve_insertion_order = true`);
   // Each insert thread writes its row groups out one at a time instead of buffering 5 (~0.6 GB
   // on the bench): fresh memory costs a page fault per 4 KiB, ~0.5-1 CPU-s per 2M events.
@@ -169,6 +173,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     (await conn.runAndReadAll(`SELECT current_setting('write_buffer_row_group_count')`)).getRows()[0]?.[0] ?? '5',
   );
   await conn.run(`SET write_buffer_row_group_count = 1`);
+  const restoreMemory = await capLoadMemory(store);
   try {
     let failed: { source: Source; error: unknown } | undefined;
     let summary: LoadSummary | undefined;
@@ -187,7 +192,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
             step('prepare');
             const after = batches.at(-1)?.last ?? String(before);
             const lateBefore = await counted(store, LATE_SEQ);
-            const r = await watch.insert(i, () => withBuildSideKept(store, ins.joinsMapping, () => conn.run(ins.sql)));
+            const r = await watch.insert(i, () => withBuildSideKept(store, ins.joinsMapping, () => runWithoutSpinning(conn, ins.sql)));
             const lateRows = (await counted(store, LATE_SEQ)) - lateBefore;
             // (rows appended in a transaction have rowids far above the stored ones until it
             // commits, beyond a double's integers: kept as text)
@@ -234,6 +239,7 @@ async function loadSources(store: Store, sources: Source[], opts: LoadOptions): 
     await conn.run(`SET preserve_insertion_order = ${previousPio}`);
     await conn.run(`SET write_buffer_row_group_count = ${Number(previousBuffer) || 5}`);
     await conn.run(`SET disabled_optimizers = ${sqlString(previousDisabled)}`);
+    await restoreMemory();
     await conn.run(`DROP TYPE IF EXISTS ${REMAP_TYPE}; RESET VARIABLE ${REMAP_VAR}`).catch(() => undefined);
   }
 }

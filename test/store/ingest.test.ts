@@ -8,6 +8,7 @@ import { Store } from '../../src/store/store.js';
 import { deriveEventUuid, loadEvents, loadFiles, type RawEvent } from '../../src/store/ingest.js';
 import { storeInfo } from '../../src/store/info.js';
 import { InputError } from '../../src/errors.js';
+import { insertSql, LATE_SEQ, PID_SEQ } from '../../src/store/load/sql.js';
 
 let dir: string;
 let store: Store;
@@ -463,6 +464,23 @@ describe('row order', () => {
     await loadFiles(store, [file('order-b.jsonl', jsonl(b))]);
     expect(await order(3007)).toEqual(b.map((e) => e.uuid));
     expect(await rows(`SELECT DISTINCT person_id FROM events WHERE rowid >= 3007 ORDER BY 1`)).toEqual([{ person_id: 'P0' }, { person_id: 'P1' }]);
+  });
+
+  it('each JSONL and CSV insert is one parallel, order-keeping statement (a batch insert over the reader, no join)', async () => {
+    // An IN list of 5+ items becomes a join in DuckDB: the insert then ran on one thread and its
+    // rows were written out again at commit.
+    await store.conn.run(`SET threads = 2; SET preserve_insertion_order = true`);
+    await store.conn.run(`CREATE OR REPLACE TEMP SEQUENCE ${LATE_SEQ}; CREATE OR REPLACE TEMP SEQUENCE ${PID_SEQ}`);
+    const sources = [
+      { display: 'plan.jsonl', path: file('plan.jsonl', jsonl([ev(1), ev(2)])), format: 'jsonl' as const, gzip: false },
+      { display: 'plan.csv', path: file('plan.csv', csvOf([ev(3)])), format: 'csv' as const, gzip: false, header: ['uuid', 'event', 'distinct_id', 'timestamp', 'properties', 'team_id'] },
+    ];
+    for (const src of sources) {
+      const ins = await insertSql(store, src);
+      const plan = (await store.conn.runAndReadAll(`EXPLAIN ${ins.sql}`)).getRows().map((r) => String(r[1])).join('\n');
+      expect(plan, src.display).toContain('BATCH_INSERT');
+      expect(plan, src.display).not.toMatch(/JOIN/);
+    }
   });
 
   it('a load leaves the settings it changes as they were, failed or not', async () => {

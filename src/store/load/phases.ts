@@ -1,6 +1,7 @@
 /**
  * The phases of a load, for its debug timing (DISCOVER_METRICS_DEBUG=load prints each phase's
- * duration on stderr), and the test hook that stops a load at one of them.
+ * duration, its CPU time and the process's peak RSS so far on stderr), and the test hook that
+ * stops a load at one of them.
  */
 import { writeSync } from 'node:fs';
 import { debug, debugEnabled } from '../../debug.js';
@@ -11,7 +12,7 @@ export function step(name: string): void {
   if (!debugEnabled('load')) return;
   const now = performance.now();
   const cpu = process.cpuUsage(stepCpu);
-  if (stepStart) debug('load', `${name} ${((now - stepStart) / 1000).toFixed(2)}s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s)`);
+  if (stepStart) debug('load', `${name} ${((now - stepStart) / 1000).toFixed(2)}s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s) peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   stepStart = now;
   stepCpu = process.cpuUsage();
 }

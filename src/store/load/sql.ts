@@ -51,10 +51,12 @@ export async function rawSelect(store: Store, src: Source): Promise<Raw> {
       // event and distinct_id are read as JSON so that an object or `true` is not taken for a
       // name (as VARCHAR they would be its JSON text): the event a string, the distinct_id a
       // string or a number; anything else is NULL here and the row fails as missing it.
+      // (ORs, not `left(..) NOT IN (5 items)`: DuckDB turns an IN list of 5 or more into a join,
+      // which makes the whole insert run on one thread; see insertIsParallel)
       select: `SELECT uuid AS raw_uuid,
           (CASE WHEN starts_with(event, '"') THEN event->>'$' END) AS event,
           (CASE WHEN starts_with(distinct_id, '"') THEN distinct_id->>'$'
-                WHEN left(distinct_id, 1) NOT IN ('{', '[', 't', 'f', 'n') THEN CAST(distinct_id AS VARCHAR) END) AS distinct_id,
+                WHEN NOT (${['{', '[', 't', 'f', 'n'].map((c) => `starts_with(distinct_id, '${c}')`).join(' OR ')}) THEN CAST(distinct_id AS VARCHAR) END) AS distinct_id,
           timestamp AS raw_ts, properties AS props, person_id, person_properties AS pprops, NULL::BIGINT AS rn
         FROM read_json(${path}, format='${fmt}', compression='${comp}', maximum_object_size=67108864,
           columns={uuid: 'VARCHAR', event: 'JSON', distinct_id: 'JSON', timestamp: 'VARCHAR', properties: 'JSON', person_id: 'VARCHAR', person_properties: 'JSON'})`,
