@@ -149,7 +149,8 @@ describe('a load killed at any phase is all or nothing', () => {
     ['done', 0],
   ];
 
-  it.each(phases)('killed at %s (+%i ms): opens, holds the load in full or not at all, and loading again completes it', async (phase, delay) => {
+  // the phases are independent (a copy of the base store each) and mostly wait on a child: run them side by side
+  it.concurrent.for(phases)('killed at %s (+%i ms): opens, holds the load in full or not at all, and loading again completes it', async ([phase, delay], { expect }) => {
     const db = fresh(`k-${phase}-${delay}.duckdb`, base);
     const k = await killAt(db, fileB, phase, delay);
     expect(k.killed, k.stderr).toBe(true);
