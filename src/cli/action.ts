@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../commands/context.js';
 import { Output } from '../output/output.js';
 import { isQueryPrint, type CommandResult } from '../output/report.js';
-import { normalizeHost, resolveConnection } from '../config/posthog.js';
 import { globalsOf } from './globals.js';
 
 type Raw = Record<string, any>;
@@ -36,7 +35,8 @@ function nameOf(cmd: Command): string {
 }
 
 /** `{host}/project/{id}` of the PostHog project the flags, environment or config name, if both are known. */
-function projectUrlOf(o: Raw): string | undefined {
+async function projectUrlOf(o: Raw): Promise<string | undefined> {
+  const { normalizeHost, resolveConnection } = await import('../config/posthog.js');
   const c = resolveConnection({ host: o.host, projectId: o.projectId, config: o.config });
   if (!c.host || !c.projectId || !/^\d+$/.test(c.projectId)) return undefined;
   return `${normalizeHost(c.host)}/project/${c.projectId}`;
@@ -57,7 +57,7 @@ export function action<O>(cmd: Command, normalise: (o: Raw, args: string[][], cm
     if (intercept) return intercept(nameOf(command), options, g);
     const run = await load();
     let result = await run(options, { store: g.store, storeChosen: g.storeChosen, quiet: g.quiet, out });
-    if (isQueryPrint(result) && command.opts().printInsight) result = { ...result, ui: { projectUrl: projectUrlOf(command.opts()) } };
+    if (isQueryPrint(result) && command.opts().printInsight) result = { ...result, ui: { projectUrl: await projectUrlOf(command.opts()) } };
     out.result(result);
     if (result && 'failure' in result && result.failure) throw result.failure;
   });

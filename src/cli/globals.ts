@@ -2,7 +2,7 @@
  * Global options shared by every command, declared once on the program and resolved once per run.
  */
 import { Option, type Command } from 'commander';
-import { defaultStorePath } from '../store/store.js';
+import { defaultStorePath } from '../store/path.js';
 import { setColor } from '../output/color.js';
 import { FORMATS, type OutputFormat } from '../output/report.js';
 

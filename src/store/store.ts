@@ -28,8 +28,7 @@
 import type { DuckDBConnection, DuckDBInstance as DuckDBInstanceType } from '@duckdb/node-api';
 import { createRequire } from 'node:module';
 import { mkdirSync, existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { DmError, UsageError } from '../errors.js';
 import { corruptStoreError, loadMarkerPath, recoverInterruptedLoad } from './recovery.js';
 import { pauseForTest } from './load/phases.js';
@@ -67,17 +66,6 @@ const HASH_SUFFIX = '__hash';
  */
 const HASH_OF_NULL = '13787848793156543929::UBIGINT';
 
-export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DISCOVER_METRICS_STORE) return resolve(env.DISCOVER_METRICS_STORE);
-  const base = env.XDG_DATA_HOME
-    ? env.XDG_DATA_HOME
-    : process.platform === 'darwin'
-      ? join(homedir(), 'Library', 'Application Support')
-      : process.platform === 'win32'
-        ? (env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'))
-        : join(homedir(), '.local', 'share');
-  return join(base, 'discover-metrics', 'events.duckdb');
-}
 
 export interface StoreOptions {
   /** Open without creating or writing (queries); a missing file is an error. */

@@ -5,7 +5,7 @@
 import type { DateRange } from '../../query/schema.js';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { findDimension, loadConnectDefinitions, type ActiveMath, type ReportInterval } from '../../definitions/connect.js';
+import type { ActiveMath, ReportInterval } from '../../definitions/connect.js';
 import { parseDimensions } from '../../downloads/report.js';
 import { action } from '../action.js';
 import { dayRangeOptions, intervalOption, isValidTimezone, logOptions, numberOption, parseRate, queryOptions, rangeOptions, timezoneOption, weekStartOption } from '../options.js';
@@ -56,8 +56,10 @@ export function register(program: Command): void {
   );
   action(
     dau,
-    (o, _a, cmd) => {
+    async (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
+      // the Connect definitions (and zod) load when the command runs, not at every start of the CLI
+      const { findDimension, loadConnectDefinitions } = await import('../../definitions/connect.js');
       return {
         dau: {
           dateRange: rangeOf(o, query, DEFAULT_FROM),

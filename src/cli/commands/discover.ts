@@ -4,8 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { findTrack, loadTracks, trackSteps, type Deployment, type Track, type TrackFunnelOptions } from '../../definitions/discover.js';
-import { stepIndex } from '../../discover/dropoffs.js';
+import type { Deployment, Track, TrackFunnelOptions } from '../../definitions/discover.js';
 import { parseReleaseVersion } from '../../discover/release.js';
 import { DEFAULT_REPORT_FROM, type PeriodInterval } from '../../time/index.js';
 import { taxonomy } from '../../events/taxonomy.js';
@@ -22,8 +21,13 @@ type Raw = Record<string, any>;
 /** Every report over a range defaults to the same last 30 days (src/time/report-range.ts). */
 const DEFAULT_FROM = DEFAULT_REPORT_FROM;
 
+// The track definitions (and zod, which validates them) load when a command runs, not for every
+// start of the CLI: `--help`, `--version` and the other commands never need them.
+const definitions = () => import('../../definitions/discover.js');
+
 /** `--resource` value to tracks: a slug, or `all`. */
-export function tracksFor(resource: string): Track[] {
+export async function tracksFor(resource: string): Promise<Track[]> {
+  const { findTrack, loadTracks } = await definitions();
   if (resource === 'all') return loadTracks();
   return [findTrack(resource)];
 }
@@ -35,9 +39,9 @@ export function parseSteps(v: string): string[] {
 }
 
 /** The one track of a report that explains one funnel (`all` and `list` are not a track). */
-function oneTrack(resource: string, why: string): Track {
+async function oneTrack(resource: string, why: string): Promise<Track> {
   if (resource === 'all' || resource === 'list') throw new UsageError(`--resource: give one track (${why})`);
-  return findTrack(resource);
+  return (await definitions()).findTrack(resource);
 }
 
 /** The funnel's shape without dates (compare and the digest bring their own). */
@@ -70,10 +74,10 @@ export function register(program: Command): void {
   );
   action(
     funnel,
-    (o, _a, cmd) => {
+    async (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
       if (o.resource === 'list') return { list: true as const };
-      const tracks = tracksFor(o.resource);
+      const tracks = await tracksFor(o.resource);
       const options = { tracks, funnel: funnelOptionsOf(o, query), query, failUnder: o.failUnder as number | undefined };
       if (o.interval === undefined) return options;
       if (tracks.length !== 1) throw new UsageError("--interval: give one --resource (conversion per period is one track's)", `For example: --resource ${tracks[0]?.slug ?? 'server'} --interval week.`);
@@ -99,9 +103,9 @@ export function register(program: Command): void {
   );
   action(
     compare,
-    (o, _a, cmd) => {
+    async (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
-      const tracks = tracksFor(o.resource);
+      const tracks = await tracksFor(o.resource);
       const shape = shapeOf(o);
       const release = o.release as string | undefined;
       if (release && (o.before || o.after)) throw new UsageError('--release: give either --release or --before/--after, not both');
@@ -155,9 +159,9 @@ export function register(program: Command): void {
   );
   action(
     steps,
-    (o, _a, cmd) => {
+    async (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
-      return { tracks: tracksFor(o.resource), funnel: funnelOptionsOf(o, query), top: o.top as number, query };
+      return { tracks: await tracksFor(o.resource), funnel: funnelOptionsOf(o, query), top: o.top as number, query };
     },
     async () => (await import('../../commands/steps.js')).stepsCommand,
   );
@@ -171,10 +175,10 @@ export function register(program: Command): void {
   );
   action(
     failures,
-    (o, _a, cmd) => {
+    async (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
       return {
-        tracks: tracksFor(o.resource),
+        tracks: await tracksFor(o.resource),
         all: o.resource === 'all',
         dateRange: rangeOf(o, query, DEFAULT_FROM),
         deployment: o.deployment as Deployment,
@@ -195,12 +199,13 @@ export function register(program: Command): void {
   );
   action(
     dropoffs,
-    (o, _a, cmd) => {
+    async (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
-      const track = oneTrack(o.resource, 'dropoffs are one step of one track');
+      const track = await oneTrack(o.resource, 'dropoffs are one step of one track');
       const funnel = funnelOptionsOf(o, query);
       const step = String(o.step);
-      return { track, funnel, step, stepIndex: stepIndex(track, trackSteps(track, funnel.deployment), step), query };
+      const { stepIndex } = await import('../../discover/dropoffs.js');
+      return { track, funnel, step, stepIndex: stepIndex(track, (await definitions()).trackSteps(track, funnel.deployment), step), query };
     },
     async () => (await import('../../commands/dropoffs.js')).dropoffsCommand,
   );
@@ -214,9 +219,9 @@ export function register(program: Command): void {
   );
   action(
     correlation,
-    (o, _a, cmd) => {
+    async (o, _a, cmd) => {
       const query = queryOptionsOf(o, cmd);
-      return { track: oneTrack(o.resource, 'correlation explains one funnel'), funnel: funnelOptionsOf(o, query), query };
+      return { track: await oneTrack(o.resource, 'correlation explains one funnel'), funnel: funnelOptionsOf(o, query), query };
     },
     async () => (await import('../../commands/correlation.js')).correlationCommand,
   );
