@@ -3,8 +3,7 @@
  *
  * 1. While the scan copies rows out of DuckDB (Scatter.addPart), each row goes straight to one
  *    of 256 buckets (top 8 bits of its target hash). A part's rows are counted first, so every
- *    part's buckets are contiguous slices of the scattered rows (one interleaved array of a few
- *    ints per row); nothing is copied twice.
+ *    part's buckets are contiguous slices of the scattered columns; nothing is copied twice.
  * 2. finishBuckets() groups each bucket with a small hash table on the full 64-bit target hash
  *    (the bucket's targets fit in cache), then writes the bucket's rows once more, target by
  *    target, each target's rows in time order. With a signature plan, targets alike in what
@@ -47,11 +46,12 @@ export interface Signatures {
 /** Rows scattered by the scan, and where the grouped rows go (every array may be shared). */
 export interface GroupState {
   rows: number;
-  /** the scattered rows, `w` ints each: see Scatter.buf */
-  buf: Int32Array;
-  w: number;
-  nI32: number;
-  withIdx: boolean;
+  hi: Uint32Array;
+  lo: Uint32Array;
+  ts: Float64Array;
+  i32: Int32Array[];
+  /** scan row number of each row (empty unless asked for) */
+  idx: Int32Array;
   nParts: number;
   /** rows of bucket b from part k: slices[k * 257 + b] .. slices[k * 257 + b + 1] */
   slices: Int32Array;
@@ -78,15 +78,11 @@ export interface ScanChunk {
 }
 
 export class Scatter {
-  /**
-   * The scattered rows interleaved, `w` ints per row: hash lo, hash hi, the time (a float64 in
-   * two ints), the int columns, the scan row number if asked for (w even, so the time is 8-byte
-   * aligned). One row is one write stream per bucket: 256 streams, where one array per column
-   * made 1,024-1,280 (measured: see docs/BENCHMARKS.md, "Funnel engine, 2026-12-03 late evening").
-   */
-  buf: Int32Array;
-  private f64: Float64Array;
-  readonly w: number;
+  hi: Uint32Array;
+  lo: Uint32Array;
+  ts: Float64Array;
+  i32: Int32Array[];
+  idx: Int32Array;
   rows = 0;
   private readonly slices: Int32Array[] = [];
   private dest = new Int32Array(4096);
@@ -101,28 +97,38 @@ export class Scatter {
     private readonly withIdx: boolean,
     private readonly shared: boolean,
   ) {
-    const w = 4 + nI32 + (withIdx ? 1 : 0);
-    this.w = w + (w & 1);
-    this.buf = this.i32of(Math.max(16, capacity) * this.w);
-    this.f64 = new Float64Array(this.buf.buffer, this.buf.byteOffset, this.buf.length >> 1);
+    const cap = Math.max(16, capacity);
+    this.hi = this.u32(cap);
+    this.lo = this.u32(cap);
+    this.ts = this.f64(cap);
+    this.i32 = Array.from({ length: nI32 }, () => this.i32of(cap));
+    this.idx = this.i32of(withIdx ? cap : 0);
   }
 
+  private u32(n: number): Uint32Array {
+    return this.shared ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n);
+  }
+  private f64(n: number): Float64Array {
+    return this.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  }
   private i32of(n: number): Int32Array {
     return this.shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n);
   }
-  private f64of(n: number): Float64Array {
-    return this.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
-  }
 
   private reserve(n: number): void {
-    const w = this.w;
-    if ((this.rows + n) * w <= this.buf.length) return;
-    let cap = this.buf.length / w;
+    if (this.rows + n <= this.hi.length) return;
+    let cap = this.hi.length;
     while (cap < this.rows + n) cap *= 2;
-    const b = this.i32of(cap * w);
-    b.set(this.buf.subarray(0, this.rows * w));
-    this.buf = b;
-    this.f64 = new Float64Array(b.buffer, b.byteOffset, b.length >> 1);
+    const grow = <T extends Uint32Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a.subarray(0, this.rows) as never);
+      return b;
+    };
+    this.hi = grow(this.hi, (k) => this.u32(k));
+    this.lo = grow(this.lo, (k) => this.u32(k));
+    this.ts = grow(this.ts, (k) => this.f64(k));
+    this.i32 = this.i32.map((a) => grow(a, (k) => this.i32of(k)));
+    if (this.withIdx) this.idx = grow(this.idx, (k) => this.i32of(k));
   }
 
   /** One part of the scan (rows in scan order): its rows are scattered into buckets. */
@@ -150,17 +156,14 @@ export class Scatter {
       if (this.dest.length < count) this.dest = new Int32Array(count);
       const dest = this.dest;
       const h = c.hash;
-      const w = this.w;
-      // dest: each row's first int in buf
-      for (let i = 0; i < count; i++) dest[i] = cursor[h[2 * i + 1]! >>> BUCKET_SHIFT]!++ * w;
-      // one monomorphic loop per array type and column (the later ones write the cache lines
-      // the first one brought in)
-      scatterHashTs(h, c.ts, this.buf, this.f64, dest, count);
-      for (let k = 0; k < this.nI32; k++) scatterI32(c.i32[k]!, this.buf, 4 + k, dest, count);
+      for (let i = 0; i < count; i++) dest[i] = cursor[h[2 * i + 1]! >>> BUCKET_SHIFT]!++;
+      // one monomorphic loop per array type and column
+      scatterHash(h, this.hi, this.lo, dest, count);
+      scatterF64(c.ts, this.ts, dest, count);
+      for (let k = 0; k < this.nI32; k++) scatterI32(c.i32[k]!, this.i32[k]!, dest, count);
       if (this.withIdx) {
-        const buf = this.buf;
-        const at = 4 + this.nI32;
-        for (let i = 0; i < count; i++) buf[dest[i]! + at] = row + i;
+        const idx = this.idx;
+        for (let i = 0; i < count; i++) idx[dest[i]!] = row + i;
       }
       row += count;
     }
@@ -182,29 +185,32 @@ export class Scatter {
     const rows = this.rows;
     return {
       rows,
-      buf: this.buf,
-      w: this.w,
-      nI32: this.nI32,
-      withIdx: this.withIdx,
+      hi: this.hi,
+      lo: this.lo,
+      ts: this.ts,
+      i32: this.i32,
+      idx: this.idx,
       nParts,
       slices,
       bounds,
-      out: { ts: this.f64of(rows), i32: Array.from({ length: this.nI32 }, () => this.i32of(rows)), idx: this.i32of(this.withIdx ? rows : 0) },
+      out: { ts: this.f64(rows), i32: this.i32.map(() => this.i32of(rows)), idx: this.i32of(this.withIdx ? rows : 0) },
       sig,
     };
   }
 }
 
-function scatterHashTs(h: Uint32Array, ts: ArrayLike<number>, buf: Int32Array, f64: Float64Array, dest: Int32Array, count: number): void {
+function scatterHash(h: Uint32Array, hi: Uint32Array, lo: Uint32Array, dest: Int32Array, count: number): void {
   for (let i = 0; i < count; i++) {
     const d = dest[i]!;
-    buf[d] = h[2 * i]!;
-    buf[d + 1] = h[2 * i + 1]!;
-    f64[(d >> 1) + 1] = ts[i]!;
+    lo[d] = h[2 * i]!;
+    hi[d] = h[2 * i + 1]!;
   }
 }
-function scatterI32(src: ArrayLike<number>, buf: Int32Array, at: number, dest: Int32Array, count: number): void {
-  for (let i = 0; i < count; i++) buf[dest[i]! + at] = src[i]!;
+function scatterF64(src: ArrayLike<number>, dst: Float64Array, dest: Int32Array, count: number): void {
+  for (let i = 0; i < count; i++) dst[dest[i]!] = src[i]!;
+}
+function scatterI32(src: ArrayLike<number>, dst: Int32Array, dest: Int32Array, count: number): void {
+  for (let i = 0; i < count; i++) dst[dest[i]!] = src[i]!;
 }
 
 /**
@@ -214,8 +220,7 @@ function scatterI32(src: ArrayLike<number>, buf: Int32Array, at: number, dest: I
  * buckets were split between threads.
  */
 export function finishBuckets(s: GroupState, from: number, to: number): BucketGroups {
-  const { buf, w, nI32, withIdx, slices, nParts, bounds, out, sig } = s;
-  const f64 = new Float64Array(buf.buffer, buf.byteOffset, buf.length >> 1);
+  const { hi, lo, ts, i32, idx, slices, nParts, bounds, out, sig } = s;
   const S = BUCKETS + 1;
   let maxN = 0;
   for (let b = from; b < to; b++) maxN = Math.max(maxN, bounds[b + 1]! - bounds[b]!);
@@ -240,7 +245,7 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
   let sigCount = new Int32Array(64);
   let rankOf = new Int32Array(64);
   let rankStamp = new Int32Array(64);
-  const held = new Int32Array(nI32);
+  const held = new Int32Array(i32.length);
   const fieldShift = Int32Array.from(sig?.fieldShift ?? []);
   const fieldMask = Int32Array.from(sig?.fieldMask ?? []);
   for (let b = from; b < to; b++) {
@@ -256,26 +261,26 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
     for (let k = 0; k < nParts; k++) {
       const a = slices[k * S + b]!;
       const e = slices[k * S + b + 1]!;
-      nG = assignGroups(buf, w, a, e, table, bcap - 1, gidOf, j, size, nG);
+      nG = assignGroups(hi, lo, a, e, table, bcap - 1, gidOf, j, size, nG);
       j += e - a;
     }
     // order of the groups: by signature (counting sort, stable), or first-seen
     if (sig) {
-      const aw = 2 + nFields;
-      acc!.fill(0, 0, nG * aw);
+      const w = 2 + nFields;
+      acc!.fill(0, 0, nG * w);
       j = 0;
       for (let k = 0; k < nParts; k++) {
         const a = slices[k * S + b]!;
         const e = slices[k * S + b + 1]!;
-        accumulate(buf, w, a, e, gidOf, j, acc!, aw, sig.lowBits, fieldShift, fieldMask);
+        accumulate(i32[0]!, a, e, gidOf, j, acc!, w, sig.lowBits, fieldShift, fieldMask);
         j += e - a;
       }
       for (let g = 0; g < nG; g++) {
-        const ev = acc![g * aw]!;
-        const at = acc![g * aw + 1]! & sig.atomMask;
+        const ev = acc![g * w]!;
+        const at = acc![g * w + 1]! & sig.atomMask;
         let id = sigIds.get(ev, at);
-        for (let f = 0; f < nFields; f++) id = fieldIds[f]!.get(id, acc![g * aw + 2 + f]!);
-        if (nFields === 0 ? sigIds.isNew : fieldIds[nFields - 1]!.isNew) sigs[id] = { ev, at, fieldSets: Array.from(acc!.subarray(g * aw + 2, g * aw + aw)) };
+        for (let f = 0; f < nFields; f++) id = fieldIds[f]!.get(id, acc![g * w + 2 + f]!);
+        if (nFields === 0 ? sigIds.isNew : fieldIds[nFields - 1]!.isNew) sigs[id] = { ev, at, fieldSets: Array.from(acc!.subarray(g * w + 2, g * w + w)) };
         groupSig[g] = id;
       }
       // signatures ranked by first appearance in this bucket (not by id: ids depend on which
@@ -320,9 +325,9 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
       const a = slices[k * S + b]!;
       const e = slices[k * S + b + 1]!;
       destinations(gidOf, j, e - a, size);
-      moveF64(f64, w >> 1, out.ts, gidOf, j, a, e);
-      for (let c = 0; c < nI32; c++) moveI32(buf, w, 4 + c, out.i32[c]!, gidOf, j, a, e);
-      if (withIdx) moveI32(buf, w, 4 + nI32, out.idx, gidOf, j, a, e);
+      moveF64(ts, out.ts, gidOf, j, a, e);
+      for (let c = 0; c < i32.length; c++) moveI32(i32[c]!, out.i32[c]!, gidOf, j, a, e);
+      if (idx.length) moveI32(idx, out.idx, gidOf, j, a, e);
       j += e - a;
     }
     // each group's rows in time order (they usually arrive so)
@@ -336,10 +341,10 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
 }
 
 /** Group ids of rows [a, e) into gidOf[j...] (new groups get nG, nG + 1, ...); returns the new nG. */
-function assignGroups(buf: Int32Array, w: number, a: number, e: number, table: Int32Array, mask: number, gidOf: Int32Array, j: number, size: Int32Array, nG: number): number {
+function assignGroups(hi: Uint32Array, lo: Uint32Array, a: number, e: number, table: Int32Array, mask: number, gidOf: Int32Array, j: number, size: Int32Array, nG: number): number {
   for (let r = a; r < e; r++, j++) {
-    const l = buf[r * w]!;
-    const h = buf[r * w + 1]!;
+    const h = hi[r]! | 0;
+    const l = lo[r]! | 0;
     let slot = (l ^ Math.imul(h, 0x9e3779b1)) & mask;
     for (;;) {
       const at = slot * 3;
@@ -364,10 +369,10 @@ function assignGroups(buf: Int32Array, w: number, a: number, e: number, table: I
 }
 
 /** Per group, the OR of its rows' event bits, codes and value bits (acc: w ints per group). */
-function accumulate(buf: Int32Array, bw: number, a: number, e: number, gidOf: Int32Array, j: number, acc: Int32Array, w: number, lowBits: number, fieldShift: Int32Array, fieldMask: Int32Array): void {
+function accumulate(codes: Int32Array, a: number, e: number, gidOf: Int32Array, j: number, acc: Int32Array, w: number, lowBits: number, fieldShift: Int32Array, fieldMask: Int32Array): void {
   const nFields = fieldShift.length;
   for (let r = a; r < e; r++, j++) {
-    const c = buf[r * bw + 4]!;
+    const c = codes[r]!;
     const o = gidOf[j]! * w;
     const ev = c >>> lowBits;
     acc[o] = acc[o]! | (1 << (ev < 31 ? ev : 31));
@@ -384,12 +389,11 @@ function destinations(gidOf: Int32Array, j: number, n: number, next: Int32Array)
   for (let x = j; x < j + n; x++) gidOf[x] = next[gidOf[x]!]!++;
 }
 
-/** (the time of row r is f64[r * hw + 1], hw: half the row width) */
-function moveF64(f64: Float64Array, hw: number, dst: Float64Array, dest: Int32Array, j0: number, from: number, to: number): void {
-  for (let r = from, j = j0; r < to; r++, j++) dst[dest[j]!] = f64[r * hw + 1]!;
+function moveF64(src: Float64Array, dst: Float64Array, dest: Int32Array, j0: number, from: number, to: number): void {
+  for (let r = from, j = j0; r < to; r++, j++) dst[dest[j]!] = src[r]!;
 }
-function moveI32(buf: Int32Array, w: number, at: number, dst: Int32Array, dest: Int32Array, j0: number, from: number, to: number): void {
-  for (let r = from, j = j0; r < to; r++, j++) dst[dest[j]!] = buf[r * w + at]!;
+function moveI32(src: Int32Array, dst: Int32Array, dest: Int32Array, j0: number, from: number, to: number): void {
+  for (let r = from, j = j0; r < to; r++, j++) dst[dest[j]!] = src[r]!;
 }
 
 /** Stable sort of rows [from, to) by time, moving the other columns along (`held`: cols.length ints of scratch). */

@@ -281,8 +281,8 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     bd: hasBd ? state.out.i32[nCols]! : null,
     bdDict: bdNames.map((s) => (s === undefined ? [] : (JSON.parse(s) as string[]))),
     signatures,
-    // the scattered rows (w >= 4 ints each)
-    scratch: [state.buf.subarray(0, rows), state.buf.subarray(rows, 2 * rows)],
+    // the scattered rows' hash halves
+    scratch: [new Int32Array(state.lo.buffer, state.lo.byteOffset, rows), new Int32Array(state.hi.buffer, state.hi.byteOffset, rows)],
   };
   return scanFromData(data, names);
 }
