@@ -53,8 +53,9 @@ export async function loadCommand(o: LoadOptions, c: CommandContext): Promise<Re
           { key: 'what', header: '' },
           { key: 'value', header: 'count', align: 'right' },
         ],
-        rows: c.quiet ? [] : rows,
+        rows,
       },
     ],
+    status: true,
   };
 }

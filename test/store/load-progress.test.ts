@@ -80,5 +80,9 @@ describe('load progress', () => {
     const r = await run(['--store', join(dir, 'quiet.duckdb'), '--quiet', 'load', file], { env: { DISCOVER_METRICS_PROGRESS_INTERVAL: '0' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
+    // the summary is what the command did, not an answer: no title over an empty table frame
+    expect(r.stdout).toBe('');
+    const j = await run(['--store', join(dir, 'quiet-json.duckdb'), '--quiet', '--format', 'json', 'load', file]);
+    expect(JSON.parse(j.stdout)).toMatchObject({ read: 3000, inserted: 3000 });
   });
 });
