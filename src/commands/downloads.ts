@@ -130,6 +130,7 @@ export async function loadDownloadsCommand(o: LogOptions, c: CommandContext): Pr
         notes: [describeLoad(r.load)],
       },
     ],
+    status: true,
   };
 }
 

@@ -149,6 +149,10 @@ describe('loading downloads into the store', () => {
     const l = await run(['--store', path, '--format', 'json', 'load-downloads', src]);
     expect(l.code, l.stderr).toBe(0);
     expect(json(l)).toMatchObject({ downloads: 4, installs: 3, updates: 1, load: { inserted: 4, duplicates: 0 } });
+    // a summary of what it did, like load's: --quiet leaves it out of the table output
+    const quiet = await run(['--store', path, '--quiet', 'load-downloads', src]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout + quiet.stderr).toBe('');
     const d = await run(['--store', path, '--format', 'table', 'downloads', src, '--load']);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stderr).toContain('0 new download events, 4 already loaded');
