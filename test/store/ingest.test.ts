@@ -43,6 +43,23 @@ async function count(sql = 'SELECT count(*) FROM events'): Promise<number> {
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
   return (await store.conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
 }
+
+/** Rows changed by each `UPDATE events` statement run during `fn` (a key filled after the insert rewrites the new rows). */
+async function eventUpdatesDuring(fn: () => Promise<unknown>): Promise<number[]> {
+  const updated: number[] = [];
+  const run = store.conn.run.bind(store.conn);
+  store.conn.run = (async (sql: string, ...rest: unknown[]) => {
+    const r = await (run as (...a: unknown[]) => Promise<{ rowsChanged: number }>)(sql, ...rest);
+    if (/^\s*UPDATE events/i.test(String(sql))) updated.push(r.rowsChanged);
+    return r;
+  }) as typeof store.conn.run;
+  try {
+    await fn();
+  } finally {
+    store.conn.run = run;
+  }
+  return updated;
+}
 const csvOf = (events: RawEvent[]) =>
   'uuid,event,distinct_id,timestamp,properties,team_id\n' +
   events.map((e) => [e.uuid, e.event, e.distinct_id, e.timestamp, `"${JSON.stringify(e.properties).replace(/"/g, '""')}"`, '2'].join(',')).join('\n') +
@@ -136,19 +153,9 @@ describe('formats', () => {
       ev(i, { event: '$pageview', properties: { pad, ...(i >= 8000 && i % 50 === 0 ? { 'download.arch': `arch${i}` } : {}) } }),
     );
     const p = file('spread.jsonl', jsonl(events));
-    const sqls: string[] = [];
-    const run = store.conn.run.bind(store.conn);
-    store.conn.run = (async (sql: string, ...rest: unknown[]) => {
-      sqls.push(String(sql));
-      return (run as (...a: unknown[]) => unknown)(sql, ...rest);
-    }) as typeof store.conn.run;
-    try {
-      await loadFiles(store, [p]);
-    } finally {
-      store.conn.run = run;
-    }
+    const updates = await eventUpdatesDuring(() => loadFiles(store, [p]));
     // the insert wrote the column: no UPDATE of the new rows (each would cost a rewrite at commit)
-    expect(sqls.filter((x) => /^\s*UPDATE events/i.test(x))).toEqual([]);
+    expect(updates).toEqual([]);
     expect(await count(`SELECT count(*) FROM events WHERE mat_download_arch IS NOT NULL`)).toBe(160);
   });
 
@@ -156,18 +163,7 @@ describe('formats', () => {
     // realistic fixtures: tp.discover.auto_discovered.count is on 3 events in 210k, past every sampled line
     const events = Array.from({ length: 4200 }, (_, i) => ev(i));
     events.push(ev(9000, { event: 'tp.ui.discover.autoDiscoveredResources', properties: { 'tp.discover.metadata.id': 's', 'tp.discover.step.status': 'DISCOVER_STATUS_SUCCESS', 'tp.discover.resource.name': 'DISCOVER_RESOURCE_SERVER', 'tp.discover.auto_discovered.count': 3 } }));
-    const updated: number[] = [];
-    const run = store.conn.run.bind(store.conn);
-    store.conn.run = (async (sql: string, ...rest: unknown[]) => {
-      const r = await (run as (...a: unknown[]) => Promise<{ rowsChanged: number }>)(sql, ...rest);
-      if (/^\s*UPDATE events/i.test(String(sql))) updated.push(r.rowsChanged);
-      return r;
-    }) as typeof store.conn.run;
-    try {
-      await loadFiles(store, [file('rare.jsonl', jsonl(events))]);
-    } finally {
-      store.conn.run = run;
-    }
+    const updated = await eventUpdatesDuring(() => loadFiles(store, [file('rare.jsonl', jsonl(events))]));
     expect(updated.filter((n) => n > 0)).toEqual([]);
     expect(await rows(`SELECT "mat_tp_discover_auto_discovered_count" AS c FROM events WHERE "mat_tp_discover_auto_discovered_count" IS NOT NULL`)).toEqual([{ c: '3' }]);
   });
@@ -178,19 +174,7 @@ describe('formats', () => {
     // NaN is read by DuckDB, not by JSON.parse: first rows with it are sampled by DuckDB
     const nan = jsonl(events(10000, 'download.kind')).replace(/"n":\d+,"download.kind"/g, '"n":NaN,"download.kind"');
     expect(nan.split('NaN')).toHaveLength(101);
-    // rows changed by UPDATEs of events (a key filled after the insert rewrites the new rows)
-    const updated: number[] = [];
-    const run = store.conn.run.bind(store.conn);
-    store.conn.run = (async (sql: string, ...rest: unknown[]) => {
-      const r = await (run as (...a: unknown[]) => Promise<{ rowsChanged: number }>)(sql, ...rest);
-      if (/^\s*UPDATE events/i.test(String(sql))) updated.push(r.rowsChanged);
-      return r;
-    }) as typeof store.conn.run;
-    try {
-      await loadFiles(store, [file('head.jsonl.gz', gzipSync(jsonl(events(0, 'download.arch')))), file('nan.jsonl', nan)]);
-    } finally {
-      store.conn.run = run;
-    }
+    const updated = await eventUpdatesDuring(() => loadFiles(store, [file('head.jsonl.gz', gzipSync(jsonl(events(0, 'download.arch')))), file('nan.jsonl', nan)]));
     expect(updated.filter((n) => n > 0)).toEqual([]);
     expect(await count(`SELECT count(*) FROM events WHERE mat_download_arch IS NOT NULL`)).toBe(100);
     expect(await count(`SELECT count(*) FROM events WHERE mat_download_kind IS NOT NULL`)).toBe(100);
