@@ -113,26 +113,16 @@ describe('stickiness', () => {
 });
 
 describe('growth commands with --engine posthog (sandbox on 127.0.0.1) equal the local engine', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { startSandbox } = await import('../../src/sandbox/server.js');
+  const { sandboxOver } = await import('../sandbox/helpers.js');
   const { runCli } = await import('../peer/harness.js');
   const TOKEN = 'phc_growthTestToken001';
   const PKEY = 'phx_growthTestKey0001';
-  let dir = '';
-  let path = '';
-  let sb: Awaited<ReturnType<typeof startSandbox>> | undefined;
+  let sb: Awaited<ReturnType<typeof sandboxOver>> | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dm-growth-ph-'));
-    path = join(dir, 'events.duckdb');
-    const s = await storeWith(fx.events, fx.persons, { path });
-    await s.close();
-    sb = await startSandbox({ storePath: path, projectToken: TOKEN, personalApiKey: PKEY, port: 0, bind: '127.0.0.1' });
+    sb = await sandboxOver(fx.events, fx.persons, { projectToken: TOKEN, personalApiKey: PKEY });
   });
   afterAll(async () => {
     await sb?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   const lifecycleOpts = { dateRange, interval: 'day' as const };
   const retentionOpts = { dateRange, period: 'week' as const, intervals: 4, kind: 'first_time' as const };

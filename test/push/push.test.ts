@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../peer/harness.js';
-import { storeWith } from '../engines/local/trends/helpers.js';
+import { sandboxOver } from '../sandbox/helpers.js';
 import { PostHogClient } from '../../src/engines/posthog/client.js';
 import { desiredInsights, keyOf, managedDescription } from '../../src/push/desired.js';
 import { listAll } from '../../src/push/push.js';
@@ -20,10 +20,7 @@ let client: PostHogClient;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dm-push-'));
-  const path = join(dir, 'events.duckdb');
-  const s = await storeWith([{ event: 'x', distinct_id: 'd', timestamp: '2026-01-01T00:00:00Z' }], [], { path });
-  await s.close();
-  sb = await startSandbox({ storePath: path, projectToken: TOKEN, personalApiKey: PKEY, port: 0, bind: '127.0.0.1' });
+  sb = await sandboxOver([{ event: 'x', distinct_id: 'd', timestamp: '2026-01-01T00:00:00Z' }], [], { projectToken: TOKEN, personalApiKey: PKEY });
   client = new PostHogClient({ host: sb.url, projectId: '1', personalApiKey: PKEY });
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 /** Shared helpers for sandbox, replay and posthog-engine tests: tiny fixtures, a sandbox, the CLI. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { run, runProcess } from '../commands/cli.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import type { FixtureEvent } from '../../src/replay/input.js';
+import { storeWith, type TestEvent, type TestPerson } from '../engines/local/trends/helpers.js';
 
 export { BIN, ROOT } from '../commands/cli.js';
 export const TOKEN = 'phc_testProjectToken0001';
@@ -74,9 +75,27 @@ export function writeFixture(dir: string, name: string, lines: FixtureLine[], gz
 }
 
 export async function sandbox(over: Partial<SandboxOptions> = {}): Promise<Sandbox & { storePath: string }> {
-  const storePath = join(tmp(), 'sandbox.duckdb');
-  const sb = await startSandbox({ storePath, projectToken: TOKEN, personalApiKey: PKEY, ...over });
+  const storePath = over.storePath ?? join(tmp(), 'sandbox.duckdb');
+  const sb = await startSandbox({ projectToken: TOKEN, personalApiKey: PKEY, ...over, storePath });
   return Object.assign(sb, { storePath });
+}
+
+/**
+ * A sandbox (on 127.0.0.1) over a fresh store already holding `events` and `persons`; its
+ * close() also removes the store's folder.
+ */
+export async function sandboxOver(events: TestEvent[], persons: TestPerson[], over: Partial<SandboxOptions> = {}): Promise<Sandbox & { storePath: string }> {
+  const dir = tmp('dm-sb-store-');
+  const storePath = join(dir, 'events.duckdb');
+  await (await storeWith(events, persons, { path: storePath })).close();
+  const sb = await sandbox({ ...over, storePath });
+  const close = sb.close.bind(sb);
+  return Object.assign(sb, {
+    close: async () => {
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
 }
 
 export async function uuidsIn(sb: Sandbox): Promise<string[]> {

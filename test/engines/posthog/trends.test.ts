@@ -1,30 +1,21 @@
 // The Connect reports through --engine posthog: the same TrendsQuery sent to a PostHog-compatible
 // query API (the in-process sandbox on 127.0.0.1) gives the numbers counted from the fixture.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/server.js';
+import type { Sandbox } from '../../../src/sandbox/server.js';
 import { runCli } from '../../peer/harness.js';
-import { storeWith } from '../local/trends/helpers.js';
+import { sandboxOver } from '../../sandbox/helpers.js';
 import { connectFixture, installationsPerDay } from '../local/trends/connect-fixture.js';
 
 const TOKEN = 'phc_trendsTestToken0001';
 const PKEY = 'phx_trendsTestKey00001';
 const fx = connectFixture(5, 25, 20);
-let dir: string;
 let sb: Sandbox;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dm-trends-ph-'));
-  const path = join(dir, 'events.duckdb');
-  const s = await storeWith(fx.events, fx.persons, { path });
-  await s.close();
-  sb = await startSandbox({ storePath: path, projectToken: TOKEN, personalApiKey: PKEY, port: 0, bind: '127.0.0.1' });
+  sb = await sandboxOver(fx.events, fx.persons, { projectToken: TOKEN, personalApiKey: PKEY });
 });
 afterAll(async () => {
   await sb?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const remote = () => ['--engine', 'posthog', '--host', sb.url, '--project-id', '1', '--personal-api-key', PKEY];
