@@ -5,11 +5,10 @@
  * the events it acknowledged with a 200 — nothing dropped after a 200, nothing stored after a 4xx.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BIN, PKEY, ROOT, TOKEN, tmp, uuidFor } from './helpers.js';
+import { PKEY, TOKEN, serveSandbox, tmp, uuidFor } from './helpers.js';
 
 /** Mulberry32, so a failure replays with the same requests. */
 function rng(seed: number): () => number {
@@ -99,17 +98,8 @@ function fuzzRequests(seed: number, n: number): Req[] {
 
 describe('sandbox under fuzzing', () => {
   it('stays up, answers every request, and stores exactly what it acknowledged', async () => {
-    const store = join(tmp(), 'fuzz.duckdb');
-    const child = spawn(process.execPath, [BIN, '--store', store, 'sandbox', 'serve', '--port', '0', '--project-token', TOKEN, '--personal-api-key', PKEY], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    const { child, url, stderr } = await serveSandbox(join(tmp(), 'fuzz.duckdb'));
     try {
-      const [first] = await once(child.stdout, 'data');
-      const url = String(first).trim();
       const acknowledged = new Set<string>();
       let acknowledgedEvents = 0;
       const statuses = new Map<number, number>();
@@ -138,7 +128,7 @@ describe('sandbox under fuzzing', () => {
       expect(stats.events).toBe(acknowledgedEvents);
       for (const u of acknowledged) expect(stored).toContain(u);
       expect(child.exitCode).toBeNull();
-      expect(stderr).not.toMatch(/internal error|Unhandled|RangeError/);
+      expect(stderr()).not.toMatch(/internal error|Unhandled|RangeError/);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'close');

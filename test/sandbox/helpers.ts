@@ -4,13 +4,15 @@ import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { run, runProcess } from '../commands/cli.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { BIN, ROOT, run, runProcess } from '../commands/cli.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { taxonomy } from '../../src/events/taxonomy.js';
 import type { FixtureEvent } from '../../src/replay/input.js';
 import { storeWith, type TestEvent, type TestPerson } from '../engines/local/trends/helpers.js';
 
-export { BIN, ROOT } from '../commands/cli.js';
+export { BIN, ROOT };
 export const TOKEN = 'phc_testProjectToken0001';
 export const PKEY = 'phx_testPersonalKey00001';
 
@@ -96,6 +98,27 @@ export async function sandboxOver(events: TestEvent[], persons: TestPerson[], ov
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/**
+ * `discover-metrics sandbox serve` on a free port in a child process: the child, the URL it
+ * prints first, and its stderr so far.
+ */
+export async function serveSandbox(store: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [BIN, '--store', store, 'sandbox', 'serve', '--port', '0', '--project-token', TOKEN, '--personal-api-key', PKEY], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  try {
+    const [first] = await once(child.stdout!, 'data');
+    return { child, url: String(first).trim(), stderr: () => stderr };
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
 }
 
 export async function uuidsIn(sb: Sandbox): Promise<string[]> {

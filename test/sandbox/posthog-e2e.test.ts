@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { replay } from '../../src/replay/replay.js';
 import { createPostHogEngine } from '../../src/engines/posthog/index.js';
@@ -10,7 +9,7 @@ import { loadEvents } from '../../src/store/ingest.js';
 import { findTrack, buildTrackFunnelQuery } from '../../src/definitions/discover.js';
 import { runTrackFunnels } from '../../src/discover/funnel.js';
 import { defaultQueryContext, type Engine } from '../../src/engines/types.js';
-import { BIN, PKEY, ROOT, TOKEN, discoverEvents, runCli, sandbox, tmp, writeFixture } from './helpers.js';
+import { PKEY, TOKEN, discoverEvents, runCli, sandbox, serveSandbox, tmp, writeFixture } from './helpers.js';
 
 type SB = Awaited<ReturnType<typeof sandbox>>;
 let sb: SB;
@@ -115,15 +114,7 @@ describe('sandbox serve (CLI)', () => {
   it('prints its URL, stores captures, and on SIGTERM persists and exits 0', async () => {
     const dir = tmp();
     const store = join(dir, 'serve.duckdb');
-    const child = spawn(process.execPath, [BIN, '--store', store, 'sandbox', 'serve', '--port', '0', '--project-token', TOKEN, '--personal-api-key', PKEY], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const [first] = await once(child.stdout, 'data');
-    const url = String(first).trim();
+    const { child, url, stderr } = await serveSandbox(store);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const batch = discoverEvents('serve', 5);
     const r = await fetch(`${url}/batch/`, { method: 'POST', body: JSON.stringify({ api_key: TOKEN, batch }) });
@@ -131,8 +122,8 @@ describe('sandbox serve (CLI)', () => {
     child.kill('SIGTERM');
     const [code] = await once(child, 'close');
     expect(code).toBe(0);
-    expect(stderr).not.toContain(TOKEN);
-    expect(stderr).not.toContain(PKEY);
+    expect(stderr()).not.toContain(TOKEN);
+    expect(stderr()).not.toContain(PKEY);
     const s = await Store.open(store, { readOnly: true });
     const n = await s.conn.runAndReadAll('SELECT count(*) FROM events');
     expect(Number(n.getRows()[0]![0])).toBe(batch.length);
