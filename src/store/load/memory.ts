@@ -11,10 +11,15 @@ import { sqlString } from '../sql.js';
 /**
  * The cap: a base plus a share per thread, since each insert thread holds its own read buffer
  * (read_json's: 128 MiB, twice its maximum_object_size) and row group. 256 MiB in all fails
- * (the buffers do not fit); 384 MiB was slower than 512 MiB on 2 threads.
+ * (the buffers do not fit); 384 MiB was slower than 512 MiB on 2 threads. At 512 MiB the
+ * ordered insert runs on one thread: DuckDB holds back every thread but the one writing the
+ * lowest batch when the row groups in flight do not fit (realistic fixtures' rows are wide), so
+ * the second core sat idle (sampled per thread: one at 100%, the caller's at ~5%). 640 MiB
+ * leaves room for both: 810k events loaded in 4.0-6.3 s instead of 7.1-9.5, 1.6M in 7.4-10.4 s
+ * instead of 12.2, peak RSS 660-860 MB instead of 580-640 (docs/BENCHMARKS.md).
  */
 export const LOAD_MEMORY_BASE_MB = 128;
-export const LOAD_MEMORY_PER_THREAD_MB = 192;
+export const LOAD_MEMORY_PER_THREAD_MB = 256;
 
 const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
 
