@@ -26,6 +26,8 @@ export interface RunOptions {
   input?: string;
   env?: Record<string, string>;
   cwd?: string;
+  /** in-process runs only: stdout and stderr are terminals this many columns wide */
+  terminalColumns?: number;
 }
 
 /** Run the binary in a child process (asynchronously: a server the test runs keeps answering). */
@@ -69,7 +71,10 @@ let queue: Promise<unknown> = Promise.resolve();
  * in PROCESS_COMMANDS go to a child process instead.
  */
 export function run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  if (opts.input !== undefined || args.some((a) => PROCESS_COMMANDS.has(a))) return runProcess(args, opts);
+  if (opts.input !== undefined || args.some((a) => PROCESS_COMMANDS.has(a))) {
+    if (opts.terminalColumns !== undefined) throw new Error('run: terminalColumns is for in-process runs only');
+    return runProcess(args, opts);
+  }
   const next = queue.then(() => runHere(args, opts));
   queue = next.catch(() => undefined);
   return next;
@@ -95,10 +100,12 @@ async function runHere(args: string[], opts: RunOptions): Promise<RunResult> {
   process.exitCode = undefined;
   process.stdout.write = capture(out);
   process.stderr.write = capture(err);
+  const restoreTerminal = opts.terminalColumns === undefined ? () => {} : asTerminal(opts.terminalColumns);
   try {
     const code = await main([process.execPath, BIN, ...args]);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
+    restoreTerminal();
     process.stdout.write = writes.stdout;
     process.stderr.write = writes.stderr;
     process.exitCode = exitCode;
@@ -106,6 +113,22 @@ async function runHere(args: string[], opts: RunOptions): Promise<RunResult> {
     for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
     Object.assign(process.env, env);
   }
+}
+
+/** Makes stdout and stderr look like terminals of `columns` columns (isTTY, columns); returns the undo. */
+function asTerminal(columns: number): () => void {
+  const undo: (() => void)[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    for (const [key, value] of [
+      ['isTTY', true],
+      ['columns', columns],
+    ] as const) {
+      const own = Object.getOwnPropertyDescriptor(stream, key);
+      Object.defineProperty(stream, key, { value, configurable: true, writable: true });
+      undo.push(() => (own ? Object.defineProperty(stream, key, own) : delete (stream as unknown as Record<string, unknown>)[key]));
+    }
+  }
+  return () => undo.reverse().forEach((f) => f());
 }
 
 export function tmpDir(prefix = 'dm-test-'): string {
