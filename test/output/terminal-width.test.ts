@@ -1,7 +1,7 @@
 // Every table report fits an 80-column terminal: no line of stdout or stderr is wider than 80.
 // Each report runs in-process with stdout and stderr as 80-column terminals (isTTY, columns);
 // two of them also run the real binary under a pseudo-terminal (util-linux `script`) sized to 80
-// columns, so the width is the one a real terminal reports (every report spawned took ~13 s).
+// columns, so the width is the one a real terminal reports (spawning all 13 took ~13 s).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
