@@ -123,9 +123,9 @@ export class FunnelWorker {
    * here, so errors surface exactly as on one thread.
    */
   async compute(scan: ScanResult, specs: FunnelSpec[], ctx: QueryContext): Promise<Computed[]> {
+    if (specs.length === 1 && splittable(specs[0]!)) return [await this.splitSteps(scan, specs[0]!, ctx)];
     const out: (Computed | undefined)[] = new Array(specs.length);
     const items = byCost(workItems(specs), specs, scan);
-    if (specs.length === 1 && splittable(specs[0]!)) return [await this.splitSteps(scan, specs[0]!, ctx)];
     const counter = new Int32Array(new SharedArrayBuffer(4));
     let byWorker = 0;
     const finished = this.request<void>({ kind: 'funnels', scan: scan.data, specs, items, ctx, counter }, (a, done) => {
