@@ -66,7 +66,6 @@ const HASH_SUFFIX = '__hash';
  */
 const HASH_OF_NULL = '13787848793156543929::UBIGINT';
 
-
 export interface StoreOptions {
   /** Open without creating or writing (queries); a missing file is an error. */
   readOnly?: boolean;
