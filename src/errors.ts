@@ -47,6 +47,11 @@ export class FindingError extends DmError {
 /** PostHog-style query validation error (same messages as PostHog's validation rules). Exit 2. */
 export class QueryValidationError extends UsageError {}
 
+/** The file an option names cannot be written: `--out: cannot write PATH: EACCES` (exit 2). */
+export function cannotWrite(option: string, path: string, e: unknown): UsageError {
+  return new UsageError(`${option}: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+}
+
 /** HTTP failure talking to PostHog (or the sandbox). Never includes credentials. */
 export class HttpError extends DmError {
   readonly status: number;

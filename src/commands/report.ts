@@ -12,7 +12,7 @@ import { renderDigestMarkdown } from '../digest/markdown.js';
 import type { DateRange } from '../query/schema.js';
 import type { CommandResult } from '../output/report.js';
 import { renderJson } from '../output/table.js';
-import { UsageError } from '../errors.js';
+import { cannotWrite } from '../errors.js';
 import { withEngine, type CommandContext, type QueryOptions } from './context.js';
 import { recordingEngine } from '../engines/recording.js';
 import type { PostHogQuery } from '../engines/types.js';
@@ -27,14 +27,13 @@ export interface ReportOptions {
   query: QueryOptions;
 }
 
-const cannotWrite = (path: string, e: unknown) => new UsageError(`--out: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
 
 /** The digest whole or not at all (a failure leaves nothing half-written). */
 function writeDigest(path: string, text: string): void {
   try {
     writeWhole(path, text);
   } catch (e) {
-    throw cannotWrite(path, e);
+    throw cannotWrite('--out', path, e);
   }
 }
 
@@ -55,7 +54,7 @@ export async function reportCommand(o: ReportOptions, c: CommandContext): Promis
     try {
       accessSync(dirname(out) || '.', constants.W_OK);
     } catch (e) {
-      throw cannotWrite(out, e);
+      throw cannotWrite('--out', out, e);
     }
   }
   const digest = await withEngine(o.query, c, (engine) => collectDigest(engine, { dateRange: o.dateRange, shape: o.shape }, o.query.ctx));

@@ -3,7 +3,7 @@
  * problems on stderr, and on SIGTERM/SIGINT shut down cleanly (in-flight writes finished, store
  * checkpointed) and exit 0.
  */
-import { FindingError, UsageError, redactSecrets } from '../errors.js';
+import { FindingError, UsageError, cannotWrite, redactSecrets } from '../errors.js';
 import { startSandbox } from '../sandbox/server.js';
 import { dirname, join } from 'node:path';
 import type { CommandContext } from './context.js';
@@ -105,7 +105,7 @@ export async function sandboxStartCommand(o: SandboxStartOptions, c: CommandCont
   try {
     log = openSync(o.logFile, 'a');
   } catch (e) {
-    throw new UsageError(`--log-file: cannot write ${o.logFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw cannotWrite('--log-file', o.logFile, e);
   }
   const child = spawn(process.execPath, [process.argv[1]!, ...o.serveArgs], {
     detached: true,

@@ -4,7 +4,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { writeWhole } from '../write-whole.js';
-import { UsageError } from '../errors.js';
+import { UsageError, cannotWrite } from '../errors.js';
 
 export interface PidInfo {
   pid: number;
@@ -49,7 +49,7 @@ export function writePidFile(path: string, url: string): void {
   try {
     writeWhole(path, `${process.pid}\n${url}\n`);
   } catch (e) {
-    throw new UsageError(`--pid-file: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw cannotWrite('--pid-file', path, e);
   }
 }
 
