@@ -3,13 +3,24 @@
  * rename within one folder replaces the file in one step), the temporary file removed when
  * anything fails. The error is the caller's to word (an option's name, a file's place).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export function writeWhole(path: string, text: string): void {
+/** `content`: text, or binary parts written one after another. */
+export function writeWhole(path: string, content: string | readonly Uint8Array[]): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, text);
+    if (typeof content === 'string') writeFileSync(tmp, content);
+    else {
+      const fd = openSync(tmp, 'w');
+      try {
+        for (const part of content) {
+          for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, Math.min(part.length - at, 1 << 30));
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

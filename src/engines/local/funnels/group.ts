@@ -238,10 +238,8 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
   const starts = new Int32Array(bounds[to]! - bounds[from]!);
   const sigOf = new Int32Array(sig ? starts.length : 0);
   let nOut = 0;
-  // exact signature ids: (events, atoms) -> id, then (id, field set) -> id per field
-  const sigIds = new DenseIds(1 << 10);
-  const fieldIds = Array.from({ length: nFields }, () => new DenseIds(1 << 10));
-  const sigs: SignatureEntry[] = [];
+  const sigIds = new SignatureIds(nFields);
+  const sigs = sigIds.list;
   let sigCount = new Int32Array(64);
   let rankOf = new Int32Array(64);
   let rankStamp = new Int32Array(64);
@@ -275,14 +273,7 @@ export function finishBuckets(s: GroupState, from: number, to: number): BucketGr
         accumulate(i32[0]!, a, e, gidOf, j, acc!, w, sig.lowBits, fieldShift, fieldMask);
         j += e - a;
       }
-      for (let g = 0; g < nG; g++) {
-        const ev = acc![g * w]!;
-        const at = acc![g * w + 1]! & sig.atomMask;
-        let id = sigIds.get(ev, at);
-        for (let f = 0; f < nFields; f++) id = fieldIds[f]!.get(id, acc![g * w + 2 + f]!);
-        if (nFields === 0 ? sigIds.isNew : fieldIds[nFields - 1]!.isNew) sigs[id] = { ev, at, fieldSets: Array.from(acc!.subarray(g * w + 2, g * w + w)) };
-        groupSig[g] = id;
-      }
+      for (let g = 0; g < nG; g++) groupSig[g] = sigIds.id(acc!, g * w, sig.atomMask);
       // signatures ranked by first appearance in this bucket (not by id: ids depend on which
       // thread numbered them, and the layout must not)
       if (rankOf.length < sigs.length) {
@@ -370,17 +361,45 @@ function assignGroups(hi: Uint32Array, lo: Uint32Array, a: number, e: number, ta
 
 /** Per group, the OR of its rows' event bits, codes and value bits (acc: w ints per group). */
 function accumulate(codes: Int32Array, a: number, e: number, gidOf: Int32Array, j: number, acc: Int32Array, w: number, lowBits: number, fieldShift: Int32Array, fieldMask: Int32Array): void {
-  const nFields = fieldShift.length;
-  for (let r = a; r < e; r++, j++) {
-    const c = codes[r]!;
-    const o = gidOf[j]! * w;
-    const ev = c >>> lowBits;
-    acc[o] = acc[o]! | (1 << (ev < 31 ? ev : 31));
-    acc[o + 1] = acc[o + 1]! | c;
-    for (let f = 0; f < nFields; f++) {
-      const v = (c >>> fieldShift[f]!) & fieldMask[f]!;
-      acc[o + 2 + f] = acc[o + 2 + f]! | (1 << (v < 31 ? v : 31));
+  for (let r = a; r < e; r++, j++) addSignatureBits(codes[r]!, acc, gidOf[j]! * w, lowBits, fieldShift, fieldMask);
+}
+
+/**
+ * ORs what one row's code says into a signature accumulator acc[o .. o + 2 + fields): the bit of
+ * its event code (codes past 30 share bit 31), the code itself (its atom bits) and, per value
+ * field, the bit of its value code.
+ */
+export function addSignatureBits(c: number, acc: Int32Array, o: number, lowBits: number, fieldShift: Int32Array, fieldMask: Int32Array): void {
+  const ev = c >>> lowBits;
+  acc[o] = acc[o]! | (1 << (ev < 31 ? ev : 31));
+  acc[o + 1] = acc[o + 1]! | c;
+  for (let f = 0; f < fieldShift.length; f++) {
+    const v = (c >>> fieldShift[f]!) & fieldMask[f]!;
+    acc[o + 2 + f] = acc[o + 2 + f]! | (1 << (v < 31 ? v : 31));
+  }
+}
+
+/**
+ * Exact signature ids, dense in first-seen order: (events, atoms) -> id, then (id, field set) ->
+ * id per value field; `list` holds each id's signature.
+ */
+export class SignatureIds {
+  private readonly base = new DenseIds(1 << 10);
+  private readonly fieldIds: DenseIds[];
+  readonly list: SignatureEntry[] = [];
+  constructor(private readonly nFields: number) {
+    this.fieldIds = Array.from({ length: nFields }, () => new DenseIds(1 << 10));
+  }
+  /** The id of the signature accumulated in acc[o .. o + 2 + fields) (see addSignatureBits). */
+  id(acc: Int32Array, o: number, atomMask: number): number {
+    const ev = acc[o]!;
+    const at = acc[o + 1]! & atomMask;
+    let id = this.base.get(ev, at);
+    for (let f = 0; f < this.nFields; f++) id = this.fieldIds[f]!.get(id, acc[o + 2 + f]!);
+    if (this.nFields === 0 ? this.base.isNew : this.fieldIds[this.nFields - 1]!.isNew) {
+      this.list[id] = { ev, at, fieldSets: Array.from(acc.subarray(o + 2, o + 2 + this.nFields)) };
     }
+    return id;
   }
 }
 

@@ -12,13 +12,15 @@
  * over millions of rows); every target's rows end up contiguous and in time order, and with an
  * atom plan, targets alike in what they can match sit next to each other.
  */
-import type { DuckDBDataChunk, DuckDBMaterializedResult } from '@duckdb/node-api';
+import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { Store } from '../../../store/store.js';
 import type { FunnelSpec } from './spec.js';
 import { BUCKETS, DenseIds, Scatter, finishBuckets, joinGroups, type BucketGroups, type GroupState, type ScanChunk, type SigPlan } from './group.js';
 import { NULL_TARGET, buildScanSql } from './scan-sql.js';
 import { scanFromData, type ScanData, type ScanResult } from './scan-data.js';
+import { scanFromIndex } from './index-scan.js';
 import { debug, debugEnabled } from '../../../debug.js';
+import { checkTypes, columnBytes, duckdbTypes, hashHalves } from '../../../store/chunks.js';
 
 export type { BucketGroups, GroupState, Signatures } from './group.js';
 export type { FunnelMask } from './masks.js';
@@ -39,41 +41,6 @@ export interface ScanOptions {
 
 interface VectorLike {
   getItem(i: number): unknown;
-}
-
-/**
- * The raw bytes of column c of a chunk, straight from DuckDB's flat vector (a materialized
- * result's chunks are flat). The scan's numeric columns are never NULL, so the validity mask is
- * not read; the node-api vector wrapper also read the column's logical type and validity, three
- * more native calls and objects per column and chunk (~0.3 CPU-s per 10M rows).
- */
-function columnBytes(chunk: DuckDBDataChunk, c: number, count: number, width: number): Uint8Array {
-  return duckdb!.vector_get_data(duckdb!.data_chunk_get_vector(chunk.chunk, c), count * width);
-}
-
-/**
- * DuckDB's native bindings and type ids, loaded by the first scan: the funnel worker thread
- * imports this module for scanFromData and never reads DuckDB, so it does not load them.
- */
-let duckdb: typeof import('@duckdb/node-bindings') | undefined;
-let typeIds: typeof import('@duckdb/node-api').DuckDBTypeId | undefined;
-async function loadDuckDB(): Promise<void> {
-  duckdb ??= (await import('@duckdb/node-bindings')).default;
-  typeIds ??= (await import('@duckdb/node-api')).DuckDBTypeId;
-}
-
-/** A UBIGINT column as (lo, hi) uint32 pairs, without BigInt conversion. */
-function hashHalves(chunk: DuckDBDataChunk, c: number, count: number): Uint32Array {
-  const d = columnBytes(chunk, c, count, 8);
-  return new Uint32Array(d.buffer, d.byteOffset, count * 2);
-}
-
-/** The scan's column types, as its SQL casts them (checked once per result: the raw reads rely on them). */
-function checkTypes(result: DuckDBMaterializedResult, expected: readonly number[]): void {
-  expected.forEach((t, c) => {
-    const got = result.columnTypeId(c);
-    if (got !== t) throw new Error(`funnel scan: column ${result.columnName(c)} is ${typeIds![got]}, expected ${typeIds![t]}`);
-  });
 }
 
 /** Groupings of fewer rows are finished on this thread alone. */
@@ -130,6 +97,8 @@ async function knownValues(): Promise<ReadonlyMap<string, readonly string[]>> {
 
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
+  const indexed = await scanFromIndex(store, specs, opts);
+  if (indexed) return indexed;
   const { sql, partSql, namesSql, candidatesSql, plan } = buildScanSql(specs, store, opts);
   debug('sql', () => `funnel scan: ${sql}`);
   const hasBd = specs.some((x) => !!x.breakdown);
@@ -172,8 +141,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     p.catch(() => undefined); // awaited in turn below
     return p;
   };
-  await loadDuckDB();
-  const { UBIGINT, DOUBLE, INTEGER } = typeIds!;
+  const { UBIGINT, DOUBLE, INTEGER } = await duckdbTypes();
   const types = [UBIGINT, DOUBLE, ...Array.from({ length: nCols }, () => INTEGER), ...(hasBd ? [UBIGINT] : [])];
   const bIds = new DenseIds(1 << 8);
   const bdCache = new Int32Array(BD_CACHE * 3).fill(-1);
@@ -185,7 +153,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     const chunks: ScanChunk[] = [];
     const held: { reset(): void }[] = [];
     const nChunks = result.chunkCount;
-    if (nChunks > 0) checkTypes(result, types);
+    if (nChunks > 0) checkTypes(result, types, 'funnel scan');
     for (let ci = 0; ci < nChunks; ci++) {
       const chunk = result.getChunk(ci);
       const count = chunk.rowCount;
