@@ -13,6 +13,6 @@ export interface StoreHandle {
   materialize(keys: readonly string[]): Promise<void>;
   fillMaterialized(keys: readonly string[], where: string, opts?: { normalizedJson?: boolean }): Promise<void>;
   readonly path: string;
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, opts?: { keepGeneration?: boolean }): Promise<T>;
   close(): Promise<void>;
 }

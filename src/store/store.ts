@@ -10,6 +10,9 @@
  *   person_distinct_ids(distinct_id VARCHAR, person_id VARCHAR)
  *   materialized(key VARCHAR, col VARCHAR)      -- property key -> column on events
  *   meta(key VARCHAR, value VARCHAR)
+ *     schema_version; generation (see transaction()); session_index (see session-index.ts)
+ *   session_combos(id, combo_hash, event, "<materialized columns>" ...)
+ *     the distinct value combinations the session index refers to (session-index.ts)
  *
  * Like PostHog's ClickHouse "materialized columns", hot property keys (everything named in
  * queries/taxonomy.json) are copied into plain VARCHAR columns at load time so queries do not
@@ -45,6 +48,9 @@ let duckdb: { DuckDBInstance: typeof DuckDBInstanceType } | undefined;
 const DuckDBInstance = (): typeof DuckDBInstanceType => (duckdb ??= createRequire(import.meta.url)('@duckdb/node-api') as { DuckDBInstance: typeof DuckDBInstanceType }).DuckDBInstance;
 
 export const SCHEMA_VERSION = '1';
+
+/** meta key of the store's generation: a count of committed write transactions (see transaction()). */
+export const GENERATION_KEY = 'generation';
 
 /**
  * Property keys whose materialized column gets a companion `<col>__hash` UBIGINT column holding
@@ -258,10 +264,20 @@ export class Store implements StoreHandle {
     );
   }
 
-  /** Run fn inside one transaction: everything or nothing. */
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Run fn inside one transaction: everything or nothing. The store's generation (meta key
+   * `generation`) goes up by one in the same transaction, so derived data stamped with it (the
+   * session index) knows it is stale; `keepGeneration` is for writing such derived data itself.
+   */
+  async transaction<T>(fn: () => Promise<T>, opts: { keepGeneration?: boolean } = {}): Promise<T> {
     await this.conn.run('BEGIN TRANSACTION');
     try {
+      if (!opts.keepGeneration) {
+        await this.conn.run(
+          `INSERT INTO meta SELECT '${GENERATION_KEY}', '0' WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = '${GENERATION_KEY}');
+           UPDATE meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = '${GENERATION_KEY}'`,
+        );
+      }
       const out = await fn();
       const commit = this.conn.run('COMMIT');
       pauseForTest('commit');
