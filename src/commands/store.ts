@@ -1,9 +1,10 @@
-/** `store info` and `store materialize KEY...`. */
-import { UsageError } from '../errors.js';
+/** `store info`, `store materialize KEY...` and `store index`. */
+import { UsageError, cannotWrite } from '../errors.js';
 import type { Report } from '../output/report.js';
 import { formatNumber } from '../output/format.js';
 import { Store } from '../store/store.js';
 import { storeInfo } from '../store/info.js';
+import { buildSessionIndex, refreshSessionIndex, sessionIndexPath } from '../store/session-index.js';
 import type { CommandContext } from './context.js';
 
 export async function storeInfoCommand(c: CommandContext): Promise<Report> {
@@ -42,6 +43,8 @@ export async function storeMaterializeCommand(given: string[], c: CommandContext
     const before = new Set(store.materializedKeys());
     await store.transaction(() => store.materialize(keys));
     added = keys.filter((k) => !before.has(k));
+    // new columns: the session index's combinations may now take them in
+    if (added.length) await refreshSessionIndex(store);
   } finally {
     await store.close();
   }
@@ -53,6 +56,42 @@ export async function storeMaterializeCommand(given: string[], c: CommandContext
         columns: [
           { key: 'key', header: 'property' },
           { key: 'status', header: 'status' },
+        ],
+        rows,
+      },
+    ],
+  };
+}
+
+/** `store index`: (re)build the session index, e.g. of a store written before there was one. */
+export async function storeIndexCommand(c: CommandContext): Promise<Report> {
+  const store = await Store.open(c.store);
+  if (store.recovery) c.out.status(`note: ${store.recovery}`);
+  let built;
+  try {
+    built = await buildSessionIndex(store);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw cannotWrite('store index', sessionIndexPath(store.path), e);
+    throw e;
+  } finally {
+    await store.close();
+  }
+  const rows = built
+    ? [
+        { what: 'events', value: formatNumber(built.rows) },
+        { what: 'wizard sessions (rows without one: one group)', value: formatNumber(built.sessions) },
+        { what: 'value combinations', value: formatNumber(built.combos) },
+        { what: 'built in', value: `${(built.ms / 1000).toFixed(1)} s` },
+      ]
+    : [];
+  return {
+    json: { store: store.path, index: built ? { path: built.path, events: built.rows, sessions: built.sessions, combinations: built.combos } : null },
+    tables: [
+      {
+        title: built ? `session index of ${store.path}: ${built.path}` : `no session index for ${store.path}: the store has no events or no wizard session column`,
+        columns: [
+          { key: 'what', header: '' },
+          { key: 'value', header: 'count', align: 'right' },
         ],
         rows,
       },

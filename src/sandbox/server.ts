@@ -153,7 +153,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const { Store } = await import('../store/store.js');
   const { loadEvents } = await import('../store/ingest.js');
   // PostHog stores any event: no Teleport vocabulary check
-  const loader = opts.loader ?? ((s: Store, events: CapturedEvent[]) => loadEvents(s, events, { vocabulary: false }));
+  const loader = opts.loader ?? ((s: Store, events: CapturedEvent[]) => loadEvents(s, events, { vocabulary: false, sessionIndex: false }));
   const store: Store = await Store.open(opts.storePath);
   const lock = new DbLock();
   const ctx = (): QueryContext => ({ timezone: opts.timezone ?? 'UTC', weekStart: opts.weekStart ?? 0, now: new Date() });

@@ -66,6 +66,7 @@ import {
 import { locateStrict, strictCheck, StrictVocabularyError } from './load/strict.js';
 import type { LoadOptions, LoadSummary, RawEvent } from './load/types.js';
 import { debug } from '../debug.js';
+import { refreshSessionIndex } from './session-index.js';
 
 export { PERSON_OPS, derivePersonId } from './load/sql.js';
 export { deriveEventUuid } from '../events/uuid.js';
@@ -81,11 +82,14 @@ export type { LoadProgress, OnLoadProgress } from './load/progress.js';
 export async function loadFiles(store: Store, paths: string[], opts: LoadOptions = {}): Promise<LoadSummary> {
   if (store.readOnly) throw new UsageError(`the event store ${store.path} is open read-only`);
   const opened = await openSources(paths, opts.stdin, opts.onProgress);
+  let summary: LoadSummary;
   try {
-    return await markedLoad(store, () => loadSources(store, opened.sources, opts));
+    summary = await markedLoad(store, () => loadSources(store, opened.sources, opts));
   } finally {
     opened.cleanup();
   }
+  if (opts.sessionIndex !== false) await refreshSessionIndex(store);
+  return summary;
 }
 
 /**
@@ -148,6 +152,7 @@ export async function loadEvents(
     await once(out, 'finish');
     const src: Source = { display: where, path: file, format: 'jsonl', gzip: false, lineWhere: (line) => `${where}[${line - 1}]` };
     const summary = await loadSources(store, [src], opts);
+    if (opts.sessionIndex !== false) await refreshSessionIndex(store);
     return { ...summary, files: [where] };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -95,4 +95,14 @@ idempotent too. $set / $set_once / $unset and person_properties update persons a
     },
     async () => (await import('../../commands/store.js')).storeMaterializeCommand,
   );
+  action(
+    store
+      .command('index')
+      .description('Rebuild the session index funnels per wizard session read (load keeps it current; for stores written by older versions)'),
+    () => undefined,
+    async () => {
+      const { storeIndexCommand } = await import('../../commands/store.js');
+      return (_o: undefined, c) => storeIndexCommand(c);
+    },
+  );
 }

@@ -41,4 +41,9 @@ export interface LoadOptions {
   onProgress?: OnLoadProgress;
   /** stdin to use for `-` (tests). */
   stdin?: Readable;
+  /**
+   * Rebuild the session index after the load (default true; see session-index.ts). The sandbox,
+   * which stores every capture request, leaves it: its funnels read the events directly.
+   */
+  sessionIndex?: boolean;
 }

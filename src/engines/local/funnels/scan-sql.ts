@@ -342,6 +342,15 @@ export interface ScanSql {
   /** the same for likely values only, from constants (see breakdownCandidates; known: allowed values by property key) */
   candidatesSql(known: ReadonlyMap<string, readonly string[]>): string | null;
   plan: AtomPlan | null;
+  /**
+   * The same per-row values for each combination of a session index (session-index.ts: the
+   * table's rows stand in for events), ordered by id: the INTEGER columns as the scan has them,
+   * `keep` for the scan's WHERE without its time range (which the index rows are checked against
+   * in JS) and, with a breakdown, its values as JSON. Null if these funnels cannot use the index:
+   * another aggregation target, persons, first-time steps, target names. A query that names a
+   * column the table does not have fails to bind: the caller then scans.
+   */
+  comboSql(table: string, hashColumn: string): string | null;
 }
 
 export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: { withTargetNames?: boolean } = {}): ScanSql {
@@ -387,6 +396,7 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: {
     alwaysTrue = common;
   }
   const cols = [`${targetHashSql(first, store)} AS tgt_hash`, `epoch_us(e.timestamp)::DOUBLE AS ts`];
+  const rowCols = cols.length;
   if (plan) {
     // one INTEGER per row: event code << lowBits | value codes | atom bits
     // event codes are 1, 2, ... in the map's order: the code is the event's position in that
@@ -405,6 +415,7 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: {
   } else {
     cols.push(...specs.map((s, i) => (shared || globals[i] === 'TRUE' ? `${maskSql(s, store)} AS m${i}` : `(CASE WHEN ${globals[i]} THEN ${maskSql(s, store)} ELSE 0 END)::INTEGER AS m${i}`)));
   }
+  const i32Cols = cols.slice(rowCols);
   if (bd) cols.push(`${bd} AS bd_hash`);
   if (opts.withTargetNames) cols.push(`${tgt} AS tgt`);
   const outer = cols.map((c) => c.replace(/^.* AS (\w+)$/s, '$1'));
@@ -423,5 +434,13 @@ export function buildScanSql(specs: readonly FunnelSpec[], store: Store, opts: {
         : null;
     },
     plan,
+    comboSql: (table, hashColumn) => {
+      if (opts.withTargetNames || join || specs.some((s) => s.steps.some((x) => x.firstTime))) return null;
+      if (targetHashSql(first, store) !== `e.${quoteIdent(hashColumn)}`) return null;
+      // where[0] is the time range
+      const keep = where.length > 1 ? `coalesce(${where.slice(1).join(' AND ')}, false)` : 'true';
+      const bdJson = bdParts ? `, to_json([${bdParts.join(', ')}])::VARCHAR AS bd` : '';
+      return `SELECT ${i32Cols.join(', ')}, ${keep} AS keep${bdJson} FROM ${table} e ORDER BY e.id`;
+    },
   };
 }

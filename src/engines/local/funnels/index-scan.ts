@@ -1,0 +1,196 @@
+/**
+ * A funnel scan answered from the session index (store/session-index.ts) instead of the events
+ * table: the rows are already grouped by wizard session and in time order, so nothing is copied
+ * out of DuckDB or grouped here. DuckDB evaluates the scan's own per-row SQL once per value
+ * combination (scan-sql.ts, comboSql); each index row then takes its combination's values if it
+ * is in the time range and the combination passes the WHERE. The result is the ScanData the
+ * scan would give: the same rows per target, in the same order, with the same codes (targets may
+ * come in another order, which no result depends on).
+ */
+import type { Store } from '../../../store/store.js';
+import { SESSION_COMBOS, openSessionIndex, type SessionIndex } from '../../../store/session-index.js';
+import type { FunnelSpec } from './spec.js';
+import { buildScanSql } from './scan-sql.js';
+import { SignatureIds, addSignatureBits, type Signatures } from './group.js';
+import { scanFromData, type ScanData, type ScanResult } from './scan-data.js';
+import { debug } from '../../../debug.js';
+
+/** DISCOVER_METRICS_SESSION_INDEX=0 makes funnels scan the events even when the index is current (benchmarks, checks). */
+export const SESSION_INDEX_ENV = 'DISCOVER_METRICS_SESSION_INDEX';
+
+interface ComboValues {
+  /** per INTEGER column of the scan, its value per combination */
+  i32: Int32Array[];
+  keep: Uint8Array;
+  /** breakdown code per combination, and the code's values */
+  bd: Int32Array | null;
+  bdDict: string[][];
+}
+
+/** The scan's per-row values per combination, from DuckDB (null if the SQL cannot be bound to the combinations). */
+async function comboValues(store: Store, sql: string, index: SessionIndex, nCols: number, hasBd: boolean): Promise<ComboValues | null> {
+  let rows: unknown[][];
+  try {
+    rows = (await store.conn.runAndReadAll(sql)).getRows();
+  } catch (e) {
+    // a column the combinations do not have (properties JSON, distinct_id, ...): scan instead
+    debug('funnel', () => `session index not used: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    return null;
+  }
+  if (rows.length !== index.combos) return null;
+  const i32 = Array.from({ length: nCols }, () => new Int32Array(rows.length));
+  const keep = new Uint8Array(rows.length);
+  const bd = hasBd ? new Int32Array(rows.length) : null;
+  const bdDict: string[][] = [];
+  const bdCodes = new Map<string, number>();
+  rows.forEach((r, c) => {
+    for (let k = 0; k < nCols; k++) i32[k]![c] = Number(r[k]);
+    keep[c] = r[nCols] === true ? 1 : 0;
+    if (bd) {
+      const text = String(r[nCols + 1]);
+      let code = bdCodes.get(text);
+      if (code === undefined) {
+        code = bdDict.length;
+        bdCodes.set(text, code);
+        bdDict.push(JSON.parse(text) as string[]);
+      }
+      bd[c] = code;
+    }
+  });
+  return { i32, keep, bd, bdDict };
+}
+
+/**
+ * The scan of a batch of funnels from the session index, or null when the index is missing or
+ * stale, switched off, or the funnels need something it does not hold (the caller scans).
+ * `shared`: the arrays on shared memory, for the funnel worker thread.
+ */
+export async function scanFromIndex(store: Store, specs: readonly FunnelSpec[], opts: { shared?: boolean; withTargetNames?: boolean }): Promise<ScanResult | null> {
+  if (process.env[SESSION_INDEX_ENV] === '0' || opts.withTargetNames) return null;
+  const t0 = performance.now();
+  const { comboSql, plan } = buildScanSql(specs, store);
+  const index = await openSessionIndex(store);
+  if (!index) return null;
+  const sql = comboSql(SESSION_COMBOS, index.hashColumn);
+  if (!sql) return null;
+  const nCols = plan ? 1 : specs.length;
+  const hasBd = specs.some((x) => !!x.breakdown);
+  const values = await comboValues(store, sql, index, nCols, hasBd);
+  if (!values) return null;
+  const first = specs[0]!;
+  const from = Number(first.range.fromUs);
+  const to = Number(first.range.toUs);
+  const data = compact(index, values, from, to, plan ? { lowBits: plan.lowBits, atomMask: (1 << plan.atoms.length) - 1, fields: plan.fields } : null, !!opts.shared);
+  data.plan = plan;
+  debug('funnel', () => `session index: ${data.rows} of ${index.rows} rows, ${data.start.length - 1} targets in ${(performance.now() - t0).toFixed(0)} ms`);
+  return scanFromData(data);
+}
+
+interface SigSpec {
+  lowBits: number;
+  atomMask: number;
+  fields: readonly { shift: number; bits: number }[];
+}
+
+/**
+ * The index rows the funnels read, target by target, with their values (and signatures, with a
+ * plan). Arrays are sized for every index row: pages past the rows kept are never touched. When
+ * every row is kept (no time or WHERE cut, the usual full-range funnel), the index's own times
+ * and session starts serve as they are.
+ */
+function compact(index: SessionIndex, v: ComboValues, from: number, to: number, sig: SigSpec | null, shared: boolean): ScanData {
+  const i32of = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n));
+  const { ts, combo, start } = index;
+  const sessions = start.length - 1;
+  const keep = v.keep;
+  const all = from <= index.minTs && to >= index.maxTs && keep.every((k) => k === 1);
+  const cap = index.rows;
+  const outI32 = v.i32.map(() => i32of(cap));
+  const outBd = v.bd ? i32of(cap) : null;
+  let outTs: Float64Array;
+  let starts: Int32Array;
+  let rows: number;
+  let targets: number;
+  if (all) {
+    outTs = ts;
+    starts = start;
+    rows = cap;
+    targets = sessions;
+    for (let k = 0; k < outI32.length; k++) gather(v.i32[k]!, combo, outI32[k]!, cap);
+    if (outBd) gather(v.bd!, combo, outBd, cap);
+  } else {
+    outTs = shared ? new Float64Array(new SharedArrayBuffer(cap * 8)) : new Float64Array(cap);
+    starts = i32of(sessions + 1);
+    // which rows are kept, target by target, into outTs and `kept` (their index rows)
+    const kept = i32of(cap);
+    targets = 0;
+    let n = 0;
+    for (let s = 0; s < sessions; s++) {
+      const begin = n;
+      const end = start[s + 1]!;
+      for (let r = start[s]!; r < end; r++) {
+        const t = ts[r]!;
+        if (t < from || t > to || keep[combo[r]!] !== 1) continue;
+        outTs[n] = t;
+        kept[n++] = combo[r]!;
+      }
+      if (n > begin) starts[targets++] = begin;
+    }
+    starts[targets] = n;
+    rows = n;
+    // then each value column in one pass of its own
+    for (let k = 0; k < outI32.length; k++) gather(v.i32[k]!, kept, outI32[k]!, rows);
+    if (outBd) gather(v.bd!, kept, outBd, rows);
+  }
+  const startOut = all ? starts : i32of(targets + 1);
+  if (!all) startOut.set(starts.subarray(0, targets + 1));
+  return {
+    rows,
+    ts: outTs,
+    start: startOut,
+    codes: sig ? outI32[0]! : null,
+    masks: sig ? [] : outI32,
+    plan: null,
+    bd: outBd,
+    bdDict: v.bdDict,
+    signatures: sig ? signatures(outI32[0]!, startOut, targets, sig) : null,
+    // memory for the funnel masks, one per thread (see ScanData.scratch)
+    scratch: shared ? [i32of(rows), i32of(rows)] : [i32of(rows)],
+  };
+}
+
+function gather(values: Int32Array, combo: Int32Array, out: Int32Array, n: number): void {
+  for (let r = 0; r < n; r++) out[r] = values[combo[r]!]!;
+}
+
+/** Each target's signature (see finishBuckets in group.ts), from its rows' codes. */
+function signatures(codes: Int32Array, start: Int32Array, targets: number, sig: SigSpec): Signatures {
+  const nFields = sig.fields.length;
+  const shift = Int32Array.from(sig.fields, (f) => f.shift);
+  const mask = Int32Array.from(sig.fields, (f) => (1 << f.bits) - 1);
+  const acc = new Int32Array(2 + nFields);
+  const ids = new SignatureIds(nFields);
+  const of = new Int32Array(targets);
+  const lowBits = sig.lowBits;
+  for (let t = 0; t < targets; t++) {
+    const end = start[t + 1]!;
+    if (nFields === 0) {
+      // (the common case, in locals)
+      let evBits = 0;
+      let or = 0;
+      for (let r = start[t]!; r < end; r++) {
+        const c = codes[r]!;
+        const ev = c >>> lowBits;
+        evBits |= 1 << (ev < 31 ? ev : 31);
+        or |= c;
+      }
+      acc[0] = evBits;
+      acc[1] = or;
+    } else {
+      acc.fill(0);
+      for (let r = start[t]!; r < end; r++) addSignatureBits(codes[r]!, acc, 0, lowBits, shift, mask);
+    }
+    of[t] = ids.id(acc, 0, sig.atomMask);
+  }
+  return { of, list: ids.list };
+}

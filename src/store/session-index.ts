@@ -1,0 +1,311 @@
+/**
+ * The session index: every event of the store laid out by Discover wizard session, each
+ * session's events in time order, kept in a file beside the store (`<store>.sessions`).
+ *
+ * A funnel per wizard session needs exactly that grouping. Without the index every funnel scan
+ * reads the events out of DuckDB and groups them by session again (about two thirds of a 10M-event
+ * funnel's time); with it, a funnel reads each row's time and a small "combination" id from
+ * memory and looks up what the row means for its steps per combination, not per row.
+ *
+ * What it holds
+ *   - sessions: the store's hash of the session id (see hashedKeys in store.ts; every row has
+ *     one, NULL hashed too, so rows without a session form one group, as in the funnel scan);
+ *   - per row: epoch microseconds and a combination id. Rows are ordered by (session hash, time,
+ *     rowid): ties in time keep the store's order, as in the scan;
+ *   - per combination (table session_combos in the store): one distinct tuple of the event name
+ *     and the store's few-valued materialized columns. A funnel's per-row SQL (step codes, its
+ *     WHERE without the time range, the breakdown) is evaluated over this table by DuckDB itself,
+ *     so the index gives exactly the values the scan would; a query that needs another column
+ *     cannot be bound there and scans as before.
+ *
+ * It is derived data: built after each `load` (and by `store index`), stamped with the store's
+ * generation (Store.transaction), row count and last rowid. Any write after that (the sandbox's
+ * captures, an interrupted rebuild) makes the stamps differ, and funnels read the events as
+ * before. The file is written whole or not at all (writeWhole), and its stamp must also match
+ * the one committed in meta with session_combos, so a file and a table from different builds
+ * are never combined.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
+import { checkTypes, doubles, duckdbTypes, hashHalves, int32s } from './chunks.js';
+import { quoteIdent, sqlString } from './sql.js';
+import { GENERATION_KEY, hashedKeys, type Store } from './store.js';
+import { debug } from '../debug.js';
+
+export const SESSION_COMBOS = 'session_combos';
+const META_KEY = 'session_index';
+const MAGIC = 'DMSIDX01';
+
+/** A materialized column joins the combinations if DuckDB's statistics estimate at most this many values. */
+const MAX_COLUMN_VALUES = 256;
+/** More distinct combinations than this and the index is not built (a per-combination table would not pay). */
+const MAX_COMBOS = 1 << 20;
+
+export interface SessionIndexStamp {
+  generation: string;
+  rows: number;
+  maxRowid: string;
+}
+
+export interface SessionIndex {
+  /** the property key the rows are grouped by (the Discover session id) and its hash column */
+  key: string;
+  hashColumn: string;
+  stamp: SessionIndexStamp;
+  rows: number;
+  /** session s's rows are start[s] .. start[s + 1] (on a SharedArrayBuffer, like ts and combo) */
+  start: Int32Array;
+  /** epoch microseconds per row */
+  ts: Float64Array;
+  /** combination id per row: session_combos.id */
+  combo: Int32Array;
+  combos: number;
+  /** the earliest and latest row's time */
+  minTs: number;
+  maxTs: number;
+}
+
+interface Header {
+  stamp: SessionIndexStamp;
+  key: string;
+  hashColumn: string;
+  rows: number;
+  sessions: number;
+  combos: number;
+  minTs: number;
+  maxTs: number;
+}
+
+/** Where the index of the store at `storePath` lives. */
+export function sessionIndexPath(storePath: string): string {
+  return `${storePath}.sessions`;
+}
+
+/** The store's current stamp. */
+async function currentStamp(store: Store): Promise<SessionIndexStamp> {
+  const r = await store.conn.runAndReadAll(
+    `SELECT (SELECT max(value) FROM meta WHERE key = '${GENERATION_KEY}'), count(*), max(rowid) FROM events`,
+  );
+  const [g, n, m] = r.getRows()[0]!;
+  return { generation: String(g ?? '0'), rows: Number(n), maxRowid: String(m ?? -1) };
+}
+
+const sameStamp = (a: SessionIndexStamp, b: SessionIndexStamp) => a.generation === b.generation && a.rows === b.rows && a.maxRowid === b.maxRowid;
+
+/** The key the index groups by and its hash column, if the store has one. */
+function indexedKey(store: Store): { key: string; hashColumn: string } | null {
+  for (const key of hashedKeys()) {
+    const hashColumn = store.keyHashColumn(key);
+    if (hashColumn) return { key, hashColumn };
+  }
+  return null;
+}
+
+/** The columns of a combination: the event name and the materialized columns with few values. */
+async function comboColumns(store: Store, key: string): Promise<string[]> {
+  const keyCol = store.materializedColumn(key);
+  const cols = store.materializedKeys().map((k) => store.materializedColumn(k)!).filter((c) => c !== keyCol);
+  if (cols.length === 0) return ['event'];
+  // stats() is answered from the table's statistics, without a scan
+  const r = await store.conn.runAndReadAll(`SELECT ${cols.map((c) => `stats(${quoteIdent(c)})`).join(', ')} FROM events LIMIT 1`);
+  const row = r.getRows()[0] ?? [];
+  return ['event', ...cols.filter((_, i) => {
+    const m = /Approx Unique: (\d+)/.exec(String(row[i] ?? ''));
+    return m !== null && Number(m[1]) <= MAX_COLUMN_VALUES;
+  })];
+}
+
+export interface SessionIndexBuild {
+  path: string;
+  rows: number;
+  sessions: number;
+  combos: number;
+  ms: number;
+}
+
+/**
+ * Builds (or rebuilds) the session index of a writable store. Returns null, and removes any old
+ * index, when the store has no session hash column, no events or too many combinations.
+ */
+export async function buildSessionIndex(store: Store): Promise<SessionIndexBuild | null> {
+  const t0 = performance.now();
+  const path = sessionIndexPath(store.path);
+  const keyed = store.path === ':memory:' ? null : indexedKey(store);
+  if (!keyed) return null;
+  const conn = store.conn;
+  const types = await duckdbTypes();
+  let built: SessionIndexBuild | null = null;
+  await store.transaction(
+    async () => {
+      const stamp = await currentStamp(store);
+      const cols = await comboColumns(store, keyed.key);
+      const tuple = cols.map((c) => `e.${quoteIdent(c)}`).join(', ');
+      await conn.run(`DELETE FROM meta WHERE key = '${META_KEY}'`);
+      await conn.run(`CREATE OR REPLACE TABLE ${SESSION_COMBOS} AS
+        SELECT (row_number() OVER (ORDER BY combo_hash) - 1)::INTEGER AS id, *
+        FROM (SELECT DISTINCT hash(${tuple}) AS combo_hash, ${tuple} FROM events e)`);
+      const [[n, distinct]] = (await conn.runAndReadAll(`SELECT count(*), count(DISTINCT combo_hash) FROM ${SESSION_COMBOS}`)).getRows() as [bigint, bigint][];
+      const combos = Number(n);
+      // two combinations with one 64-bit hash would be joined to each other's rows
+      if (stamp.rows === 0 || combos !== Number(distinct) || combos > MAX_COMBOS) {
+        await conn.run(`DROP TABLE ${SESSION_COMBOS}`);
+        rmSync(path, { force: true });
+        return;
+      }
+      const result = await conn.run(`SELECT e.${quoteIdent(keyed.hashColumn)} AS h, epoch_us(e.timestamp)::DOUBLE AS ts, c.id AS combo
+        FROM events e JOIN ${SESSION_COMBOS} c ON c.combo_hash = hash(${tuple})
+        ORDER BY h, ts, e.rowid`);
+      const rows = stamp.rows;
+      const ts = new Float64Array(rows);
+      const combo = new Int32Array(rows);
+      let start = new Int32Array(1 << 16);
+      let sessions = 0;
+      let at = 0;
+      let lastLo = 0;
+      let lastHi = 0;
+      if (result.chunkCount > 0) checkTypes(result, [types.UBIGINT, types.DOUBLE, types.INTEGER], 'session index');
+      for (let ci = 0; ci < result.chunkCount; ci++) {
+        const chunk = result.getChunk(ci);
+        const count = chunk.rowCount;
+        if (count === 0) continue;
+        if (at + count > rows) throw new Error(`session index: more rows than the ${rows} stored`);
+        const h = hashHalves(chunk, 0, count);
+        ts.set(doubles(chunk, 1, count), at);
+        combo.set(int32s(chunk, 2, count), at);
+        for (let i = 0; i < count; i++) {
+          const lo = h[2 * i]!;
+          const hi = h[2 * i + 1]!;
+          if (at + i === 0 || lo !== lastLo || hi !== lastHi) {
+            if (sessions + 1 >= start.length) {
+              const grown = new Int32Array(start.length * 2);
+              grown.set(start);
+              start = grown;
+            }
+            start[sessions++] = at + i;
+            lastLo = lo;
+            lastHi = hi;
+          }
+        }
+        at += count;
+        chunk.reset();
+      }
+      if (at !== rows) throw new Error(`session index: read ${at} rows of ${rows}`);
+      start[sessions] = rows;
+      let minTs = Infinity;
+      let maxTs = -Infinity;
+      for (let r = 0; r < rows; r++) {
+        const t = ts[r]!;
+        if (t < minTs) minTs = t;
+        if (t > maxTs) maxTs = t;
+      }
+      const header: Header = { stamp, ...keyed, rows, sessions, combos, minTs, maxTs };
+      writeWhole(path, fileParts(header, start.subarray(0, sessions + 1), ts, combo));
+      await conn.run(`INSERT INTO meta VALUES ('${META_KEY}', ${sqlString(JSON.stringify(stamp))})`);
+      built = { path, rows, sessions, combos, ms: performance.now() - t0 };
+    },
+    { keepGeneration: true },
+  );
+  debug('load', () => (built ? `session index: ${built.rows} rows, ${built.sessions} sessions, ${built.combos} combinations in ${built.ms.toFixed(0)} ms` : 'session index: not built'));
+  if (built) cache.delete(store);
+  return built;
+}
+
+/**
+ * buildSessionIndex after a write, for the load paths: the events are committed by then, so a
+ * failure here (a full disk, say) must not fail the load. The index stays stale and funnels read
+ * the events as before; `store index` reports the error.
+ */
+export async function refreshSessionIndex(store: Store): Promise<void> {
+  try {
+    await buildSessionIndex(store);
+  } catch (e) {
+    debug('load', () => `session index not rebuilt: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Header, then the arrays, each starting at a multiple of 8 bytes. */
+function fileParts(header: Header, start: Int32Array, ts: Float64Array, combo: Int32Array): Uint8Array[] {
+  const json = Buffer.from(JSON.stringify(header));
+  const head = new Uint8Array(pad8(16 + json.length));
+  head.set(Buffer.from(MAGIC), 0);
+  new DataView(head.buffer).setUint32(8, json.length, true);
+  head.set(json, 16);
+  const bytes = (a: Int32Array | Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const startBytes = new Uint8Array(pad8(start.byteLength));
+  startBytes.set(bytes(start));
+  return [head, startBytes, bytes(ts), bytes(combo)];
+}
+
+const pad8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/** Indexes read by this process, per open store (the stamp is checked on every use). */
+const cache = new WeakMap<Store, SessionIndex>();
+
+/**
+ * The store's session index if it is there and current (same stamp in the file, in meta and of
+ * the events now), else null: the caller reads the events as before.
+ */
+export async function openSessionIndex(store: Store): Promise<SessionIndex | null> {
+  if (store.path === ':memory:') return null;
+  const keyed = indexedKey(store);
+  if (!keyed) return null;
+  const now = await currentStamp(store);
+  const held = cache.get(store);
+  if (held && sameStamp(held.stamp, now)) return held;
+  cache.delete(store);
+  const meta = await store.conn.runAndReadAll(`SELECT max(value) FROM meta WHERE key = '${META_KEY}'`);
+  const committed = meta.getRows()[0]?.[0];
+  if (typeof committed !== 'string') return null;
+  const path = sessionIndexPath(store.path);
+  if (!existsSync(path)) return null;
+  let stamp: SessionIndexStamp;
+  try {
+    stamp = JSON.parse(committed) as SessionIndexStamp;
+  } catch {
+    return null;
+  }
+  if (!sameStamp(stamp, now)) return null;
+  const index = readIndexFile(path, keyed);
+  if (!index || !sameStamp(index.stamp, now)) return null;
+  cache.set(store, index);
+  return index;
+}
+
+/** The index file, on shared memory (funnel worker threads read it too); null if it is not one of ours or is cut short. */
+function readIndexFile(path: string, keyed: { key: string; hashColumn: string }): SessionIndex | null {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 16) return null;
+    const buf = new SharedArrayBuffer(size);
+    const all = new Uint8Array(buf);
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, all, at, Math.min(size - at, 1 << 30), at);
+      if (n === 0) return null;
+      at += n;
+    }
+    if (Buffer.from(all.subarray(0, 8)).toString('latin1') !== MAGIC) return null;
+    const len = new DataView(buf).getUint32(8, true);
+    const header = JSON.parse(Buffer.from(all.subarray(16, 16 + len)).toString('utf8')) as Header;
+    if (header.key !== keyed.key || header.hashColumn !== keyed.hashColumn) return null;
+    const startAt = pad8(16 + len);
+    const tsAt = startAt + pad8((header.sessions + 1) * 4);
+    const comboAt = tsAt + header.rows * 8;
+    if (comboAt + header.rows * 4 !== size) return null;
+    return {
+      ...keyed,
+      stamp: header.stamp,
+      rows: header.rows,
+      start: new Int32Array(buf, startAt, header.sessions + 1),
+      ts: new Float64Array(buf, tsAt, header.rows),
+      combo: new Int32Array(buf, comboAt, header.rows),
+      combos: header.combos,
+      minTs: header.minTs,
+      maxTs: header.maxTs,
+    };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
