@@ -15,15 +15,24 @@ function possibleFor(gate: Term[], sig: { ev: number; at: number; fieldSets: num
   return false;
 }
 
+/**
+ * A funnel whose candidates are at least 1/ASCENDING_SHARE of all targets visits them in target
+ * order (one look at every target's signature); fewer are gathered signature by signature.
+ */
+const ASCENDING_SHARE = 8;
+
+function countBySignature(sigOf: Int32Array, nSigs: number): Int32Array {
+  const counts = new Int32Array(nSigs);
+  for (let t = 0; t < sigOf.length; t++) counts[sigOf[t]!]!++;
+  return counts;
+}
+
 /** How many targets mask(q, relevant) would hand out, from the signatures alone. */
 export function candidateCounter(plan: AtomPlan | null, sig: Signatures | null, nTargets: number): (q: number, relevant: number) => number {
   let counts: Int32Array | null = null;
   return (q, relevant) => {
     if (!plan || !sig || relevant === 0) return nTargets;
-    if (!counts) {
-      counts = new Int32Array(sig.list.length);
-      for (let t = 0; t < sig.of.length; t++) counts[sig.of[t]!]!++;
-    }
+    counts ??= countBySignature(sig.of, sig.list.length);
     const gate = plan.terms[q]!.filter((t) => (t.bit & relevant) !== 0);
     let n = 0;
     for (let k = 0; k < sig.list.length; k++) if (possibleFor(gate, sig.list[k]!)) n += counts[k]!;
@@ -53,6 +62,7 @@ export function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, 
   // targets grouped by signature (built on first use): sigTargets[sigStart[k] .. sigStart[k + 1])
   let sigStart: Int32Array | null = null;
   let sigTargets: Int32Array | null = null;
+  let sigCount: Int32Array | null = null;
   const direct = space <= 1 << 22;
   let table: Int32Array | null = null;
   let known: Int32Array | null = null;
@@ -88,8 +98,17 @@ export function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, 
     if (relevant !== 0) for (let k = 0; k < sigs.length; k++) sigPossible[k] = possibleFor(gate, sigs[k]!) ? 1 : 0;
     targets ??= new Int32Array(nTargets);
     let nVisit = 0;
+    let possible = 0;
+    if (relevant !== 0) {
+      sigCount ??= countBySignature(sigOf, sigs.length);
+      for (let k = 0; k < sigs.length; k++) if (sigPossible[k] === 1) possible += sigCount[k]!;
+    }
     if (relevant === 0) for (let t = 0; t < nTargets; t++) targets[nVisit++] = t;
-    else {
+    else if (possible * ASCENDING_SHARE >= nTargets) {
+      // many candidates: in memory order, so reading their rows streams (a scan's layout keeps
+      // a signature's targets together per bucket; the session index's does not)
+      for (let t = 0; t < nTargets; t++) if (sigPossible[sigOf[t]!] === 1) targets[nVisit++] = t;
+    } else {
       // the candidates, signature by signature (each signature's targets ascending): a funnel
       // costs its candidates, not a look at every target (26 funnels x 2M targets took ~0.17 CPU-s)
       if (!sigStart) {
@@ -151,8 +170,8 @@ export function plainMasks(masks: Int32Array[], start: Int32Array): (q: number, 
 
 /**
  * A funnel's mask column (rows in group order). The targets that may enter the funnel are
- * targets[0 .. nTargets), each once (signature by signature, ascending within one; results do
- * not depend on the order); prepare(t) fills the mask rows of target t and returns
+ * targets[0 .. nTargets), each once (ascending, or signature by signature and ascending within
+ * one; results do not depend on the order); prepare(t) fills the mask rows of target t and returns
  * their OR (rows of targets not prepared hold stale values: never read them).
  */
 export interface FunnelMask {
