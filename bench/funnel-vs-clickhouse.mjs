@@ -7,7 +7,10 @@
 // On the funnel bench store (bench/lib/funnel-store.mjs, the one bench/funnel-engine.mjs uses;
 // built once, ~1 min, then reused) it times, round after round so that both engines see the same
 // machine load:
-//   ours  the local engine's 7-step funnel per wizard session (1-day window), in this process;
+//   ours  the local engine's 7-step funnel per wizard session (1-day window), in this process,
+//         reading the session index a load keeps (src/store/session-index.ts);
+//   ours, scan  the same without the index (DISCOVER_METRICS_SESSION_INDEX=0): the events scanned
+//         and grouped by session in every query, as before the index;
 //   CH    ClickHouse's windowFunnel over the same events (session, event, time) from a MergeTree
 //         ordered like PostHog's events table, through chDB in a child process;
 //   scan  one plain DuckDB scan of the same columns (count, distinct sessions, max time): the floor.
@@ -90,6 +93,8 @@ if (!existsSync(parquet) || statSync(parquet).mtimeMs < statSync(storePath).mtim
   );
 }
 const ch = await startClickHouse(parquet);
+const { openSessionIndex } = await import(join(root, 'dist/store/session-index.js'));
+const indexed = (await openSessionIndex(store)) !== null;
 const engine = localEngineForStore(store);
 const ctx = { timezone: 'UTC', weekStart: 0, now: new Date('2026-12-01T00:00:00Z') };
 const query = funnelQuery(null);
@@ -104,24 +109,35 @@ async function timed(fn) {
   return { ms, cpu: (c.user + c.system) / 1000, out };
 }
 const ours = () => timed(() => engine.run(query, ctx));
+const oursScan = async () => {
+  process.env.DISCOVER_METRICS_SESSION_INDEX = '0';
+  try {
+    return await timed(() => engine.run(query, ctx));
+  } finally {
+    delete process.env.DISCOVER_METRICS_SESSION_INDEX;
+  }
+};
 const scan = () => timed(() => store.conn.runAndReadAll(scanSql));
 
 // warm-up (JIT, page cache, ClickHouse's marks): not counted
 const first = await ours();
+const firstScan = await oursScan();
 const firstCh = await ch.run();
 await scan();
 
 // identical level counts: windowFunnel gives each session's level, we give sessions per step
 const ourCounts = first.out.results.map((s) => s.count);
 const chCounts = STEPS.map((_, k) => firstCh.levels.filter(([level]) => level >= k + 1).reduce((a, [, n]) => a + n, 0));
-const same = ourCounts.length === chCounts.length && ourCounts.every((n, k) => n === chCounts[k]);
+const scanCounts = firstScan.out.results.map((s) => s.count);
+const same = ourCounts.length === chCounts.length && ourCounts.every((n, k) => n === chCounts[k] && n === scanCounts[k]);
 
 const table = [];
 for (let r = 0; r < rounds; r++) {
   const o = await ours();
   const c = await ch.run();
   const s = await scan();
-  table.push({ load: loadavg()[0], ours: o, ch: c, scan: s });
+  const os = await oursScan();
+  table.push({ load: loadavg()[0], ours: o, ch: c, scan: s, oursScan: os });
 }
 ch.stop();
 await engine.close();
@@ -131,18 +147,20 @@ const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cell = (x) => `${x.ms.toFixed(0)} (${x.cpu.toFixed(0)})`.padStart(13);
 const ratio = (x) => x.toFixed(2).padStart(9);
 console.log(`events: ${rows.toLocaleString('en-US')} in ${storePath}; ClickHouse ${ch.ready.version} (chDB), ${ch.ready.rows.toLocaleString('en-US')} rows`);
+console.log(`session index: ${indexed ? 'current, used by "ours"' : 'MISSING OR STALE: "ours" scans too'}`);
 console.log(`cpus: ${cpus().length}; 1-min load average during the rounds: ${table.map((t) => t.load.toFixed(1)).join(', ')}`);
 console.log('');
-console.log('round  | ours ms (cpu) |   CH ms (cpu) | scan ms (cpu) |  ours/CH | ours/scan | cpu ours/CH');
-const ratios = (o, c, s) => [o.ms / c.ms, o.ms / s.ms, o.cpu / c.cpu];
-const line = (label, o, c, s, r = ratios(o, c, s)) => console.log(`${label.padEnd(6)} | ${cell(o)} | ${cell(c)} | ${cell(s)} | ${ratio(r[0])} | ${ratio(r[1])} | ${ratio(r[2])}`);
-table.forEach((t, r) => line(String(r + 1), t.ours, t.ch, t.scan));
+console.log('round  | ours ms (cpu) |   CH ms (cpu) | scan ms (cpu) |  ours/CH | ours/scan | cpu ours/CH | no index ms (cpu) | no index/CH');
+const ratios = (o, c, s, x) => [o.ms / c.ms, o.ms / s.ms, o.cpu / c.cpu, x.ms / c.ms];
+const line = (label, o, c, s, x, r = ratios(o, c, s, x)) =>
+  console.log(`${label.padEnd(6)} | ${cell(o)} | ${cell(c)} | ${cell(s)} | ${ratio(r[0])} | ${ratio(r[1])} | ${ratio(r[2]).padStart(11)} | ${cell(x).padStart(17)} | ${ratio(r[3]).padStart(11)}`);
+table.forEach((t, r) => line(String(r + 1), t.ours, t.ch, t.scan, t.oursScan));
 // the median row: each column's median, the ratios' medians over the rounds (not ratios of medians)
 const m = (k) => ({ ms: med(table.map((t) => t[k].ms)), cpu: med(table.map((t) => t[k].cpu)) });
-const per = table.map((t) => ratios(t.ours, t.ch, t.scan));
-line('median', m('ours'), m('ch'), m('scan'), [0, 1, 2].map((i) => med(per.map((r) => r[i]))));
+const per = table.map((t) => ratios(t.ours, t.ch, t.scan, t.oursScan));
+line('median', m('ours'), m('ch'), m('scan'), m('oursScan'), [0, 1, 2, 3].map((i) => med(per.map((r) => r[i]))));
 console.log('');
 console.log('targets: ours/CH <= 0.50 and ours/scan <= 3.0 (wall time, same round); a busy machine inflates wall times, CPU ratios less so');
-console.log(`level counts, ours: ${ourCounts.join(', ')}`);
+console.log(`level counts, ours: ${ourCounts.join(', ')} (without the index: ${scanCounts.join(', ')})`);
 console.log(`level counts, CH:   ${chCounts.join(', ')}  -> ${same ? 'identical' : 'DIFFERENT'}`);
 if (!same) process.exitCode = 1;
