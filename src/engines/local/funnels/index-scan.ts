@@ -93,10 +93,11 @@ interface SigSpec {
 }
 
 /**
- * The index rows the funnels read, target by target, with their values (and signatures, with a
- * plan). Arrays are sized for every index row: pages past the rows kept are never touched. When
- * every row is kept (no time or WHERE cut, the usual full-range funnel), the index's own times
- * and session starts serve as they are.
+ * The index rows the funnels read, target by target (and signatures, with a plan). With a plan
+ * the rows keep their combination ids and the code of each id is looked up where masks are made
+ * (ScanData.codeOf): no per-row code is written. Arrays are sized for every index row: pages past
+ * the rows kept are never touched. When every row is kept (no time or WHERE cut: the usual
+ * full-range funnel), the index's own arrays serve as they are.
  */
 function compact(index: SessionIndex, v: ComboValues, from: number, to: number, sig: SigSpec | null, shared: boolean): ScanData {
   const i32of = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n));
@@ -104,25 +105,16 @@ function compact(index: SessionIndex, v: ComboValues, from: number, to: number, 
   const sessions = start.length - 1;
   const keep = v.keep;
   const all = from <= index.minTs && to >= index.maxTs && keep.every((k) => k === 1);
-  const cap = index.rows;
-  const outI32 = v.i32.map(() => i32of(cap));
-  const outBd = v.bd ? i32of(cap) : null;
-  let outTs: Float64Array;
-  let starts: Int32Array;
-  let rows: number;
-  let targets: number;
-  if (all) {
-    outTs = ts;
-    starts = start;
-    rows = cap;
-    targets = sessions;
-    for (let k = 0; k < outI32.length; k++) gather(v.i32[k]!, combo, outI32[k]!, cap);
-    if (outBd) gather(v.bd!, combo, outBd, cap);
-  } else {
+  let outTs = ts;
+  let starts = start;
+  let ids = combo;
+  let rows = index.rows;
+  let targets = sessions;
+  if (!all) {
+    const cap = index.rows;
     outTs = shared ? new Float64Array(new SharedArrayBuffer(cap * 8)) : new Float64Array(cap);
-    starts = i32of(sessions + 1);
-    // which rows are kept, target by target, into outTs and `kept` (their index rows)
-    const kept = i32of(cap);
+    ids = i32of(cap);
+    const at = new Int32Array(sessions + 1);
     targets = 0;
     let n = 0;
     for (let s = 0; s < sessions; s++) {
@@ -130,67 +122,74 @@ function compact(index: SessionIndex, v: ComboValues, from: number, to: number, 
       const end = start[s + 1]!;
       for (let r = start[s]!; r < end; r++) {
         const t = ts[r]!;
-        if (t < from || t > to || keep[combo[r]!] !== 1) continue;
+        const c = combo[r]!;
+        if (t < from || t > to || keep[c] !== 1) continue;
         outTs[n] = t;
-        kept[n++] = combo[r]!;
+        ids[n++] = c;
       }
-      if (n > begin) starts[targets++] = begin;
+      if (n > begin) at[targets++] = begin;
     }
-    starts[targets] = n;
+    at[targets] = n;
     rows = n;
-    // then each value column in one pass of its own
-    for (let k = 0; k < outI32.length; k++) gather(v.i32[k]!, kept, outI32[k]!, rows);
-    if (outBd) gather(v.bd!, kept, outBd, rows);
+    starts = i32of(targets + 1);
+    starts.set(at.subarray(0, targets + 1));
   }
-  const startOut = all ? starts : i32of(targets + 1);
-  if (!all) startOut.set(starts.subarray(0, targets + 1));
   return {
     rows,
     ts: outTs,
-    start: startOut,
-    codes: sig ? outI32[0]! : null,
-    masks: sig ? [] : outI32,
+    start: starts,
+    codes: sig ? ids : null,
+    codeOf: sig ? v.i32[0]! : null,
+    masks: sig ? [] : v.i32.map((col) => gather(col, ids, i32of(rows), rows)),
     plan: null,
-    bd: outBd,
+    bd: v.bd ? gather(v.bd, ids, i32of(rows), rows) : null,
     bdDict: v.bdDict,
-    signatures: sig ? signatures(outI32[0]!, startOut, targets, sig) : null,
+    signatures: sig ? signatures(ids, starts, targets, v.i32[0]!, sig) : null,
     // memory for the funnel masks, one per thread (see ScanData.scratch)
     scratch: shared ? [i32of(rows), i32of(rows)] : [i32of(rows)],
   };
 }
 
-function gather(values: Int32Array, combo: Int32Array, out: Int32Array, n: number): void {
-  for (let r = 0; r < n; r++) out[r] = values[combo[r]!]!;
+function gather(values: Int32Array, ids: Int32Array, out: Int32Array, n: number): Int32Array {
+  for (let r = 0; r < n; r++) out[r] = values[ids[r]!]!;
+  return out;
 }
 
-/** Each target's signature (see finishBuckets in group.ts), from its rows' codes. */
-function signatures(codes: Int32Array, start: Int32Array, targets: number, sig: SigSpec): Signatures {
+/**
+ * Each target's signature (see finishBuckets in group.ts): what each combination's code adds,
+ * ORed over the target's rows.
+ */
+function signatures(ids: Int32Array, start: Int32Array, targets: number, codeOf: Int32Array, sig: SigSpec): Signatures {
   const nFields = sig.fields.length;
+  const w = 2 + nFields;
   const shift = Int32Array.from(sig.fields, (f) => f.shift);
   const mask = Int32Array.from(sig.fields, (f) => (1 << f.bits) - 1);
-  const acc = new Int32Array(2 + nFields);
-  const ids = new SignatureIds(nFields);
+  const bits = new Int32Array(codeOf.length * w);
+  for (let c = 0; c < codeOf.length; c++) addSignatureBits(codeOf[c]!, bits, c * w, sig.lowBits, shift, mask);
+  const acc = new Int32Array(w);
+  const sigIds = new SignatureIds(nFields);
   const of = new Int32Array(targets);
-  const lowBits = sig.lowBits;
+  const evBits = Int32Array.from({ length: codeOf.length }, (_, c) => bits[c * w]!);
+  const orBits = Int32Array.from({ length: codeOf.length }, (_, c) => bits[c * w + 1]!);
   for (let t = 0; t < targets; t++) {
     const end = start[t + 1]!;
-    if (nFields === 0) {
-      // (the common case, in locals)
-      let evBits = 0;
-      let or = 0;
-      for (let r = start[t]!; r < end; r++) {
-        const c = codes[r]!;
-        const ev = c >>> lowBits;
-        evBits |= 1 << (ev < 31 ? ev : 31);
-        or |= c;
-      }
-      acc[0] = evBits;
-      acc[1] = or;
-    } else {
-      acc.fill(0);
-      for (let r = start[t]!; r < end; r++) addSignatureBits(codes[r]!, acc, 0, lowBits, shift, mask);
+    let ev = 0;
+    let or = 0;
+    for (let r = start[t]!; r < end; r++) {
+      const c = ids[r]!;
+      ev |= evBits[c]!;
+      or |= orBits[c]!;
     }
-    of[t] = ids.id(acc, 0, sig.atomMask);
+    acc[0] = ev;
+    acc[1] = or;
+    if (nFields > 0) {
+      acc.fill(0, 2);
+      for (let r = start[t]!; r < end; r++) {
+        const o = ids[r]! * w;
+        for (let f = 2; f < w; f++) acc[f] = acc[f]! | bits[o + f]!;
+      }
+    }
+    of[t] = sigIds.id(acc, 0, sig.atomMask);
   }
-  return { of, list: ids.list };
+  return { of, list: sigIds.list };
 }

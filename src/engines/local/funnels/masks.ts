@@ -45,11 +45,19 @@ export function candidateCounter(plan: AtomPlan | null, sig: Signatures | null, 
  * small code spaces, a map otherwise), then every row is a table read. The same pass records
  * each target's OR of masks, so funnels can skip targets that cannot enter them in O(1).
  */
-export function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, sig: Signatures, scratch: Int32Array | undefined): (q: number, relevant: number) => FunnelMask {
+export function atomMasks(
+  plan: AtomPlan,
+  codes: Int32Array,
+  start: Int32Array,
+  sig: Signatures,
+  scratch: Int32Array | undefined,
+  codeOf: Int32Array | null = null,
+): (q: number, relevant: number) => FunnelMask {
   const lowBits = plan.lowBits;
   const nAtoms = plan.atoms.length;
   const atomMask = (1 << nAtoms) - 1;
-  const space = (plan.eventCodes.size + 1) << lowBits;
+  // (with codeOf, rows hold combination ids: the table is indexed by those)
+  const space = codeOf ? codeOf.length : (plan.eventCodes.size + 1) << lowBits;
   const nTargets = start.length - 1;
   const fields = plan.fields;
   const sigOf = sig.of;
@@ -69,7 +77,8 @@ export function atomMasks(plan: AtomPlan, codes: Int32Array, start: Int32Array, 
   let generation = 0;
   return (q: number, relevant: number) => {
     const terms = plan.terms[q]!;
-    const decode = (code: number): number => {
+    const decode = (id: number): number => {
+      const code = codeOf ? codeOf[id]! : id;
       const ev = code >>> lowBits;
       const at = code & atomMask;
       let m = 0;

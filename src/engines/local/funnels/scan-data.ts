@@ -47,6 +47,11 @@ export interface ScanData {
   start: Int32Array;
   /** atom plan codes (one per row), or one mask column per funnel without a plan */
   codes: Int32Array | null;
+  /**
+   * With a plan, when set: `codes` holds a small id per row and the row's code is codeOf[id]
+   * (the session index's value combinations: the codes are never spelled out row by row).
+   */
+  codeOf: Int32Array | null;
   masks: Int32Array[];
   plan: AtomPlan | null;
   bd: Int32Array | null;
@@ -68,7 +73,7 @@ export function scanFromData(d: ScanData, targetNames: (string | null)[] | null 
   return {
     rows: d.rows,
     ts: d.ts,
-    mask: d.plan && d.codes && d.signatures ? atomMasks(d.plan, d.codes, d.start, d.signatures, d.scratch[thread]) : plainMasks(d.masks, d.start),
+    mask: d.plan && d.codes && d.signatures ? atomMasks(d.plan, d.codes, d.start, d.signatures, d.scratch[thread], d.codeOf) : plainMasks(d.masks, d.start),
     candidates: candidateCounter(d.plan, d.signatures, d.start.length - 1),
     bd: d.bd,
     bdDict: d.bdDict,

@@ -244,6 +244,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
     ts: state.out.ts,
     start,
     codes: plan ? state.out.i32[0]! : null,
+    codeOf: null,
     masks: plan ? [] : state.out.i32.slice(0, nCols),
     plan,
     bd: hasBd ? state.out.i32[nCols]! : null,
