@@ -34,7 +34,7 @@ import { debug } from '../debug.js';
 
 export const SESSION_COMBOS = 'session_combos';
 const META_KEY = 'session_index';
-const MAGIC = 'DMSIDX01';
+const MAGIC = 'DMSIDX02';
 
 /** A materialized column joins the combinations if DuckDB's statistics estimate at most this many values. */
 const MAX_COLUMN_VALUES = 256;
@@ -63,6 +63,14 @@ export interface SessionIndex {
   /** the earliest and latest row's time */
   minTs: number;
   maxTs: number;
+  /**
+   * The distinct combinations of each session, as a set id: session s has the combinations
+   * setItems[setStart[setOf[s]] .. setStart[setOf[s] + 1]). Sessions with the same set look
+   * alike to every funnel over the whole time range.
+   */
+  setOf: Int32Array;
+  setStart: Int32Array;
+  setItems: Int32Array;
 }
 
 interface Header {
@@ -74,6 +82,8 @@ interface Header {
   combos: number;
   minTs: number;
   maxTs: number;
+  sets: number;
+  setItems: number;
 }
 
 /** Where the index of the store at `storePath` lives. */
@@ -198,8 +208,9 @@ export async function buildSessionIndex(store: Store): Promise<SessionIndexBuild
         if (t < minTs) minTs = t;
         if (t > maxTs) maxTs = t;
       }
-      const header: Header = { stamp, ...keyed, rows, sessions, combos, minTs, maxTs };
-      writeWhole(path, fileParts(header, start.subarray(0, sessions + 1), ts, combo));
+      const sets = comboSets(start, sessions, combo, combos);
+      const header: Header = { stamp, ...keyed, rows, sessions, combos, minTs, maxTs, sets: sets.setStart.length - 1, setItems: sets.setItems.length };
+      writeWhole(path, fileParts(header, [start.subarray(0, sessions + 1), ts, combo, sets.setOf, sets.setStart, sets.setItems]));
       await conn.run(`INSERT INTO meta VALUES ('${META_KEY}', ${sqlString(JSON.stringify(stamp))})`);
       built = { path, rows, sessions, combos, ms: performance.now() - t0 };
     },
@@ -223,17 +234,51 @@ export async function refreshSessionIndex(store: Store): Promise<void> {
   }
 }
 
+/** Each session's distinct combinations, as ids of distinct sets (see SessionIndex.setOf). */
+function comboSets(start: Int32Array, sessions: number, combo: Int32Array, combos: number): { setOf: Int32Array; setStart: Int32Array; setItems: Int32Array } {
+  const setOf = new Int32Array(sessions);
+  const ids = new Map<string, number>();
+  const seen = new Int32Array(combos).fill(-1);
+  const starts: number[] = [0];
+  const items: number[] = [];
+  const one: number[] = [];
+  for (let s = 0; s < sessions; s++) {
+    one.length = 0;
+    for (let r = start[s]!; r < start[s + 1]!; r++) {
+      const c = combo[r]!;
+      if (seen[c] !== s) {
+        seen[c] = s;
+        one.push(c);
+      }
+    }
+    one.sort((a, b) => a - b);
+    const key = one.join(',');
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = starts.length - 1;
+      ids.set(key, id);
+      for (const c of one) items.push(c);
+      starts.push(items.length);
+    }
+    setOf[s] = id;
+  }
+  return { setOf, setStart: Int32Array.from(starts), setItems: Int32Array.from(items) };
+}
+
 /** Header, then the arrays, each starting at a multiple of 8 bytes. */
-function fileParts(header: Header, start: Int32Array, ts: Float64Array, combo: Int32Array): Uint8Array[] {
+function fileParts(header: Header, arrays: readonly (Int32Array | Float64Array)[]): Uint8Array[] {
   const json = Buffer.from(JSON.stringify(header));
   const head = new Uint8Array(pad8(16 + json.length));
   head.set(Buffer.from(MAGIC), 0);
   new DataView(head.buffer).setUint32(8, json.length, true);
   head.set(json, 16);
-  const bytes = (a: Int32Array | Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const startBytes = new Uint8Array(pad8(start.byteLength));
-  startBytes.set(bytes(start));
-  return [head, startBytes, bytes(ts), bytes(combo)];
+  const parts = [head];
+  for (const a of arrays) {
+    const bytes = new Uint8Array(pad8(a.byteLength));
+    bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    parts.push(bytes);
+  }
+  return parts;
 }
 
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
@@ -288,20 +333,35 @@ function readIndexFile(path: string, keyed: { key: string; hashColumn: string })
     const len = new DataView(buf).getUint32(8, true);
     const header = JSON.parse(Buffer.from(all.subarray(16, 16 + len)).toString('utf8')) as Header;
     if (header.key !== keyed.key || header.hashColumn !== keyed.hashColumn) return null;
-    const startAt = pad8(16 + len);
-    const tsAt = startAt + pad8((header.sessions + 1) * 4);
-    const comboAt = tsAt + header.rows * 8;
-    if (comboAt + header.rows * 4 !== size) return null;
+    // the arrays in file order: [elements, bytes per element]
+    const layout: [number, number][] = [
+      [header.sessions + 1, 4],
+      [header.rows, 8],
+      [header.rows, 4],
+      [header.sessions, 4],
+      [header.sets + 1, 4],
+      [header.setItems, 4],
+    ];
+    const at: number[] = [];
+    let offset = pad8(16 + len);
+    for (const [n, width] of layout) {
+      at.push(offset);
+      offset += pad8(n * width);
+    }
+    if (offset !== size) return null;
     return {
       ...keyed,
       stamp: header.stamp,
       rows: header.rows,
-      start: new Int32Array(buf, startAt, header.sessions + 1),
-      ts: new Float64Array(buf, tsAt, header.rows),
-      combo: new Int32Array(buf, comboAt, header.rows),
+      start: new Int32Array(buf, at[0]!, header.sessions + 1),
+      ts: new Float64Array(buf, at[1]!, header.rows),
+      combo: new Int32Array(buf, at[2]!, header.rows),
       combos: header.combos,
       minTs: header.minTs,
       maxTs: header.maxTs,
+      setOf: new Int32Array(buf, at[3]!, header.sessions),
+      setStart: new Int32Array(buf, at[4]!, header.sets + 1),
+      setItems: new Int32Array(buf, at[5]!, header.setItems),
     };
   } catch {
     return null;

@@ -96,28 +96,35 @@ interface SigSpec {
  * The index rows the funnels read, target by target (and signatures, with a plan). With a plan
  * the rows keep their combination ids and the code of each id is looked up where masks are made
  * (ScanData.codeOf): no per-row code is written. Arrays are sized for every index row: pages past
- * the rows kept are never touched. When every row is kept (no time or WHERE cut: the usual
- * full-range funnel), the index's own arrays serve as they are.
+ * the rows kept are never touched. Without a cut in time, what a session keeps depends on its set
+ * of combinations alone (SessionIndex.setOf): signatures are made per set, sessions keeping
+ * nothing are skipped unread, and when every row is kept the index's own arrays serve as they are.
  */
 function compact(index: SessionIndex, v: ComboValues, from: number, to: number, sig: SigSpec | null, shared: boolean): ScanData {
   const i32of = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n));
-  const { ts, combo, start } = index;
+  const { ts, combo, start, setOf } = index;
   const sessions = start.length - 1;
   const keep = v.keep;
-  const all = from <= index.minTs && to >= index.maxTs && keep.every((k) => k === 1);
+  const whole = from <= index.minTs && to >= index.maxTs;
+  const all = whole && keep.every((k) => k === 1);
+  const perSet = whole ? setsKept(index, keep) : null;
   let outTs = ts;
   let starts = start;
   let ids = combo;
   let rows = index.rows;
   let targets = sessions;
+  // session of each target, when not every session is one
+  let sessionOf: Int32Array | null = null;
   if (!all) {
     const cap = index.rows;
     outTs = shared ? new Float64Array(new SharedArrayBuffer(cap * 8)) : new Float64Array(cap);
     ids = i32of(cap);
     const at = new Int32Array(sessions + 1);
+    sessionOf = new Int32Array(sessions);
     targets = 0;
     let n = 0;
     for (let s = 0; s < sessions; s++) {
+      if (perSet && perSet[setOf[s]!] === 0) continue;
       const begin = n;
       const end = start[s + 1]!;
       for (let r = start[s]!; r < end; r++) {
@@ -127,12 +134,26 @@ function compact(index: SessionIndex, v: ComboValues, from: number, to: number, 
         outTs[n] = t;
         ids[n++] = c;
       }
-      if (n > begin) at[targets++] = begin;
+      if (n > begin) {
+        sessionOf[targets] = s;
+        at[targets++] = begin;
+      }
     }
     at[targets] = n;
     rows = n;
     starts = i32of(targets + 1);
     starts.set(at.subarray(0, targets + 1));
+  }
+  let signatures: Signatures | null = null;
+  if (sig) {
+    const bits = comboBits(v.i32[0]!, sig);
+    if (perSet) {
+      // per set, then per target from its session's set
+      const { setSig, list } = setSignatures(index, keep, bits, sig);
+      const of = new Int32Array(targets);
+      for (let t = 0; t < targets; t++) of[t] = setSig[setOf[sessionOf ? sessionOf[t]! : t]!]!;
+      signatures = { of, list };
+    } else signatures = rowSignatures(ids, starts, targets, bits, sig);
   }
   return {
     rows,
@@ -144,10 +165,25 @@ function compact(index: SessionIndex, v: ComboValues, from: number, to: number, 
     plan: null,
     bd: v.bd ? gather(v.bd, ids, i32of(rows), rows) : null,
     bdDict: v.bdDict,
-    signatures: sig ? signatures(ids, starts, targets, v.i32[0]!, sig) : null,
+    signatures,
     // memory for the funnel masks, one per thread (see ScanData.scratch)
     scratch: shared ? [i32of(rows), i32of(rows)] : [i32of(rows)],
   };
+}
+
+/** 1 for each combination set with a combination kept. */
+function setsKept(index: SessionIndex, keep: Uint8Array): Uint8Array {
+  const { setStart, setItems } = index;
+  const out = new Uint8Array(setStart.length - 1);
+  for (let x = 0; x < out.length; x++) {
+    for (let i = setStart[x]!; i < setStart[x + 1]!; i++) {
+      if (keep[setItems[i]!] === 1) {
+        out[x] = 1;
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 function gather(values: Int32Array, ids: Int32Array, out: Int32Array, n: number): Int32Array {
@@ -155,41 +191,61 @@ function gather(values: Int32Array, ids: Int32Array, out: Int32Array, n: number)
   return out;
 }
 
-/**
- * Each target's signature (see finishBuckets in group.ts): what each combination's code adds,
- * ORed over the target's rows.
- */
-function signatures(ids: Int32Array, start: Int32Array, targets: number, codeOf: Int32Array, sig: SigSpec): Signatures {
+interface ComboBits {
+  /** per combination, what its code adds to a signature (addSignatureBits): w ints each */
+  bits: Int32Array;
+  w: number;
+  nFields: number;
+  atomMask: number;
+}
+
+function comboBits(codeOf: Int32Array, sig: SigSpec): ComboBits {
   const nFields = sig.fields.length;
   const w = 2 + nFields;
   const shift = Int32Array.from(sig.fields, (f) => f.shift);
   const mask = Int32Array.from(sig.fields, (f) => (1 << f.bits) - 1);
   const bits = new Int32Array(codeOf.length * w);
   for (let c = 0; c < codeOf.length; c++) addSignatureBits(codeOf[c]!, bits, c * w, sig.lowBits, shift, mask);
+  return { bits, w, nFields, atomMask: sig.atomMask };
+}
+
+/** The signature of each combination set, over its kept combinations (see finishBuckets in group.ts). */
+function setSignatures(index: SessionIndex, keep: Uint8Array, cb: ComboBits, sig: SigSpec): { setSig: Int32Array; list: Signatures['list'] } {
+  const { setStart, setItems } = index;
+  const { bits, w } = cb;
   const acc = new Int32Array(w);
-  const sigIds = new SignatureIds(nFields);
+  const ids = new SignatureIds(sig.fields.length);
+  const setSig = new Int32Array(setStart.length - 1).fill(-1);
+  for (let x = 0; x < setSig.length; x++) {
+    acc.fill(0);
+    let any = false;
+    for (let i = setStart[x]!; i < setStart[x + 1]!; i++) {
+      const c = setItems[i]!;
+      if (keep[c] !== 1) continue;
+      any = true;
+      for (let k = 0; k < w; k++) acc[k] = acc[k]! | bits[c * w + k]!;
+    }
+    if (any) setSig[x] = ids.id(acc, 0, cb.atomMask);
+  }
+  return { setSig, list: ids.list };
+}
+
+/** Each target's signature from its rows (when a time cut makes targets differ from their sets). */
+function rowSignatures(ids: Int32Array, start: Int32Array, targets: number, cb: ComboBits, sig: SigSpec): Signatures {
+  const { bits, w, nFields } = cb;
+  const acc = new Int32Array(w);
+  const sigIds = new SignatureIds(sig.fields.length);
   const of = new Int32Array(targets);
-  const evBits = Int32Array.from({ length: codeOf.length }, (_, c) => bits[c * w]!);
-  const orBits = Int32Array.from({ length: codeOf.length }, (_, c) => bits[c * w + 1]!);
   for (let t = 0; t < targets; t++) {
+    acc.fill(0);
     const end = start[t + 1]!;
-    let ev = 0;
-    let or = 0;
     for (let r = start[t]!; r < end; r++) {
-      const c = ids[r]!;
-      ev |= evBits[c]!;
-      or |= orBits[c]!;
+      const o = ids[r]! * w;
+      acc[0] = acc[0]! | bits[o]!;
+      acc[1] = acc[1]! | bits[o + 1]!;
+      for (let f = 0; f < nFields; f++) acc[2 + f] = acc[2 + f]! | bits[o + 2 + f]!;
     }
-    acc[0] = ev;
-    acc[1] = or;
-    if (nFields > 0) {
-      acc.fill(0, 2);
-      for (let r = start[t]!; r < end; r++) {
-        const o = ids[r]! * w;
-        for (let f = 2; f < w; f++) acc[f] = acc[f]! | bits[o + f]!;
-      }
-    }
-    of[t] = sigIds.id(acc, 0, sig.atomMask);
+    of[t] = sigIds.id(acc, 0, cb.atomMask);
   }
   return { of, list: sigIds.list };
 }
