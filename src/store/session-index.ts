@@ -31,6 +31,7 @@ import { checkTypes, doubles, duckdbTypes, hashHalves, int32s } from './chunks.j
 import { quoteIdent, sqlString } from './sql.js';
 import { GENERATION_KEY, hashedKeys, type Store } from './store.js';
 import { debug } from '../debug.js';
+import { DenseIds } from './dense-ids.js';
 
 export const SESSION_COMBOS = 'session_combos';
 const META_KEY = 'session_index';
@@ -145,6 +146,13 @@ export async function buildSessionIndex(store: Store): Promise<SessionIndexBuild
   const conn = store.conn;
   const types = await duckdbTypes();
   let built: SessionIndexBuild | null = null;
+  const phases: string[] = [];
+  let last = t0;
+  const phase = (label: string) => {
+    const now = performance.now();
+    phases.push(`${label} ${(now - last).toFixed(0)} ms`);
+    last = now;
+  };
   await store.transaction(
     async () => {
       const stamp = await currentStamp(store);
@@ -154,6 +162,7 @@ export async function buildSessionIndex(store: Store): Promise<SessionIndexBuild
       await conn.run(`CREATE OR REPLACE TABLE ${SESSION_COMBOS} AS
         SELECT (row_number() OVER (ORDER BY combo_hash) - 1)::INTEGER AS id, *
         FROM (SELECT DISTINCT hash(${tuple}) AS combo_hash, ${tuple} FROM events e)`);
+      phase('combinations');
       const [[n, distinct]] = (await conn.runAndReadAll(`SELECT count(*), count(DISTINCT combo_hash) FROM ${SESSION_COMBOS}`)).getRows() as [bigint, bigint][];
       const combos = Number(n);
       // two combinations with one 64-bit hash would be joined to each other's rows
@@ -165,6 +174,7 @@ export async function buildSessionIndex(store: Store): Promise<SessionIndexBuild
       const result = await conn.run(`SELECT e.${quoteIdent(keyed.hashColumn)} AS h, epoch_us(e.timestamp)::DOUBLE AS ts, c.id AS combo
         FROM events e JOIN ${SESSION_COMBOS} c ON c.combo_hash = hash(${tuple})
         ORDER BY h, ts, e.rowid`);
+      phase('sorted rows');
       const rows = stamp.rows;
       const ts = new Float64Array(rows);
       const combo = new Int32Array(rows);
@@ -208,15 +218,19 @@ export async function buildSessionIndex(store: Store): Promise<SessionIndexBuild
         if (t < minTs) minTs = t;
         if (t > maxTs) maxTs = t;
       }
+      phase('read');
       const sets = comboSets(start, sessions, combo, combos);
+      phase('sets');
       const header: Header = { stamp, ...keyed, rows, sessions, combos, minTs, maxTs, sets: sets.setStart.length - 1, setItems: sets.setItems.length };
       writeWhole(path, fileParts(header, [start.subarray(0, sessions + 1), ts, combo, sets.setOf, sets.setStart, sets.setItems]));
+      phase('file');
       await conn.run(`INSERT INTO meta VALUES ('${META_KEY}', ${sqlString(JSON.stringify(stamp))})`);
       built = { path, rows, sessions, combos, ms: performance.now() - t0 };
     },
     { keepGeneration: true },
   );
-  debug('load', () => (built ? `session index: ${built.rows} rows, ${built.sessions} sessions, ${built.combos} combinations in ${built.ms.toFixed(0)} ms` : 'session index: not built'));
+  phase('commit');
+  debug('load', () => `session index: ${built ? `${built.rows} rows, ${built.sessions} sessions, ${built.combos} combinations in ${built.ms.toFixed(0)} ms` : 'not built'} (${phases.join(', ')})`);
   if (built) cache.delete(store);
   return built;
 }
@@ -234,49 +248,88 @@ export async function refreshSessionIndex(store: Store): Promise<void> {
   }
 }
 
-/** Each session's distinct combinations, as ids of distinct sets (see SessionIndex.setOf). */
+/**
+ * Each session's distinct combinations, as ids of distinct sets (see SessionIndex.setOf). A set
+ * is found by a 64-bit hash of its sorted members and then compared member by member, so two
+ * sets with one hash are still told apart (the second goes to a map by its text).
+ */
 function comboSets(start: Int32Array, sessions: number, combo: Int32Array, combos: number): { setOf: Int32Array; setStart: Int32Array; setItems: Int32Array } {
   const setOf = new Int32Array(sessions);
-  const ids = new Map<string, number>();
+  const byHash = new DenseIds(1 << 12);
+  const collided = new Map<string, number>();
   const seen = new Int32Array(combos).fill(-1);
-  const starts: number[] = [0];
-  const items: number[] = [];
-  const one: number[] = [];
+  let setStart = new Int32Array(1 << 12);
+  let items = new Int32Array(1 << 14);
+  let nSets = 0;
+  let nItems = 0;
+  let one = new Int32Array(64);
   for (let s = 0; s < sessions; s++) {
-    one.length = 0;
+    let k = 0;
     for (let r = start[s]!; r < start[s + 1]!; r++) {
       const c = combo[r]!;
-      if (seen[c] !== s) {
-        seen[c] = s;
-        one.push(c);
-      }
+      if (seen[c] === s) continue;
+      seen[c] = s;
+      if (k === one.length) one = grow(one, k + 1);
+      one[k++] = c;
     }
-    one.sort((a, b) => a - b);
-    const key = one.join(',');
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = starts.length - 1;
-      ids.set(key, id);
-      for (const c of one) items.push(c);
-      starts.push(items.length);
+    const members = one.subarray(0, k).sort();
+    let h1 = 0x811c9dc5;
+    let h2 = k;
+    for (let i = 0; i < k; i++) {
+      h1 = Math.imul(h1 ^ members[i]!, 0x01000193);
+      h2 = Math.imul(h2 ^ members[i]!, 0x9e3779b1) + 0x7f4a7c15;
+    }
+    let id = byHash.get(h1, h2);
+    if (byHash.isNew) {
+      // a new set: its members go to the list
+      if (nSets + 2 > setStart.length) setStart = grow(setStart, nSets + 2);
+      if (nItems + k > items.length) items = grow(items, nItems + k);
+      items.set(members, nItems);
+      nItems += k;
+      setStart[++nSets] = nItems;
+    } else if (!sameMembers(items, setStart[id]!, setStart[id + 1]!, members)) {
+      // the same hash as another set
+      const key = members.join(',');
+      let other = collided.get(key);
+      if (other === undefined) {
+        other = nSets;
+        collided.set(key, other);
+        if (nSets + 2 > setStart.length) setStart = grow(setStart, nSets + 2);
+        if (nItems + k > items.length) items = grow(items, nItems + k);
+        items.set(members, nItems);
+        nItems += k;
+        setStart[++nSets] = nItems;
+      }
+      id = other;
     }
     setOf[s] = id;
   }
-  return { setOf, setStart: Int32Array.from(starts), setItems: Int32Array.from(items) };
+  return { setOf, setStart: setStart.slice(0, nSets + 1), setItems: items.slice(0, nItems) };
 }
 
-/** Header, then the arrays, each starting at a multiple of 8 bytes. */
+function sameMembers(items: Int32Array, from: number, to: number, members: Int32Array): boolean {
+  if (to - from !== members.length) return false;
+  for (let i = 0; i < members.length; i++) if (items[from + i] !== members[i]) return false;
+  return true;
+}
+
+function grow(a: Int32Array, atLeast: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(atLeast, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/** Header, then the arrays, each starting at a multiple of 8 bytes (written as they are, with zeros between). */
 function fileParts(header: Header, arrays: readonly (Int32Array | Float64Array)[]): Uint8Array[] {
   const json = Buffer.from(JSON.stringify(header));
   const head = new Uint8Array(pad8(16 + json.length));
   head.set(Buffer.from(MAGIC), 0);
   new DataView(head.buffer).setUint32(8, json.length, true);
   head.set(json, 16);
-  const parts = [head];
+  const parts: Uint8Array[] = [head];
   for (const a of arrays) {
-    const bytes = new Uint8Array(pad8(a.byteLength));
-    bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    parts.push(bytes);
+    parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    if (a.byteLength % 8 !== 0) parts.push(new Uint8Array(8 - (a.byteLength % 8)));
   }
   return parts;
 }

@@ -15,12 +15,13 @@
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { Store } from '../../../store/store.js';
 import type { FunnelSpec } from './spec.js';
-import { BUCKETS, DenseIds, Scatter, finishBuckets, joinGroups, type BucketGroups, type GroupState, type ScanChunk, type SigPlan } from './group.js';
+import { BUCKETS, Scatter, finishBuckets, joinGroups, type BucketGroups, type GroupState, type ScanChunk, type SigPlan } from './group.js';
 import { NULL_TARGET, buildScanSql } from './scan-sql.js';
 import { scanFromData, type ScanData, type ScanResult } from './scan-data.js';
 import { scanFromIndex } from './index-scan.js';
 import { debug, debugEnabled } from '../../../debug.js';
 import { checkTypes, columnBytes, duckdbTypes, hashHalves } from '../../../store/chunks.js';
+import { DenseIds } from '../../../store/dense-ids.js';
 
 export type { BucketGroups, GroupState, Signatures } from './group.js';
 export type { FunnelMask } from './masks.js';
