@@ -371,7 +371,12 @@ export async function openSessionIndex(store: Store): Promise<SessionIndex | nul
 
 /** The index file, on shared memory (funnel worker threads read it too); null if it is not one of ours or is cut short. */
 function readIndexFile(path: string, keyed: { key: string; hashColumn: string }): SessionIndex | null {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
   try {
     const size = fstatSync(fd).size;
     if (size < 16) return null;

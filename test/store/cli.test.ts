@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,26 @@ describe('load / store info (CLI)', () => {
     const mat = run(['--format', 'json', 'store', 'materialize', '$lib', 'tp.discover.step.status']);
     expect(mat.code, mat.err).toBe(0);
     expect(JSON.parse(mat.out)).toMatchObject({ added: ['$lib'], already: ['tp.discover.step.status'] });
+  });
+
+  it('store index: (re)builds the session index beside the store and says what is in it', () => {
+    const r = run(['--format', 'json', 'store', 'index']);
+    expect(r.code, r.err).toBe(0);
+    const out = JSON.parse(r.out);
+    // three events of one wizard session
+    expect(out.index).toMatchObject({ path: `${db}.sessions`, events: 3, sessions: 1 });
+    expect(out.index.combinations).toBeGreaterThan(0);
+    expect(existsSync(`${db}.sessions`)).toBe(true);
+    // a store without wizard sessions has none to index
+    const other = join(dir, 'no-sessions.duckdb');
+    const load = spawnSync(process.execPath, [bin, '--store', other, 'load', '-'], {
+      input: `${JSON.stringify({ uuid: '00000000-0000-4000-8000-000000000099', event: '$pageview', distinct_id: 'x', timestamp: '2024-05-01T00:00:00Z', properties: {} })}\n`,
+      encoding: 'utf8',
+    });
+    expect(load.status, load.stderr).toBe(0);
+    const none = spawnSync(process.execPath, [bin, '--store', other, 'store', 'index'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(none.status, none.stderr).toBe(0);
+    expect(none.stdout).toMatch(/no session index for .*no-sessions\.duckdb: the store has no events or no wizard session column/);
   });
 
   it('bad input: exit 2, file:line and field on stderr, nothing stored', () => {
