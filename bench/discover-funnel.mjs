@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `funnel --resource all` at scale: generate ~10M Discover-heavy events, load them, then time
 // the report end to end (CLI process: start-up, DuckDB scan, every track's funnel) and compare
-// with one plain DuckDB scan of the same columns.
+// with one plain DuckDB scan of the same columns. Runs alternate between the session index the
+// load keeps (src/store/session-index.ts; a kept store from before it gets one with `store
+// index`) and the events scan (DISCOVER_METRICS_SESSION_INDEX=0); both answers must be identical.
 //
 //   node bench/discover-funnel.mjs [--accounts 340000] [--installations 2000] [--days 90] [--runs 3] [--keep DIR]
 //
@@ -31,9 +33,9 @@ const file = join(dir, 'events.jsonl');
 const store = join(dir, 'events.duckdb');
 const cli = join(root, 'bin', 'discover-metrics');
 
-function timed(label, argv) {
+function timed(label, argv, env = {}) {
   const t = Date.now();
-  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1', ...env } });
   const ms = Date.now() - t;
   if (r.status !== 0) {
     console.error(r.stdout, r.stderr);
@@ -48,6 +50,11 @@ if (!existsSync(store)) {
   const l = timed('load', [cli, '--store', store, '--quiet', 'load', file]);
   console.log(`load:     ${(l.ms / 1000).toFixed(1)} s`);
   rmSync(file, { force: true });
+}
+
+if (!existsSync(`${store}.sessions`)) {
+  const x = timed('store index', [cli, '--store', store, '--quiet', 'store', 'index']);
+  console.log(`store index: ${(x.ms / 1000).toFixed(1)} s`);
 }
 
 const inst = await DuckDBInstance.create(store, { access_mode: 'READ_ONLY' });
@@ -70,18 +77,27 @@ const sessions = Number((await c.runAndReadAll(`select count(distinct "${sid}") 
 c.closeSync();
 inst.closeSync();
 
-const times = [];
-let rss = 0;
+const funnelArgs = [join(root, 'bench', 'lib', 'measure.mjs'), '--store', store, 'funnel', '--resource', 'all', '--from', 'all', '--format', 'json'];
+const modes = { index: { times: [], rss: 0, out: null }, scan: { times: [], rss: 0, out: null } };
 for (let i = 0; i < runs; i++) {
-  const { r } = timed('funnel', [join(root, 'bench', 'lib', 'measure.mjs'), '--store', store, 'funnel', '--resource', 'all', '--from', 'all', '--format', 'json']);
-  const m = JSON.parse(/@@measure (.*)/.exec(r.stderr)[1]);
-  times.push(m.ms);
-  rss = Math.max(rss, m.maxRssMB);
+  for (const [mode, env] of [['index', {}], ['scan', { DISCOVER_METRICS_SESSION_INDEX: '0' }]]) {
+    const { r } = timed('funnel', funnelArgs, env);
+    const m = JSON.parse(/@@measure (.*)/.exec(r.stderr)[1]);
+    modes[mode].times.push(m.ms);
+    modes[mode].rss = Math.max(modes[mode].rss, m.maxRssMB);
+    modes[mode].out ??= r.stdout;
+  }
 }
-times.sort((a, b) => a - b);
-const median = times[Math.floor(times.length / 2)];
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const times = [...modes.index.times].sort((a, b) => a - b);
+const median = med(times);
+const rss = modes.index.rss;
 console.log(`events: ${total.toLocaleString('en-US')} (Discover ${discover.toLocaleString('en-US')}, ${sessions.toLocaleString('en-US')} wizard sessions)`);
 console.log(`plain DuckDB scan of the same columns: ${scanMs} ms`);
 console.log(`funnel --resource all (CLI, ${runs} runs): median ${median.toFixed(0)} ms, best ${times[0].toFixed(0)} ms, peak RSS ${rss.toFixed(0)} MB`);
 console.log(`ratio to one plain scan: ${(median / scanMs).toFixed(1)}x`);
+console.log(`without the session index (same runs, alternating): median ${med(modes.scan.times).toFixed(0)} ms, best ${Math.min(...modes.scan.times).toFixed(0)} ms, peak RSS ${modes.scan.rss.toFixed(0)} MB`);
+const same = modes.index.out === modes.scan.out;
+console.log(`answers with and without the index: ${same ? 'identical' : 'DIFFERENT'}`);
+if (!same) process.exitCode = 1;
 if (!keep) rmSync(dir, { recursive: true, force: true });
