@@ -253,16 +253,33 @@ export async function refreshSessionIndex(store: Store): Promise<void> {
  * is found by a 64-bit hash of its sorted members and then compared member by member, so two
  * sets with one hash are still told apart (the second goes to a map by its text).
  */
-function comboSets(start: Int32Array, sessions: number, combo: Int32Array, combos: number): { setOf: Int32Array; setStart: Int32Array; setItems: Int32Array } {
+export function comboSets(
+  start: Int32Array,
+  sessions: number,
+  combo: Int32Array,
+  combos: number,
+  /** another hash of a set's members (tests: the path two sets with one hash take) */
+  hashOf?: (members: Int32Array) => number,
+): { setOf: Int32Array; setStart: Int32Array; setItems: Int32Array } {
   const setOf = new Int32Array(sessions);
   const byHash = new DenseIds(1 << 12);
   const collided = new Map<string, number>();
+  // set id of each hash id (they part once two sets share a hash)
+  let hashToSet = new Int32Array(1 << 12);
   const seen = new Int32Array(combos).fill(-1);
   let setStart = new Int32Array(1 << 12);
   let items = new Int32Array(1 << 14);
   let nSets = 0;
   let nItems = 0;
   let one = new Int32Array(64);
+  const add = (members: Int32Array): number => {
+    if (nSets + 2 > setStart.length) setStart = grow(setStart, nSets + 2);
+    if (nItems + members.length > items.length) items = grow(items, nItems + members.length);
+    items.set(members, nItems);
+    nItems += members.length;
+    setStart[++nSets] = nItems;
+    return nSets - 1;
+  };
   for (let s = 0; s < sessions; s++) {
     let k = 0;
     for (let r = start[s]!; r < start[s + 1]!; r++) {
@@ -279,28 +296,22 @@ function comboSets(start: Int32Array, sessions: number, combo: Int32Array, combo
       h1 = Math.imul(h1 ^ members[i]!, 0x01000193);
       h2 = Math.imul(h2 ^ members[i]!, 0x9e3779b1) + 0x7f4a7c15;
     }
-    let id = byHash.get(h1, h2);
-    if (byHash.isNew) {
-      // a new set: its members go to the list
-      if (nSets + 2 > setStart.length) setStart = grow(setStart, nSets + 2);
-      if (nItems + k > items.length) items = grow(items, nItems + k);
-      items.set(members, nItems);
-      nItems += k;
-      setStart[++nSets] = nItems;
-    } else if (!sameMembers(items, setStart[id]!, setStart[id + 1]!, members)) {
-      // the same hash as another set
-      const key = members.join(',');
-      let other = collided.get(key);
-      if (other === undefined) {
-        other = nSets;
-        collided.set(key, other);
-        if (nSets + 2 > setStart.length) setStart = grow(setStart, nSets + 2);
-        if (nItems + k > items.length) items = grow(items, nItems + k);
-        items.set(members, nItems);
-        nItems += k;
-        setStart[++nSets] = nItems;
+    // (new hash ids are 0, 1, ... like set ids, until a collision adds a set the hashes do not know)
+    const byId = hashOf ? byHash.get(hashOf(members), 0) : byHash.get(h1, h2);
+    let id: number;
+    if (byHash.isNew) id = add(members);
+    else {
+      id = hashToSet[byId]!;
+      if (!sameMembers(items, setStart[id]!, setStart[id + 1]!, members)) {
+        // the same hash as another set
+        const key = members.join(',');
+        id = collided.get(key) ?? add(members);
+        collided.set(key, id);
       }
-      id = other;
+    }
+    if (byHash.isNew) {
+      if (byId >= hashToSet.length) hashToSet = grow(hashToSet, byId + 1);
+      hashToSet[byId] = id;
     }
     setOf[s] = id;
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Store } from '../../../src/store/store.js';
 import { seedStore } from '../../../src/synthetic/seed.js';
 import { loadEvents, type RawEvent } from '../../../src/store/ingest.js';
-import { buildSessionIndex, openSessionIndex, sessionIndexPath } from '../../../src/store/session-index.js';
+import { buildSessionIndex, comboSets, openSessionIndex, sessionIndexPath } from '../../../src/store/session-index.js';
 import { SESSION_INDEX_ENV } from '../../../src/engines/local/funnels/index-scan.js';
 import { localEngineForStore } from '../../../src/engines/local/index.js';
 import { buildTrackCompletionQuery, buildTrackFunnelQuery } from '../../../src/definitions/discover.js';
@@ -194,3 +194,22 @@ function trackQuery(): PostHogQuery {
     deployment: 'all',
   }) as unknown as PostHogQuery;
 }
+
+describe('combination sets', () => {
+  // sessions' rows as combination ids: [0 1 0] [2] [1 0] [2 2] [3 1] [] [1 3]
+  const sessions = [[0, 1, 0], [2], [1, 0], [2, 2], [3, 1], [], [1, 3]];
+  const start = Int32Array.from([0, ...sessions.map((_, i) => sessions.slice(0, i + 1).flat().length)]);
+  const combo = Int32Array.from(sessions.flat());
+  const members = (r: ReturnType<typeof comboSets>, s: number) => [...r.setItems.subarray(r.setStart[r.setOf[s]!]!, r.setStart[r.setOf[s]! + 1]!)];
+
+  // (by size: [0 1] and [1 3] share a hash, and a new hash comes after that)
+  for (const hashOf of [undefined, (m: Int32Array) => m.length]) {
+    it(`gives each session its distinct combinations, alike sessions one set${hashOf ? ', also when two sets have one hash' : ''}`, () => {
+      const r = comboSets(start, sessions.length, combo, 4, hashOf);
+      expect(sessions.map((_, s) => members(r, s))).toEqual([[0, 1], [2], [0, 1], [2], [1, 3], [], [1, 3]]);
+      expect(r.setStart.length - 1).toBe(4);
+      expect(r.setOf[0]).toBe(r.setOf[2]);
+      expect(r.setOf[4]).toBe(r.setOf[6]);
+    });
+  }
+});
