@@ -21,10 +21,11 @@
  * It is derived data: built after each `load` (and by `store index`), stamped with the store's
  * generation (Store.transaction), row count and last rowid. Any write after that (the sandbox's
  * captures, an interrupted rebuild) makes the stamps differ, and funnels read the events as
- * before. The file is written whole or not at all (writeWhole), and its stamp must also match
- * the one committed in meta with session_combos, so a file and a table from different builds
- * are never combined.
+ * before. The file is written whole or not at all (writeWhole), and its stamp and build id must
+ * also match the ones committed in meta with session_combos, so a file and a table from
+ * different builds (or another store's file) are never combined.
  */
+import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { writeWhole } from '../write-whole.js';
 import { checkTypes, doubles, duckdbTypes, hashHalves, int32s } from './chunks.js';
@@ -35,7 +36,7 @@ import { DenseIds } from './dense-ids.js';
 
 export const SESSION_COMBOS = 'session_combos';
 const META_KEY = 'session_index';
-const MAGIC = 'DMSIDX02';
+const MAGIC = 'DMSIDX03';
 
 /** A materialized column joins the combinations if DuckDB's statistics estimate at most this many values. */
 const MAX_COLUMN_VALUES = 256;
@@ -76,6 +77,7 @@ export interface SessionIndex {
 
 interface Header {
   stamp: SessionIndexStamp;
+  build: string;
   key: string;
   hashColumn: string;
   rows: number;
@@ -221,10 +223,13 @@ export async function buildSessionIndex(store: Store): Promise<SessionIndexBuild
       phase('read');
       const sets = comboSets(start, sessions, combo, combos);
       phase('sets');
-      const header: Header = { stamp, ...keyed, rows, sessions, combos, minTs, maxTs, sets: sets.setStart.length - 1, setItems: sets.setItems.length };
+      // the build's own id, in the file and in meta: a file from another build (another store's,
+      // copied beside this one) never passes for this store's, even with equal counts
+      const build = randomUUID();
+      const header: Header = { stamp, build, ...keyed, rows, sessions, combos, minTs, maxTs, sets: sets.setStart.length - 1, setItems: sets.setItems.length };
       writeWhole(path, fileParts(header, [start.subarray(0, sessions + 1), ts, combo, sets.setOf, sets.setStart, sets.setItems]));
       phase('file');
-      await conn.run(`INSERT INTO meta VALUES ('${META_KEY}', ${sqlString(JSON.stringify(stamp))})`);
+      await conn.run(`INSERT INTO meta VALUES ('${META_KEY}', ${sqlString(JSON.stringify({ ...stamp, build }))})`);
       built = { path, rows, sessions, combos, ms: performance.now() - t0 };
     },
     { keepGeneration: true },
@@ -367,21 +372,21 @@ export async function openSessionIndex(store: Store): Promise<SessionIndex | nul
   if (typeof committed !== 'string') return null;
   const path = sessionIndexPath(store.path);
   if (!existsSync(path)) return null;
-  let stamp: SessionIndexStamp;
+  let stamp: SessionIndexStamp & { build?: string };
   try {
-    stamp = JSON.parse(committed) as SessionIndexStamp;
+    stamp = JSON.parse(committed) as SessionIndexStamp & { build?: string };
   } catch {
     return null;
   }
   if (!sameStamp(stamp, now)) return null;
-  const index = readIndexFile(path, keyed);
+  const index = readIndexFile(path, keyed, stamp.build);
   if (!index || !sameStamp(index.stamp, now)) return null;
   cache.set(store, index);
   return index;
 }
 
 /** The index file, on shared memory (funnel worker threads read it too); null if it is not one of ours or is cut short. */
-function readIndexFile(path: string, keyed: { key: string; hashColumn: string }): SessionIndex | null {
+function readIndexFile(path: string, keyed: { key: string; hashColumn: string }, build: string | undefined): SessionIndex | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -401,7 +406,7 @@ function readIndexFile(path: string, keyed: { key: string; hashColumn: string })
     if (Buffer.from(all.subarray(0, 8)).toString('latin1') !== MAGIC) return null;
     const len = new DataView(buf).getUint32(8, true);
     const header = JSON.parse(Buffer.from(all.subarray(16, 16 + len)).toString('utf8')) as Header;
-    if (header.key !== keyed.key || header.hashColumn !== keyed.hashColumn) return null;
+    if (!build || header.build !== build || header.key !== keyed.key || header.hashColumn !== keyed.hashColumn) return null;
     // the arrays in file order: [elements, bytes per element]
     const layout: [number, number][] = [
       [header.sessions + 1, 4],

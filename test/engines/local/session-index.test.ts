@@ -183,6 +183,13 @@ describe('session index', () => {
     expect(await openSessionIndex(store)).toBeNull();
     await buildSessionIndex(store);
     expect((await both([trackQuery()])).hits).toBe(1);
+    // the same counts, another build: a file copied from elsewhere is not this store's
+    const meta = JSON.parse(String((await store.conn.runAndReadAll(`SELECT value FROM meta WHERE key = 'session_index'`)).getRows()[0]![0]));
+    await store.conn.run(`UPDATE meta SET value = '${JSON.stringify({ ...meta, build: 'another-build' })}' WHERE key = 'session_index'`);
+    await reopen();
+    expect(await openSessionIndex(store)).toBeNull();
+    await buildSessionIndex(store);
+    expect((await both([trackQuery()])).hits).toBe(1);
   });
 });
 
