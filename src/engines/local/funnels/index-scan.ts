@@ -10,8 +10,8 @@
 import type { Store } from '../../../store/store.js';
 import { SESSION_COMBOS, openSessionIndex, type SessionIndex } from '../../../store/session-index.js';
 import type { FunnelSpec } from './spec.js';
-import { buildScanSql } from './scan-sql.js';
-import { SignatureIds, addSignatureBits, type Signatures } from './group.js';
+import { signaturePlan, type ScanSql } from './scan-sql.js';
+import { SignatureIds, addSignatureBits, type SigPlan, type Signatures } from './group.js';
 import { scanFromData, type ScanData, type ScanResult } from './scan-data.js';
 import { debug } from '../../../debug.js';
 
@@ -65,10 +65,14 @@ async function comboValues(store: Store, sql: string, index: SessionIndex, nCols
  * stale, switched off, or the funnels need something it does not hold (the caller scans).
  * `shared`: the arrays on shared memory, for the funnel worker thread.
  */
-export async function scanFromIndex(store: Store, specs: readonly FunnelSpec[], opts: { shared?: boolean; withTargetNames?: boolean }): Promise<ScanResult | null> {
+export async function scanFromIndex(
+  store: Store,
+  specs: readonly FunnelSpec[],
+  { comboSql, plan }: Pick<ScanSql, 'comboSql' | 'plan'>,
+  opts: { shared?: boolean; withTargetNames?: boolean },
+): Promise<ScanResult | null> {
   if (process.env[SESSION_INDEX_ENV] === '0' || opts.withTargetNames) return null;
   const t0 = performance.now();
-  const { comboSql, plan } = buildScanSql(specs, store);
   const index = await openSessionIndex(store);
   if (!index) return null;
   const sql = comboSql(SESSION_COMBOS, index.hashColumn);
@@ -80,16 +84,10 @@ export async function scanFromIndex(store: Store, specs: readonly FunnelSpec[], 
   const first = specs[0]!;
   const from = Number(first.range.fromUs);
   const to = Number(first.range.toUs);
-  const data = compact(index, values, from, to, plan ? { lowBits: plan.lowBits, atomMask: (1 << plan.atoms.length) - 1, fields: plan.fields } : null, !!opts.shared);
+  const data = compact(index, values, from, to, plan ? signaturePlan(plan) : null, !!opts.shared);
   data.plan = plan;
   debug('funnel', () => `session index: ${data.rows} of ${index.rows} rows, ${data.start.length - 1} targets in ${(performance.now() - t0).toFixed(0)} ms`);
   return scanFromData(data);
-}
-
-interface SigSpec {
-  lowBits: number;
-  atomMask: number;
-  fields: readonly { shift: number; bits: number }[];
 }
 
 /**
@@ -100,7 +98,7 @@ interface SigSpec {
  * of combinations alone (SessionIndex.setOf): signatures are made per set, sessions keeping
  * nothing are skipped unread, and when every row is kept the index's own arrays serve as they are.
  */
-function compact(index: SessionIndex, v: ComboValues, from: number, to: number, sig: SigSpec | null, shared: boolean): ScanData {
+function compact(index: SessionIndex, v: ComboValues, from: number, to: number, sig: SigPlan | null, shared: boolean): ScanData {
   const i32of = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n));
   const { ts, combo, start, setOf } = index;
   const sessions = start.length - 1;
@@ -149,11 +147,11 @@ function compact(index: SessionIndex, v: ComboValues, from: number, to: number, 
     const bits = comboBits(v.i32[0]!, sig);
     if (perSet) {
       // per set, then per target from its session's set
-      const { setSig, list } = setSignatures(index, keep, bits, sig);
+      const { setSig, list } = setSignatures(index, keep, bits);
       const of = new Int32Array(targets);
       for (let t = 0; t < targets; t++) of[t] = setSig[setOf[sessionOf ? sessionOf[t]! : t]!]!;
       signatures = { of, list };
-    } else signatures = rowSignatures(ids, starts, targets, bits, sig);
+    } else signatures = rowSignatures(ids, starts, targets, bits);
   }
   return {
     rows,
@@ -199,22 +197,22 @@ interface ComboBits {
   atomMask: number;
 }
 
-function comboBits(codeOf: Int32Array, sig: SigSpec): ComboBits {
-  const nFields = sig.fields.length;
+function comboBits(codeOf: Int32Array, sig: SigPlan): ComboBits {
+  const nFields = sig.fieldShift.length;
   const w = 2 + nFields;
-  const shift = Int32Array.from(sig.fields, (f) => f.shift);
-  const mask = Int32Array.from(sig.fields, (f) => (1 << f.bits) - 1);
+  const shift = Int32Array.from(sig.fieldShift);
+  const mask = Int32Array.from(sig.fieldMask);
   const bits = new Int32Array(codeOf.length * w);
   for (let c = 0; c < codeOf.length; c++) addSignatureBits(codeOf[c]!, bits, c * w, sig.lowBits, shift, mask);
   return { bits, w, nFields, atomMask: sig.atomMask };
 }
 
 /** The signature of each combination set, over its kept combinations (see finishBuckets in group.ts). */
-function setSignatures(index: SessionIndex, keep: Uint8Array, cb: ComboBits, sig: SigSpec): { setSig: Int32Array; list: Signatures['list'] } {
+function setSignatures(index: SessionIndex, keep: Uint8Array, cb: ComboBits): { setSig: Int32Array; list: Signatures['list'] } {
   const { setStart, setItems } = index;
   const { bits, w } = cb;
   const acc = new Int32Array(w);
-  const ids = new SignatureIds(sig.fields.length);
+  const ids = new SignatureIds(cb.nFields);
   const setSig = new Int32Array(setStart.length - 1).fill(-1);
   for (let x = 0; x < setSig.length; x++) {
     acc.fill(0);
@@ -231,10 +229,10 @@ function setSignatures(index: SessionIndex, keep: Uint8Array, cb: ComboBits, sig
 }
 
 /** Each target's signature from its rows (when a time cut makes targets differ from their sets). */
-function rowSignatures(ids: Int32Array, start: Int32Array, targets: number, cb: ComboBits, sig: SigSpec): Signatures {
+function rowSignatures(ids: Int32Array, start: Int32Array, targets: number, cb: ComboBits): Signatures {
   const { bits, w, nFields } = cb;
   const acc = new Int32Array(w);
-  const sigIds = new SignatureIds(sig.fields.length);
+  const sigIds = new SignatureIds(cb.nFields);
   const of = new Int32Array(targets);
   for (let t = 0; t < targets; t++) {
     acc.fill(0);

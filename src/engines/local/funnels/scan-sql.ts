@@ -11,6 +11,7 @@ import { timestampRangeSql } from '../../../store/sql.js';
 import { exactFilterParts, propertyFiltersSql, usesPersonProperties } from '../filters.js';
 import { fieldSql } from '../hogql.js';
 import type { FunnelSpec, StepSpec } from './spec.js';
+import type { SigPlan } from './group.js';
 
 /** Targets whose aggregation value is NULL form one group, like ClickHouse's GROUP BY. */
 export const NULL_TARGET = '\u2400null\u2400';
@@ -331,6 +332,16 @@ function planAtoms(specs: readonly FunnelSpec[], store: Store, globals: readonly
   }
   if (atoms.length > MAX_ATOMS || lowBits > 30 || eventCodes.size + 1 > 1 << (30 - lowBits)) return null;
   return { eventCodes, atoms, fields, lowBits, terms };
+}
+
+/** What the grouping needs of a plan to make target signatures (see SigPlan in group.ts). */
+export function signaturePlan(plan: AtomPlan): SigPlan {
+  return {
+    lowBits: plan.lowBits,
+    atomMask: (1 << plan.atoms.length) - 1,
+    fieldShift: plan.fields.map((f) => f.shift),
+    fieldMask: plan.fields.map((f) => (1 << f.bits) - 1),
+  };
 }
 
 export interface ScanSql {

@@ -16,7 +16,7 @@ import type { DuckDBMaterializedResult } from '@duckdb/node-api';
 import type { Store } from '../../../store/store.js';
 import type { FunnelSpec } from './spec.js';
 import { BUCKETS, Scatter, finishBuckets, joinGroups, type BucketGroups, type GroupState, type ScanChunk, type SigPlan } from './group.js';
-import { NULL_TARGET, buildScanSql } from './scan-sql.js';
+import { NULL_TARGET, buildScanSql, signaturePlan } from './scan-sql.js';
 import { scanFromData, type ScanData, type ScanResult } from './scan-data.js';
 import { scanFromIndex } from './index-scan.js';
 import { debug, debugEnabled } from '../../../debug.js';
@@ -98,9 +98,10 @@ async function knownValues(): Promise<ReadonlyMap<string, readonly string[]>> {
 
 /** Run the scan for a batch of funnels with the same scanKey. */
 export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], opts: ScanOptions = {}): Promise<ScanResult> {
-  const indexed = await scanFromIndex(store, specs, opts);
+  const built = buildScanSql(specs, store, opts);
+  const indexed = await scanFromIndex(store, specs, built, opts);
   if (indexed) return indexed;
-  const { sql, partSql, namesSql, candidatesSql, plan } = buildScanSql(specs, store, opts);
+  const { sql, partSql, namesSql, candidatesSql, plan } = built;
   debug('sql', () => `funnel scan: ${sql}`);
   const hasBd = specs.some((x) => !!x.breakdown);
   const nm = specs.length;
@@ -206,14 +207,7 @@ export async function scanFunnels(store: Store, specs: readonly FunnelSpec[], op
   for (let c = 0; c < bIds.size; c++) if (bdNames[c] === undefined) missing = true;
   const namesResult = namesSql && hasBd && missing ? store.conn.run(namesSql) : null;
   namesResult?.catch(() => undefined); // awaited below; a failure surfaces there
-  const sig: SigPlan | null = plan
-    ? {
-        lowBits: plan.lowBits,
-        atomMask: (1 << plan.atoms.length) - 1,
-        fieldShift: plan.fields.map((f) => f.shift),
-        fieldMask: plan.fields.map((f) => (1 << f.bits) - 1),
-      }
-    : null;
+  const sig: SigPlan | null = plan ? signaturePlan(plan) : null;
   const state = scatter.done(sig);
   const rows = state.rows;
   let groups: BucketGroups[];
