@@ -170,6 +170,8 @@ export class Store implements StoreHandle {
     if (v.getRows().length === 0) {
       await this.conn.run(`INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
     }
+    // stores made before the generation count start it at 0
+    await this.conn.run(`INSERT INTO meta SELECT '${GENERATION_KEY}', '0' WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = '${GENERATION_KEY}')`);
   }
 
   private async loadMaterialized(): Promise<void> {
@@ -272,12 +274,8 @@ export class Store implements StoreHandle {
   async transaction<T>(fn: () => Promise<T>, opts: { keepGeneration?: boolean } = {}): Promise<T> {
     await this.conn.run('BEGIN TRANSACTION');
     try {
-      if (!opts.keepGeneration) {
-        await this.conn.run(
-          `INSERT INTO meta SELECT '${GENERATION_KEY}', '0' WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = '${GENERATION_KEY}');
-           UPDATE meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = '${GENERATION_KEY}'`,
-        );
-      }
+      // (every writable store has the row: migrate())
+      if (!opts.keepGeneration) await this.conn.run(`UPDATE meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = '${GENERATION_KEY}'`);
       const out = await fn();
       const commit = this.conn.run('COMMIT');
       pauseForTest('commit');
